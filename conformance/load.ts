@@ -1,0 +1,92 @@
+// Loading a trace file: JSON parsing, schema validation and the checks a schema cannot express
+// (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
+import { readFileSync } from 'node:fs';
+import type { Message, Trace } from '../spec/schema.js';
+import { InputError, validateTrace } from '../spec/validate.js';
+
+export type Loaded = { ok: true; trace: Trace } | { ok: false; error: InputError };
+
+export function loadTraceFile(file: string): Loaded {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ok: false, error: new InputError('', `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`) };
+  }
+  return parseTrace(text);
+}
+
+export function parseTrace(text: string): Loaded {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: new InputError('', `expected JSON: ${jsonErrorWhere(text, e as Error)}`) };
+  }
+  return checkTrace(data);
+}
+
+export function checkTrace(data: unknown): Loaded {
+  const v = validateTrace(data);
+  if (!v.ok) return v;
+  const error = checkNames(v.value);
+  return error ? { ok: false, error } : { ok: true, trace: v.value };
+}
+
+/** Node IDs used anywhere must be in `cluster`; a message's sender and receiver must differ. */
+function checkNames(t: Trace): InputError | null {
+  const known = new Set(t.cluster);
+  const expected = `a node of the cluster (${t.cluster.join(', ')})`;
+  const node = (id: string, path: string) => (known.has(id) ? null : new InputError(path, `unknown node ${JSON.stringify(id)}; expected ${expected}`));
+  const message = (m: Message, path: string): InputError | null => {
+    const bad = node(m.from, `${path}/from`) ?? node(m.to, `${path}/to`);
+    if (bad) return bad;
+    if (m.from === m.to) return new InputError(`${path}/to`, `a message from ${m.from} to itself; expected another node`);
+    if (m.type === 'RequestVote' && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
+    if (m.type === 'AppendEntries' && m.leaderId !== m.from) return new InputError(`${path}/leaderId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.leaderId)}`);
+    return null;
+  };
+  const state = (o: { votedFor?: string | null; nextIndex?: Record<string, number>; matchIndex?: Record<string, number>; votesGranted?: string[] }, path: string): InputError | null => {
+    if (o.votedFor != null) { const e = node(o.votedFor, `${path}/votedFor`); if (e) return e; }
+    for (const f of ['nextIndex', 'matchIndex'] as const) for (const id of Object.keys(o[f] ?? {})) { const e = node(id, `${path}/${f}/${id}`); if (e) return e; }
+    for (const [i, id] of (o.votesGranted ?? []).entries()) { const e = node(id, `${path}/votesGranted/${i}`); if (e) return e; }
+    return null;
+  };
+  for (const [id, o] of Object.entries(t.initial ?? {})) {
+    const e = node(id, `/initial/${id}`) ?? state(o, `/initial/${id}`);
+    if (e) return e;
+  }
+  for (const [i, s] of t.steps.entries()) {
+    const at = `/steps/${i}`;
+    const ev = s.event;
+    let e: InputError | null = null;
+    if ('node' in ev) e = node(ev.node, `${at}/event/node`);
+    else if ('message' in ev) e = message(ev.message, `${at}/event/message`);
+    else if (ev.type === 'partition') {
+      const seen = new Set<string>();
+      ev.groups.forEach((g, gi) => g.forEach((id, k) => {
+        e ??= node(id, `${at}/event/groups/${gi}/${k}`);
+        if (!e && seen.has(id)) e = new InputError(`${at}/event/groups/${gi}/${k}`, `node ${id} is in two groups; expected each node in at most one`);
+        seen.add(id);
+      }));
+    }
+    if (e) return e;
+    for (const [id, o] of Object.entries(s.expect?.nodes ?? {})) {
+      const e2 = node(id, `${at}/expect/nodes/${id}`) ?? state(o, `${at}/expect/nodes/${id}`);
+      if (e2) return e2;
+    }
+    for (const [k, m] of (s.expect?.inFlight ?? []).entries()) { const e3 = message(m, `${at}/expect/inFlight/${k}`); if (e3) return e3; }
+    for (const [k, id] of (s.expect?.crashed ?? []).entries()) { const e4 = node(id, `${at}/expect/crashed/${k}`); if (e4) return e4; }
+  }
+  return null;
+}
+
+function jsonErrorWhere(text: string, e: Error): string {
+  const m = /position (\d+)/.exec(e.message);
+  if (!m) return e.message;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `${e.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${col}`;
+}

@@ -1,0 +1,75 @@
+// Comparing what a trace expects with what a server's state is: only the fields the trace lists.
+import type { Entry, Message, NodeField, NodeState, Observation } from '../spec/schema.js';
+import { canonicalJson, messageKey } from '../spec/canonical.js';
+
+export interface Mismatch {
+  readonly node: string;
+  readonly field: NodeField;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/** The listed fields of `expected` that `actual` does not match, in Figure 2 order. */
+export function compareObservation(node: string, expected: Observation, actual: NodeState): Mismatch[] {
+  const out: Mismatch[] = [];
+  const differ = (field: NodeField, e: string, a: string) => { if (e !== a) out.push({ node, field, expected: e, actual: a }); };
+  const fields = Object.keys(expected) as NodeField[];
+  for (const field of ['role', 'currentTerm', 'votedFor', 'log', 'commitIndex', 'lastApplied', 'nextIndex', 'matchIndex', 'votesGranted'] as const) {
+    if (!fields.includes(field)) continue;
+    switch (field) {
+      case 'log': {
+        const d = firstLogDifference(expected.log as Entry[], actual.log);
+        if (d) out.push({ node, field, ...d });
+        break;
+      }
+      case 'votesGranted':
+        differ(field, showSet(expected.votesGranted ?? []), showSet(actual.votesGranted));
+        break;
+      case 'nextIndex':
+      case 'matchIndex':
+        differ(field, canonicalJson(expected[field]), canonicalJson(actual[field]));
+        break;
+      default:
+        differ(field, JSON.stringify(expected[field]), JSON.stringify(actual[field]));
+    }
+  }
+  return out;
+}
+
+const showSet = (ids: readonly string[]) => `[${[...ids].sort().join(', ')}]`;
+
+function showTerms(log: readonly Entry[]): string {
+  if (log.length <= 12) return `terms [${log.map((e) => e.term).join(',')}]`;
+  return `${log.length} entries, terms [${log.slice(0, 4).map((e) => e.term).join(',')},...,${log.slice(-4).map((e) => e.term).join(',')}]`;
+}
+
+function firstLogDifference(expected: readonly Entry[], actual: readonly Entry[]): { expected: string; actual: string } | null {
+  const n = Math.min(expected.length, actual.length);
+  for (let i = 0; i < n; i++) {
+    const e = expected[i] as Entry;
+    const a = actual[i] as Entry;
+    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command)) {
+      return { expected: `index ${i + 1}: term ${e.term} ${canonicalJson(e.command)} (${showTerms(expected)})`, actual: `index ${i + 1}: term ${a.term} ${canonicalJson(a.command)} (${showTerms(actual)})` };
+    }
+  }
+  if (expected.length !== actual.length) {
+    return { expected: `${expected.length} entries (${showTerms(expected)})`, actual: `${actual.length} entries (${showTerms(actual)})` };
+  }
+  return null;
+}
+
+/** The difference between two multisets of messages, as "missing" and "unexpected" lists. */
+export function compareInFlight(expected: readonly Message[], actual: readonly Message[]): { missing: string[]; unexpected: string[] } {
+  const count = new Map<string, number>();
+  for (const m of actual) count.set(messageKey(m), (count.get(messageKey(m)) ?? 0) + 1);
+  const missing: string[] = [];
+  for (const m of expected) {
+    const k = messageKey(m);
+    const c = count.get(k) ?? 0;
+    if (c === 0) missing.push(k);
+    else count.set(k, c - 1);
+  }
+  const unexpected: string[] = [];
+  for (const [k, c] of count) for (let i = 0; i < c; i++) unexpected.push(k);
+  return { missing, unexpected };
+}

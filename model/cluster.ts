@@ -1,0 +1,152 @@
+// The cluster reducer: the servers plus an unreliable network (a multiset of messages in flight),
+// applying one trace event at a time. Pure: every event returns a new ClusterState.
+import type { Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
+import { resolveOptions } from '../spec/schema.js';
+import type { RuleId } from '../spec/rules.js';
+import { messageKey } from '../spec/canonical.js';
+import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
+import { type NodeInput, step, restart, assertNever } from './node.js';
+
+/** The multiset of messages in flight, keyed by the message's canonical name. */
+export type Network = ReadonlyMap<string, { readonly message: Message; readonly count: number }>;
+
+export interface ClusterState {
+  readonly servers: readonly NodeId[];
+  readonly options: ResolvedOptions;
+  readonly nodes: Readonly<Record<NodeId, NodeState>>;
+  readonly crashed: ReadonlySet<NodeId>;
+  readonly network: Network;
+  /** While partitioned: each server's group; messages between groups are lost. */
+  readonly partition: ReadonlyMap<NodeId, number> | null;
+}
+
+/** What one event did. */
+export interface ClusterStep {
+  readonly state: ClusterState;
+  /** The server that handled the event, if any did. */
+  readonly node: NodeId | null;
+  readonly sent: readonly Message[];
+  readonly applied: readonly AppliedEntry[];
+  readonly rules: readonly RuleId[];
+}
+
+/** An event that cannot happen in this state (the trace is wrong, not the protocol). */
+export interface EventError {
+  readonly error: string;
+}
+
+export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>): ClusterState {
+  const nodes: Record<NodeId, NodeState> = {};
+  for (const id of servers) nodes[id] = fromJson(initial?.[id]);
+  return { servers, options: resolveOptions(options), nodes, crashed: new Set(), network: new Map(), partition: null };
+}
+
+export const envOf = (c: ClusterState, self: NodeId): Env => ({ self, servers: c.servers, options: c.options });
+
+export function inFlight(c: ClusterState): Message[] {
+  const out: Message[] = [];
+  for (const { message, count } of c.network.values()) for (let i = 0; i < count; i++) out.push(message);
+  return out;
+}
+
+export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError {
+  const none = (state: ClusterState, rules: RuleId[] = []): ClusterStep => ({ state, node: null, sent: [], applied: [], rules });
+  switch (e.type) {
+    case 'electionTimeout':
+    case 'heartbeatTimeout':
+      return deliverInput(c, e.node, { type: e.type });
+    case 'clientRequest':
+      return deliverInput(c, e.node, { type: 'clientRequest', command: e.command });
+    case 'deliver': {
+      const network = remove(c.network, e.message);
+      if (!network) return notInFlight(e.message);
+      return deliverInput({ ...c, network }, e.message.to, e.message);
+    }
+    case 'drop': {
+      const network = remove(c.network, e.message);
+      return network ? none({ ...c, network }) : notInFlight(e.message);
+    }
+    case 'duplicate':
+      return c.network.has(messageKey(e.message)) ? none({ ...c, network: add(c.network, e.message) }) : notInFlight(e.message);
+    case 'inject':
+      return deliverInput(c, e.message.to, e.message);
+    case 'crash': {
+      if (c.crashed.has(e.node)) return { error: `node ${e.node} is already crashed` };
+      const crashed = new Set(c.crashed).add(e.node);
+      // PER-1, DEC-7: only the persistent state survives; the server is down until it restarts.
+      return { ...none({ ...c, crashed, nodes: { ...c.nodes, [e.node]: restart(nodeState(c, e.node)) } }, ['PER-1', 'DEC-7']), node: e.node };
+    }
+    case 'restart': {
+      if (!c.crashed.has(e.node)) return { error: `node ${e.node} is not crashed, so it cannot restart` };
+      const crashed = new Set(c.crashed);
+      crashed.delete(e.node);
+      return { ...none({ ...c, crashed }, ['PER-1']), node: e.node };
+    }
+    case 'partition': {
+      const partition = new Map<NodeId, number>();
+      e.groups.forEach((g, i) => g.forEach((id) => partition.set(id, i)));
+      let network: Network = c.network;
+      for (const { message } of c.network.values()) {
+        if (separated(partition, message)) network = removeAll(network, message);
+      }
+      return none({ ...c, partition, network });
+    }
+    case 'heal':
+      return none({ ...c, partition: null });
+    default:
+      return assertNever(e);
+  }
+}
+
+const notInFlight = (m: Message): EventError => ({ error: `message is not in flight: ${messageKey(m)}` });
+
+function nodeState(c: ClusterState, id: NodeId): NodeState {
+  const s = c.nodes[id];
+  if (!s) throw new Error(`unknown node ${id}`); // the trace's node IDs are checked before replay
+  return s;
+}
+
+/** Hand an input to one server; what it sends goes into the network, unless a partition loses it. */
+function deliverInput(c: ClusterState, id: NodeId, input: NodeInput): ClusterStep {
+  if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], rules: ['DEC-7'] };
+  const r = step(envOf(c, id), nodeState(c, id), input);
+  let network = c.network;
+  for (const m of r.sent) if (!c.partition || !separated(c.partition, m)) network = add(network, m);
+  return {
+    state: { ...c, nodes: { ...c.nodes, [id]: r.state }, network },
+    node: id,
+    sent: r.sent,
+    applied: r.applied,
+    rules: r.rules,
+  };
+}
+
+function separated(partition: ReadonlyMap<NodeId, number>, m: Message): boolean {
+  // A server named in no group is in a group of its own.
+  const a = partition.get(m.from) ?? `alone:${m.from}`;
+  const b = partition.get(m.to) ?? `alone:${m.to}`;
+  return a !== b;
+}
+
+function add(n: Network, m: Message): Network {
+  const key = messageKey(m);
+  const next = new Map(n);
+  next.set(key, { message: n.get(key)?.message ?? m, count: (n.get(key)?.count ?? 0) + 1 });
+  return next;
+}
+
+function remove(n: Network, m: Message): Network | null {
+  const key = messageKey(m);
+  const slot = n.get(key);
+  if (!slot) return null;
+  const next = new Map(n);
+  if (slot.count > 1) next.set(key, { message: slot.message, count: slot.count - 1 });
+  else next.delete(key);
+  return next;
+}
+
+function removeAll(n: Network, m: Message): Network {
+  const next = new Map(n);
+  next.delete(messageKey(m));
+  return next;
+}

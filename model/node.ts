@@ -1,0 +1,110 @@
+// The per-server reducer: (state, input) -> (state, messages sent, entries applied, rules fired).
+// As etcd's Step: the term is handled once, at the entry point (ALL-2, and the stale checks), then
+// the input goes to the handler of the server's role.
+import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { RuleId } from '../spec/rules.js';
+import { type AppliedEntry, type Env, type NodeState, type Transition, begin } from './state.js';
+import * as R from './rules.js';
+
+/** What reaches one server: a message, one of its timers, or a client command. */
+export type NodeInput =
+  | Message
+  | { readonly type: 'electionTimeout' }
+  | { readonly type: 'heartbeatTimeout' }
+  | { readonly type: 'clientRequest'; readonly command: unknown };
+
+export interface NodeStep {
+  readonly state: NodeState;
+  readonly sent: readonly Message[];
+  readonly applied: readonly AppliedEntry[];
+  readonly rules: readonly RuleId[];
+}
+
+export function step(env: Env, state: NodeState, input: NodeInput): NodeStep {
+  return stepTransition(begin(state), env, input);
+}
+
+export function stepTransition(t0: Transition, env: Env, input: NodeInput): Transition {
+  switch (input.type) {
+    case 'electionTimeout':
+      return onElectionTimeout(t0, env);
+    case 'heartbeatTimeout':
+      return t0.state.role === 'leader' ? R.heartbeat(t0, env) : R.ignore(t0, 'DEC-9');
+    case 'clientRequest':
+      return t0.state.role === 'leader' ? R.appendClientCommand(t0, env, input.command) : R.ignore(t0, 'DEC-9');
+    case 'RequestVote':
+    case 'RequestVoteResponse':
+    case 'AppendEntries':
+    case 'AppendEntriesResponse': {
+      const t = R.isNewerTerm(t0.state, input) ? R.adoptNewerTerm(t0, input.term) : t0; // ALL-2
+      return onMessage(t, env, input);
+    }
+    default:
+      return assertNever(input);
+  }
+}
+
+function onElectionTimeout(t: Transition, env: Env): Transition {
+  switch (t.state.role) {
+    case 'follower':
+      return winIfMajority(R.convertToCandidate(t, env), env); // FOL-2, CAN-1
+    case 'candidate':
+      return winIfMajority(R.retryElection(t, env), env); // CAN-4, CAN-1
+    case 'leader':
+      return R.ignore(t, 'DEC-9');
+  }
+}
+
+/** CAN-2: a candidate with a majority of votes becomes leader within the same step. */
+function winIfMajority(t: Transition, env: Env): Transition {
+  return t.state.role === 'candidate' && R.hasVoteMajority(env, t.state) ? R.becomeLeader(t, env) : t;
+}
+
+function onMessage(t: Transition, env: Env, m: Message): Transition {
+  switch (m.type) {
+    case 'RequestVote':
+      return onRequestVote(t, env, m);
+    case 'RequestVoteResponse':
+      return onRequestVoteResponse(t, env, m);
+    case 'AppendEntries':
+      return onAppendEntries(t, env, m);
+    case 'AppendEntriesResponse':
+      return onAppendEntriesResponse(t, env, m);
+    default:
+      return assertNever(m);
+  }
+}
+
+function onRequestVote(t: Transition, env: Env, m: RequestVote): Transition {
+  if (R.isStaleTerm(t.state, m)) return R.rejectStaleRequestVote(t, env, m); // RV-1
+  return R.handleRequestVote(t, env, m); // RV-2 (FOL-1; a candidate or leader of this term has voted for itself and refuses)
+}
+
+function onRequestVoteResponse(t: Transition, env: Env, m: RequestVoteResponse): Transition {
+  if (R.isStaleTerm(t.state, m) || t.state.role !== 'candidate') return R.ignore(t, 'DEC-1');
+  return winIfMajority(R.recordVote(t, m), env); // CAN-2
+}
+
+function onAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
+  if (R.isStaleTerm(t.state, m)) return R.rejectStaleAppendEntries(t, env, m); // AE-1
+  switch (t.state.role) {
+    case 'leader':
+      return R.ignore(t, 'DEC-8');
+    case 'candidate':
+      return R.handleAppendEntries(R.concede(t), env, m); // CAN-3, then as a follower
+    case 'follower':
+      return R.handleAppendEntries(t, env, m); // AE-2 .. AE-5
+  }
+}
+
+function onAppendEntriesResponse(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
+  return m.success ? R.handleAppendSuccess(t, env, m) : R.handleAppendFailure(t, env, m); // LEA-3a / LEA-3b
+}
+
+/** PER-1, DEC-7: a server restarts from its persistent state. */
+export const restart = R.restartFromPersistentState;
+
+export function assertNever(x: never): never {
+  throw new Error(`unhandled input ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,294 @@
+// One small pure function per rule of Figure 2, named after it and citing its ID, as raft.tla has
+// one action per rule. Guards are predicates on (state, message); actions take the step so far
+// (a Transition) and return it extended. The reducer (node.ts) and the statechart (statechart.ts)
+// are two compositions of these same functions.
+import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { RuleId } from '../spec/rules.js';
+import { type Env, type NodeState, type Transition, peersOf } from './state.js';
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing
+
+const cite = (t: Transition, ...ids: RuleId[]): Transition => ({ ...t, rules: [...t.rules, ...ids] });
+const update = (t: Transition, patch: Partial<NodeState>): Transition => ({ ...t, state: { ...t.state, ...patch } });
+const send = (t: Transition, m: Message): Transition => ({ ...t, sent: [...t.sent, m] });
+
+// ---------------------------------------------------------------------------------------------
+// Guards
+
+/** ALL-2: the message carries a term newer than ours. */
+export const isNewerTerm = (s: NodeState, m: Message): boolean => m.term > s.currentTerm;
+
+/** RV-1, AE-1, DEC-1: the message carries a term older than ours. */
+export const isStaleTerm = (s: NodeState, m: Message): boolean => m.term < s.currentTerm;
+
+/** §5.4.1: the candidate's log is at least as up-to-date as ours. */
+export const candidateLogIsUpToDate = (s: NodeState, m: RequestVote): boolean =>
+  m.lastLogTerm > s.log.lastTerm || (m.lastLogTerm === s.log.lastTerm && m.lastLogIndex >= s.log.lastIndex);
+
+/** RV-2: we have not voted for anyone else this term, and the candidate's log is up-to-date. */
+export const canGrantVote = (s: NodeState, m: RequestVote): boolean =>
+  (s.votedFor === null || s.votedFor === m.candidateId) && candidateLogIsUpToDate(s, m);
+
+/** CAN-2: votes from a majority of the servers (the candidate's own included). */
+export const hasVoteMajority = (env: Env, s: NodeState): boolean => 2 * s.votesGranted.length > env.servers.length;
+
+/** AE-2: our log holds an entry at prevLogIndex whose term is prevLogTerm (index 0 always matches). */
+export const logMatchesAt = (s: NodeState, prevLogIndex: number, prevLogTerm: number): boolean =>
+  prevLogIndex === 0 || (s.log.has(prevLogIndex) && s.log.termAt(prevLogIndex) === prevLogTerm);
+
+/** DEC-4: a rejection answers the leader's current probe for that follower, not an older one. */
+export const answersCurrentProbe = (s: NodeState, m: AppendEntriesResponse): boolean =>
+  m.prevLogIndex === (s.nextIndex[m.from] ?? 1) - 1;
+
+// ---------------------------------------------------------------------------------------------
+// All servers
+
+/** ALL-2: adopt the newer term, forget the vote, and become (or stay) a follower. */
+export function adoptNewerTerm(t: Transition, term: number): Transition {
+  return cite(becomeFollower(update(t, { currentTerm: term, votedFor: null })), 'ALL-2');
+}
+
+/** ALL-1: apply every committed entry not yet applied, in order. */
+export function applyCommitted(t: Transition): Transition {
+  const s = t.state;
+  if (s.commitIndex <= s.lastApplied) return t;
+  const applied = [...t.applied];
+  for (let i = s.lastApplied + 1; i <= s.commitIndex; i++) {
+    const e = s.log.entry(i);
+    applied.push({ index: i, term: e.term, command: e.command });
+  }
+  return cite({ ...update(t, { lastApplied: s.commitIndex }), applied }, 'ALL-1');
+}
+
+/** DEC-10: a follower keeps no votes and no per-follower progress. */
+function becomeFollower(t: Transition): Transition {
+  return update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {} });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Followers and candidates: elections
+
+/** FOL-2: the election timeout elapsed on a follower: convert to candidate. */
+export function convertToCandidate(t: Transition, env: Env): Transition {
+  return startElection(cite(t, 'FOL-2'), env);
+}
+
+/** CAN-4: the election timeout elapsed on a candidate: start a new election. */
+export function retryElection(t: Transition, env: Env): Transition {
+  return startElection(cite(t, 'CAN-4'), env);
+}
+
+/** CAN-1: increment currentTerm, vote for self, send RequestVote to all other servers. */
+export function startElection(t: Transition, env: Env): Transition {
+  let next = cite(update(t, {
+    role: 'candidate',
+    currentTerm: t.state.currentTerm + 1,
+    votedFor: env.self,
+    votesGranted: [env.self],
+    nextIndex: {}, // DEC-10
+    matchIndex: {},
+  }), 'CAN-1');
+  const s = next.state;
+  for (const peer of peersOf(env)) {
+    next = send(next, {
+      type: 'RequestVote', from: env.self, to: peer,
+      term: s.currentTerm, candidateId: env.self, lastLogIndex: s.log.lastIndex, lastLogTerm: s.log.lastTerm,
+    });
+  }
+  return next;
+}
+
+/** CAN-2: count a granted vote of this term, once per voter. */
+export function recordVote(t: Transition, m: RequestVoteResponse): Transition {
+  if (!m.voteGranted) return cite(t, 'CAN-2');
+  const votes = t.state.votesGranted.includes(m.from) ? t.state.votesGranted : [...t.state.votesGranted, m.from];
+  return cite(update(t, { votesGranted: votes }), 'CAN-2');
+}
+
+/** CAN-2 then LEA-1: become leader, reset per-follower progress, announce with AppendEntries. */
+export function becomeLeader(t: Transition, env: Env): Transition {
+  const nextIndex: Record<NodeId, number> = {};
+  const matchIndex: Record<NodeId, number> = {};
+  for (const peer of peersOf(env)) {
+    nextIndex[peer] = t.state.log.lastIndex + 1;
+    matchIndex[peer] = 0;
+  }
+  const next = cite(update(t, { role: 'leader', nextIndex, matchIndex }), 'CAN-2');
+  return broadcastAppendEntries(cite(next, 'LEA-1'), env);
+}
+
+/** CAN-3: an AppendEntries from a leader of our term: that leader won, so we follow it. */
+export function concede(t: Transition): Transition {
+  return cite(becomeFollower(t), 'CAN-3');
+}
+
+// ---------------------------------------------------------------------------------------------
+// RequestVote receiver
+
+function replyVote(t: Transition, env: Env, m: RequestVote, voteGranted: boolean): Transition {
+  return send(t, { type: 'RequestVoteResponse', from: env.self, to: m.from, term: t.state.currentTerm, voteGranted });
+}
+
+/** RV-1: refuse a candidate of an older term. */
+export function rejectStaleRequestVote(t: Transition, env: Env, m: RequestVote): Transition {
+  return replyVote(cite(t, 'RV-1'), env, m, false);
+}
+
+/** RV-2: grant the vote if we are free to and the candidate's log is up-to-date; else refuse. */
+export function handleRequestVote(t: Transition, env: Env, m: RequestVote): Transition {
+  if (canGrantVote(t.state, m)) {
+    return replyVote(cite(update(t, { votedFor: m.candidateId }), 'RV-2'), env, m, true);
+  }
+  return replyVote(cite(t, 'RV-2'), env, m, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AppendEntries receiver
+
+function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number): Transition {
+  return send(t, {
+    type: 'AppendEntriesResponse', from: env.self, to: m.from,
+    term: t.state.currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
+  });
+}
+
+/** AE-1: refuse a leader of an older term (the reply's term tells it to step down). */
+export function rejectStaleAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
+  return replyAppend(cite(t, 'AE-1'), env, m, false, 0);
+}
+
+/** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
+export function handleAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
+  if (!logMatchesAt(t.state, m.prevLogIndex, m.prevLogTerm)) {
+    return replyAppend(cite(t, 'AE-2'), env, m, false, 0);
+  }
+  let next = mergeEntries(t, m.prevLogIndex, m.entries);
+  next = followLeaderCommit(next, m);
+  next = applyCommitted(next);
+  return replyAppend(next, env, m, true, m.prevLogIndex + m.entries.length);
+}
+
+/** AE-3 and AE-4: skip entries we already hold, truncate at the first real conflict, append the rest. */
+function mergeEntries(t: Transition, prevLogIndex: number, entries: readonly Entry[]): Transition {
+  let log = t.state.log;
+  let next = t;
+  for (let k = 0; k < entries.length; k++) {
+    const index = prevLogIndex + 1 + k;
+    const entry = entries[k] as Entry;
+    if (log.has(index) && log.termAt(index) === entry.term) continue; // already held: no truncation
+    if (log.has(index)) {
+      log = log.truncateAfter(index - 1); // AE-3: a real conflict
+      next = cite(next, 'AE-3');
+    }
+    log = log.append(entries.slice(k)); // AE-4
+    next = cite(next, 'AE-4');
+    break;
+  }
+  return log === t.state.log ? next : update(next, { log });
+}
+
+/** AE-5 with DEC-2: follow leaderCommit up to the last new entry, never moving commitIndex back. */
+function followLeaderCommit(t: Transition, m: AppendEntries): Transition {
+  const s = t.state;
+  if (m.leaderCommit <= s.commitIndex) return t;
+  const lastNewEntry = m.prevLogIndex + m.entries.length;
+  const commitIndex = Math.max(s.commitIndex, Math.min(m.leaderCommit, lastNewEntry));
+  return commitIndex === s.commitIndex ? cite(t, 'DEC-2') : cite(update(t, { commitIndex }), 'AE-5');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaders
+
+/** LEA-3 (DEC-5, DEC-6): the AppendEntries for one follower: the entries from its nextIndex. */
+export function sendAppendEntries(t: Transition, env: Env, peer: NodeId): Transition {
+  const s = t.state;
+  const nextIndex = s.nextIndex[peer] ?? s.log.lastIndex + 1;
+  const prevLogIndex = nextIndex - 1;
+  return send(t, {
+    type: 'AppendEntries', from: env.self, to: peer,
+    term: s.currentTerm, leaderId: env.self,
+    prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
+    entries: s.log.slice(nextIndex, env.options.maxEntriesPerAppendEntries),
+    leaderCommit: s.commitIndex,
+  });
+}
+
+function broadcastAppendEntries(t: Transition, env: Env): Transition {
+  let next = t;
+  for (const peer of peersOf(env)) next = sendAppendEntries(next, env, peer);
+  return next;
+}
+
+/** LEA-1 (DEC-5): the heartbeat timer fired: send every follower its AppendEntries. */
+export function heartbeat(t: Transition, env: Env): Transition {
+  return broadcastAppendEntries(cite(t, 'LEA-1'), env);
+}
+
+/** LEA-2, then LEA-4 (a single server commits at once), ALL-1 and LEA-3 to every follower. */
+export function appendClientCommand(t: Transition, env: Env, command: unknown): Transition {
+  const s = t.state;
+  let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]) }), 'LEA-2');
+  next = applyCommitted(advanceCommitIndex(next, env));
+  return broadcastAppendEntries(cite(next, 'LEA-3'), env);
+}
+
+/** LEA-3a with DEC-3, then LEA-4, ALL-1, and LEA-3 again if the follower is still behind. */
+export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  const s = t.state;
+  const matchIndex = Math.max(s.matchIndex[m.from] ?? 0, m.matchIndex);
+  const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.matchIndex + 1);
+  let next = cite(update(t, {
+    matchIndex: { ...s.matchIndex, [m.from]: matchIndex },
+    nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
+  }), 'LEA-3a');
+  next = applyCommitted(advanceCommitIndex(next, env));
+  if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
+  return next;
+}
+
+/** LEA-3b with DEC-4: a rejection of the current probe moves nextIndex back by one, and we retry. */
+export function handleAppendFailure(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  const s = t.state;
+  if (!answersCurrentProbe(s, m)) return cite(t, 'DEC-4');
+  const nextIndex = Math.max(m.prevLogIndex, (s.matchIndex[m.from] ?? 0) + 1, 1);
+  const next = cite(update(t, { nextIndex: { ...s.nextIndex, [m.from]: nextIndex } }), 'LEA-3b');
+  return sendAppendEntries(next, env, m.from);
+}
+
+/**
+ * LEA-4: commit the largest N > commitIndex that a majority holds (the leader counts itself),
+ * if log[N] is of the current term. The largest index a majority holds is the median of the
+ * match indexes; if its entry is of an older term, so is every entry before it (INV-5), and
+ * nothing can be committed by counting (§5.4.2, Figure 8).
+ */
+export function advanceCommitIndex(t: Transition, env: Env): Transition {
+  const s = t.state;
+  const held = env.servers.map((id) => (id === env.self ? s.log.lastIndex : s.matchIndex[id] ?? 0)).sort((a, b) => b - a);
+  const majorityHolds = held[Math.floor(env.servers.length / 2)] ?? 0;
+  if (majorityHolds <= s.commitIndex || s.log.termAt(majorityHolds) !== s.currentTerm) return t;
+  return cite(update(t, { commitIndex: majorityHolds }), 'LEA-4');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drops (DEC-1, DEC-8, DEC-9): inputs that have no effect, cited so that reports can say why.
+
+export const ignore = (t: Transition, id: 'DEC-1' | 'DEC-8' | 'DEC-9'): Transition => cite(t, id);
+
+// ---------------------------------------------------------------------------------------------
+// Crash and restart
+
+/** PER-1, DEC-7: after a crash only currentTerm, votedFor and the log survive. */
+export function restartFromPersistentState(s: NodeState): NodeState {
+  return {
+    role: 'follower',
+    currentTerm: s.currentTerm,
+    votedFor: s.votedFor,
+    log: s.log,
+    commitIndex: 0,
+    lastApplied: 0,
+    nextIndex: {},
+    matchIndex: {},
+    votesGranted: [],
+  };
+}

@@ -1,0 +1,140 @@
+// The roles of Figure 4 as an xstate v5 statechart, built from the rule functions of rules.ts:
+// every guard and action below is one of them, named in setup() so the machine reads as a diagram.
+// Term handling is as in the reducer and etcd's Step: a message of a newer term first moves the
+// server to follower (ALL-2), then the same message is raised again and handled by the follower.
+// A candidate with a majority becomes leader by an eventless transition (CAN-2), so winning takes
+// no event of its own: it happens in the step that brings the last vote, or the timeout of a
+// single-server cluster.
+import { assign, raise, setup, transition } from 'xstate';
+import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import { type Env, type NodeState, type Transition, begin } from './state.js';
+import type { NodeInput } from './node.js';
+import * as R from './rules.js';
+
+export interface ServerContext {
+  readonly env: Env;
+  /** The state, and what the current step has produced so far. */
+  readonly t: Transition;
+}
+
+type ServerEvent = NodeInput;
+
+const isMessage = (e: ServerEvent): e is Message =>
+  e.type === 'RequestVote' || e.type === 'RequestVoteResponse' || e.type === 'AppendEntries' || e.type === 'AppendEntriesResponse';
+
+const asMessage = (e: ServerEvent): Message => {
+  if (!isMessage(e)) throw new Error(`expected a message, got ${e.type}`);
+  return e;
+};
+const as = <T extends Message['type']>(e: ServerEvent, type: T): Extract<Message, { type: T }> => {
+  if (e.type !== type) throw new Error(`expected ${type}, got ${e.type}`);
+  return e as Extract<Message, { type: T }>;
+};
+
+type Rule = (t: Transition, env: Env, e: ServerEvent) => Transition;
+const step = (rule: Rule) => assign<ServerContext, ServerEvent, undefined, ServerEvent, never>({
+  t: ({ context, event }) => rule(context.t, context.env, event),
+});
+
+/** ALL-2 then the same message again, now of our term, as a follower. */
+const NEWER_TERM = { guard: 'termIsNewer', target: '#raftServer.follower', actions: ['adoptNewerTerm', 'handleAgainAsFollower'] } as const;
+
+export const serverMachine = setup({
+  types: {
+    context: {} as ServerContext,
+    events: {} as ServerEvent,
+    input: {} as ServerContext,
+  },
+  guards: {
+    termIsNewer: ({ context, event }) => isMessage(event) && R.isNewerTerm(context.t.state, event),
+    termIsStale: ({ context, event }) => isMessage(event) && R.isStaleTerm(context.t.state, event),
+    hasVoteMajority: ({ context }) => R.hasVoteMajority(context.env, context.t.state),
+    isSuccess: ({ event }) => event.type === 'AppendEntriesResponse' && event.success,
+  },
+  actions: {
+    adoptNewerTerm: step((t, _env, e) => R.adoptNewerTerm(t, asMessage(e).term)),
+    handleAgainAsFollower: raise(({ event }) => event),
+    convertToCandidate: step((t, env) => R.convertToCandidate(t, env)),
+    retryElection: step((t, env) => R.retryElection(t, env)),
+    becomeLeader: step((t, env) => R.becomeLeader(t, env)),
+    recordVote: step((t, _env, e) => R.recordVote(t, as(e, 'RequestVoteResponse') as RequestVoteResponse)),
+    concede: step((t) => R.concede(t)),
+    rejectStaleRequestVote: step((t, env, e) => R.rejectStaleRequestVote(t, env, as(e, 'RequestVote') as RequestVote)),
+    handleRequestVote: step((t, env, e) => R.handleRequestVote(t, env, as(e, 'RequestVote') as RequestVote)),
+    rejectStaleAppendEntries: step((t, env, e) => R.rejectStaleAppendEntries(t, env, as(e, 'AppendEntries') as AppendEntries)),
+    handleAppendEntries: step((t, env, e) => R.handleAppendEntries(t, env, as(e, 'AppendEntries') as AppendEntries)),
+    heartbeat: step((t, env) => R.heartbeat(t, env)),
+    appendClientCommand: step((t, env, e) => R.appendClientCommand(t, env, e.type === 'clientRequest' ? e.command : undefined)),
+    handleAppendSuccess: step((t, env, e) => R.handleAppendSuccess(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
+    handleAppendFailure: step((t, env, e) => R.handleAppendFailure(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
+    dropStaleResponse: step((t) => R.ignore(t, 'DEC-1')),
+    dropOwnTermAppendEntries: step((t) => R.ignore(t, 'DEC-8')),
+    ignoreForRole: step((t) => R.ignore(t, 'DEC-9')),
+  },
+}).createMachine({
+  id: 'raftServer',
+  context: ({ input }) => input,
+  initial: 'follower',
+  states: {
+    follower: {
+      on: {
+        electionTimeout: { target: 'candidate', actions: 'convertToCandidate' }, // FOL-2, CAN-1
+        heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
+        clientRequest: { actions: 'ignoreForRole' }, // DEC-9
+        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // RV-1, RV-2
+        RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
+        AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'handleAppendEntries' }], // AE-1, AE-2..5
+        AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
+      },
+    },
+    candidate: {
+      always: { guard: 'hasVoteMajority', target: 'leader', actions: 'becomeLeader' }, // CAN-2, LEA-1
+      on: {
+        electionTimeout: { actions: 'retryElection' }, // CAN-4, CAN-1
+        heartbeatTimeout: { actions: 'ignoreForRole' },
+        clientRequest: { actions: 'ignoreForRole' },
+        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        RequestVoteResponse: [NEWER_TERM, { guard: 'termIsStale', actions: 'dropStaleResponse' }, { actions: 'recordVote' }], // CAN-2
+        AppendEntries: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' },
+          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+        ],
+        AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+      },
+    },
+    leader: {
+      on: {
+        electionTimeout: { actions: 'ignoreForRole' }, // DEC-9
+        heartbeatTimeout: { actions: 'heartbeat' }, // LEA-1
+        clientRequest: { actions: 'appendClientCommand' }, // LEA-2, LEA-4, LEA-3
+        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+        AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropOwnTermAppendEntries' }], // AE-1, DEC-8
+        AppendEntriesResponse: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'dropStaleResponse' },
+          { guard: 'isSuccess', actions: 'handleAppendSuccess' }, // LEA-3a
+          { actions: 'handleAppendFailure' }, // LEA-3b
+        ],
+      },
+    },
+  },
+});
+
+export type ServerSnapshot = ReturnType<typeof serverMachine.resolveState>;
+
+/** The statechart at a given server state (its role is the state node). */
+export function snapshotAt(env: Env, state: NodeState): ServerSnapshot {
+  return serverMachine.resolveState({ value: state.role, context: { env, t: begin(state) } });
+}
+
+/**
+ * One step through xstate's pure transition function. The step starts with empty outputs, so
+ * `context.t` afterwards holds this step's state, messages, applied entries and rules.
+ */
+export function statechartStep(snapshot: ServerSnapshot, input: NodeInput): ServerSnapshot {
+  const start = serverMachine.resolveState({ value: snapshot.value, context: { ...snapshot.context, t: begin(snapshot.context.t.state) } });
+  const [next] = transition(serverMachine, start, input);
+  return next;
+}

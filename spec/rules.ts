@@ -1,0 +1,89 @@
+// The rule catalogue: every rule the model implements, with a stable ID. The model cites these IDs
+// on every branch, the runner names them in every report, and coverage is counted against them.
+// IDs are never renumbered: new rules get new IDs. Emitted as spec/rules.json by `npm run spec:emit`.
+
+export type RuleKind =
+  | 'rule' // a rule of Figure 2 (or of the sections around it)
+  | 'property' // a safety property of Figure 3, checked after every step
+  | 'invariant' // a cheap local invariant, checked after every step
+  | 'choice'; // where the paper or raft.tla leaves a choice, the one this project made (docs/choices.md)
+
+export interface Rule {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: RuleKind;
+  readonly section: string;
+  readonly text: string;
+}
+
+const r = (id: string, title: string, section: string, text: string, kind: RuleKind = 'rule'): Rule => ({ id, title, kind, section, text });
+
+export const RULES: readonly Rule[] = [
+  // All servers
+  r('ALL-1', 'Apply', '§5.3', 'If commitIndex > lastApplied: increment lastApplied, apply log[lastApplied] to the state machine.'),
+  r('ALL-2', 'Newer term', '§5.1', 'If an RPC request or response contains term T > currentTerm: set currentTerm = T, clear votedFor, convert to follower.'),
+  r('PER-1', 'Persist first', '§5.1, Figure 2', 'currentTerm, votedFor and log[] are durable before the server replies to an RPC or sends a message that depends on them. A crash loses every other variable.'),
+  // Followers
+  r('FOL-1', 'Respond', '§5.2', 'Respond to RPCs from candidates and leaders.'),
+  r('FOL-2', 'Election timeout', '§5.2', 'If the election timeout elapses without an AppendEntries from the current leader and without granting a vote: convert to candidate.'),
+  // Candidates
+  r('CAN-1', 'Start election', '§5.2', 'On conversion to candidate: increment currentTerm, vote for self, reset the election timer, send RequestVote to all other servers.'),
+  r('CAN-2', 'Win', '§5.2', 'If votes are received from a majority of servers: become leader.'),
+  r('CAN-3', 'Concede', '§5.2', 'If an AppendEntries is received from a leader of the same or a newer term: convert to follower.'),
+  r('CAN-4', 'Retry', '§5.2', 'If the election timeout elapses: start a new election.'),
+  // Leaders
+  r('LEA-1', 'Heartbeat', '§5.2', 'Upon election send empty AppendEntries to each server; repeat during idle periods to prevent election timeouts.'),
+  r('LEA-2', 'Client command', '§5.3', 'Append the entry to the local log; respond after the entry is applied to the state machine.'),
+  r('LEA-3', 'Replicate', '§5.3', 'If last log index >= nextIndex for a follower: send AppendEntries with the log entries starting at nextIndex.'),
+  r('LEA-3a', 'Replicate: success', '§5.3', 'If successful: update nextIndex and matchIndex for the follower.'),
+  r('LEA-3b', 'Replicate: inconsistency', '§5.3', 'If AppendEntries fails because of log inconsistency: decrement nextIndex and retry.'),
+  r('LEA-4', 'Commit', '§5.3, §5.4.2', 'If there is an N > commitIndex such that a majority of matchIndex[i] >= N (the leader counts itself) and log[N].term == currentTerm: set commitIndex = N. An entry of an earlier term is never committed by counting replicas (Figure 8).'),
+  // RequestVote receiver
+  r('RV-1', 'Stale candidate', '§5.1', 'Reply false if term < currentTerm.'),
+  r('RV-2', 'Grant vote', '§5.2, §5.4', "If votedFor is null or candidateId, and the candidate's log is at least as up-to-date as the receiver's log, grant the vote. Up-to-date (§5.4.1): the log whose last entry has the higher term is more up-to-date; with equal last terms, the longer log is."),
+  // AppendEntries receiver
+  r('AE-1', 'Stale leader', '§5.1', 'Reply false if term < currentTerm.'),
+  r('AE-2', 'Consistency check', '§5.3', "Reply false if the log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm."),
+  r('AE-3', 'Conflict', '§5.3', 'If an existing entry conflicts with a new one (same index but different terms), delete the existing entry and all that follow it. Only on a real conflict: an AppendEntries whose entries already match truncates nothing.'),
+  r('AE-4', 'Append', '§5.3', 'Append any new entries not already in the log.'),
+  r('AE-5', 'Follow commit', '§5.3', 'If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry), where the last new entry is prevLogIndex + len(entries).'),
+
+  // Figure 3: safety properties
+  r('SAFE-1', 'Election Safety', '§5.2, Figure 3', 'At most one leader can be elected in a given term.', 'property'),
+  r('SAFE-2', 'Leader Append-Only', '§5.3, Figure 3', 'A leader never overwrites or deletes entries in its log; it only appends new entries.', 'property'),
+  r('SAFE-3', 'Log Matching', '§5.3, Figure 3', 'If two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index.', 'property'),
+  r('SAFE-4', 'Leader Completeness', '§5.4, Figure 3', 'If a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms.', 'property'),
+  r('SAFE-5', 'State Machine Safety', '§5.4.3, Figure 3', 'If a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index.', 'property'),
+
+  // Cheap local invariants
+  r('INV-1', 'Term monotone', '§5.1', 'currentTerm never decreases, across restarts too.', 'invariant'),
+  r('INV-2', 'One vote per term', '§5.2', 'votedFor changes only with the term: within a term it can only go from null to a candidate, across restarts too.', 'invariant'),
+  r('INV-3', 'Index order', 'Figure 2', 'lastApplied <= commitIndex <= last log index.', 'invariant'),
+  r('INV-4', 'Commit monotone', 'Figure 2', 'commitIndex never decreases, except to 0 when a server restarts.', 'invariant'),
+  r('INV-5', 'Log terms monotone', '§5.3', 'The terms of the entries along a log never decrease, and none exceeds currentTerm.', 'invariant'),
+  r('INV-6', 'Leader progress bounds', 'Figure 2', 'On a leader, for every peer: 1 <= nextIndex, matchIndex < nextIndex <= last log index + 1, and matchIndex <= last log index.', 'invariant'),
+  r('INV-7', 'matchIndex monotone', 'raft.tla issue #19', "matchIndex never decreases while a server stays leader of the same term.", 'invariant'),
+  r('INV-9', 'Committed entries agree', '§5.4.3', 'Every server\'s log agrees, up to its commitIndex, with the entries committed anywhere before: no two servers ever commit different entries at one index.', 'invariant'),
+  r('INV-8', 'Role-local state', 'DEC-10', 'Followers have no votesGranted, nextIndex or matchIndex; candidates have no nextIndex or matchIndex; a candidate or leader has voted for itself and counts itself in votesGranted.', 'invariant'),
+
+  // Choices where the paper or raft.tla leaves one (docs/choices.md)
+  r('DEC-1', 'Stale responses are dropped', 'raft.tla DropStaleResponse', 'A response whose term is older than currentTerm is dropped without effect; so is a RequestVote response on a non-candidate and an AppendEntries response on a non-leader.', 'choice'),
+  r('DEC-2', 'commitIndex never moves back', 'raft.tla issue #18', 'AE-5 raises commitIndex only: a stale AppendEntries whose last new entry is below commitIndex leaves commitIndex as it is.', 'choice'),
+  r('DEC-3', 'matchIndex never moves back', 'raft.tla issue #19', 'On success the leader sets matchIndex = max(matchIndex, m.matchIndex) and nextIndex = max(nextIndex, m.matchIndex + 1): a reordered older success moves neither back.', 'choice'),
+  r('DEC-4', 'Only the current probe backs off', 'etcd maybeDecrTo', 'A rejection moves nextIndex back only if it answers the current probe (its prevLogIndex is nextIndex - 1); nextIndex then becomes max(prevLogIndex, matchIndex + 1, 1). A stale or duplicated rejection is dropped.', 'choice'),
+  r('DEC-5', 'Heartbeats replicate', '§5.2, §5.3', 'The heartbeat timer sends each follower the AppendEntries LEA-3 would send: the entries from nextIndex, none when the follower is caught up (the empty one is the heartbeat). So are the AppendEntries sent on election, on a client command, after a success that leaves more to send, and on a retry.', 'choice'),
+  r('DEC-6', 'Batch size is an option', 'Figure 2', 'One AppendEntries carries at most maxEntriesPerAppendEntries entries (default 1, as raft.tla).', 'choice'),
+  r('DEC-7', 'Crashed nodes do nothing', '§5.5', 'An event addressed to a crashed node has no effect; a message delivered to it is lost. It keeps only its persistent state (PER-1), and restarts as a follower with commitIndex = lastApplied = 0.', 'choice'),
+  r('DEC-8', 'Impossible AppendEntries', '§5.2', 'A leader drops an AppendEntries of its own term (only an injected message can carry one: Election Safety rules out a second leader).', 'choice'),
+  r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader, a heartbeat timeout on a non-leader and a client request to a non-leader have no effect.', 'choice'),
+  r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex; becoming a candidate empties nextIndex and matchIndex.', 'choice'),
+];
+
+export type RuleId = string;
+export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((x) => [x.id, x]));
+
+export function rule(id: string): Rule {
+  const found = RULE_BY_ID.get(id);
+  if (!found) throw new Error(`unknown rule ID ${id}`);
+  return found;
+}

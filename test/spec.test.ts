@@ -1,0 +1,84 @@
+// One source of truth: the published schema files are what schema.ts says, every fixture and a
+// sample of generated states and messages validate against them, and the rule catalogue and the
+// model cite the same IDs.
+import { describe, it, expect } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { publishedFiles } from '../spec/emit.js';
+import { RULES, RULE_BY_ID } from '../spec/rules.js';
+import { validateMessage, validateNodeState, validateTrace } from '../spec/validate.js';
+import { collectTraceFiles } from '../conformance/files.js';
+import { checkTrace } from '../conformance/load.js';
+import { scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
+import { toJson } from '../model/state.js';
+import fc from 'fast-check';
+
+describe('published spec files', () => {
+  it('spec/schemas/*.json, spec/rules.json and docs/rules.md are up to date with spec/*.ts (npm run spec:emit)', () => {
+    for (const [rel, text] of publishedFiles()) expect(readFileSync(rel, 'utf8'), rel).toBe(text);
+  });
+
+  it('the published trace schema, loaded from its file by a plain ajv, accepts a fixture and rejects a broken one', () => {
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(JSON.parse(readFileSync('spec/schemas/trace.schema.json', 'utf8')));
+    const ok = { format: 'raft-trace', version: 1, cluster: ['a', 'b'], steps: [{ event: { type: 'electionTimeout', node: 'a' } }] };
+    expect(validate(ok)).toBe(true);
+    expect(validate({ ...ok, steps: [{ event: { type: 'electionTimeout' } }] })).toBe(false);
+    expect(validate({ ...ok, steps: [{ event: { type: 'deliver', message: { type: 'RequestVote', from: 'a', to: 'b', term: -1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0 } } }] })).toBe(false);
+  });
+});
+
+describe('every bundled trace is valid', () => {
+  const { files } = collectTraceFiles(['traces']);
+  it('there are bundled traces', () => expect(files.length).toBeGreaterThan(0));
+  for (const file of files) {
+    it(file, () => {
+      const r = checkTrace(JSON.parse(readFileSync(file, 'utf8')));
+      expect(r.ok ? 'valid' : `${r.error.path}: ${r.error.expected}`).toBe('valid');
+    });
+  }
+});
+
+describe('generated states and messages validate against the schemas', () => {
+  it('every node state and every message of 200 generated schedules', () => {
+    let checked = 0;
+    fc.assert(fc.property(scheduleArb(20, 120), (choices) => {
+      const { trace } = traceFromChoices(choices, { servers: ['s1', 's2', 's3'], options: { maxEntriesPerAppendEntries: 3 } });
+      const t = validateTrace(trace);
+      expect(t.ok ? 'valid' : t.error.message).toBe('valid');
+      let c: ClusterState = initCluster(trace.cluster, trace.options);
+      for (const { event } of trace.steps) {
+        const r = applyEvent(c, event);
+        if ('error' in r) throw new Error(r.error);
+        c = r.state;
+        for (const m of r.sent) {
+          const v = validateMessage(m);
+          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+        }
+        if (r.node) {
+          const v = validateNodeState(toJson(c.nodes[r.node]!));
+          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+          checked++;
+        }
+      }
+    }), { numRuns: 200, seed: 11 });
+    expect(checked).toBeGreaterThan(5000);
+  });
+});
+
+describe('the rule catalogue and the model cite the same IDs', () => {
+  const sources = readdirSync('model').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('model', f), 'utf8')).join('\n');
+  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV)-\d+[a-z]?\b/g) ?? []);
+
+  it('every ID the model cites is in the catalogue', () => {
+    expect([...cited].filter((id) => !RULE_BY_ID.has(id))).toEqual([]);
+  });
+  it('every rule, choice, property and invariant of the catalogue is cited by the model', () => {
+    expect(RULES.map((r) => r.id).filter((id) => !cited.has(id))).toEqual([]);
+  });
+  it('IDs are unique', () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+  });
+});

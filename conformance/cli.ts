@@ -1,93 +1,209 @@
-// The command line: `raftspec <command> [options] <files|folders>`.
-// The one place where results become printed lines and exit codes: 0 when all holds, 1 when a
-// trace fails (an expectation, an invariant), 2 on bad input or bad usage.
+// The command line: `raftspec <command> [options]`. The one place where results become printed
+// lines and exit codes: 0 when all holds, 1 on a divergence or a violation, 2 on bad input or bad
+// usage (one line each, never a stack trace).
+import { parseArgs } from 'node:util';
+import type { NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { loadTraceFile } from './load.js';
 import { collectTraceFiles } from './files.js';
-import { type ReplayResult, replayModel } from './replay.js';
+import { replayModel } from './replay.js';
+import { lockstep, type LockstepResult } from './lockstep.js';
+import { formatReport, describeResult } from './report.js';
+import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
+import { recordRun } from './record.js';
+import { join } from 'node:path';
 
-const USAGE = `usage: raftspec <command> [--json] [files or folders...]
+const USAGE = `usage: raftspec <command> [options]
 
 commands:
-  validate <paths>   replay each trace against the reference model: the trace's expectations
-                     and every invariant after every step (a trace recorded by any implementation)
-  start [paths]      what \`npm start\` runs: validate the bundled traces (default: traces/)
+  check <files|folders>      model and implementation in lockstep, plus each trace's own
+                             expectations and every invariant after every step
+  validate <files|folders>   a trace recorded by any implementation, replayed against the model
+                             alone; only the fields the trace observes are compared
+  gen --seed N --count N --steps N --out DIR
+                             generated fixtures with the model's observations, reproducible from
+                             the seed (the same seed writes the same bytes)
+  record --seed N --steps N --out FILE
+                             a seeded run of the implementation in a simulated cluster, with its
+                             own observations after every step (check it with validate)
+  campaign --seed N --count N --steps N [--regressions DIR]
+                             generated schedules through the lockstep runner; a failure is shrunk
+                             and written to DIR (default traces/regressions)
+  start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
+                             then a seeded campaign
 
-exit codes: 0 all traces hold; 1 a trace fails; 2 bad input or bad usage`;
+options:
+  --servers N        cluster size for gen, record, campaign (default 3)
+  --max-entries N    protocol option maxEntriesPerAppendEntries (default 1)
+  --json             machine-readable output on stdout
+  -h, --help         this text
 
-interface FileReport {
-  file: string;
-  result: ReplayResult;
+exit codes: 0 all holds; 1 a divergence, a failed expectation or a violated invariant;
+2 bad input or bad usage`;
+
+class UsageError extends Error {}
+
+type Out = { json: boolean; log: (line: string) => void };
+
+function intOption(values: Record<string, unknown>, name: string, fallback?: number, min = 0): number {
+  const raw = values[name];
+  if (raw === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} expects a whole number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
-export function formatReport({ file, result }: FileReport): string {
-  switch (result.status) {
-    case 'pass':
-      return `PASS ${file} (${result.steps} steps)`;
-    case 'bad-input':
-      return `BAD  ${file}: ${result.path}: ${result.expected}`;
-    case 'fail': {
-      const f = result.failure;
-      const where = f.step < 0 ? 'initial state' : `step ${f.step} (/steps/${f.step}: ${f.event})`;
-      const lines = [`FAIL ${file}: ${where}: ${f.problems[0] ?? ''}`];
-      for (const p of f.problems.slice(1)) lines.push(`     ${p}`);
-      if (f.rules.length > 0) lines.push(`     rules the model fired at this step: ${f.rules.join(', ')}`);
-      return lines.join('\n');
+function protocolOptions(values: Record<string, unknown>): ProtocolOptions | undefined {
+  return values['max-entries'] === undefined ? undefined : { maxEntriesPerAppendEntries: intOption(values, 'max-entries', 1, 1) };
+}
+
+/** A progress line on stderr, at most every two seconds, for runs longer than a few seconds. */
+function progress(json: boolean): (what: string) => void {
+  const start = Date.now();
+  let last = start;
+  return (what) => {
+    const now = Date.now();
+    if (json || now - last < 2000 || now - start < 3000) return;
+    last = now;
+    process.stderr.write(`  ... ${what}\n`);
+  };
+}
+
+type Runner = (trace: Trace) => ReturnType<typeof replayModel> | LockstepResult;
+
+function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: number; summary: Record<string, number> } {
+  const { files, missing } = collectTraceFiles(paths);
+  const results: Array<{ file: string; result: ReturnType<Runner> }> = missing.map((file) => ({ file, result: { status: 'bad-input', path: '/', expected: 'an existing file or folder' } }));
+  const tick = progress(out.json);
+  for (const [k, file] of files.entries()) {
+    const loaded = loadTraceFile(file);
+    const result: ReturnType<Runner> = loaded.ok ? runner(loaded.trace) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected };
+    results.push({ file, result });
+    tick(`${k + 1}/${files.length} traces`);
+  }
+  const summary = { traces: results.length, passed: 0, failed: 0, diverged: 0, badInput: 0 };
+  for (const { result } of results) {
+    if (result.status === 'pass') summary.passed++;
+    else if (result.status === 'fail') summary.failed++;
+    else if (result.status === 'diverge') summary.diverged++;
+    else summary.badInput++;
+  }
+  if (out.json) {
+    out.log(JSON.stringify({ ...summary, results: results.map(({ file, result }) => ({ file, ...result, ...(result.status === "pass" ? {} : { report: describeResult(result) }) })) }));
+  } else {
+    for (const { file, result } of results) out.log(formatReport(file, result));
+    out.log(`${summary.traces} traces: ${summary.passed} passed, ${summary.failed + summary.diverged} failed${summary.diverged ? ` (${summary.diverged} diverged)` : ''}, ${summary.badInput} bad input`);
+  }
+  if (results.length === 0) throw new UsageError(`no trace files found in ${paths.join(', ')}`);
+  return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, summary };
+}
+
+function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult } {
+  const tick = progress(out.json);
+  const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
+  const t = result.totals;
+  const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
+  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}`;
+  if (out.json) {
+    out.log(JSON.stringify({ campaign: { ...cfg, servers: cfg.servers.length }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length } : null }));
+  } else {
+    out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}`);
+    if (result.failure) {
+      out.log(`     shrunk to ${result.failure.trace.steps.length} steps${result.failure.file ? `, written to ${result.failure.file}` : ''}; reproduce with: raftspec check ${result.failure.file ?? '<file>'}`);
+      out.log(`     ${result.failure.report.replace(/\n/g, '\n     ')}`);
     }
   }
+  return { code: result.failure ? 1 : 0, result };
 }
 
-function validateFiles(paths: readonly string[], json: boolean): number {
-  const { files, missing } = collectTraceFiles(paths);
-  const reports: FileReport[] = missing.map((file) => ({ file, result: { status: 'bad-input', path: '', expected: 'no such file or folder' } }));
-  for (const file of files) {
-    const loaded = loadTraceFile(file);
-    const result: ReplayResult = loaded.ok ? replayModel(loaded.trace) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected };
-    reports.push({ file, result });
-  }
-  const count = (s: ReplayResult['status']) => reports.filter((r) => r.result.status === s).length;
-  const [pass, fail, bad] = [count('pass'), count('fail'), count('bad-input')];
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ traces: reports, passed: pass, failed: fail, badInput: bad })}\n`);
-  } else {
-    for (const r of reports) console.log(formatReport(r));
-    console.log(`${reports.length} traces: ${pass} passed, ${fail} failed, ${bad} bad input`);
-  }
-  if (reports.length === 0) {
-    if (!json) console.error('raftspec: no trace files found');
+export function main(argv: readonly string[], log: (line: string) => void = (l) => console.log(l)): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
+        servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    console.error(`raftspec: ${(e as Error).message.split('\n')[0]}\n${USAGE}`);
     return 2;
   }
-  return bad > 0 ? 2 : fail > 0 ? 1 : 0;
-}
-
-export function main(argv: readonly string[]): number {
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--json');
-  const [command, ...rest] = args;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
+  const { values, positionals } = parsed;
+  const [command, ...paths] = positionals;
+  if (values.help || command === 'help') {
+    log(USAGE);
+    return 0;
   }
-  const unknownFlag = rest.find((a) => a.startsWith('-'));
-  if (unknownFlag) {
-    console.error(`raftspec: unknown option ${unknownFlag}\n${USAGE}`);
-    return 2;
-  }
-  switch (command) {
-    case 'validate':
-      if (rest.length === 0) {
-        console.error(`raftspec validate: expected at least one file or folder\n${USAGE}`);
-        return 2;
+  const out: Out = { json: values.json === true, log };
+  try {
+    const servers = () => nodeIds(intOption(values, 'servers', 3, 1));
+    switch (command) {
+      case undefined:
+        throw new UsageError('a command is required');
+      case 'validate':
+        if (paths.length === 0) throw new UsageError('validate expects at least one file or folder');
+        return runFiles(paths, replayModel, out).code;
+      case 'check':
+        if (paths.length === 0) throw new UsageError('check expects at least one file or folder');
+        return runFiles(paths, (t) => lockstep(t), out).code;
+      case 'gen': {
+        const seed = intOption(values, 'seed');
+        const count = intOption(values, 'count', undefined, 1);
+        const steps = intOption(values, 'steps', undefined, 1);
+        if (!values.out) throw new UsageError('--out DIR is required');
+        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values));
+        // Write only once all are generated: an interrupted or failed run leaves nothing half-written.
+        for (const f of fixtures) writeFileAtomic(join(values.out, `${f.name}.json`), `${JSON.stringify(f.trace, null, 2)}\n`);
+        if (out.json) log(JSON.stringify({ written: fixtures.map((f) => join(values.out as string, `${f.name}.json`)) }));
+        else log(`wrote ${fixtures.length} traces of ${steps} steps to ${values.out}`);
+        return 0;
       }
-      return validateFiles(rest, json);
-    case 'start':
-      return validateFiles(rest.length > 0 ? rest : ['traces'], json);
-    default:
-      console.error(`raftspec: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      case 'record': {
+        const seed = intOption(values, 'seed');
+        const steps = intOption(values, 'steps', undefined, 1);
+        if (!values.out) throw new UsageError('--out FILE is required');
+        const trace = recordRun(seed, steps, servers(), protocolOptions(values));
+        writeFileAtomic(values.out, `${JSON.stringify(trace, null, 2)}\n`);
+        if (out.json) log(JSON.stringify({ written: values.out, steps: trace.steps.length }));
+        else log(`recorded ${trace.steps.length} steps of the implementation to ${values.out}`);
+        return 0;
+      }
+      case 'campaign': {
+        const options = protocolOptions(values);
+        return campaign({
+          seed: intOption(values, 'seed'), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
+          servers: servers(), ...(options ? { options } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
+        }, out).code;
+      }
+      case 'start': {
+        const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t), out);
+        const campaigns = [
+          { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
+          { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
+        ].map((cfg) => campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out).code);
+        const worst = Math.max(checked.code, ...campaigns);
+        if (!out.json) log(worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : 'BAD INPUT: see the lines above');
+        return worst;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`raftspec: ${e.message}\n${USAGE}`);
       return 2;
+    }
+    throw e;
   }
 }
 
-function run(): void {
+export function run(): void {
   let code: number;
   try {
     code = main(process.argv.slice(2));

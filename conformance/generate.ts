@@ -74,26 +74,77 @@ function pickKind(k: number, w: Weights): Kind {
 }
 
 /**
+ * A cluster that a schedule drives: the model's (to generate traces) or the implementation's (to
+ * record them). The interpreter only asks what is possible now and applies the event it picks.
+ */
+export interface World {
+  readonly servers: readonly NodeId[];
+  isCrashed(id: NodeId): boolean;
+  isLeader(id: NodeId): boolean;
+  isFollower(id: NodeId): boolean;
+  /** The group a server is in while partitioned, or null. */
+  groupOf(id: NodeId): number | null;
+  partitioned(): boolean;
+  inFlight(): Message[];
+  /** Apply a possible event; returns the messages it sent and the rule IDs fired (if known). */
+  apply(event: Event): { sent: readonly Message[]; rules: readonly string[] };
+}
+
+/** The model's cluster as a World. */
+export class ModelWorld implements World {
+  c: ClusterState;
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions) {
+    this.c = initCluster(servers, options);
+  }
+  isCrashed(id: NodeId) { return this.c.crashed.has(id); }
+  isLeader(id: NodeId) { return this.c.nodes[id]?.role === 'leader'; }
+  isFollower(id: NodeId) { return this.c.nodes[id]?.role === 'follower'; }
+  groupOf(id: NodeId) { return this.c.partition?.get(id) ?? null; }
+  partitioned() { return this.c.partition !== null; }
+  inFlight() { return inFlight(this.c); }
+  apply(event: Event) {
+    const r = applyEvent(this.c, event);
+    if ('error' in r) throw new Error(`generator produced an impossible event: ${r.error}`); // a bug of the generator
+    this.c = r.state;
+    return r;
+  }
+}
+
+/**
  * Turn choices into a trace, running the model alongside to know what is possible. The trace has
  * no expectations: replaying it checks the invariants after every step.
  */
 export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions, name = 'generated'): { trace: Trace; stats: ScheduleStats } {
-  const servers = g.servers;
+  const world = new ModelWorld(g.servers, g.options);
+  const { events, stats } = runChoices(world, choices, g);
+  const trace: Trace = {
+    format: 'raft-trace', version: 1, name,
+    cluster: [...g.servers],
+    ...(g.options ? { options: g.options } : {}),
+    steps: events.map((event) => ({ event })),
+  };
+  return { trace, stats };
+}
+
+/** Interpret choices against a world, one event each; `after` sees each event once applied. */
+export function runChoices(
+  world: World, choices: readonly Choice[], g: GenerateOptions,
+  after?: (event: Event, sent: readonly Message[]) => void,
+): { events: Event[]; stats: ScheduleStats } {
+  const servers = world.servers;
   const weights = g.weights ?? DEFAULT_WEIGHTS;
   const historySize = g.historySize ?? 32;
-  let c: ClusterState = initCluster(servers, g.options);
   const history: Message[] = [];
   const events: Event[] = [];
   const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0 };
   let commandNo = 0;
 
-  const up = () => servers.filter((id) => !c.crashed.has(id));
-  const leaders = () => up().filter((id) => c.nodes[id]?.role === 'leader');
+  const up = () => servers.filter((id) => !world.isCrashed(id));
+  const leaders = () => up().filter((id) => world.isLeader(id));
 
   for (const ch of choices) {
     const event = chooseEvent(ch);
-    const r = applyEvent(c, event);
-    if ('error' in r) throw new Error(`generator produced an impossible event: ${r.error}`); // a bug of the generator
+    const r = world.apply(event);
     for (const m of r.sent) {
       history.push(m);
       if (history.length > historySize) history.shift();
@@ -105,20 +156,14 @@ export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions,
       else if (id === 'LEA-1' && r.rules.includes('CAN-2')) stats.leadersElected++;
     }
     if (event.type === 'crash') stats.crashes++;
-    c = r.state;
     events.push(event);
+    after?.(event, r.sent);
   }
   stats.steps = events.length;
-  const trace: Trace = {
-    format: 'raft-trace', version: 1, name,
-    cluster: [...servers],
-    ...(g.options ? { options: g.options } : {}),
-    steps: events.map((event) => ({ event })),
-  };
-  return { trace, stats };
+  return { events, stats };
 
   function chooseEvent(ch: Choice): Event {
-    const messages = inFlight(c);
+    const messages = world.inFlight();
     const kind = pickKind(ch.k, weights);
     const node = servers[ch.b % servers.length] as NodeId;
     switch (kind) {
@@ -147,7 +192,7 @@ export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions,
         return { type: 'crash', node: alive[ch.b % alive.length] as NodeId };
       }
       case 'restart': {
-        const down = servers.filter((id) => c.crashed.has(id));
+        const down = servers.filter((id) => world.isCrashed(id));
         if (down.length === 0) break;
         return { type: 'restart', node: down[ch.b % down.length] as NodeId };
       }
@@ -161,13 +206,13 @@ export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions,
         return { type: 'partition', groups: [minority, majority] };
       }
       case 'heal':
-        if (c.partition === null) break;
+        if (!world.partitioned()) break;
         return { type: 'heal' };
       case 'electionTimeout': {
         // A follower that hears from a live leader rarely times out: mostly the leader's
         // heartbeat fires instead, so that leaders last long enough to commit.
-        const ls = leaders().filter((l) => c.partition === null || c.partition.get(l) === c.partition.get(node));
-        if (ls.length > 0 && c.nodes[node]?.role === 'follower' && ch.a % 4 !== 0) return { type: 'heartbeatTimeout', node: ls[0] as NodeId };
+        const ls = leaders().filter((l) => world.groupOf(l) === world.groupOf(node));
+        if (ls.length > 0 && world.isFollower(node) && ch.a % 4 !== 0) return { type: 'heartbeatTimeout', node: ls[0] as NodeId };
         return { type: 'electionTimeout', node };
       }
       case 'heartbeatTimeout': {

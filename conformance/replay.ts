@@ -12,7 +12,7 @@ export interface Failure {
   /** Index into the trace's steps (the JSON path is /steps/<step>); -1 for the initial state. */
   readonly step: number;
   readonly event: string;
-  readonly kind: 'expectation' | 'invariant';
+  readonly kind: 'expectation' | 'invariant' | 'divergence';
   /** One line per thing that does not hold, most important first. */
   readonly problems: readonly string[];
   readonly rules: readonly RuleId[];
@@ -40,8 +40,24 @@ export function describeEvent(e: Event): string {
 
 export const describeViolation = (v: Violation): string => `${v.id} ${v.title} violated (nodes ${v.nodes.join(', ')}): ${v.detail}`;
 
-/** Replay a schema-valid trace against the model. Stops at the first failure. */
+/** Something that follows a replay step by step (the lockstep runner drives the implementation so). */
+export interface StepObserver {
+  /** After the model took step i: a failure stops the replay. */
+  afterStep(i: number, event: Event, prev: ClusterState, r: ClusterStep): Failure | null;
+  /** After the last step. */
+  atEnd?(final: ClusterState, steps: number): Failure | null;
+}
+
+/** Replay a schema-valid trace against the model alone. Stops at the first failure. */
 export function replayModel(trace: Trace): ReplayResult {
+  return replay(trace);
+}
+
+/**
+ * Replay a schema-valid trace against the model: after each step the observer (if any), then the
+ * invariants, then the trace's expectations. Stops at the first failure.
+ */
+export function replay(trace: Trace, observer?: StepObserver): ReplayResult {
   let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
   const checker = new InvariantChecker(c);
   const initialViolations = checker.takeInitialViolations();
@@ -52,14 +68,19 @@ export function replayModel(trace: Trace): ReplayResult {
     const r = applyEvent(c, s.event);
     if ('error' in r) return { status: 'bad-input', path: `/steps/${i}/event`, expected: `an event possible in this state: ${r.error}` };
     const violations = checker.check(c, r, i, s.event);
+    const prev = c;
     c = r.state;
     const event = describeEvent(s.event);
+    const diverged = observer?.afterStep(i, s.event, prev, r);
+    if (diverged) return { status: 'fail', steps: i + 1, failure: diverged };
     if (violations.length > 0) {
       return { status: 'fail', steps: i + 1, failure: { step: i, event, kind: 'invariant', problems: violations.map(describeViolation), rules: r.rules } };
     }
     const problems = s.expect ? checkExpect(s.expect, r) : [];
     if (problems.length > 0) return { status: 'fail', steps: i + 1, failure: { step: i, event, kind: 'expectation', problems, rules: r.rules } };
   }
+  const atEnd = observer?.atEnd?.(c, trace.steps.length);
+  if (atEnd) return { status: 'fail', steps: trace.steps.length, failure: atEnd };
   return { status: 'pass', steps: trace.steps.length };
 }
 

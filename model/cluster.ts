@@ -3,12 +3,19 @@
 import type { Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
 import { resolveOptions } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
-import { messageKey } from '../spec/canonical.js';
+import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
+import { OrderedMap } from 'immutable';
 import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
 import { type NodeInput, step, restart, assertNever } from './node.js';
 
-/** The multiset of messages in flight, keyed by the message's canonical name. */
-export type Network = ReadonlyMap<string, { readonly message: Message; readonly count: number }>;
+/**
+ * The multiset of messages in flight, keyed by the message's canonical name. A persistent map
+ * (Immutable.js OrderedMap, which also keeps the order messages were sent in): adding or removing a message shares the rest, so a step costs O(log n) in the
+ * number of messages in flight, not a copy of them all.
+ */
+export type Network = OrderedMap<string, Bucket>;
+/** The messages in flight with one header (messageHeader), nearly always just one, and their copies. */
+type Bucket = ReadonlyArray<{ readonly message: Message; readonly count: number }>;
 
 export interface ClusterState {
   readonly servers: readonly NodeId[];
@@ -38,14 +45,14 @@ export interface EventError {
 export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>): ClusterState {
   const nodes: Record<NodeId, NodeState> = {};
   for (const id of servers) nodes[id] = fromJson(initial?.[id]);
-  return { servers, options: resolveOptions(options), nodes, crashed: new Set(), network: new Map(), partition: null };
+  return { servers, options: resolveOptions(options), nodes, crashed: new Set(), network: OrderedMap(), partition: null };
 }
 
 export const envOf = (c: ClusterState, self: NodeId): Env => ({ self, servers: c.servers, options: c.options });
 
 export function inFlight(c: ClusterState): Message[] {
   const out: Message[] = [];
-  for (const { message, count } of c.network.values()) for (let i = 0; i < count; i++) out.push(message);
+  for (const bucket of c.network.values()) for (const { message, count } of bucket) for (let i = 0; i < count; i++) out.push(message);
   return out;
 }
 
@@ -67,7 +74,7 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
       return network ? none({ ...c, network }) : notInFlight(e.message);
     }
     case 'duplicate':
-      return c.network.has(messageKey(e.message)) ? none({ ...c, network: add(c.network, e.message) }) : notInFlight(e.message);
+      return isInFlight(c.network, e.message) ? none({ ...c, network: add(c.network, e.message) }) : notInFlight(e.message);
     case 'inject':
       return deliverInput(c, e.message.to, e.message);
     case 'crash': {
@@ -86,8 +93,8 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
       const partition = new Map<NodeId, number>();
       e.groups.forEach((g, i) => g.forEach((id) => partition.set(id, i)));
       let network: Network = c.network;
-      for (const { message } of c.network.values()) {
-        if (separated(partition, message)) network = removeAll(network, message);
+      for (const [header, bucket] of c.network) {
+        if (separated(partition, (bucket[0] as Bucket[number]).message)) network = network.delete(header);
       }
       return none({ ...c, partition, network });
     }
@@ -128,25 +135,24 @@ function separated(partition: ReadonlyMap<NodeId, number>, m: Message): boolean 
   return a !== b;
 }
 
+function isInFlight(n: Network, m: Message): boolean {
+  return (n.get(messageHeader(m)) ?? []).some((slot) => sameMessage(slot.message, m));
+}
+
 function add(n: Network, m: Message): Network {
-  const key = messageKey(m);
-  const next = new Map(n);
-  next.set(key, { message: n.get(key)?.message ?? m, count: (n.get(key)?.count ?? 0) + 1 });
-  return next;
+  const header = messageHeader(m);
+  const bucket = n.get(header) ?? [];
+  const k = bucket.findIndex((slot) => sameMessage(slot.message, m));
+  if (k < 0) return n.set(header, [...bucket, { message: m, count: 1 }]);
+  return n.set(header, bucket.map((slot, j) => (j === k ? { message: slot.message, count: slot.count + 1 } : slot)));
 }
 
 function remove(n: Network, m: Message): Network | null {
-  const key = messageKey(m);
-  const slot = n.get(key);
-  if (!slot) return null;
-  const next = new Map(n);
-  if (slot.count > 1) next.set(key, { message: slot.message, count: slot.count - 1 });
-  else next.delete(key);
-  return next;
-}
-
-function removeAll(n: Network, m: Message): Network {
-  const next = new Map(n);
-  next.delete(messageKey(m));
-  return next;
+  const header = messageHeader(m);
+  const bucket = n.get(header) ?? [];
+  const k = bucket.findIndex((slot) => sameMessage(slot.message, m));
+  if (k < 0) return null;
+  const slot = bucket[k] as Bucket[number];
+  if (slot.count > 1) return n.set(header, bucket.map((s, j) => (j === k ? { message: s.message, count: s.count - 1 } : s)));
+  return bucket.length === 1 ? n.delete(header) : n.set(header, bucket.filter((_, j) => j !== k));
 }

@@ -118,7 +118,7 @@ export class InvariantChecker {
       const prevTerm = sum.terms[i - 1] as number;
       if (e.term < prevTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i} after term ${prevTerm} at index ${i - 1}`);
       if (e.term > after.currentTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i}, above its currentTerm ${after.currentTerm}`);
-      const hash = mix(sum.chain[i - 1] as number, entryHash(e.term, e.command));
+      const hash = mix(sum.chain[i - 1] as number, hashOfEntry(e));
       sum.chain.push(hash);
       sum.terms.push(e.term);
       this.hold(id, i, e.term, hash);
@@ -252,6 +252,17 @@ function sameEntry(a: Log, b: Log, i: number): boolean {
 }
 
 // 53-bit hashes from two 32-bit FNV-1a style lanes: collisions are negligible at any log size here.
+// Entries are immutable values shared between logs and messages: each is hashed once.
+const entryHashes = new WeakMap<object, number>();
+function hashOfEntry(e: { term: number; command: unknown }): number {
+  let h = entryHashes.get(e);
+  if (h === undefined) {
+    h = entryHash(e.term, e.command);
+    entryHashes.set(e, h);
+  }
+  return h;
+}
+
 function entryHash(term: number, command: unknown): number {
   return hashString(`${term}|${canonicalJson(command)}`);
 }

@@ -5,6 +5,7 @@ import type { Entry, Message } from './schema.js';
 
 /** JSON with object keys sorted, recursively. */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
@@ -14,8 +15,65 @@ export function canonicalJson(value: unknown): string {
 
 const entries = (es: readonly Entry[]): string => `[${es.map((e) => `[${e.term},${canonicalJson(e.command)}]`).join(',')}]`;
 
-/** A message's name: its type, route and every field, in a fixed order. */
+/** Two commands are equal when their canonical JSON is (primitives compare directly). */
+export function sameCommand(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+export function sameEntries(a: readonly Entry[], b: readonly Entry[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Entry;
+    const y = b[i] as Entry;
+    if (x !== y && (x.term !== y.term || !sameCommand(x.command, y.command))) return false;
+  }
+  return true;
+}
+
+/**
+ * A message's name without its entries: short, and enough to tell messages apart except two
+ * AppendEntries that differ only in their entries' commands. Used to bucket the network; within a
+ * bucket `sameMessage` decides.
+ */
+export function messageHeader(m: Message): string {
+  switch (m.type) {
+    case 'AppendEntries': {
+      const first = m.entries[0];
+      return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit} n${m.entries.length}${first ? ` ${first.term}..${(m.entries[m.entries.length - 1] as Entry).term}` : ''}`;
+    }
+    default:
+      return messageKey(m);
+  }
+}
+
+/** Whether two messages are the same message: every field equal (commands as canonical JSON). */
+export function sameMessage(a: Message, b: Message): boolean {
+  if (a === b) return true;
+  if (a.type === 'AppendEntries' && b.type === 'AppendEntries') {
+    return messageHeader(a) === messageHeader(b) && sameEntries(a.entries, b.entries);
+  }
+  return messageKey(a) === messageKey(b);
+}
+
+const keys = new WeakMap<Message, string>();
+
+/**
+ * A message's name: its type, route and every field, in a fixed order. Messages are immutable
+ * values, so the name is computed once per message object.
+ */
 export function messageKey(m: Message): string {
+  let key = keys.get(m);
+  if (key === undefined) {
+    key = computeKey(m);
+    keys.set(m, key);
+  }
+  return key;
+}
+
+function computeKey(m: Message): string {
   switch (m.type) {
     case 'RequestVote':
       return `RV ${m.from}>${m.to} t${m.term} c=${m.candidateId} li${m.lastLogIndex} lt${m.lastLogTerm}`;

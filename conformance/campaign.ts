@@ -1,0 +1,144 @@
+// Generation campaigns: seeded schedules run through the lockstep runner; on a divergence or a
+// violation fast-check shrinks the schedule to a minimal trace, which is written to
+// traces/regressions/ with the seed and path that reproduce it. Also `gen`: seeded fixtures with
+// the model's observations as expectations.
+import fc from 'fast-check';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
+import { toJson } from '../model/state.js';
+import { scheduleArb, traceFromChoices, type Choice, type ScheduleStats, type Weights } from './generate.js';
+import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
+import { describeResult } from './report.js';
+
+export interface CampaignConfig {
+  readonly seed: number;
+  readonly count: number;
+  readonly steps: number;
+  readonly servers: readonly NodeId[];
+  readonly options?: ProtocolOptions;
+  readonly weights?: Weights;
+  readonly impl?: ImplFactory;
+  /** Where a shrunk failing trace is written; nothing is written when absent. */
+  readonly regressionsDir?: string;
+  /** Called after each generated trace (not during shrinking). */
+  readonly onProgress?: (done: number) => void;
+}
+
+export interface CampaignTotals {
+  traces: number;
+  steps: number;
+  withCommit: number;
+  withTermChange: number;
+  withTruncation: number;
+  leadersElected: number;
+}
+
+export interface CampaignFailure {
+  readonly seed: number;
+  readonly path: string;
+  readonly trace: Trace;
+  readonly result: LockstepResult;
+  readonly report: string;
+  readonly file: string | null;
+}
+
+export interface CampaignResult {
+  readonly totals: CampaignTotals;
+  readonly failure: CampaignFailure | null;
+}
+
+export const nodeIds = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
+
+export function runCampaign(cfg: CampaignConfig): CampaignResult {
+  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0 };
+  const impl = cfg.impl ?? REAL_IMPL;
+  let failing = false;
+  const gen = { servers: cfg.servers, ...(cfg.options ? { options: cfg.options } : {}), ...(cfg.weights ? { weights: cfg.weights } : {}) };
+  const run = (choices: readonly Choice[]): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
+    const { trace, stats } = traceFromChoices(choices, gen);
+    return { trace, stats, result: lockstep(trace, impl) };
+  };
+  const out = fc.check(
+    fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
+      const { stats, result } = run(choices);
+      if (!failing) {
+        totals.traces++;
+        totals.steps += stats.steps;
+        totals.leadersElected += stats.leadersElected;
+        if (stats.commits > 0) totals.withCommit++;
+        if (stats.termChanges > 0) totals.withTermChange++;
+        if (stats.truncations > 0) totals.withTruncation++;
+        cfg.onProgress?.(totals.traces);
+      }
+      if (result.status === 'pass') return true;
+      failing = true;
+      return false;
+    }),
+    { seed: cfg.seed, numRuns: cfg.count },
+  );
+  if (!out.failed || !out.counterexample) return { totals, failure: null };
+  const [choices] = out.counterexample;
+  const { trace, result } = run(choices);
+  const path = out.counterexamplePath ?? '';
+  const named: Trace = {
+    ...trace,
+    name: `regression-seed${cfg.seed}`,
+    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''})`,
+    description: `Shrunk from a generated schedule. First failure: ${describeResult(result).replace(/\n\s*/g, ' | ')}`,
+  };
+  let file: string | null = null;
+  if (cfg.regressionsDir) {
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n.json`);
+    writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
+  }
+  return { totals, failure: { seed: cfg.seed, path, trace: named, result, report: describeResult(result), file } };
+}
+
+/** Write a file whole or not at all: to a temporary name, then renamed over the target. */
+export function writeFileAtomic(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/**
+ * The model's observations as expectations: after each step, the scalar fields and progress maps of
+ * the server that handled it; after the last step, every server's whole state, logs included.
+ */
+export function withModelExpectations(trace: Trace): Trace {
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
+  const steps = trace.steps.map((s, i) => {
+    const r = applyEvent(c, s.event);
+    if ('error' in r) throw new Error(`generated an impossible event at /steps/${i}: ${r.error}`);
+    c = r.state;
+    const nodes: Record<NodeId, Observation> = {};
+    if (i === trace.steps.length - 1) {
+      for (const id of trace.cluster) nodes[id] = toJson(c.nodes[id]!);
+    } else if (r.node) {
+      const { log: _log, ...rest } = toJson(c.nodes[r.node]!);
+      nodes[r.node] = rest;
+    }
+    return Object.keys(nodes).length > 0 ? { event: s.event, expect: { nodes } } : { event: s.event };
+  });
+  return { ...trace, steps };
+}
+
+/** `raftspec gen`: seeded traces with the model's expectations, the same bytes for the same seed. */
+export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions): Array<{ name: string; trace: Trace }> {
+  const schedules = fc.sample(scheduleArb(steps, steps), { seed, numRuns: count });
+  return schedules.map((choices, k) => {
+    const name = `gen-seed${seed}-${String(k + 1).padStart(3, '0')}`;
+    const { trace } = traceFromChoices(choices, { servers, ...(options ? { options } : {}) }, name);
+    return {
+      name,
+      trace: withModelExpectations({
+        ...trace,
+        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''} (trace ${k + 1})`,
+        description: 'Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts). Expectations are the reference model\'s observations: after each step the server that handled it, after the last step every server in full.',
+      }),
+    };
+  });
+}

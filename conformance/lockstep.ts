@@ -1,0 +1,258 @@
+// The lockstep runner: the model and the implementation driven by the same events. After every
+// step it compares, on the server that handled the event, every field of the state, the messages
+// sent (in order) and the entries applied; at the first divergence it stops with a report.
+//
+// Comparison is incremental, so a step costs what it changes, not the length of the logs: scalar
+// fields are compared directly, per-peer maps in O(peers), and the log from the lowest index either
+// side changed (the model's persistent Log knows what it shares with its previous version, the
+// implementation reports its lowest written index). At the end of a trace every log is compared
+// in full once, which also catches a change the implementation failed to report.
+import type { Entry, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import { canonicalJson, describeMessage, sameMessage } from '../spec/canonical.js';
+import type { RuleId } from '../spec/rules.js';
+import type { ClusterState, ClusterStep } from '../model/cluster.js';
+import type { Log } from '../model/log.js';
+import type { NodeState } from '../model/state.js';
+import { RaftNode, type HardState, type Input, type Ready, type RaftConfig } from '../impl/index.js';
+import { describeEvent, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
+
+/** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
+export interface ImplFactory {
+  create(config: RaftConfig, initial?: Observation): RaftNode;
+  restart(config: RaftConfig, persisted: { hardState: HardState; log: readonly Entry[] }): RaftNode;
+}
+
+export const REAL_IMPL: ImplFactory = {
+  create: (config, initial) => new RaftNode(config, initial),
+  restart: (config, persisted) => RaftNode.restart(config, persisted),
+};
+
+export interface Divergence {
+  readonly step: number;
+  readonly event: string;
+  readonly node: NodeId;
+  readonly field: string;
+  readonly model: string;
+  readonly impl: string;
+  readonly rules: readonly RuleId[];
+  /** The few steps before, as "index: event" lines. */
+  readonly before: readonly string[];
+}
+
+export type LockstepResult = ReplayResult | { readonly status: 'diverge'; readonly steps: number; readonly divergence: Divergence };
+
+/** What a server's storage holds: built only from what Ready told it to persist (PER-1). */
+interface Disk {
+  hardState: HardState;
+  log: Entry[];
+}
+
+const CONTEXT_STEPS = 5;
+
+/** Replay a trace through the model and the implementation in lockstep. */
+export function lockstep(trace: Trace, impl: ImplFactory = REAL_IMPL): LockstepResult {
+  const h = new Harness(trace, impl);
+  const result = replay(trace, h);
+  if (h.divergence) return { status: 'diverge', steps: h.divergence.step + 1, divergence: h.divergence };
+  return result;
+}
+
+class Harness implements StepObserver {
+  divergence: Divergence | null = null;
+  private readonly nodes = new Map<NodeId, RaftNode>();
+  private readonly disks = new Map<NodeId, Disk>();
+  private readonly configs = new Map<NodeId, RaftConfig>();
+  private readonly recent: string[] = [];
+  private readonly dirtyFrom = new Map<NodeId, number>();
+
+  constructor(private readonly trace: Trace, private readonly impl: ImplFactory) {
+    const options: ProtocolOptions | undefined = trace.options;
+    for (const id of trace.cluster) {
+      const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}) };
+      this.configs.set(id, config);
+      const initial = trace.initial?.[id];
+      const node = impl.create(config, initial);
+      this.nodes.set(id, node);
+      this.disks.set(id, { hardState: { currentTerm: node.currentTerm, votedFor: node.votedFor }, log: (initial?.log ?? []).slice() });
+      node.takeLogChangedFrom();
+    }
+  }
+
+  /** Called by replay() after the model took the step; returns a failure to stop the replay. */
+  afterStep(i: number, event: Event, prev: ClusterState, r: ClusterStep): Failure | null {
+    const d = this.stepImpl(i, event, prev, r);
+    this.recent.push(`${i}: ${describeEvent(event)}`);
+    if (this.recent.length > CONTEXT_STEPS) this.recent.shift();
+    if (!d) return null;
+    this.divergence = d;
+    return { step: i, event: describeEvent(event), kind: 'divergence', problems: [`${d.node}.${d.field}: model ${d.model}, implementation ${d.impl}`], rules: d.rules };
+  }
+
+  /** At the end: every log compared in full once. */
+  atEnd(final: ClusterState, steps: number): Failure | null {
+    for (const id of this.trace.cluster) {
+      const d = this.compareLogFrom(id, final.nodes[id] as NodeState, 1, steps - 1, 'the end of the trace', []);
+      if (d) {
+        this.divergence = d;
+        return { step: d.step, event: d.event, kind: 'divergence', problems: [`${d.node}.${d.field}: model ${d.model}, implementation ${d.impl}`], rules: [] };
+      }
+    }
+    return null;
+  }
+
+  private node(id: NodeId): RaftNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`unknown node ${id}`);
+    return n;
+  }
+
+  private stepImpl(i: number, event: Event, prev: ClusterState, r: ClusterStep): Divergence | null {
+    const id = r.node;
+    if (id === null) return null;
+    const what = describeEvent(event);
+    const diverge = (field: string, model: string, impl: string): Divergence =>
+      ({ step: i, event: what, node: id, field, model, impl, rules: r.rules, before: [...this.recent] });
+
+    if (event.type === 'crash') {
+      // The implementation restarts from what it persisted, and nothing else.
+      const node = this.impl.restart(this.configs.get(id) as RaftConfig, this.disks.get(id) as Disk);
+      this.nodes.set(id, node);
+      node.takeLogChangedFrom();
+      this.dirtyFrom.set(id, 1);
+    } else if (event.type !== 'restart') {
+      if (prev.crashed.has(id)) return null; // DEC-7: no effect on a crashed node
+      const input = inputOf(event);
+      if (!input) return null;
+      const ready = this.node(id).step(input);
+      this.persist(id, ready);
+      const m = compareMessages(r.sent, ready.messages);
+      if (m) return diverge('messages sent', m.model, m.impl);
+      const a = compareApplied(r.applied, ready.applied);
+      if (a) return diverge('entries applied', a.model, a.impl);
+    }
+    return this.compareState(id, prev.nodes[id] as NodeState, r.state.nodes[id] as NodeState, diverge, i, what, r.rules);
+  }
+
+  private persist(id: NodeId, ready: Ready): void {
+    const disk = this.disks.get(id) as Disk;
+    if (ready.hardState) disk.hardState = { ...ready.hardState };
+    if (ready.truncatedAfter !== null) disk.log.length = Math.min(disk.log.length, ready.truncatedAfter);
+    if (ready.appended) {
+      disk.log.length = Math.min(disk.log.length, ready.appended.index - 1);
+      for (const e of ready.appended.entries) disk.log.push(e);
+    }
+  }
+
+  private compareState(
+    id: NodeId, before: NodeState, s: NodeState,
+    diverge: (field: string, model: string, impl: string) => Divergence,
+    i: number, what: string, rules: readonly RuleId[],
+  ): Divergence | null {
+    const n = this.node(id);
+    if (n.role !== s.role) return diverge('role', s.role, n.role);
+    if (n.currentTerm !== s.currentTerm) return diverge('currentTerm', String(s.currentTerm), String(n.currentTerm));
+    if (n.votedFor !== s.votedFor) return diverge('votedFor', String(s.votedFor), String(n.votedFor));
+    const disk = this.disks.get(id) as Disk;
+    if (disk.hardState.currentTerm !== s.currentTerm || disk.hardState.votedFor !== s.votedFor) {
+      return diverge('persisted currentTerm/votedFor (PER-1)', `${s.currentTerm}/${String(s.votedFor)}`, `${disk.hardState.currentTerm}/${String(disk.hardState.votedFor)}`);
+    }
+    // The log, from the lowest index either side changed.
+    const implFrom = n.takeLogChangedFrom();
+    const shared = before.log.sharedPrefixLength(s.log);
+    const modelFrom = shared >= 0 ? shared + 1 : firstDifference(before.log, s.log);
+    const from = Math.min(implFrom, modelFrom, this.dirtyFrom.get(id) ?? Infinity);
+    this.dirtyFrom.delete(id);
+    if (n.lastIndex !== s.log.lastIndex) {
+      return diverge('log length', String(s.log.lastIndex), String(n.lastIndex));
+    }
+    if (from <= s.log.lastIndex) {
+      const d = this.compareLogFrom(id, s, from, i, what, rules);
+      if (d) return d;
+    }
+    if (disk.log.length !== s.log.lastIndex) return diverge('persisted log length (PER-1)', String(s.log.lastIndex), String(disk.log.length));
+    if (n.commitIndex !== s.commitIndex) return diverge('commitIndex', String(s.commitIndex), String(n.commitIndex));
+    if (n.lastApplied !== s.lastApplied) return diverge('lastApplied', String(s.lastApplied), String(n.lastApplied));
+    for (const field of ['nextIndex', 'matchIndex'] as const) {
+      const want = s[field];
+      for (const peer of this.trace.cluster) {
+        if (peer === id) continue;
+        const got = field === 'nextIndex' ? n.nextIndexOf(peer) : n.matchIndexOf(peer);
+        if (got !== want[peer]) return diverge(`${field}[${peer}]`, String(want[peer] ?? 'none'), String(got ?? 'none'));
+      }
+    }
+    const votes = [...n.votesGranted()].sort().join(',');
+    const wantVotes = [...s.votesGranted].sort().join(',');
+    if (votes !== wantVotes) return diverge('votesGranted', `[${wantVotes}]`, `[${votes}]`);
+    return null;
+  }
+
+  private compareLogFrom(id: NodeId, s: NodeState, from: number, i: number, what: string, rules: readonly RuleId[]): Divergence | null {
+    const n = this.node(id);
+    const diverge = (field: string, model: string, impl: string): Divergence =>
+      ({ step: i, event: what, node: id, field, model, impl, rules, before: [...this.recent] });
+    if (n.lastIndex !== s.log.lastIndex) return diverge('log length', String(s.log.lastIndex), String(n.lastIndex));
+    for (let k = Math.max(1, from); k <= s.log.lastIndex; k++) {
+      const want = s.log.entry(k);
+      if (n.termAt(k) !== want.term) return diverge(`log[${k}].term`, String(want.term), String(n.termAt(k)));
+      const got = n.entryAt(k);
+      if (got.command !== want.command && canonicalJson(got.command) !== canonicalJson(want.command)) {
+        return diverge(`log[${k}].command`, canonicalJson(want.command), canonicalJson(got.command));
+      }
+    }
+    const disk = this.disks.get(id) as Disk;
+    if (from <= disk.log.length) {
+      for (let k = Math.max(1, from); k <= Math.min(disk.log.length, s.log.lastIndex); k++) {
+        const got = disk.log[k - 1] as Entry;
+        if (got.term !== s.log.termAt(k)) return diverge(`persisted log[${k}].term (PER-1)`, String(s.log.termAt(k)), String(got.term));
+      }
+    }
+    return null;
+  }
+}
+
+function inputOf(e: Event): Input | null {
+  switch (e.type) {
+    case 'electionTimeout':
+    case 'heartbeatTimeout':
+      return { type: e.type };
+    case 'clientRequest':
+      return { type: 'clientRequest', command: e.command };
+    case 'deliver':
+    case 'inject':
+      return e.message;
+    default:
+      return null;
+  }
+}
+
+function firstDifference(a: Log, b: Log): number {
+  const n = Math.min(a.length, b.length);
+  for (let k = 1; k <= n; k++) if (a.entry(k) !== b.entry(k)) return k;
+  return n + 1;
+}
+
+function compareMessages(model: readonly Message[], impl: readonly Message[]): { model: string; impl: string } | null {
+  const n = Math.max(model.length, impl.length);
+  for (let k = 0; k < n; k++) {
+    const a = model[k];
+    const b = impl[k];
+    if (!a || !b || !sameMessage(a, b)) {
+      return {
+        model: a ? `message ${k + 1} of ${model.length}: ${describeMessage(a)}` : `${model.length} message(s)`,
+        impl: b ? `message ${k + 1} of ${impl.length}: ${describeMessage(b)}` : `${impl.length} message(s)`,
+      };
+    }
+  }
+  return null;
+}
+
+function compareApplied(model: readonly { index: number; term: number; command: unknown }[], impl: readonly { index: number; term: number; command: unknown }[]): { model: string; impl: string } | null {
+  const show = (xs: readonly { index: number; term: number }[]) => `[${xs.map((x) => `${x.index}@t${x.term}`).join(', ')}]`;
+  if (model.length !== impl.length) return { model: show(model), impl: show(impl) };
+  for (let k = 0; k < model.length; k++) {
+    const a = model[k] as { index: number; term: number; command: unknown };
+    const b = impl[k] as { index: number; term: number; command: unknown };
+    if (a.index !== b.index || a.term !== b.term || canonicalJson(a.command) !== canonicalJson(b.command)) return { model: show(model), impl: show(impl) };
+  }
+  return null;
+}

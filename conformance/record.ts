@@ -1,0 +1,180 @@
+// `raftspec record`: the implementation alone, in a simulated cluster on a seeded random schedule,
+// records its own trace with its observations after every step. The model plays no part here:
+// the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
+import fc from 'fast-check';
+import type { Entry, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import { messageKey } from '../spec/canonical.js';
+import { RaftNode, type HardState, type Ready, type RaftConfig } from '../impl/index.js';
+import { runChoices, scheduleArb, type World } from './generate.js';
+
+/** A simulated cluster of implementation nodes with an unreliable network, as a World. */
+export class ImplWorld implements World {
+  readonly nodes = new Map<NodeId, RaftNode>();
+  private readonly disks = new Map<NodeId, { hardState: HardState; log: Entry[] }>();
+  private readonly configs = new Map<NodeId, RaftConfig>();
+  private readonly network = new Map<string, { message: Message; count: number }>();
+  private readonly crashed = new Set<NodeId>();
+  private partition: Map<NodeId, number> | null = null;
+  /** The server the last event reached, if any. */
+  lastNode: NodeId | null = null;
+
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions) {
+    for (const id of servers) {
+      const config: RaftConfig = { id, servers, ...(options ? { options } : {}) };
+      this.configs.set(id, config);
+      this.nodes.set(id, new RaftNode(config));
+      this.disks.set(id, { hardState: { currentTerm: 0, votedFor: null }, log: [] });
+    }
+  }
+
+  isCrashed(id: NodeId) { return this.crashed.has(id); }
+  isLeader(id: NodeId) { return this.node(id).role === 'leader'; }
+  isFollower(id: NodeId) { return this.node(id).role === 'follower'; }
+  groupOf(id: NodeId) { return this.partition?.get(id) ?? null; }
+  partitioned() { return this.partition !== null; }
+  inFlight(): Message[] {
+    const out: Message[] = [];
+    for (const { message, count } of this.network.values()) for (let i = 0; i < count; i++) out.push(message);
+    return out;
+  }
+
+  node(id: NodeId): RaftNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`unknown node ${id}`);
+    return n;
+  }
+
+  apply(event: Event): { sent: readonly Message[]; rules: readonly string[] } {
+    this.lastNode = null;
+    const none = { sent: [], rules: [] };
+    switch (event.type) {
+      case 'electionTimeout':
+      case 'heartbeatTimeout':
+        return this.input(event.node, { type: event.type });
+      case 'clientRequest':
+        return this.input(event.node, { type: 'clientRequest', command: event.command });
+      case 'deliver':
+        this.take(event.message);
+        return this.input(event.message.to, event.message);
+      case 'drop':
+        this.take(event.message);
+        return none;
+      case 'duplicate':
+        this.put(event.message);
+        return none;
+      case 'inject':
+        return this.input(event.message.to, event.message);
+      case 'crash': {
+        this.crashed.add(event.node);
+        // PER-1: the server comes back with what it persisted, and nothing else.
+        this.nodes.set(event.node, RaftNode.restart(this.configs.get(event.node) as RaftConfig, this.disks.get(event.node) as { hardState: HardState; log: Entry[] }));
+        this.lastNode = event.node;
+        return none;
+      }
+      case 'restart':
+        this.crashed.delete(event.node);
+        this.lastNode = event.node;
+        return none;
+      case 'partition':
+        this.partition = new Map();
+        event.groups.forEach((g, i) => g.forEach((id) => this.partition?.set(id, i)));
+        for (const [key, { message }] of [...this.network]) if (this.separated(message)) this.network.delete(key);
+        return none;
+      case 'heal':
+        this.partition = null;
+        return none;
+    }
+  }
+
+  private input(id: NodeId, input: Parameters<RaftNode['step']>[0]): { sent: readonly Message[]; rules: readonly string[] } {
+    this.lastNode = id;
+    if (this.crashed.has(id)) return { sent: [], rules: [] };
+    const ready = this.node(id).step(input);
+    this.persist(id, ready);
+    for (const m of ready.messages) if (!this.separated(m)) this.put(m);
+    return { sent: ready.messages, rules: [] };
+  }
+
+  private persist(id: NodeId, ready: Ready): void {
+    const disk = this.disks.get(id) as { hardState: HardState; log: Entry[] };
+    if (ready.hardState) disk.hardState = { ...ready.hardState };
+    if (ready.truncatedAfter !== null) disk.log.length = Math.min(disk.log.length, ready.truncatedAfter);
+    if (ready.appended) {
+      disk.log.length = Math.min(disk.log.length, ready.appended.index - 1);
+      for (const e of ready.appended.entries) disk.log.push(e);
+    }
+  }
+
+  private separated(m: Message): boolean {
+    if (!this.partition) return false;
+    return (this.partition.get(m.from) ?? `alone:${m.from}`) !== (this.partition.get(m.to) ?? `alone:${m.to}`);
+  }
+
+  private put(m: Message): void {
+    const key = messageKey(m);
+    const slot = this.network.get(key);
+    if (slot) slot.count++;
+    else this.network.set(key, { message: m, count: 1 });
+  }
+
+  private take(m: Message): void {
+    const key = messageKey(m);
+    const slot = this.network.get(key);
+    if (!slot) throw new Error(`recorder chose a message not in flight: ${key}`); // a bug of the recorder
+    if (--slot.count === 0) this.network.delete(key);
+  }
+
+  /** What the implementation shows of one server: every field, the log only when it changed. */
+  observe(id: NodeId, withLog: boolean): Observation {
+    const n = this.node(id);
+    const nextIndex: Record<NodeId, number> = {};
+    const matchIndex: Record<NodeId, number> = {};
+    for (const peer of this.servers) {
+      const ni = n.nextIndexOf(peer);
+      const mi = n.matchIndexOf(peer);
+      if (ni !== undefined) nextIndex[peer] = ni;
+      if (mi !== undefined) matchIndex[peer] = mi;
+    }
+    const o: Observation = {
+      role: n.role, currentTerm: n.currentTerm, votedFor: n.votedFor,
+      commitIndex: n.commitIndex, lastApplied: n.lastApplied,
+      nextIndex, matchIndex, votesGranted: [...n.votesGranted()],
+    };
+    if (withLog) o.log = Array.from({ length: n.lastIndex }, (_, k) => n.entryAt(k + 1));
+    return o;
+  }
+}
+
+/** Record a seeded run of the implementation: events plus its observations after every step. */
+export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions): Trace {
+  const [choices] = fc.sample(scheduleArb(steps, steps), { seed, numRuns: 1 });
+  const world = new ImplWorld(servers, options);
+  for (const id of servers) world.node(id).takeLogChangedFrom();
+  const recorded: Trace['steps'] = [];
+  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}) }, (event) => {
+    const id = world.lastNode;
+    if (id === null) {
+      recorded.push({ event });
+      return;
+    }
+    const n = world.node(id);
+    const changed = n.takeLogChangedFrom() !== Infinity || event.type === 'crash';
+    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) } } });
+  });
+  // After the last step: every server in full.
+  const last = recorded[recorded.length - 1];
+  if (last) {
+    const nodes: Record<NodeId, Observation> = {};
+    for (const id of servers) nodes[id] = world.observe(id, true);
+    recorded[recorded.length - 1] = { ...last, expect: { ...(last.expect ?? {}), nodes } };
+  }
+  return {
+    format: 'raft-trace', version: 1,
+    name: `recorded-seed${seed}`,
+    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}: recorded by impl/ (RaftNode) in a simulated cluster`,
+    description: "The implementation's own observations after every step, recorded without the model. `raftspec validate` replays them against the model.",
+    cluster: [...servers],
+    ...(options ? { options } : {}),
+    steps: recorded,
+  };
+}

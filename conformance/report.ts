@@ -1,0 +1,41 @@
+// Results in words a reviewer reads in a minute: the trace, the step and its event, the node, the
+// field, the model's value and the other side's, the rules the model fired, the steps before.
+import type { LockstepResult } from './lockstep.js';
+import type { ReplayResult } from './replay.js';
+
+type AnyResult = ReplayResult | LockstepResult;
+
+/** The result without the file name: one line, then indented detail lines. */
+export function describeResult(result: AnyResult): string {
+  switch (result.status) {
+    case 'pass':
+      return `${result.steps} steps hold`;
+    case 'bad-input':
+      return `${result.path}: ${result.expected}`;
+    case 'diverge': {
+      const d = result.divergence;
+      const lines = [
+        `step ${d.step} (/steps/${d.step}: ${d.event}): node ${d.node}, ${d.field}: the model has ${d.model}, the implementation ${d.impl}`,
+      ];
+      if (d.rules.length > 0) lines.push(`  rules the model fired at this step: ${d.rules.join(', ')}`);
+      if (d.before.length > 0) lines.push('  the steps before:', ...d.before.map((b) => `    ${b}`));
+      return lines.join('\n');
+    }
+    case 'fail': {
+      const f = result.failure;
+      const where = f.step < 0 ? 'initial state' : `step ${f.step} (/steps/${f.step}: ${f.event})`;
+      const lines = [`${where}: ${f.problems[0] ?? ''}`];
+      for (const p of f.problems.slice(1)) lines.push(`  ${p}`);
+      if (f.rules.length > 0) lines.push(`  rules the model fired at this step: ${f.rules.join(', ')}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+const TAG: Record<AnyResult['status'], string> = { pass: 'PASS', fail: 'FAIL', 'bad-input': 'BAD ', diverge: 'DIVERGE' };
+
+/** One line per trace (indented detail lines follow a failure). */
+export function formatReport(file: string, result: AnyResult): string {
+  if (result.status === 'pass') return `PASS ${file} (${result.steps} steps)`;
+  return `${TAG[result.status]} ${file}: ${describeResult(result).replace(/\n/g, '\n     ')}`;
+}

@@ -38,7 +38,7 @@ options:
   -h, --help         this text
 
 exit codes: 0 all holds; 1 a divergence, a failed expectation or a violated invariant;
-2 bad input or bad usage`;
+2 bad input or bad usage; 3 an internal error of raftspec (please report it)`;
 
 class UsageError extends Error {}
 

@@ -225,8 +225,15 @@ export class InvariantChecker {
       this.fail('INV-3', [id], `${id} has lastApplied ${s.lastApplied}, commitIndex ${s.commitIndex}, last log index ${s.log.lastIndex}`);
     }
     if (s.role === 'leader') {
-      for (const [peer, next] of Object.entries(s.nextIndex)) {
-        const match = s.matchIndex[peer] ?? 0;
+      // Every peer: a peer missing from either map breaks the invariant as much as a bad value.
+      for (const peer of this.current.servers) {
+        if (peer === id) continue;
+        const next = s.nextIndex[peer];
+        const match = s.matchIndex[peer];
+        if (next === undefined || match === undefined) {
+          this.fail('INV-6', [id, peer], `leader ${id} has ${next === undefined ? 'no nextIndex' : `nextIndex ${next}`} and ${match === undefined ? 'no matchIndex' : `matchIndex ${match}`} for ${peer}`);
+          continue;
+        }
         if (!(next >= 1 && match < next && next <= s.log.lastIndex + 1 && match <= s.log.lastIndex)) {
           this.fail('INV-6', [id, peer], `leader ${id} has nextIndex ${next} and matchIndex ${match} for ${peer}, last log index ${s.log.lastIndex}`);
         }

@@ -46,7 +46,7 @@ export const answersCurrentProbe = (s: NodeState, m: AppendEntriesResponse): boo
 
 /** ALL-2: adopt the newer term, forget the vote, and become (or stay) a follower. */
 export function adoptNewerTerm(t: Transition, term: number): Transition {
-  return cite(becomeFollower(update(t, { currentTerm: term, votedFor: null })), 'ALL-2');
+  return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null }), 'ALL-2'));
 }
 
 /** ALL-1: apply every committed entry not yet applied, in order. */
@@ -63,7 +63,10 @@ export function applyCommitted(t: Transition): Transition {
 
 /** DEC-10: a follower keeps no votes and no per-follower progress. */
 function becomeFollower(t: Transition): Transition {
-  return update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {} });
+  const s = t.state;
+  const clears = s.votesGranted.length > 0 || Object.keys(s.nextIndex).length > 0 || Object.keys(s.matchIndex).length > 0;
+  const next = update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {} });
+  return clears ? cite(next, 'DEC-10') : next;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,11 +208,14 @@ export function sendAppendEntries(t: Transition, env: Env, peer: NodeId): Transi
   const s = t.state;
   const nextIndex = s.nextIndex[peer] ?? s.log.lastIndex + 1;
   const prevLogIndex = nextIndex - 1;
-  return send(t, {
+  const max = env.options.maxEntriesPerAppendEntries;
+  // DEC-6: more to send than one AppendEntries carries; the rest follows on success (LEA-3a).
+  const capped = s.log.lastIndex - prevLogIndex > max ? cite(t, 'DEC-6') : t;
+  return send(capped, {
     type: 'AppendEntries', from: env.self, to: peer,
     term: s.currentTerm, leaderId: env.self,
     prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
-    entries: s.log.slice(nextIndex, env.options.maxEntriesPerAppendEntries),
+    entries: s.log.slice(nextIndex, max),
     leaderCommit: s.commitIndex,
   });
 }
@@ -222,7 +228,10 @@ function broadcastAppendEntries(t: Transition, env: Env): Transition {
 
 /** LEA-1 (DEC-5): the heartbeat timer fired: send every follower its AppendEntries. */
 export function heartbeat(t: Transition, env: Env): Transition {
-  return broadcastAppendEntries(cite(t, 'LEA-1'), env);
+  const s = t.state;
+  // DEC-5: a follower that is behind gets entries with its heartbeat, not an empty one.
+  const behind = peersOf(env).some((p) => (s.nextIndex[p] ?? s.log.lastIndex + 1) <= s.log.lastIndex);
+  return broadcastAppendEntries(behind ? cite(t, 'LEA-1', 'DEC-5') : cite(t, 'LEA-1'), env);
 }
 
 /** LEA-2, then LEA-4 (a single server commits at once), ALL-1 and LEA-3 to every follower. */
@@ -238,7 +247,9 @@ export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesRes
   const s = t.state;
   const matchIndex = Math.max(s.matchIndex[m.from] ?? 0, m.matchIndex);
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.matchIndex + 1);
-  let next = cite(update(t, {
+  // DEC-3: a reordered older success moves neither index back.
+  const older = m.matchIndex < (s.matchIndex[m.from] ?? 0) ? cite(t, 'DEC-3') : t;
+  let next = cite(update(older, {
     matchIndex: { ...s.matchIndex, [m.from]: matchIndex },
     nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
   }), 'LEA-3a');

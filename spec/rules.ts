@@ -62,14 +62,14 @@ export const RULES: readonly Rule[] = [
   r('INV-4', 'Commit monotone', 'Figure 2', 'commitIndex never decreases, except to 0 when a server restarts.', 'invariant'),
   r('INV-5', 'Log terms monotone', '§5.3', 'The terms of the entries along a log never decrease, and none exceeds currentTerm.', 'invariant'),
   r('INV-6', 'Leader progress bounds', 'Figure 2', 'On a leader, for every peer: 1 <= nextIndex, matchIndex < nextIndex <= last log index + 1, and matchIndex <= last log index.', 'invariant'),
-  r('INV-7', 'matchIndex monotone', 'raft.tla issue #19', "matchIndex never decreases while a server stays leader of the same term.", 'invariant'),
+  r('INV-7', 'matchIndex monotone', 'raft.tla issue #18', "matchIndex never decreases while a server stays leader of the same term.", 'invariant'),
   r('INV-9', 'Committed entries agree', '§5.4.3', 'Every server\'s log agrees, up to its commitIndex, with the entries committed anywhere before: no two servers ever commit different entries at one index.', 'invariant'),
   r('INV-8', 'Role-local state', 'DEC-10', 'Followers have no votesGranted, nextIndex or matchIndex; candidates have no nextIndex or matchIndex; a candidate or leader has voted for itself and counts itself in votesGranted.', 'invariant'),
 
   // Choices where the paper or raft.tla leaves one (docs/choices.md)
   r('DEC-1', 'Stale responses are dropped', 'raft.tla DropStaleResponse', 'A response whose term is older than currentTerm is dropped without effect; so is a RequestVote response on a non-candidate and an AppendEntries response on a non-leader.', 'choice'),
-  r('DEC-2', 'commitIndex never moves back', 'raft.tla issue #18', 'AE-5 raises commitIndex only: a stale AppendEntries whose last new entry is below commitIndex leaves commitIndex as it is.', 'choice'),
-  r('DEC-3', 'matchIndex never moves back', 'raft.tla issue #19', 'On success the leader sets matchIndex = max(matchIndex, m.matchIndex) and nextIndex = max(nextIndex, m.matchIndex + 1): a reordered older success moves neither back.', 'choice'),
+  r('DEC-2', 'commitIndex never moves back', 'raft.tla issue #19', 'AE-5 raises commitIndex only: a stale AppendEntries whose last new entry is below commitIndex leaves commitIndex as it is.', 'choice'),
+  r('DEC-3', 'matchIndex never moves back', 'raft.tla issue #18', 'On success the leader sets matchIndex = max(matchIndex, m.matchIndex) and nextIndex = max(nextIndex, m.matchIndex + 1): a reordered older success moves neither back.', 'choice'),
   r('DEC-4', 'Only the current probe backs off', 'etcd maybeDecrTo', 'A rejection moves nextIndex back only if it answers the current probe (its prevLogIndex is nextIndex - 1); nextIndex then becomes max(prevLogIndex, matchIndex + 1, 1). A stale or duplicated rejection is dropped.', 'choice'),
   r('DEC-5', 'Heartbeats replicate', '§5.2, §5.3', 'The heartbeat timer sends each follower the AppendEntries LEA-3 would send: the entries from nextIndex, none when the follower is caught up (the empty one is the heartbeat). So are the AppendEntries sent on election, on a client command, after a success that leaves more to send, and on a retry.', 'choice'),
   r('DEC-6', 'Batch size is an option', 'Figure 2', 'One AppendEntries carries at most maxEntriesPerAppendEntries entries (default 1, as raft.tla).', 'choice'),

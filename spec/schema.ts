@@ -110,7 +110,7 @@ export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions 
   return { ...DEFAULT_OPTIONS, ...(o ?? {}) };
 }
 
-const nodeEvent = <T extends string>(type: T) => Type.Object({ type: Type.Literal(type), node: NodeId }, { additionalProperties: false });
+const nodeEvent = <T extends string>(type: T, description: string) => Type.Object({ type: Type.Literal(type), node: NodeId }, { additionalProperties: false, description });
 const messageEvent = <T extends string>(type: T, description: string) =>
   Type.Object({ type: Type.Literal(type), message: Message }, { additionalProperties: false, description });
 
@@ -122,8 +122,8 @@ export const Event = taggedUnion([
   messageEvent('drop', 'One copy of an in-flight message is lost. The message must be in flight.'),
   messageEvent('duplicate', 'An in-flight message is copied: one more copy is in flight. The message must be in flight.'),
   messageEvent('inject', 'A message arrives from outside the network: hand-written, or a delayed copy of an old message. It need not be in flight; it is delivered to its receiver at once.'),
-  nodeEvent('crash'),
-  nodeEvent('restart'),
+  nodeEvent('crash', 'The node crashes: it keeps only currentTerm, votedFor and its log (PER-1) and is down until it restarts; events addressed to it have no effect and messages delivered to it are lost (DEC-7). The node must be up.'),
+  nodeEvent('restart', 'A crashed node comes back as a follower with commitIndex = lastApplied = 0 (PER-1). The node must be down.'),
   Type.Object({ type: Type.Literal('partition'), groups: Type.Array(Type.Array(NodeId, { minItems: 1 }), { minItems: 2 }) }, {
     additionalProperties: false,
     description: 'Sugar for drops: from now on, every message between two different groups is lost as it is sent, and the ones in flight between groups are lost now. A node in no group is in a group of its own.',

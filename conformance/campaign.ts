@@ -46,6 +46,8 @@ export interface CampaignFailure {
 
 export interface CampaignResult {
   readonly totals: CampaignTotals;
+  /** How often each rule fired over the campaign's schedules (not during shrinking). */
+  readonly coverage: ReadonlyMap<string, number>;
   readonly failure: CampaignFailure | null;
 }
 
@@ -55,10 +57,11 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0 };
   const impl = cfg.impl ?? REAL_IMPL;
   let failing = false;
+  const coverage = new Map<string, number>();
   const gen = { servers: cfg.servers, ...(cfg.options ? { options: cfg.options } : {}), ...(cfg.weights ? { weights: cfg.weights } : {}) };
   const run = (choices: readonly Choice[]): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
     const { trace, stats } = traceFromChoices(choices, gen);
-    return { trace, stats, result: lockstep(trace, impl) };
+    return { trace, stats, result: lockstep(trace, impl, failing ? undefined : coverage) };
   };
   const out = fc.check(
     fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
@@ -78,7 +81,7 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     }),
     { seed: cfg.seed, numRuns: cfg.count },
   );
-  if (!out.failed || !out.counterexample) return { totals, failure: null };
+  if (!out.failed || !out.counterexample) return { totals, coverage, failure: null };
   const [choices] = out.counterexample;
   const { trace, result } = run(choices);
   const path = out.counterexamplePath ?? '';
@@ -93,7 +96,7 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
-  return { totals, failure: { seed: cfg.seed, path, trace: named, result, report: describeResult(result), file } };
+  return { totals, coverage, failure: { seed: cfg.seed, path, trace: named, result, report: describeResult(result), file } };
 }
 
 /** Write a file whole or not at all: to a temporary name, then renamed over the target. */

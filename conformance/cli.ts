@@ -11,6 +11,7 @@ import { formatReport, describeResult } from './report.js';
 import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
 import { recordRun } from './record.js';
 import { join } from 'node:path';
+import { RULES } from '../spec/rules.js';
 
 const USAGE = `usage: raftspec <command> [options]
 
@@ -182,11 +183,19 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         }, out).code;
       }
       case 'start': {
-        const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t), out);
+        const coverage = new Map<string, number>();
+        const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t, undefined, coverage), out);
         const campaigns = [
           { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
           { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
-        ].map((cfg) => campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out).code);
+        ].map((cfg) => {
+          const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
+          for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);
+          return c.code;
+        });
+        const fired = RULES.filter((r) => r.kind === 'rule' || r.kind === 'choice');
+        const never = fired.filter((r) => !coverage.has(r.id)).map((r) => r.id);
+        if (!out.json) log(`rule coverage: ${fired.length - never.length} of ${fired.length} rules and choices fired${never.length ? `; never: ${never.join(', ')}` : ''}`);
         const worst = Math.max(checked.code, ...campaigns);
         if (!out.json) log(worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : 'BAD INPUT: see the lines above');
         return worst;

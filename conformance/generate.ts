@@ -37,8 +37,8 @@ export interface Weights {
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
-  deliver: 560, drop: 40, duplicate: 25, inject: 15,
-  electionTimeout: 50, heartbeatTimeout: 90, clientRequest: 150,
+  deliver: 640, drop: 35, duplicate: 20, inject: 15,
+  electionTimeout: 45, heartbeatTimeout: 60, clientRequest: 115,
   crash: 12, restart: 30, partition: 8, heal: 20,
 };
 

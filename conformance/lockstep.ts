@@ -50,9 +50,9 @@ interface Disk {
 const CONTEXT_STEPS = 5;
 
 /** Replay a trace through the model and the implementation in lockstep. */
-export function lockstep(trace: Trace, impl: ImplFactory = REAL_IMPL): LockstepResult {
+export function lockstep(trace: Trace, impl: ImplFactory = REAL_IMPL, coverage?: Map<RuleId, number>): LockstepResult {
   const h = new Harness(trace, impl);
-  const result = replay(trace, h);
+  const result = replay(trace, h, coverage);
   if (h.divergence) return { status: 'diverge', steps: h.divergence.step + 1, divergence: h.divergence };
   return result;
 }

@@ -57,7 +57,7 @@ export function replayModel(trace: Trace): ReplayResult {
  * Replay a schema-valid trace against the model: after each step the observer (if any), then the
  * invariants, then the trace's expectations. Stops at the first failure.
  */
-export function replay(trace: Trace, observer?: StepObserver): ReplayResult {
+export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<RuleId, number>): ReplayResult {
   let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
   const checker = new InvariantChecker(c);
   const initialViolations = checker.takeInitialViolations();
@@ -66,7 +66,8 @@ export function replay(trace: Trace, observer?: StepObserver): ReplayResult {
   }
   for (const [i, s] of trace.steps.entries()) {
     const r = applyEvent(c, s.event);
-    if ('error' in r) return { status: 'bad-input', path: `/steps/${i}/event`, expected: `an event possible in this state: ${r.error}` };
+    if ('error' in r) return { status: 'bad-input', path: `/steps/${i}/event${'message' in s.event ? '/message' : ''}`, expected: `an event possible in this state: ${r.error}` };
+    if (coverage) for (const id of r.rules) coverage.set(id, (coverage.get(id) ?? 0) + 1);
     const violations = checker.check(c, r, i, s.event);
     const prev = c;
     c = r.state;

@@ -37,7 +37,12 @@ export class InvariantChecker {
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i. */
   private readonly committedChain: number[] = [0];
-  private readonly committedTerms: number[] = [0];
+  /**
+   * committedIn[i]: the term in which entry i was committed, i.e. the lowest currentTerm of a server
+   * whose commitIndex reached i (reaching k commits every index up to k). It never decreases along
+   * the log, since every commit of index j commits each index below j as well.
+   */
+  private readonly committedIn: number[] = [0];
   /** index -> hash of the entry first applied there by any server. */
   private readonly appliedAt = new Map<number, { hash: number; by: NodeId }>();
   private violations: Violation[] = [];
@@ -159,16 +164,21 @@ export class InvariantChecker {
     this.checkHoldsCommitted(id, s);
   }
 
-  /** SAFE-4: a leader of term T holds every committed entry of a term below T. */
-  private checkHoldsCommitted(id: NodeId, s: NodeState): void {
-    // The committed terms rise along the log (INV-5): find the last committed index of a term < T.
+  /** The last index committed in a term below `term` (0 if none): committedIn rises along the log. */
+  private lastCommittedBefore(term: number): number {
     let lo = 0;
-    let hi = this.committedTerms.length - 1;
+    let hi = this.committedIn.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.committedTerms[mid] as number) < s.currentTerm) lo = mid;
+      if ((this.committedIn[mid] as number) < term) lo = mid;
       else hi = mid - 1;
     }
+    return lo;
+  }
+
+  /** SAFE-4: a leader of term T holds every entry committed in a term below T. */
+  private checkHoldsCommitted(id: NodeId, s: NodeState): void {
+    const lo = this.lastCommittedBefore(s.currentTerm);
     if (lo === 0) return;
     const sum = this.summaries.get(id) as LogSummary;
     if (sum.chain[lo] !== this.committedChain[lo]) {
@@ -186,11 +196,15 @@ export class InvariantChecker {
       this.fail('INV-9', [id], `${id} committed through index ${s.commitIndex}, but its entries up to index ${upto} differ from those committed before`);
       return;
     }
-    if (s.commitIndex <= known) return;
+    // Indexes up to commitIndex are committed in this server's term, if not in an earlier one.
+    const firstLater = this.lastCommittedBefore(s.currentTerm + 1) + 1;
+    const lowered = firstLater <= upto;
+    for (let i = firstLater; i <= upto; i++) this.committedIn[i] = s.currentTerm;
     for (let i = known + 1; i <= s.commitIndex; i++) {
       this.committedChain.push(sum.chain[i] as number);
-      this.committedTerms.push(sum.terms[i] as number);
+      this.committedIn.push(s.currentTerm);
     }
+    if (s.commitIndex <= known && !lowered) return;
     // A newly committed entry must be in every current leader of a newer term.
     for (const other of this.current.servers) {
       const o = this.current.nodes[other] as NodeState;

@@ -130,7 +130,7 @@ export function concede(t: Transition): Transition {
 // RequestVote receiver
 
 function replyVote(t: Transition, env: Env, m: RequestVote, voteGranted: boolean): Transition {
-  return send(t, { type: 'RequestVoteResponse', from: env.self, to: m.from, term: t.state.currentTerm, voteGranted });
+  return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, { type: 'RequestVoteResponse', from: env.self, to: m.from, term: t.state.currentTerm, voteGranted });
 }
 
 /** RV-1: refuse a candidate of an older term. */
@@ -150,7 +150,7 @@ export function handleRequestVote(t: Transition, env: Env, m: RequestVote): Tran
 // AppendEntries receiver
 
 function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number): Transition {
-  return send(t, {
+  return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, {
     type: 'AppendEntriesResponse', from: env.self, to: m.from,
     term: t.state.currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
   });

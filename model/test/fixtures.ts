@@ -1,0 +1,33 @@
+// Shared builders for the model's unit tests: an Env for one server of a small cluster, log
+// entries, and states from their JSON form. Expected values in the tests are written by hand;
+// nothing here computes them with the code under test.
+import { expect } from 'vitest';
+import type { Entry, NodeId, Observation } from '../../spec/schema.js';
+import { type Env, type NodeState, fromJson } from '../state.js';
+
+export const THREE: readonly NodeId[] = ['s1', 's2', 's3'];
+export const FOUR: readonly NodeId[] = ['s1', 's2', 's3', 's4'];
+export const FIVE: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
+
+/** The Env of `self` in a cluster of `servers`, one entry per AppendEntries unless told. */
+export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1): Env => ({
+  self,
+  servers,
+  options: { maxEntriesPerAppendEntries },
+});
+
+/** A log entry. */
+export const e = (term: number, command: unknown): Entry => ({ term, command });
+
+/** A state from its JSON form; missing fields take their Figure 2 initial values. */
+export const st = (o: Observation): NodeState => fromJson(o);
+
+/**
+ * The rules fired include `ids`, in this order (other rules may be cited between them): the
+ * assertion says which rules a step must cite without pinning every citation of the model.
+ */
+export function expectFired(rules: readonly string[], ids: readonly string[]): void {
+  let k = 0;
+  for (const r of rules) if (r === ids[k]) k++;
+  expect(k === ids.length, `expected ${ids.join(', ')} in this order among the rules fired [${rules.join(', ')}]`).toBe(true);
+}

@@ -1,0 +1,154 @@
+// The persistent Log: every operation returns a new version and leaves every other version as it
+// was, even though versions share one buffer.
+import { describe, it, expect } from 'vitest';
+import { Log } from '../log.js';
+import { e } from './fixtures.js';
+
+describe('Log', () => {
+  it('the empty log has last index 0 and last term 0, and termAt(0) = 0', () => {
+    expect(Log.EMPTY.length).toBe(0);
+    expect(Log.EMPTY.lastIndex).toBe(0);
+    expect(Log.EMPTY.lastTerm).toBe(0);
+    expect(Log.EMPTY.termAt(0)).toBe(0);
+    expect(Log.EMPTY.toArray()).toEqual([]);
+    expect(Log.EMPTY.has(0)).toBe(false);
+    expect(Log.EMPTY.has(1)).toBe(false);
+  });
+
+  it('indexes are 1-based: entry(1) is the first entry; termAt(0) = 0 on a non-empty log too', () => {
+    const log = Log.of([e(1, 'a'), e(2, 'b'), e(2, 'c')]);
+    expect(log.entry(1)).toEqual(e(1, 'a'));
+    expect(log.entry(3)).toEqual(e(2, 'c'));
+    expect(log.termAt(0)).toBe(0);
+    expect(log.termAt(1)).toBe(1);
+    expect(log.termAt(2)).toBe(2);
+    expect(log.lastIndex).toBe(3);
+    expect(log.lastTerm).toBe(2);
+    expect(log.has(3)).toBe(true);
+    expect(log.has(4)).toBe(false);
+  });
+
+  it('entry and termAt outside the log throw a RangeError naming the index', () => {
+    const log = Log.of([e(1, 'a')]);
+    expect(() => log.entry(0)).toThrow(RangeError);
+    expect(() => log.entry(2)).toThrow(/index 2/);
+    expect(() => log.termAt(2)).toThrow(RangeError);
+  });
+
+  it('Log.of copies its input: changing the array afterwards does not change the log', () => {
+    const arr = [e(1, 'a')];
+    const log = Log.of(arr);
+    arr.push(e(1, 'b'));
+    expect(log.toArray()).toEqual([e(1, 'a')]);
+    expect(log.length).toBe(1);
+  });
+
+  it('append returns a new version and leaves the old one intact', () => {
+    const a = Log.of([e(1, 'a')]);
+    const b = a.append([e(1, 'b'), e(2, 'c')]);
+    expect(b.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
+    expect(a.toArray()).toEqual([e(1, 'a')]);
+    expect(a.lastIndex).toBe(1);
+    expect(a.append([])).toBe(a);
+  });
+
+  it('appending to Log.EMPTY never changes Log.EMPTY', () => {
+    const x = Log.EMPTY.append([e(1, 'x')]);
+    const y = Log.EMPTY.append([e(1, 'y')]);
+    expect(x.toArray()).toEqual([e(1, 'x')]);
+    expect(y.toArray()).toEqual([e(1, 'y')]);
+    expect(Log.EMPTY.length).toBe(0);
+    expect(Log.EMPTY.toArray()).toEqual([]);
+  });
+
+  it('two versions that append to the same version each see only their own entries', () => {
+    const base = Log.of([e(1, 'a')]);
+    const left = base.append([e(1, 'L')]);
+    const right = base.append([e(2, 'R')]);
+    expect(left.toArray()).toEqual([e(1, 'a'), e(1, 'L')]);
+    expect(right.toArray()).toEqual([e(1, 'a'), e(2, 'R')]);
+    expect(base.toArray()).toEqual([e(1, 'a')]);
+    // And again, on top of each.
+    const left2 = left.append([e(1, 'L2')]);
+    const right2 = right.append([e(2, 'R2')]);
+    expect(left2.toArray()).toEqual([e(1, 'a'), e(1, 'L'), e(1, 'L2')]);
+    expect(right2.toArray()).toEqual([e(1, 'a'), e(2, 'R'), e(2, 'R2')]);
+    expect(left.toArray()).toEqual([e(1, 'a'), e(1, 'L')]);
+  });
+
+  it('truncateAfter keeps entries 1..lastKept and leaves the original intact', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
+    const t = log.truncateAfter(1);
+    expect(t.toArray()).toEqual([e(1, 'a')]);
+    expect(t.lastIndex).toBe(1);
+    expect(t.lastTerm).toBe(1);
+    expect(log.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
+    expect(log.truncateAfter(0).toArray()).toEqual([]);
+    expect(log.truncateAfter(-3).length).toBe(0);
+    expect(log.truncateAfter(3)).toBe(log);
+    expect(log.truncateAfter(7)).toBe(log);
+  });
+
+  it('a truncated version that appends does not change the longer version it came from (AE-3 then AE-4)', () => {
+    const long = Log.of([e(1, 'a'), e(1, 'b'), e(1, 'c')]);
+    const replaced = long.truncateAfter(1).append([e(2, 'x')]);
+    expect(replaced.toArray()).toEqual([e(1, 'a'), e(2, 'x')]);
+    expect(long.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(1, 'c')]);
+    expect(long.entry(2)).toEqual(e(1, 'b'));
+  });
+
+  it('the longer version appending does not change a truncated version taken before', () => {
+    const long = Log.of([e(1, 'a'), e(1, 'b')]);
+    const short = long.truncateAfter(1);
+    const longer = long.append([e(1, 'c')]);
+    expect(short.toArray()).toEqual([e(1, 'a')]);
+    expect(longer.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(1, 'c')]);
+    const shortPlus = short.append([e(3, 'z')]);
+    expect(shortPlus.toArray()).toEqual([e(1, 'a'), e(3, 'z')]);
+    expect(longer.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(1, 'c')]);
+    expect(long.toArray()).toEqual([e(1, 'a'), e(1, 'b')]);
+  });
+
+  it('slice(from, max) returns at most max entries from a 1-based index, as a copy', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
+    expect(log.slice(2)).toEqual([e(1, 'b'), e(2, 'c')]);
+    expect(log.slice(1, 2)).toEqual([e(1, 'a'), e(1, 'b')]);
+    expect(log.slice(3, 5)).toEqual([e(2, 'c')]);
+    expect(log.slice(4)).toEqual([]);
+    // A version that shares the buffer with a longer one must not see past its own end.
+    const short = log.truncateAfter(1);
+    expect(short.slice(1, 10)).toEqual([e(1, 'a')]);
+    const copy = log.slice(1);
+    copy.pop();
+    expect(log.length).toBe(3);
+  });
+
+  it('toArray is a copy of the entries up to the version\'s own length', () => {
+    const long = Log.of([e(1, 'a'), e(1, 'b')]);
+    const short = long.truncateAfter(1);
+    expect(short.toArray()).toEqual([e(1, 'a')]);
+    const arr = long.toArray();
+    arr.length = 0;
+    expect(long.toArray()).toEqual([e(1, 'a'), e(1, 'b')]);
+  });
+
+  it('sharedPrefixLength: versions of one buffer share the shorter length; unrelated logs give -1', () => {
+    const a = Log.of([e(1, 'a'), e(1, 'b')]);
+    const longer = a.append([e(1, 'c')]);
+    const shorter = a.truncateAfter(1);
+    expect(a.sharedPrefixLength(longer)).toBe(2);
+    expect(longer.sharedPrefixLength(a)).toBe(2);
+    expect(shorter.sharedPrefixLength(longer)).toBe(1);
+    expect(a.sharedPrefixLength(a)).toBe(2);
+    expect(a.sharedPrefixLength(Log.of([e(1, 'a'), e(1, 'b')]))).toBe(-1);
+  });
+
+  it('sharedPrefixLength never claims a prefix that differs: a truncated version that appends gets its own buffer', () => {
+    const a = Log.of([e(1, 'a'), e(1, 'b'), e(1, 'c')]);
+    const b = a.truncateAfter(1).append([e(2, 'x')]);
+    const shared = a.sharedPrefixLength(b);
+    // Either not known (-1), or at most the one entry they really share.
+    expect(shared === -1 || shared <= 1).toBe(true);
+    for (let i = 1; i <= shared; i++) expect(a.entry(i)).toEqual(b.entry(i));
+  });
+});

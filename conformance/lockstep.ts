@@ -8,7 +8,7 @@
 // implementation reports its lowest written index). At the end of a trace every log is compared
 // in full once, which also catches a change the implementation failed to report.
 import type { Entry, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
-import { canonicalJson, describeMessage, sameMessage } from '../spec/canonical.js';
+import { canonicalJson, describeMessage, sameCommand, sameMessage } from '../spec/canonical.js';
 import type { RuleId } from '../spec/rules.js';
 import type { ClusterState, ClusterStep } from '../model/cluster.js';
 import type { Log } from '../model/log.js';
@@ -62,7 +62,8 @@ class Harness implements StepObserver {
   private readonly nodes = new Map<NodeId, RaftNode>();
   private readonly disks = new Map<NodeId, Disk>();
   private readonly configs = new Map<NodeId, RaftConfig>();
-  private readonly recent: string[] = [];
+  /** The last few events, described only when a report needs them. */
+  private readonly recent: Array<{ i: number; event: Event }> = [];
   private readonly dirtyFrom = new Map<NodeId, number>();
 
   constructor(private readonly trace: Trace, private readonly impl: ImplFactory) {
@@ -81,18 +82,19 @@ class Harness implements StepObserver {
   /** Called by replay() after the model took the step; returns a failure to stop the replay. */
   afterStep(i: number, event: Event, prev: ClusterState, r: ClusterStep): Failure | null {
     const d = this.stepImpl(i, event, prev, r);
-    this.recent.push(`${i}: ${describeEvent(event)}`);
+    this.recent.push({ i, event });
     if (this.recent.length > CONTEXT_STEPS) this.recent.shift();
     if (!d) return null;
     this.divergence = d;
     return { step: i, event: describeEvent(event), kind: 'divergence', problems: [`${d.node}.${d.field}: model ${d.model}, implementation ${d.impl}`], rules: d.rules };
   }
 
-  /** At the end: every log compared in full once. */
+  /** At the end: every log compared in full once (this also catches a change the implementation did not report). */
   atEnd(final: ClusterState, steps: number): Failure | null {
     for (const id of this.trace.cluster) {
-      const d = this.compareLogFrom(id, final.nodes[id] as NodeState, 1, steps - 1, 'the end of the trace', []);
-      if (d) {
+      const m = this.compareLogFrom(id, final.nodes[id] as NodeState, 1);
+      if (m) {
+        const d: Divergence = { step: steps - 1, event: 'the end of the trace', node: id, ...m, rules: [], before: this.before() };
         this.divergence = d;
         return { step: d.step, event: d.event, kind: 'divergence', problems: [`${d.node}.${d.field}: model ${d.model}, implementation ${d.impl}`], rules: [] };
       }
@@ -106,13 +108,18 @@ class Harness implements StepObserver {
     return n;
   }
 
+  private before(): string[] {
+    return this.recent.map(({ i, event }) => `${i}: ${describeEvent(event)}`);
+  }
+
   private stepImpl(i: number, event: Event, prev: ClusterState, r: ClusterStep): Divergence | null {
     const id = r.node;
     if (id === null) return null;
-    const what = describeEvent(event);
-    const diverge = (field: string, model: string, impl: string): Divergence =>
-      ({ step: i, event: what, node: id, field, model, impl, rules: r.rules, before: [...this.recent] });
+    const m = this.stepAndCompare(id, event, prev, r);
+    return m ? { step: i, event: describeEvent(event), node: id, ...m, rules: r.rules, before: this.before() } : null;
+  }
 
+  private stepAndCompare(id: NodeId, event: Event, prev: ClusterState, r: ClusterStep): Mismatch | null {
     if (event.type === 'crash') {
       // The implementation restarts from what it persisted, and nothing else.
       const node = this.impl.restart(this.configs.get(id) as RaftConfig, this.disks.get(id) as Disk);
@@ -126,11 +133,11 @@ class Harness implements StepObserver {
       const ready = this.node(id).step(input);
       this.persist(id, ready);
       const m = compareMessages(r.sent, ready.messages);
-      if (m) return diverge('messages sent', m.model, m.impl);
+      if (m) return m;
       const a = compareApplied(r.applied, ready.applied);
-      if (a) return diverge('entries applied', a.model, a.impl);
+      if (a) return a;
     }
-    return this.compareState(id, prev.nodes[id] as NodeState, r.state.nodes[id] as NodeState, diverge, i, what, r.rules);
+    return this.compareState(id, prev.nodes[id] as NodeState, r.state.nodes[id] as NodeState);
   }
 
   private persist(id: NodeId, ready: Ready): void {
@@ -143,18 +150,14 @@ class Harness implements StepObserver {
     }
   }
 
-  private compareState(
-    id: NodeId, before: NodeState, s: NodeState,
-    diverge: (field: string, model: string, impl: string) => Divergence,
-    i: number, what: string, rules: readonly RuleId[],
-  ): Divergence | null {
+  private compareState(id: NodeId, before: NodeState, s: NodeState): Mismatch | null {
     const n = this.node(id);
-    if (n.role !== s.role) return diverge('role', s.role, n.role);
-    if (n.currentTerm !== s.currentTerm) return diverge('currentTerm', String(s.currentTerm), String(n.currentTerm));
-    if (n.votedFor !== s.votedFor) return diverge('votedFor', String(s.votedFor), String(n.votedFor));
+    if (n.role !== s.role) return mismatch('role', s.role, n.role);
+    if (n.currentTerm !== s.currentTerm) return mismatch('currentTerm', s.currentTerm, n.currentTerm);
+    if (n.votedFor !== s.votedFor) return mismatch('votedFor', s.votedFor, n.votedFor);
     const disk = this.disks.get(id) as Disk;
     if (disk.hardState.currentTerm !== s.currentTerm || disk.hardState.votedFor !== s.votedFor) {
-      return diverge('persisted currentTerm/votedFor (PER-1)', `${s.currentTerm}/${String(s.votedFor)}`, `${disk.hardState.currentTerm}/${String(disk.hardState.votedFor)}`);
+      return mismatch('persisted currentTerm/votedFor (PER-1)', `${s.currentTerm}/${String(s.votedFor)}`, `${disk.hardState.currentTerm}/${String(disk.hardState.votedFor)}`);
     }
     // The log, from the lowest index either side changed.
     const implFrom = n.takeLogChangedFrom();
@@ -162,52 +165,53 @@ class Harness implements StepObserver {
     const modelFrom = shared >= 0 ? shared + 1 : firstDifference(before.log, s.log);
     const from = Math.min(implFrom, modelFrom, this.dirtyFrom.get(id) ?? Infinity);
     this.dirtyFrom.delete(id);
-    if (n.lastIndex !== s.log.lastIndex) {
-      return diverge('log length', String(s.log.lastIndex), String(n.lastIndex));
-    }
+    if (n.lastIndex !== s.log.lastIndex) return mismatch('log length', s.log.lastIndex, n.lastIndex);
     if (from <= s.log.lastIndex) {
-      const d = this.compareLogFrom(id, s, from, i, what, rules);
-      if (d) return d;
+      const m = this.compareLogFrom(id, s, from);
+      if (m) return m;
     }
-    if (disk.log.length !== s.log.lastIndex) return diverge('persisted log length (PER-1)', String(s.log.lastIndex), String(disk.log.length));
-    if (n.commitIndex !== s.commitIndex) return diverge('commitIndex', String(s.commitIndex), String(n.commitIndex));
-    if (n.lastApplied !== s.lastApplied) return diverge('lastApplied', String(s.lastApplied), String(n.lastApplied));
-    for (const field of ['nextIndex', 'matchIndex'] as const) {
-      const want = s[field];
-      for (const peer of this.trace.cluster) {
-        if (peer === id) continue;
-        const got = field === 'nextIndex' ? n.nextIndexOf(peer) : n.matchIndexOf(peer);
-        if (got !== want[peer]) return diverge(`${field}[${peer}]`, String(want[peer] ?? 'none'), String(got ?? 'none'));
-      }
+    if (disk.log.length !== s.log.lastIndex) return mismatch('persisted log length (PER-1)', s.log.lastIndex, disk.log.length);
+    if (n.commitIndex !== s.commitIndex) return mismatch('commitIndex', s.commitIndex, n.commitIndex);
+    if (n.lastApplied !== s.lastApplied) return mismatch('lastApplied', s.lastApplied, n.lastApplied);
+    for (const peer of this.trace.cluster) {
+      if (peer === id) continue;
+      if (n.nextIndexOf(peer) !== s.nextIndex[peer]) return mismatch(`nextIndex[${peer}]`, s.nextIndex[peer] ?? 'none', n.nextIndexOf(peer) ?? 'none');
+      if (n.matchIndexOf(peer) !== s.matchIndex[peer]) return mismatch(`matchIndex[${peer}]`, s.matchIndex[peer] ?? 'none', n.matchIndexOf(peer) ?? 'none');
     }
-    const votes = [...n.votesGranted()].sort().join(',');
-    const wantVotes = [...s.votesGranted].sort().join(',');
-    if (votes !== wantVotes) return diverge('votesGranted', `[${wantVotes}]`, `[${votes}]`);
+    const votes = n.votesGranted();
+    if (votes.length !== s.votesGranted.length || s.votesGranted.some((v) => !votes.includes(v))) {
+      return mismatch('votesGranted', `[${[...s.votesGranted].sort().join(', ')}]`, `[${[...votes].sort().join(', ')}]`);
+    }
     return null;
   }
 
-  private compareLogFrom(id: NodeId, s: NodeState, from: number, i: number, what: string, rules: readonly RuleId[]): Divergence | null {
+  private compareLogFrom(id: NodeId, s: NodeState, from: number): Mismatch | null {
     const n = this.node(id);
-    const diverge = (field: string, model: string, impl: string): Divergence =>
-      ({ step: i, event: what, node: id, field, model, impl, rules, before: [...this.recent] });
-    if (n.lastIndex !== s.log.lastIndex) return diverge('log length', String(s.log.lastIndex), String(n.lastIndex));
+    if (n.lastIndex !== s.log.lastIndex) return mismatch('log length', s.log.lastIndex, n.lastIndex);
     for (let k = Math.max(1, from); k <= s.log.lastIndex; k++) {
       const want = s.log.entry(k);
-      if (n.termAt(k) !== want.term) return diverge(`log[${k}].term`, String(want.term), String(n.termAt(k)));
+      if (n.termAt(k) !== want.term) return mismatch(`log[${k}].term`, want.term, n.termAt(k));
       const got = n.entryAt(k);
-      if (got.command !== want.command && canonicalJson(got.command) !== canonicalJson(want.command)) {
-        return diverge(`log[${k}].command`, canonicalJson(want.command), canonicalJson(got.command));
-      }
+      if (!sameCommand(got.command, want.command)) return mismatch(`log[${k}].command`, canonicalJson(want.command), canonicalJson(got.command));
     }
     const disk = this.disks.get(id) as Disk;
-    if (from <= disk.log.length) {
-      for (let k = Math.max(1, from); k <= Math.min(disk.log.length, s.log.lastIndex); k++) {
-        const got = disk.log[k - 1] as Entry;
-        if (got.term !== s.log.termAt(k)) return diverge(`persisted log[${k}].term (PER-1)`, String(s.log.termAt(k)), String(got.term));
-      }
+    for (let k = Math.max(1, from); k <= Math.min(disk.log.length, s.log.lastIndex); k++) {
+      const got = disk.log[k - 1] as Entry;
+      if (got.term !== s.log.termAt(k)) return mismatch(`persisted log[${k}].term (PER-1)`, s.log.termAt(k), got.term);
     }
     return null;
   }
+}
+
+/** One field on which the two sides differ, with both values as text. */
+interface Mismatch {
+  readonly field: string;
+  readonly model: string;
+  readonly impl: string;
+}
+
+function mismatch(field: string, model: string | number | null, impl: string | number | null): Mismatch {
+  return { field, model: String(model), impl: String(impl) };
 }
 
 function inputOf(e: Event): Input | null {
@@ -231,13 +235,14 @@ function firstDifference(a: Log, b: Log): number {
   return n + 1;
 }
 
-function compareMessages(model: readonly Message[], impl: readonly Message[]): { model: string; impl: string } | null {
+function compareMessages(model: readonly Message[], impl: readonly Message[]): Mismatch | null {
   const n = Math.max(model.length, impl.length);
   for (let k = 0; k < n; k++) {
     const a = model[k];
     const b = impl[k];
     if (!a || !b || !sameMessage(a, b)) {
       return {
+        field: 'messages sent',
         model: a ? `message ${k + 1} of ${model.length}: ${describeMessage(a)}` : `${model.length} message(s)`,
         impl: b ? `message ${k + 1} of ${impl.length}: ${describeMessage(b)}` : `${impl.length} message(s)`,
       };
@@ -246,13 +251,15 @@ function compareMessages(model: readonly Message[], impl: readonly Message[]): {
   return null;
 }
 
-function compareApplied(model: readonly { index: number; term: number; command: unknown }[], impl: readonly { index: number; term: number; command: unknown }[]): { model: string; impl: string } | null {
-  const show = (xs: readonly { index: number; term: number }[]) => `[${xs.map((x) => `${x.index}@t${x.term}`).join(', ')}]`;
-  if (model.length !== impl.length) return { model: show(model), impl: show(impl) };
+type Applied = { index: number; term: number; command: unknown };
+const showApplied = (xs: readonly Applied[]) => `[${xs.map((x) => `${x.index}@t${x.term}`).join(', ')}]`;
+
+function compareApplied(model: readonly Applied[], impl: readonly Applied[]): Mismatch | null {
+  if (model.length !== impl.length) return mismatch('entries applied', showApplied(model), showApplied(impl));
   for (let k = 0; k < model.length; k++) {
     const a = model[k] as { index: number; term: number; command: unknown };
     const b = impl[k] as { index: number; term: number; command: unknown };
-    if (a.index !== b.index || a.term !== b.term || canonicalJson(a.command) !== canonicalJson(b.command)) return { model: show(model), impl: show(impl) };
+    if (a.index !== b.index || a.term !== b.term || !sameCommand(a.command, b.command)) return mismatch('entries applied', showApplied(model), showApplied(impl));
   }
   return null;
 }

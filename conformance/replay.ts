@@ -71,14 +71,13 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
     const violations = checker.check(c, r, i, s.event);
     const prev = c;
     c = r.state;
-    const event = describeEvent(s.event);
     const diverged = observer?.afterStep(i, s.event, prev, r);
     if (diverged) return { status: 'fail', steps: i + 1, failure: diverged };
     if (violations.length > 0) {
-      return { status: 'fail', steps: i + 1, failure: { step: i, event, kind: 'invariant', problems: violations.map(describeViolation), rules: r.rules } };
+      return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'invariant', problems: violations.map(describeViolation), rules: r.rules } };
     }
     const problems = s.expect ? checkExpect(s.expect, r) : [];
-    if (problems.length > 0) return { status: 'fail', steps: i + 1, failure: { step: i, event, kind: 'expectation', problems, rules: r.rules } };
+    if (problems.length > 0) return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'expectation', problems, rules: r.rules } };
   }
   const atEnd = observer?.atEnd?.(c, trace.steps.length);
   if (atEnd) return { status: 'fail', steps: trace.steps.length, failure: atEnd };
@@ -90,7 +89,8 @@ function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']>, r: C
   for (const [id, o] of Object.entries(expect.nodes ?? {})) {
     const actual = r.state.nodes[id];
     if (!actual) continue; // names are checked when the trace is loaded
-    for (const m of compareObservation(id, o, toJson(actual))) problems.push(`${m.node}.${m.field}: expected ${m.expected}, got ${m.actual}`);
+    // The log is copied out only when the trace observes it.
+    for (const m of compareObservation(id, o, toJson(actual, o.log !== undefined))) problems.push(`${m.node}.${m.field}: expected ${m.expected}, got ${m.actual}`);
   }
   if (expect.inFlight) {
     const d = compareInFlight(expect.inFlight, inFlight(r.state));

@@ -56,8 +56,12 @@ export function inFlight(c: ClusterState): Message[] {
   return out;
 }
 
+/** A step that reached no server. */
+function none(state: ClusterState, rules: RuleId[] = []): ClusterStep {
+  return { state, node: null, sent: [], applied: [], rules };
+}
+
 export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError {
-  const none = (state: ClusterState, rules: RuleId[] = []): ClusterStep => ({ state, node: null, sent: [], applied: [], rules });
   switch (e.type) {
     case 'electionTimeout':
     case 'heartbeatTimeout':

@@ -99,6 +99,7 @@ function onAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition 
 
 function onAppendEntriesResponse(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
   if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
+  if (R.claimsMoreThanLog(t.state, m)) return R.ignore(t, 'DEC-8');
   return m.success ? R.handleAppendSuccess(t, env, m) : R.handleAppendFailure(t, env, m); // LEA-3a / LEA-3b
 }
 

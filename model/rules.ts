@@ -37,6 +37,9 @@ export const hasVoteMajority = (env: Env, s: NodeState): boolean => 2 * s.votesG
 export const logMatchesAt = (s: NodeState, prevLogIndex: number, prevLogTerm: number): boolean =>
   prevLogIndex === 0 || (s.log.has(prevLogIndex) && s.log.termAt(prevLogIndex) === prevLogTerm);
 
+/** DEC-8: a success that claims entries beyond the leader's log (no AppendEntries of its own could have caused it). */
+export const claimsMoreThanLog = (s: NodeState, m: AppendEntriesResponse): boolean => m.success && m.matchIndex > s.log.lastIndex;
+
 /** DEC-4: a rejection answers the leader's current probe for that follower, not an older one. */
 export const answersCurrentProbe = (s: NodeState, m: AppendEntriesResponse): boolean =>
   m.prevLogIndex === (s.nextIndex[m.from] ?? 1) - 1;

@@ -74,12 +74,13 @@ export function fromJson(o: Observation | undefined): NodeState {
   };
 }
 
-export function toJson(s: NodeState): NodeStateJson {
+/** The JSON form of a state; without `withLog` the log is left empty (it is O(log length) to copy). */
+export function toJson(s: NodeState, withLog = true): NodeStateJson {
   return {
     role: s.role,
     currentTerm: s.currentTerm,
     votedFor: s.votedFor,
-    log: s.log.toArray(),
+    log: withLog ? s.log.toArray() : [],
     commitIndex: s.commitIndex,
     lastApplied: s.lastApplied,
     nextIndex: { ...s.nextIndex },

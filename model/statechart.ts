@@ -50,6 +50,7 @@ export const serverMachine = setup({
     termIsStale: ({ context, event }) => isMessage(event) && R.isStaleTerm(context.t.state, event),
     hasVoteMajority: ({ context }) => R.hasVoteMajority(context.env, context.t.state),
     isSuccess: ({ event }) => event.type === 'AppendEntriesResponse' && event.success,
+    claimsMoreThanLog: ({ context, event }) => event.type === 'AppendEntriesResponse' && R.claimsMoreThanLog(context.t.state, event),
   },
   actions: {
     adoptNewerTerm: step((t, _env, e) => R.adoptNewerTerm(t, asMessage(e).term)),
@@ -68,7 +69,7 @@ export const serverMachine = setup({
     handleAppendSuccess: step((t, env, e) => R.handleAppendSuccess(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
     handleAppendFailure: step((t, env, e) => R.handleAppendFailure(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
     dropStaleResponse: step((t) => R.ignore(t, 'DEC-1')),
-    dropOwnTermAppendEntries: step((t) => R.ignore(t, 'DEC-8')),
+    dropImpossibleMessage: step((t) => R.ignore(t, 'DEC-8')),
     ignoreForRole: step((t) => R.ignore(t, 'DEC-9')),
   },
 }).createMachine({
@@ -110,10 +111,11 @@ export const serverMachine = setup({
         clientRequest: { actions: 'appendClientCommand' }, // LEA-2, LEA-4, LEA-3
         RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
-        AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropOwnTermAppendEntries' }], // AE-1, DEC-8
+        AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropImpossibleMessage' }], // AE-1, DEC-8
         AppendEntriesResponse: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'dropStaleResponse' },
+          { guard: 'claimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSuccess', actions: 'handleAppendSuccess' }, // LEA-3a
           { actions: 'handleAppendFailure' }, // LEA-3b
         ],

@@ -52,28 +52,28 @@ export function messageHeader(m: Message): string {
 /** Whether two messages are the same message: every field equal (commands as canonical JSON). */
 export function sameMessage(a: Message, b: Message): boolean {
   if (a === b) return true;
-  if (a.type === 'AppendEntries' && b.type === 'AppendEntries') {
-    return messageHeader(a) === messageHeader(b) && sameEntries(a.entries, b.entries);
+  if (a.type !== b.type || a.from !== b.from || a.to !== b.to || a.term !== b.term) return false;
+  switch (a.type) {
+    case 'RequestVote': {
+      const o = b as typeof a;
+      return a.candidateId === o.candidateId && a.lastLogIndex === o.lastLogIndex && a.lastLogTerm === o.lastLogTerm;
+    }
+    case 'RequestVoteResponse':
+      return a.voteGranted === (b as typeof a).voteGranted;
+    case 'AppendEntries': {
+      const o = b as typeof a;
+      return a.leaderId === o.leaderId && a.prevLogIndex === o.prevLogIndex && a.prevLogTerm === o.prevLogTerm
+        && a.leaderCommit === o.leaderCommit && sameEntries(a.entries, o.entries);
+    }
+    case 'AppendEntriesResponse': {
+      const o = b as typeof a;
+      return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex;
+    }
   }
-  return messageKey(a) === messageKey(b);
 }
 
-const keys = new WeakMap<Message, string>();
-
-/**
- * A message's name: its type, route and every field, in a fixed order. Messages are immutable
- * values, so the name is computed once per message object.
- */
+/** A message's name: its type, route and every field, in a fixed order. */
 export function messageKey(m: Message): string {
-  let key = keys.get(m);
-  if (key === undefined) {
-    key = computeKey(m);
-    keys.set(m, key);
-  }
-  return key;
-}
-
-function computeKey(m: Message): string {
   switch (m.type) {
     case 'RequestVote':
       return `RV ${m.from}>${m.to} t${m.term} c=${m.candidateId} li${m.lastLogIndex} lt${m.lastLogTerm}`;

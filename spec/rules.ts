@@ -74,7 +74,7 @@ export const RULES: readonly Rule[] = [
   r('DEC-5', 'Heartbeats replicate', '§5.2, §5.3', 'The heartbeat timer sends each follower the AppendEntries LEA-3 would send: the entries from nextIndex, none when the follower is caught up (the empty one is the heartbeat). So are the AppendEntries sent on election, on a client command, after a success that leaves more to send, and on a retry.', 'choice'),
   r('DEC-6', 'Batch size is an option', 'Figure 2', 'One AppendEntries carries at most maxEntriesPerAppendEntries entries (default 1, as raft.tla).', 'choice'),
   r('DEC-7', 'Crashed nodes do nothing', '§5.5', 'An event addressed to a crashed node has no effect; a message delivered to it is lost. It keeps only its persistent state (PER-1), and restarts as a follower with commitIndex = lastApplied = 0.', 'choice'),
-  r('DEC-8', 'Impossible AppendEntries', '§5.2', 'A leader drops an AppendEntries of its own term (only an injected message can carry one: Election Safety rules out a second leader).', 'choice'),
+  r('DEC-8', 'Impossible messages are dropped', '§5.2, §5.3', 'A leader drops an AppendEntries of its own term (Election Safety rules out a second leader), and a success response whose matchIndex is beyond its last index (no AppendEntries it sent in its term could cause one). Only an injected message can carry either.', 'choice'),
   r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader, a heartbeat timeout on a non-leader and a client request to a non-leader have no effect.', 'choice'),
   r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex; becoming a candidate empties nextIndex and matchIndex.', 'choice'),
 ];

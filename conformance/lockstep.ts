@@ -41,7 +41,11 @@ export interface Divergence {
 
 export type LockstepResult = ReplayResult | { readonly status: 'diverge'; readonly steps: number; readonly divergence: Divergence };
 
-/** What a server's storage holds: built only from what Ready told it to persist (PER-1). */
+/**
+ * What a server's storage holds, built only from what Ready told it to persist (PER-1). The runner
+ * applies Ready itself rather than through impl's MemoryStorage, so that a mistake there cannot hide
+ * a mistake in Ready.
+ */
 interface Disk {
   hardState: HardState;
   log: Entry[];

@@ -2,15 +2,15 @@
 // records its own trace with its observations after every step. The model plays no part here:
 // the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
 import fc from 'fast-check';
-import type { Entry, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import type { Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { messageKey } from '../spec/canonical.js';
-import { RaftNode, type HardState, type Ready, type RaftConfig } from '../impl/index.js';
+import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { runChoices, scheduleArb, type World } from './generate.js';
 
 /** A simulated cluster of implementation nodes with an unreliable network, as a World. */
 export class ImplWorld implements World {
   readonly nodes = new Map<NodeId, RaftNode>();
-  private readonly disks = new Map<NodeId, { hardState: HardState; log: Entry[] }>();
+  private readonly disks = new Map<NodeId, MemoryStorage>();
   private readonly configs = new Map<NodeId, RaftConfig>();
   private readonly network = new Map<string, { message: Message; count: number }>();
   private readonly crashed = new Set<NodeId>();
@@ -23,7 +23,7 @@ export class ImplWorld implements World {
       const config: RaftConfig = { id, servers, ...(options ? { options } : {}) };
       this.configs.set(id, config);
       this.nodes.set(id, new RaftNode(config));
-      this.disks.set(id, { hardState: { currentTerm: 0, votedFor: null }, log: [] });
+      this.disks.set(id, new MemoryStorage());
     }
   }
 
@@ -67,7 +67,7 @@ export class ImplWorld implements World {
       case 'crash': {
         this.crashed.add(event.node);
         // PER-1: the server comes back with what it persisted, and nothing else.
-        this.nodes.set(event.node, RaftNode.restart(this.configs.get(event.node) as RaftConfig, this.disks.get(event.node) as { hardState: HardState; log: Entry[] }));
+        this.nodes.set(event.node, RaftNode.restart(this.configs.get(event.node) as RaftConfig, this.disks.get(event.node) as MemoryStorage));
         this.lastNode = event.node;
         return none;
       }
@@ -90,19 +90,9 @@ export class ImplWorld implements World {
     this.lastNode = id;
     if (this.crashed.has(id)) return { sent: [], rules: [] };
     const ready = this.node(id).step(input);
-    this.persist(id, ready);
+    (this.disks.get(id) as MemoryStorage).save(ready); // PER-1: persist before sending
     for (const m of ready.messages) if (!this.separated(m)) this.put(m);
     return { sent: ready.messages, rules: [] };
-  }
-
-  private persist(id: NodeId, ready: Ready): void {
-    const disk = this.disks.get(id) as { hardState: HardState; log: Entry[] };
-    if (ready.hardState) disk.hardState = { ...ready.hardState };
-    if (ready.truncatedAfter !== null) disk.log.length = Math.min(disk.log.length, ready.truncatedAfter);
-    if (ready.appended) {
-      disk.log.length = Math.min(disk.log.length, ready.appended.index - 1);
-      for (const e of ready.appended.entries) disk.log.push(e);
-    }
   }
 
   private separated(m: Message): boolean {

@@ -1,0 +1,71 @@
+// The public types of the implementation: what goes into a RaftNode and what comes out of a step.
+import type { Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+
+/** Who a server is and which cluster it belongs to. */
+export interface RaftConfig {
+  /** This server's ID; must be one of `servers`. */
+  id: NodeId;
+  /** Every server of the cluster, this one included, in the order used for message fan-out. */
+  servers: readonly NodeId[];
+  /** Protocol options (spec/schema.ts); every option takes its default when left out. */
+  options?: ProtocolOptions;
+}
+
+/** The persistent variables besides the log (Figure 2, PER-1). */
+export interface HardState {
+  currentTerm: number;
+  votedFor: NodeId | null;
+}
+
+/** An entry handed to the state machine (ALL-1). */
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  command: unknown;
+}
+
+/**
+ * What one input produced, as etcd's Ready. Handle it in this order (PER-1): write `hardState`,
+ * then drop the log entries after `truncatedAfter`, then write `appended`; only then send
+ * `messages`, and apply `applied` to the state machine.
+ *
+ * The arrays are new for every step and belong to the caller. Entries may share their objects
+ * with the messages of the same step (and of other servers): treat them as immutable.
+ */
+export interface Ready {
+  /** The messages to send, in order. */
+  messages: Message[];
+  /** The entries to apply to the state machine, in log order. */
+  applied: AppliedEntry[];
+  /** The new currentTerm and votedFor if either changed in this step, else null. */
+  hardState: HardState | null;
+  /** If set, the durable log must drop every entry after this index (AE-3) ... */
+  truncatedAfter: number | null;
+  /** ... and then hold these entries from `index` on (LEA-2, AE-4). */
+  appended: { index: number; entries: Entry[] } | null;
+}
+
+/** What reaches a server: a message, one of its two timers, or a client command. */
+export type Input =
+  | Message
+  | { type: 'electionTimeout' }
+  | { type: 'heartbeatTimeout' }
+  | { type: 'clientRequest'; command: unknown };
+
+/** What a server keeps across a crash (PER-1): the input of `RaftNode.restart`. */
+export interface Persisted {
+  hardState: HardState;
+  log: readonly Entry[];
+}
+
+/** The answer to a proposal, as the labs' `start(command)`. */
+export interface Proposal {
+  /** The index the command will have if it is ever committed; 0 when this server is not the leader. */
+  index: number;
+  /** The current term. */
+  term: number;
+  /** Whether this server is the leader and took the command. */
+  isLeader: boolean;
+  /** What the proposal produced (an empty Ready when this server is not the leader). */
+  ready: Ready;
+}

@@ -44,7 +44,7 @@ function checkNames(t: Trace): InputError | null {
     if (m.from === m.to) return new InputError(`${path}/to`, `a message from ${m.from} to itself; expected another node`);
     if (m.type === 'RequestVote' && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
     if (m.type === 'AppendEntries' && m.leaderId !== m.from) return new InputError(`${path}/leaderId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.leaderId)}`);
-    return null;
+    return impossibleMessage(m, path);
   };
   const state = (o: { votedFor?: string | null; nextIndex?: Record<string, number>; matchIndex?: Record<string, number>; votesGranted?: string[] }, path: string): InputError | null => {
     if (o.votedFor != null) { const e = node(o.votedFor, `${path}/votedFor`); if (e) return e; }
@@ -79,6 +79,40 @@ function checkNames(t: Trace): InputError | null {
     for (const [k, id] of (s.expect?.crashed ?? []).entries()) { const e4 = node(id, `${at}/expect/crashed/${k}`); if (e4) return e4; }
   }
   return null;
+}
+
+/**
+ * A message no server following any reading of Figure 2 could send: refused as bad input, so that a
+ * trace cannot make the model or an implementation act on nonsense (an index 0 with a term, entries
+ * from a later term than the leader's, a success below the index it answers).
+ */
+function impossibleMessage(m: Message, path: string): InputError | null {
+  switch (m.type) {
+    case 'RequestVote':
+      if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a candidate has started an election');
+      if ((m.lastLogIndex === 0) !== (m.lastLogTerm === 0)) return new InputError(`${path}/lastLogTerm`, `expected 0 exactly when lastLogIndex is 0 (lastLogIndex ${m.lastLogIndex}, lastLogTerm ${m.lastLogTerm})`);
+      if (m.lastLogTerm > m.term) return new InputError(`${path}/lastLogTerm`, `expected at most the candidate's term ${m.term}, got ${m.lastLogTerm}`);
+      return null;
+    case 'AppendEntries': {
+      if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a leader was elected');
+      if ((m.prevLogIndex === 0) !== (m.prevLogTerm === 0)) return new InputError(`${path}/prevLogTerm`, `expected 0 exactly when prevLogIndex is 0 (prevLogIndex ${m.prevLogIndex}, prevLogTerm ${m.prevLogTerm})`);
+      let previous = m.prevLogTerm;
+      for (const [k, e] of m.entries.entries()) {
+        if (e.term < previous || e.term > m.term) {
+          return new InputError(`${path}/entries/${k}/term`, `expected a term from ${previous} to the leader's term ${m.term} (terms never decrease along a log), got ${e.term}`);
+        }
+        previous = e.term;
+      }
+      if (m.prevLogTerm > m.term) return new InputError(`${path}/prevLogTerm`, `expected at most the leader's term ${m.term}, got ${m.prevLogTerm}`);
+      return null;
+    }
+    case 'AppendEntriesResponse':
+      if (m.success && m.matchIndex < m.prevLogIndex) return new InputError(`${path}/matchIndex`, `expected at least prevLogIndex ${m.prevLogIndex} on success, got ${m.matchIndex}`);
+      if (!m.success && m.matchIndex !== 0) return new InputError(`${path}/matchIndex`, `expected 0 on failure, got ${m.matchIndex}`);
+      return null;
+    case 'RequestVoteResponse':
+      return null;
+  }
 }
 
 function jsonErrorWhere(text: string, e: Error): string {

@@ -177,6 +177,34 @@ describe('unknown nodes', () => {
   });
 });
 
+describe('impossible messages (no server could send them)', () => {
+  const ae = { type: 'AppendEntries', from: 's1', to: 's2', term: 2, leaderId: 's1', prevLogIndex: 1, prevLogTerm: 1, entries: [{ term: 2, command: 'x' }], leaderCommit: 0 };
+  const aer = { type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 2, success: true, matchIndex: 2, prevLogIndex: 1 };
+  const inject = (message: unknown) => trace({ steps: [{ event: { type: 'inject', message } }] });
+
+  it('an index 0 with a term, or an index with term 0', () => {
+    expectBad(inject({ ...ae, prevLogIndex: 0, prevLogTerm: 1 }), '/steps/0/event/message/prevLogTerm', 'expected 0 exactly when prevLogIndex is 0');
+    expectBad(inject({ ...ae, prevLogIndex: 3, prevLogTerm: 0 }), '/steps/0/event/message/prevLogTerm', 'expected 0 exactly when prevLogIndex is 0');
+    expectBad(inject({ ...rv, lastLogIndex: 0, lastLogTerm: 1 }), '/steps/0/event/message/lastLogTerm', 'expected 0 exactly when lastLogIndex is 0');
+  });
+
+  it('entries of a later term than the leader, or out of term order', () => {
+    expectBad(inject({ ...ae, entries: [{ term: 3, command: 'x' }] }), '/steps/0/event/message/entries/0/term', "to the leader's term 2", 'got 3');
+    expectBad(inject({ ...ae, entries: [{ term: 2, command: 'x' }, { term: 1, command: 'y' }] }), '/steps/0/event/message/entries/1/term', 'terms never decrease', 'got 1');
+    expectBad(inject({ ...rv, term: 1, lastLogIndex: 4, lastLogTerm: 2 }), '/steps/0/event/message/lastLogTerm', "at most the candidate's term 1");
+  });
+
+  it('a success below the index it answers, a failure that claims a match, a request of term 0', () => {
+    expectBad(inject({ ...aer, matchIndex: 0 }), '/steps/0/event/message/matchIndex', 'at least prevLogIndex 1 on success');
+    expectBad(inject({ ...aer, success: false }), '/steps/0/event/message/matchIndex', 'expected 0 on failure, got 2');
+    expectBad(inject({ ...rv, term: 0 }), '/steps/0/event/message/term', 'expected a term >= 1');
+  });
+
+  it('the same checks apply to messages listed in expect/inFlight', () => {
+    expectBad(trace({ steps: [{ ...timeout('s1'), expect: { inFlight: [{ ...ae, prevLogIndex: 0 }] } }] }), '/steps/0/expect/inFlight/0/prevLogTerm', 'expected 0 exactly when prevLogIndex is 0');
+  });
+});
+
 describe('events impossible in the state reached', () => {
   // The path is the event's, or (more precisely) its message's.
   it('deliver, drop or duplicate of a message that is not in flight names the step and the message', () => {

@@ -10,6 +10,7 @@ import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js'
 import { toJson } from '../model/state.js';
 import { scheduleArb, traceFromChoices, type Choice, type ScheduleStats, type Weights } from './generate.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
+import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
 
 export interface CampaignConfig {
@@ -38,8 +39,12 @@ export interface CampaignTotals {
 export interface CampaignFailure {
   readonly seed: number;
   readonly path: string;
+  /** The shrunk trace, and what it gives in lockstep. */
   readonly trace: Trace;
   readonly result: LockstepResult;
+  /** The trace as first found, before shrinking, and what it gave. */
+  readonly found: Trace;
+  readonly foundResult: LockstepResult;
   readonly report: string;
   readonly file: string | null;
 }
@@ -63,40 +68,44 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     const { trace, stats } = traceFromChoices(choices, gen);
     return { trace, stats, result: lockstep(trace, impl, failing ? undefined : coverage) };
   };
+  // No fast-check shrinking (endOnFailure): delta debugging on the choices, then on the steps, is
+  // faster here and reaches traces fast-check cannot (conformance/shrink.ts).
   const out = fc.check(
     fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
       const { stats, result } = run(choices);
-      if (!failing) {
-        totals.traces++;
-        totals.steps += stats.steps;
-        totals.leadersElected += stats.leadersElected;
-        if (stats.commits > 0) totals.withCommit++;
-        if (stats.termChanges > 0) totals.withTermChange++;
-        if (stats.truncations > 0) totals.withTruncation++;
-        cfg.onProgress?.(totals.traces);
-      }
-      if (result.status === 'pass') return true;
-      failing = true;
-      return false;
+      totals.traces++;
+      totals.steps += stats.steps;
+      totals.leadersElected += stats.leadersElected;
+      if (stats.commits > 0) totals.withCommit++;
+      if (stats.termChanges > 0) totals.withTermChange++;
+      if (stats.truncations > 0) totals.withTruncation++;
+      cfg.onProgress?.(totals.traces);
+      return result.status === 'pass';
     }),
-    { seed: cfg.seed, numRuns: cfg.count },
+    { seed: cfg.seed, numRuns: cfg.count, endOnFailure: true },
   );
   if (!out.failed || !out.counterexample) return { totals, coverage, failure: null };
+  failing = true;
   const [choices] = out.counterexample;
-  const { trace, result } = run(choices);
+  const found = run(choices);
+  const bySchedule = shrinkSchedule(choices, gen, impl);
+  const shrunk = shrinkTrace(bySchedule.trace, impl);
   const path = out.counterexamplePath ?? '';
   const named: Trace = {
-    ...trace,
+    ...shrunk.trace,
     name: `regression-seed${cfg.seed}`,
-    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''})`,
-    description: `Shrunk from a generated schedule. First failure: ${describeResult(result).replace(/\n\s*/g, ' | ')}`,
+    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}); shrunk from ${found.trace.steps.length} steps`,
+    description: `Shrunk from a generated schedule of ${found.trace.steps.length} steps. First failure: ${describeResult(shrunk.result).replace(/\n\s*/g, ' | ')}`,
   };
   let file: string | null = null;
   if (cfg.regressionsDir) {
     file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
-  return { totals, coverage, failure: { seed: cfg.seed, path, trace: named, result, report: describeResult(result), file } };
+  return {
+    totals, coverage,
+    failure: { seed: cfg.seed, path, trace: named, result: shrunk.result, report: describeResult(shrunk.result), file, found: found.trace, foundResult: found.result },
+  };
 }
 
 /** Write a file whole or not at all: to a temporary name, then renamed over the target. */

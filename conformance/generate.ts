@@ -220,9 +220,10 @@ export function runChoices(
         return { type: 'heartbeatTimeout', node: ls.length > 0 && ch.a % 4 !== 0 ? (ls[ch.a % ls.length] as NodeId) : node };
       }
     }
-    // The chosen kind is not possible now: let time pass instead.
+    // The chosen kind is not possible now (say, nothing is in flight): let time pass instead. A
+    // leader's heartbeat if there is one, so that a quiet network does not depose it.
     const ls = leaders();
-    if (ls.length > 0 && ch.a % 3 !== 0) return { type: 'heartbeatTimeout', node: ls[ch.a % ls.length] as NodeId };
+    if (ls.length > 0) return { type: 'heartbeatTimeout', node: ls[ch.a % ls.length] as NodeId };
     return { type: 'electionTimeout', node };
   }
 }

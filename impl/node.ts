@@ -32,27 +32,28 @@ export class RaftNode {
   readonly id: NodeId;
   /** Every server of the cluster, in fan-out order. */
   readonly servers: readonly NodeId[];
-  private readonly maxEntries: number;
+  // Members are protected, not private: the seam test/mutants.ts overrides to inject known bugs.
+  protected readonly maxEntries: number;
   /** The slots of the other servers, in `servers` order. */
-  private readonly peerSlots: number[];
+  protected readonly peerSlots: number[];
 
   // Persistent state (PER-1).
-  private _currentTerm = 0;
-  private _votedFor: NodeId | null = null;
-  private readonly log = new RaftLog();
+  protected _currentTerm = 0;
+  protected _votedFor: NodeId | null = null;
+  protected readonly log = new RaftLog();
   // Volatile state, all servers.
-  private _role: Role = 'follower';
-  private _commitIndex = 0;
-  private _lastApplied = 0;
+  protected _role: Role = 'follower';
+  protected _commitIndex = 0;
+  protected _lastApplied = 0;
   // Volatile state, candidates and leaders.
-  private readonly tracker: Tracker;
+  protected readonly tracker: Tracker;
   /** Whether the commit index must be recomputed on the next success, whatever its matchIndex. */
-  private quorumStale = true;
+  protected quorumStale = true;
 
   // The step in progress.
-  private ready: Ready = newReady();
-  private termBefore = 0;
-  private voteBefore: NodeId | null = null;
+  protected ready: Ready = newReady();
+  protected termBefore = 0;
+  protected voteBefore: NodeId | null = null;
 
   /**
    * A server of `config.servers`. Without `initial` it starts in Figure 2's initial state (a
@@ -77,12 +78,13 @@ export class RaftNode {
 
   /** A server restarting from what it persisted (PER-1): a follower with commitIndex = lastApplied = 0. */
   static restart(config: RaftConfig, persisted: Persisted): RaftNode {
-    const node = new RaftNode(config, { currentTerm: persisted.hardState.currentTerm, votedFor: persisted.hardState.votedFor });
+    // `new this`: a subclass restarts as itself (the seam the mutation tests use); the same node otherwise.
+    const node = new this(config, { currentTerm: persisted.hardState.currentTerm, votedFor: persisted.hardState.votedFor });
     for (const e of persisted.log) node.log.append({ term: e.term, command: e.command });
     return node;
   }
 
-  private load(o: Observation): void {
+  protected load(o: Observation): void {
     this._role = o.role ?? 'follower';
     this._currentTerm = o.currentTerm ?? 0;
     this._votedFor = o.votedFor ?? null;
@@ -149,34 +151,34 @@ export class RaftNode {
     this._lastApplied = 0;
   }
 
-  private begin(): Ready {
+  protected begin(): Ready {
     this.termBefore = this._currentTerm;
     this.voteBefore = this._votedFor;
     return (this.ready = newReady());
   }
 
-  private end(ready: Ready): Ready {
-    if (this._currentTerm !== this.termBefore || this._votedFor !== this.voteBefore) {
+  protected end(ready: Ready): Ready {
+    if (this.hardStateChanged()) {
       ready.hardState = { currentTerm: this._currentTerm, votedFor: this._votedFor };
     }
     return ready;
   }
 
+  /** PER-1: whether currentTerm or votedFor changed in this step. The seam the mutation tests override. */
+  protected hardStateChanged(): boolean {
+    return this._currentTerm !== this.termBefore || this._votedFor !== this.voteBefore;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Messages: the term first, then the role
 
-  private stepMessage(m: Message): void {
+  protected stepMessage(m: Message): void {
     // Messages from outside the cluster are ignored (a trace cannot contain one).
     if (this.tracker.slotOf(m.from) === undefined) return;
     if (m.term > this._currentTerm) {
-      // ALL-2: adopt the newer term, forget the vote, follow.
-      this._currentTerm = m.term;
-      this._votedFor = null;
-      this.becomeFollower();
+      this.adoptNewerTerm(m.term); // ALL-2
     } else if (m.term < this._currentTerm) {
-      if (m.type === 'RequestVote') this.replyVote(m, false); // RV-1
-      else if (m.type === 'AppendEntries') this.replyAppend(m, false, 0); // AE-1
-      return; // DEC-1: a stale response is dropped
+      return this.stepStaleTerm(m); // RV-1, AE-1, DEC-1
     }
     switch (this._role) {
       case 'follower':
@@ -190,7 +192,7 @@ export class RaftNode {
     }
   }
 
-  private stepFollower(m: Message): void {
+  protected stepFollower(m: Message): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // FOL-1, RV-2
@@ -204,12 +206,12 @@ export class RaftNode {
     }
   }
 
-  private stepCandidate(m: Message): void {
+  protected stepCandidate(m: Message): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // RV-2: we voted for ourselves, so this refuses
       case 'RequestVoteResponse':
-        if (m.voteGranted) this.tracker.recordVote(m.from); // CAN-2
+        if (m.voteGranted) this.countVote(m.from); // CAN-2
         if (this.tracker.hasVoteMajority()) this.becomeLeader();
         return;
       case 'AppendEntries':
@@ -222,7 +224,7 @@ export class RaftNode {
     }
   }
 
-  private stepLeader(m: Message): void {
+  protected stepLeader(m: Message): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // RV-2: we voted for ourselves, so this refuses
@@ -240,18 +242,37 @@ export class RaftNode {
     }
   }
 
+  /** ALL-2: adopt the newer term, forget the vote, follow. The seam the mutation tests override. */
+  protected adoptNewerTerm(term: number): void {
+    this._currentTerm = term;
+    this._votedFor = null;
+    this.becomeFollower();
+  }
+
+  /** A message of an older term: refuse a request (RV-1, AE-1), drop a response (DEC-1). The seam the mutation tests override. */
+  protected stepStaleTerm(m: Message): void {
+    if (m.type === 'RequestVote') this.replyVote(m, false); // RV-1
+    else if (m.type === 'AppendEntries') this.replyAppend(m, false, 0); // AE-1
+    // DEC-1: a stale response is dropped
+  }
+
   // -------------------------------------------------------------------------------------------
   // Roles
 
+  /** CAN-2: count a granted vote once per voter. The seam the mutation tests override. */
+  protected countVote(voter: NodeId): void {
+    this.tracker.recordVote(voter);
+  }
+
   /** DEC-10: a follower keeps no votes and no per-peer progress. */
-  private becomeFollower(): void {
+  protected becomeFollower(): void {
     this._role = 'follower';
     this.tracker.votes.length = 0;
     this.tracker.clearProgress();
   }
 
   /** CAN-1: a new term, a vote for ourselves, a RequestVote to every other server; CAN-2 at once if that is a majority. */
-  private campaign(): void {
+  protected campaign(): void {
     this._role = 'candidate';
     this._currentTerm += 1;
     this._votedFor = this.id;
@@ -270,7 +291,7 @@ export class RaftNode {
   }
 
   /** CAN-2, LEA-1: reset every peer's progress and announce the win with AppendEntries. */
-  private becomeLeader(): void {
+  protected becomeLeader(): void {
     this._role = 'leader';
     this.tracker.resetProgress(this.log.lastIndex);
     this.quorumStale = true;
@@ -281,15 +302,19 @@ export class RaftNode {
   // RequestVote receiver
 
   /** RV-2: grant if we have not voted for another and the candidate's log is at least as up-to-date (§5.4.1). */
-  private handleRequestVote(m: RequestVote): void {
-    const lastTerm = this.log.lastTerm;
-    const upToDate = m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= this.log.lastIndex);
-    const grant = (this._votedFor === null || this._votedFor === m.candidateId) && upToDate;
+  protected handleRequestVote(m: RequestVote): void {
+    const grant = (this._votedFor === null || this._votedFor === m.candidateId) && this.candidateIsUpToDate(m);
     if (grant) this._votedFor = m.candidateId;
     this.replyVote(m, grant);
   }
 
-  private replyVote(m: RequestVote, voteGranted: boolean): void {
+  /** §5.4.1: the candidate's log is at least as up-to-date as ours. The seam the mutation tests override. */
+  protected candidateIsUpToDate(m: RequestVote): boolean {
+    const lastTerm = this.log.lastTerm;
+    return m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= this.log.lastIndex);
+  }
+
+  protected replyVote(m: RequestVote, voteGranted: boolean): void {
     this.send({ type: 'RequestVoteResponse', from: this.id, to: m.from, term: this._currentTerm, voteGranted });
   }
 
@@ -297,21 +322,25 @@ export class RaftNode {
   // AppendEntries receiver
 
   /** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
-  private handleAppendEntries(m: AppendEntries): void {
+  protected handleAppendEntries(m: AppendEntries): void {
     if (!this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.replyAppend(m, false, 0); // AE-2
     this.mergeEntries(m.prevLogIndex, m.entries);
     const lastNewEntry = m.prevLogIndex + m.entries.length;
-    // AE-5 with DEC-2: follow leaderCommit up to the last new entry, never backwards.
-    if (m.leaderCommit > this._commitIndex) {
-      const commitIndex = Math.min(m.leaderCommit, lastNewEntry);
-      if (commitIndex > this._commitIndex) this._commitIndex = commitIndex;
-    }
+    this.followLeaderCommit(m, lastNewEntry);
     this.applyCommitted();
     this.replyAppend(m, true, lastNewEntry);
   }
 
+  /** AE-5 with DEC-2: follow leaderCommit up to the last new entry, never backwards. The seam the mutation tests override. */
+  protected followLeaderCommit(m: AppendEntries, lastNewEntry: number): void {
+    if (m.leaderCommit > this._commitIndex) {
+      const commitIndex = Math.min(m.leaderCommit, lastNewEntry);
+      if (commitIndex > this._commitIndex) this._commitIndex = commitIndex;
+    }
+  }
+
   /** AE-3, AE-4: skip the entries we hold, truncate at the first real conflict, append the rest. */
-  private mergeEntries(prevLogIndex: number, entries: readonly Entry[]): void {
+  protected mergeEntries(prevLogIndex: number, entries: readonly Entry[]): void {
     const lastIndex = this.log.lastIndex;
     for (let k = 0; k < entries.length; k++) {
       const index = prevLogIndex + 1 + k;
@@ -328,7 +357,7 @@ export class RaftNode {
     }
   }
 
-  private replyAppend(m: AppendEntries, success: boolean, matchIndex: number): void {
+  protected replyAppend(m: AppendEntries, success: boolean, matchIndex: number): void {
     this.send({
       type: 'AppendEntriesResponse', from: this.id, to: m.from,
       term: this._currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
@@ -339,7 +368,7 @@ export class RaftNode {
   // Leaders
 
   /** LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them. */
-  private sendAppendEntries(slot: number): void {
+  protected sendAppendEntries(slot: number): void {
     const nextIndex = this.tracker.nextIndexAt(slot, this.log.lastIndex + 1);
     const prevLogIndex = nextIndex - 1;
     this.send({
@@ -352,12 +381,12 @@ export class RaftNode {
   }
 
   /** LEA-1, LEA-3: every follower its AppendEntries, in `servers` order. */
-  private broadcastAppendEntries(): void {
+  protected broadcastAppendEntries(): void {
     for (const slot of this.peerSlots) this.sendAppendEntries(slot);
   }
 
   /** LEA-2, then LEA-4 (a cluster of one commits at once), ALL-1 and LEA-3 to every follower. */
-  private appendClientCommand(command: unknown): void {
+  protected appendClientCommand(command: unknown): void {
     const entry: Entry = { term: this._currentTerm, command };
     const index = this.log.append(entry);
     this.ready.appended = { index, entries: [entry] };
@@ -367,7 +396,7 @@ export class RaftNode {
   }
 
   /** LEA-3a with DEC-3 (nothing moves back), then LEA-4, ALL-1, and LEA-3 again if the peer is behind. */
-  private handleAppendSuccess(m: AppendEntriesResponse, slot: number): void {
+  protected handleAppendSuccess(m: AppendEntriesResponse, slot: number): void {
     const t = this.tracker;
     const before = t.matchIndexAt(slot);
     const matchIndex = Math.max(before, m.matchIndex);
@@ -381,7 +410,7 @@ export class RaftNode {
   }
 
   /** LEA-3b with DEC-4: only a rejection of the current probe moves nextIndex back, and we retry. */
-  private handleAppendFailure(m: AppendEntriesResponse, slot: number): void {
+  protected handleAppendFailure(m: AppendEntriesResponse, slot: number): void {
     const t = this.tracker;
     if (m.prevLogIndex !== t.nextIndexAt(slot, 1) - 1) return; // DEC-4: a stale or duplicated rejection
     t.nextIndex[slot] = Math.max(m.prevLogIndex, t.matchIndexAt(slot) + 1, 1);
@@ -398,7 +427,7 @@ export class RaftNode {
    * commands (which call it). So it needs calling only when a matchIndex rises past commitIndex,
    * on a client command, and once after the progress was set from outside (quorumStale).
    */
-  private advanceCommitIndex(): void {
+  protected advanceCommitIndex(): void {
     this.quorumStale = false;
     const n = this.tracker.quorumIndex(this.log.lastIndex);
     if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
@@ -408,7 +437,7 @@ export class RaftNode {
   // All servers
 
   /** ALL-1: apply every committed entry not yet applied, in order, in this step. */
-  private applyCommitted(): void {
+  protected applyCommitted(): void {
     if (this._commitIndex <= this._lastApplied) return;
     const applied = this.ready.applied;
     for (let i = this._lastApplied + 1; i <= this._commitIndex; i++) {
@@ -417,7 +446,7 @@ export class RaftNode {
     this._lastApplied = this._commitIndex;
   }
 
-  private send(m: Message): void {
+  protected send(m: Message): void {
     this.ready.messages.push(m);
   }
 

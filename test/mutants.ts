@@ -1,0 +1,251 @@
+// Mutation tests' variants of the implementation: each subclass of RaftNode puts ONE pitfall of
+// section 6 of the reference (/work/shared/raft-reference.md) back into the code, by overriding a
+// protected method of impl/node.ts (the test-only seam; no production flag). Each is described by
+// data: the pitfall, the rule it breaks, and the field a lockstep report is expected to name.
+//
+// A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
+import fc from 'fast-check';
+import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, Observation, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
+import { canonicalJson } from '../spec/canonical.js';
+import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
+import { RaftNode, type Persisted, type RaftConfig } from '../impl/index.js';
+import { lockstep, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
+import { describeResult } from '../conformance/report.js';
+import { DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type GenerateOptions, type Weights } from '../conformance/generate.js';
+
+// -----------------------------------------------------------------------------------------------
+// The mutants
+
+/** AE-3 read as "replace everything after prevLogIndex": truncates on a heartbeat or on a stale AppendEntries whose entries already match. */
+export class TruncateAfterPrev extends RaftNode {
+  protected override mergeEntries(prevLogIndex: number, entries: readonly Entry[]): void {
+    if (this.log.lastIndex > prevLogIndex) {
+      this.log.truncateAfter(prevLogIndex);
+      this.ready.truncatedAfter = prevLogIndex;
+    }
+    if (entries.length === 0) return;
+    for (const e of entries) this.log.append(e);
+    this.ready.appended = { index: prevLogIndex + 1, entries: entries.slice() };
+  }
+}
+
+/** AE-5 with the local last index instead of the last new entry. */
+export class CommitToLocalLast extends RaftNode {
+  protected override followLeaderCommit(m: AppendEntries, _lastNewEntry: number): void {
+    if (m.leaderCommit > this._commitIndex) this._commitIndex = Math.min(m.leaderCommit, this.log.lastIndex);
+  }
+}
+
+/** AE-5 as Figure 2 words it, without DEC-2's max: an old AppendEntries moves commitIndex back. */
+export class CommitMovesBack extends RaftNode {
+  protected override followLeaderCommit(m: AppendEntries, lastNewEntry: number): void {
+    if (m.leaderCommit > this._commitIndex) this._commitIndex = Math.min(m.leaderCommit, lastNewEntry);
+  }
+}
+
+/** LEA-4 without the term check: commits an entry of an earlier term by counting replicas (Figure 8). */
+export class CommitEarlierTerm extends RaftNode {
+  protected override advanceCommitIndex(): void {
+    this.quorumStale = false;
+    const n = this.tracker.quorumIndex(this.log.lastIndex);
+    if (n > this._commitIndex) this._commitIndex = n;
+  }
+}
+
+/** CAN-2 counting one voter twice (a duplicated RequestVoteResponse). */
+export class CountVoterTwice extends RaftNode {
+  protected override countVote(voter: NodeId): void {
+    this.tracker.votes.push(voter);
+  }
+}
+
+/** DEC-1 missing for votes: a candidate counts a granted vote of an older term. */
+export class CountStaleVote extends RaftNode {
+  protected override stepStaleTerm(m: Message): void {
+    if (m.type === 'RequestVoteResponse' && this._role === 'candidate') return this.stepCandidate(m);
+    super.stepStaleTerm(m);
+  }
+}
+
+/** DEC-1 missing for AppendEntries responses: a leader updates nextIndex and matchIndex from a response of an older term. */
+export class AcceptStaleAppendResponse extends RaftNode {
+  protected override stepStaleTerm(m: Message): void {
+    if (m.type === 'AppendEntriesResponse' && this._role === 'leader') return this.stepLeader(m);
+    super.stepStaleTerm(m);
+  }
+}
+
+/** LEA-3a with the leader's current last index instead of what the acknowledged request carried. */
+export class MatchFromLeaderLastIndex extends RaftNode {
+  protected override handleAppendSuccess(_m: AppendEntriesResponse, slot: number): void {
+    const t = this.tracker;
+    const before = t.matchIndexAt(slot);
+    t.matchIndex[slot] = this.log.lastIndex;
+    t.nextIndex[slot] = this.log.lastIndex + 1;
+    if (this.quorumStale || (this.log.lastIndex > before && this.log.lastIndex > this._commitIndex)) this.advanceCommitIndex();
+    this.applyCommitted();
+  }
+}
+
+/** LEA-3a without DEC-3's max: a reordered older success moves matchIndex (and nextIndex) back. */
+export class MatchIndexMovesBack extends RaftNode {
+  protected override handleAppendSuccess(m: AppendEntriesResponse, slot: number): void {
+    const t = this.tracker;
+    t.matchIndex[slot] = m.matchIndex;
+    t.nextIndex[slot] = m.matchIndex + 1;
+    this.advanceCommitIndex();
+    this.applyCommitted();
+    if (this.log.lastIndex >= m.matchIndex + 1) this.sendAppendEntries(slot);
+  }
+}
+
+/** LEA-3b without DEC-4's probe check: nextIndex decremented on every rejection, stale and duplicated ones too (so it falls below matchIndex + 1; clamped at 1 so that sendAppendEntries stays defined). */
+export class DecrementOnEveryRejection extends RaftNode {
+  protected override handleAppendFailure(_m: AppendEntriesResponse, slot: number): void {
+    const t = this.tracker;
+    t.nextIndex[slot] = Math.max(t.nextIndexAt(slot, 1) - 1, 1);
+    this.sendAppendEntries(slot);
+  }
+}
+
+/** §5.4.1 comparing only the index of the last entries. */
+export class UpToDateByIndexOnly extends RaftNode {
+  protected override candidateIsUpToDate(m: RequestVote): boolean {
+    return m.lastLogIndex >= this.log.lastIndex;
+  }
+}
+
+/** §5.4.1 comparing only the term of the last entries. */
+export class UpToDateByTermOnly extends RaftNode {
+  protected override candidateIsUpToDate(m: RequestVote): boolean {
+    return m.lastLogTerm >= this.log.lastTerm;
+  }
+}
+
+/** §5.4.1 requiring both the last term and the last index to be at least ours. */
+export class UpToDateRequiresBoth extends RaftNode {
+  protected override candidateIsUpToDate(m: RequestVote): boolean {
+    return m.lastLogTerm >= this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex;
+  }
+}
+
+/** ALL-2 without clearing votedFor when the term increases. */
+export class KeepVoteOnNewTerm extends RaftNode {
+  protected override adoptNewerTerm(term: number): void {
+    const vote = this._votedFor;
+    super.adoptNewerTerm(term);
+    this._votedFor = vote;
+  }
+}
+
+/** PER-1: Ready.hardState reports a term change but not a vote within the term, so the vote is not persisted and a restart can vote twice. */
+export class VoteNotPersisted extends RaftNode {
+  protected override hardStateChanged(): boolean {
+    return this._currentTerm !== this.termBefore;
+  }
+}
+
+/** ALL-2 missing on responses: a candidate or leader handles a response of a newer term as one of its own term, and does not step down. */
+export class NoStepDownOnResponse extends RaftNode {
+  protected override stepMessage(m: Message): void {
+    const response = m.type === 'RequestVoteResponse' || m.type === 'AppendEntriesResponse';
+    if (response && m.term > this._currentTerm && this._role !== 'follower') {
+      return this._role === 'leader' ? this.stepLeader(m) : this.stepCandidate(m);
+    }
+    super.stepMessage(m);
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Factories and descriptions
+
+type NodeClass = new (config: RaftConfig, initial?: Observation) => RaftNode;
+
+/** The ImplFactory of a RaftNode subclass: it is created, and restarts (RaftNode.restart builds `new this`), as the subclass. */
+export function factoryOf(cls: NodeClass & { restart(config: RaftConfig, persisted: Persisted): RaftNode }): ImplFactory {
+  return {
+    create: (config, initial) => new cls(config, initial),
+    restart: (config, persisted) => cls.restart(config, persisted),
+  };
+}
+
+/** The campaign a mutant is hunted with (seed and budget are the test's). */
+export interface CampaignShape {
+  readonly servers: number;
+  readonly options?: ProtocolOptions;
+  /** Event weights when the defaults make the pitfall's situation too rare (see the mutant). */
+  readonly weights?: Weights;
+}
+
+export interface Mutant {
+  readonly name: string;
+  /** The pitfall, as section 6 of the reference words it. */
+  readonly pitfall: string;
+  /** The rule (or choice) the mutant breaks. */
+  readonly rule: string;
+  /** What a report should name: divergence fields (prefixes, e.g. 'matchIndex['), or invariant IDs for a 'fail'. */
+  readonly fields: readonly string[];
+  readonly shape: CampaignShape;
+  readonly cls: NodeClass & { restart(config: RaftConfig, persisted: Persisted): RaftNode };
+  readonly impl: ImplFactory;
+}
+
+const PITFALL = {
+  truncate: 'Truncating the log on a heartbeat or on a stale, reordered AppendEntries whose entries already match (AE-3 read as "replace everything after prevLogIndex").',
+  ae5: 'AE-5 with the local last index instead of the last new entry.',
+  figure8: 'Committing an entry of an earlier term by counting replicas (Figure 8).',
+  votes: 'Counting votes without checking the term of the response, or counting one voter twice.',
+  stale: 'Accepting a stale AppendEntries or RequestVote response from an older term and updating nextIndex, matchIndex or votes from it.',
+  matchFromLast: "Setting matchIndex from the leader's current last index instead of from what the acknowledged request carried.",
+  upToDate: 'The up-to-date check comparing only index, only term, or requiring both to be larger.',
+  votedFor: 'Not clearing votedFor when the term increases; voting twice in one term after a restart because votedFor was not persisted.',
+  indexes: 'nextIndex falling below 1, or matchIndex moving backwards.',
+  commitBack: 'commitIndex moving backwards on a follower when an old AppendEntries arrives.',
+  stepDown: 'A candidate or leader not stepping down on a response with a higher term.',
+} as const;
+
+const mutant = (name: string, cls: Mutant['cls'], pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape): Mutant =>
+  ({ name, cls, pitfall, rule, fields, shape, impl: factoryOf(cls) });
+
+const THREE: CampaignShape = { servers: 3 };
+/** With 3 servers one granted vote is a majority, so a duplicated vote reaches a leader, which drops it. */
+const FIVE: CampaignShape = { servers: 5 };
+/**
+ * More delayed copies and duplicates (and commands) than the default weights give. Stale responses
+ * are delayed copies; and with DEC-4 a follower holds entries past the last new entry of a current
+ * AppendEntries only after it rejected a probe and then received older copies of the leader's
+ * AppendEntries, so AE-5's local-last-index reading shows only so (about one seed in two finds it
+ * in 300 schedules with these weights, two of 16 with the default ones).
+ */
+const THREE_REORDERED: CampaignShape = {
+  servers: 3,
+  weights: { ...DEFAULT_WEIGHTS, inject: 100, duplicate: 60, crash: 30, restart: 60, clientRequest: 200 },
+};
+/**
+ * The up-to-date check matters only between logs that diverged over several terms (a voter with a
+ * longer log of an older term, a candidate with a shorter one of a newer term): more crashes,
+ * partitions, timeouts and commands than the default weights give.
+ */
+const THREE_CHURN: CampaignShape = {
+  servers: 3,
+  weights: { ...DEFAULT_WEIGHTS, crash: 60, restart: 100, partition: 60, heal: 40, clientRequest: 250, electionTimeout: 80 },
+};
+
+export const MUTANTS: readonly Mutant[] = [
+  mutant('TruncateAfterPrev', TruncateAfterPrev, PITFALL.truncate, 'AE-3', ['log'], THREE),
+  mutant('CommitToLocalLast', CommitToLocalLast, PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED),
+  mutant('CommitEarlierTerm', CommitEarlierTerm, PITFALL.figure8, 'LEA-4', ['entries applied', 'commitIndex', 'messages sent'], THREE),
+  mutant('CountVoterTwice', CountVoterTwice, PITFALL.votes, 'CAN-2', ['votesGranted', 'messages sent', 'role'], FIVE),
+  mutant('CountStaleVote', CountStaleVote, PITFALL.votes, 'DEC-1', ['votesGranted', 'messages sent', 'role'], THREE),
+  mutant('AcceptStaleAppendResponse', AcceptStaleAppendResponse, PITFALL.stale, 'DEC-1', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE_REORDERED),
+  mutant('MatchFromLeaderLastIndex', MatchFromLeaderLastIndex, PITFALL.matchFromLast, 'LEA-3a', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE),
+  mutant('MatchIndexMovesBack', MatchIndexMovesBack, PITFALL.indexes, 'DEC-3', ['messages sent', 'matchIndex[', 'nextIndex['], THREE),
+  mutant('DecrementOnEveryRejection', DecrementOnEveryRejection, PITFALL.indexes, 'DEC-4', ['messages sent', 'nextIndex['], THREE),
+  mutant('UpToDateByIndexOnly', UpToDateByIndexOnly, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN),
+  mutant('UpToDateByTermOnly', UpToDateByTermOnly, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE),
+  mutant('UpToDateRequiresBoth', UpToDateRequiresBoth, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN),
+  mutant('KeepVoteOnNewTerm', KeepVoteOnNewTerm, PITFALL.votedFor, 'ALL-2', ['votedFor', 'messages sent'], THREE),
+  mutant('VoteNotPersisted', VoteNotPersisted, PITFALL.votedFor, 'PER-1', ['persisted currentTerm/votedFor (PER-1)'], THREE),
+  mutant('CommitMovesBack', CommitMovesBack, PITFALL.commitBack, 'DEC-2', ['commitIndex'], THREE),
+  mutant('NoStepDownOnResponse', NoStepDownOnResponse, PITFALL.stepDown, 'ALL-2', ['role', 'currentTerm', 'messages sent'], THREE),
+];

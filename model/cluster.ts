@@ -20,6 +20,8 @@ type Bucket = ReadonlyArray<{ readonly message: Message; readonly count: number 
 export interface ClusterState {
   readonly servers: readonly NodeId[];
   readonly options: ResolvedOptions;
+  /** Each server's Env, made once: they do not change while the cluster runs. */
+  readonly envs: Readonly<Record<NodeId, Env>>;
   readonly nodes: Readonly<Record<NodeId, NodeState>>;
   readonly crashed: ReadonlySet<NodeId>;
   readonly network: Network;
@@ -44,11 +46,20 @@ export interface EventError {
 
 export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>): ClusterState {
   const nodes: Record<NodeId, NodeState> = {};
-  for (const id of servers) nodes[id] = fromJson(initial?.[id]);
-  return { servers, options: resolveOptions(options), nodes, crashed: new Set(), network: OrderedMap(), partition: null };
+  const envs: Record<NodeId, Env> = {};
+  const resolved = resolveOptions(options);
+  for (const id of servers) {
+    nodes[id] = fromJson(initial?.[id]);
+    envs[id] = { self: id, servers, options: resolved };
+  }
+  return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
 }
 
-export const envOf = (c: ClusterState, self: NodeId): Env => ({ self, servers: c.servers, options: c.options });
+export function envOf(c: ClusterState, self: NodeId): Env {
+  const env = c.envs[self];
+  if (!env) throw new Error(`unknown node ${self}`); // the trace's node IDs are checked before replay
+  return env;
+}
 
 export function inFlight(c: ClusterState): Message[] {
   const out: Message[] = [];

@@ -33,7 +33,7 @@ interface LogSummary {
 export class InvariantChecker {
   private readonly summaries = new Map<NodeId, LogSummary>();
   /** (index, term) -> the prefix hash and how many servers hold it: Log Matching, as a state property. */
-  private readonly held = new Map<string, { hash: number; holders: number }>();
+  private readonly held = new Map<number, { hash: number; holders: number }>();
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i. */
   private readonly committedChain: number[] = [0];
@@ -132,7 +132,7 @@ export class InvariantChecker {
   }
 
   private hold(id: NodeId, index: number, term: number, hash: number): void {
-    const key = `${index}:${term}`;
+    const key = heldKey(index, term);
     const slot = this.held.get(key);
     if (!slot) {
       this.held.set(key, { hash, holders: 1 });
@@ -146,7 +146,7 @@ export class InvariantChecker {
   }
 
   private release(index: number, term: number): void {
-    const key = `${index}:${term}`;
+    const key = heldKey(index, term);
     const slot = this.held.get(key);
     if (slot && --slot.holders === 0) this.held.delete(key);
   }
@@ -264,6 +264,12 @@ export class InvariantChecker {
       this.fail('INV-8', [id], `${s.role} ${id} of term ${s.currentTerm} has votedFor ${String(s.votedFor)} and votesGranted [${s.votesGranted.join(', ')}]`);
     }
   }
+}
+
+/** (index, term) as one number: exact while terms stay below 2^21 and indexes below 2^32. */
+function heldKey(index: number, term: number): number {
+  if (term >= 0x200000) throw new Error(`term ${term} is beyond what the invariant checker supports (2^21)`);
+  return index * 0x200000 + term;
 }
 
 function sameEntry(a: Log, b: Log, i: number): boolean {

@@ -27,7 +27,17 @@ export interface Env {
   readonly options: ResolvedOptions;
 }
 
-export const peersOf = (env: Env): NodeId[] => env.servers.filter((id) => id !== env.self);
+const peers = new WeakMap<Env, readonly NodeId[]>();
+
+/** The other servers, in cluster order (computed once per Env). */
+export function peersOf(env: Env): readonly NodeId[] {
+  let p = peers.get(env);
+  if (!p) {
+    p = env.servers.filter((id) => id !== env.self);
+    peers.set(env, p);
+  }
+  return p;
+}
 
 /** An entry handed to the state machine (ALL-1). */
 export interface AppliedEntry {

@@ -99,7 +99,8 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   };
   let file: string | null = null;
   if (cfg.regressionsDir) {
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n.json`);
+    const batch = cfg.options?.maxEntriesPerAppendEntries;
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
   return {

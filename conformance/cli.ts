@@ -1,6 +1,6 @@
 // The command line: `raftspec <command> [options]`. The one place where results become printed
 // lines and exit codes: 0 when all holds, 1 on a divergence or a violation, 2 on bad input or bad
-// usage (one line each, never a stack trace).
+// usage (one line each, never a stack trace), 3 on an internal error of raftspec.
 import { parseArgs } from 'node:util';
 import type { NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { loadTraceFile } from './load.js';
@@ -30,7 +30,8 @@ commands:
                              generated schedules through the lockstep runner; a failure is shrunk
                              and written to DIR (default traces/regressions)
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then a seeded campaign
+                             then two seeded campaigns (3 servers; 5 servers with batches
+                             of 4), then which rules fired; with --json, one JSON object
 
 options:
   --servers N        cluster size for gen, record, campaign (default 3)
@@ -44,6 +45,8 @@ exit codes: 0 all holds; 1 a divergence, a failed expectation or a violated inva
 class UsageError extends Error {}
 
 type Out = { json: boolean; log: (line: string) => void };
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function intOption(values: Record<string, unknown>, name: string, fallback?: number, min = 0): number {
   const raw = values[name];
@@ -74,7 +77,7 @@ function progress(json: boolean): (what: string) => void {
 
 type Runner = (trace: Trace) => ReturnType<typeof replayModel> | LockstepResult;
 
-function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: number; summary: Record<string, number> } {
+function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: number; json: unknown } {
   const { files, missing } = collectTraceFiles(paths);
   const results: Array<{ file: string; result: ReturnType<Runner> }> = missing.map((file) => ({ file, result: { status: 'bad-input', path: '/', expected: 'an existing file or folder' } }));
   const tick = progress(out.json);
@@ -91,32 +94,36 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
     else if (result.status === 'diverge') summary.diverged++;
     else summary.badInput++;
   }
-  if (out.json) {
-    out.log(JSON.stringify({ ...summary, results: results.map(({ file, result }) => ({ file, ...result, ...(result.status === "pass" ? {} : { report: describeResult(result) }) })) }));
-  } else {
-    for (const { file, result } of results) out.log(formatReport(file, result));
-    out.log(`${summary.traces} traces: ${summary.passed} passed, ${summary.failed + summary.diverged} failed${summary.diverged ? ` (${summary.diverged} diverged)` : ''}, ${summary.badInput} bad input`);
-  }
   if (results.length === 0) throw new UsageError(`no trace files found in ${paths.join(', ')}`);
-  return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, summary };
+  const json = { ...summary, results: results.map(({ file, result }) => ({ file, ...result, ...(result.status === 'pass' ? {} : { report: describeResult(result) }) })) };
+  if (!out.json) {
+    for (const { file, result } of results) out.log(formatReport(file, result));
+    out.log(`${plural(summary.traces, 'trace')}: ${summary.passed} passed, ${summary.failed + summary.diverged} failed${summary.diverged ? ` (${summary.diverged} diverged)` : ''}, ${summary.badInput} bad input`);
+  }
+  return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, json };
 }
 
-function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult } {
+function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
   const tick = progress(out.json);
   const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
   const t = result.totals;
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
   const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}`;
-  if (out.json) {
-    out.log(JSON.stringify({ campaign: { ...cfg, servers: cfg.servers.length }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length } : null }));
-  } else {
+  const json = { campaign: { ...cfg, servers: cfg.servers.length }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
+  if (!out.json) {
     out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}`);
     if (result.failure) {
       out.log(`     shrunk to ${result.failure.trace.steps.length} steps${result.failure.file ? `, written to ${result.failure.file}` : ''}; reproduce with: raftspec check ${result.failure.file ?? '<file>'}`);
       out.log(`     ${result.failure.report.replace(/\n/g, '\n     ')}`);
     }
   }
-  return { code: result.failure ? 1 : 0, result };
+  return { code: result.failure ? 1 : 0, result, json };
+}
+
+/** In --json mode a command prints its one JSON object; otherwise its lines are already out. */
+function emit(r: { code: number; json: unknown }, out: Out): number {
+  if (out.json) out.log(JSON.stringify(r.json));
+  return r.code;
 }
 
 export function main(argv: readonly string[], log: (line: string) => void = (l) => console.log(l)): number {
@@ -149,10 +156,10 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         throw new UsageError('a command is required');
       case 'validate':
         if (paths.length === 0) throw new UsageError('validate expects at least one file or folder');
-        return runFiles(paths, replayModel, out).code;
+        return emit(runFiles(paths, replayModel, out), out);
       case 'check':
         if (paths.length === 0) throw new UsageError('check expects at least one file or folder');
-        return runFiles(paths, (t) => lockstep(t), out).code;
+        return emit(runFiles(paths, (t) => lockstep(t), out), out);
       case 'gen': {
         const seed = intOption(values, 'seed');
         const count = intOption(values, 'count', undefined, 1);
@@ -162,7 +169,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         // Write only once all are generated: an interrupted or failed run leaves nothing half-written.
         for (const f of fixtures) writeFileAtomic(join(values.out, `${f.name}.json`), `${JSON.stringify(f.trace, null, 2)}\n`);
         if (out.json) log(JSON.stringify({ written: fixtures.map((f) => join(values.out as string, `${f.name}.json`)) }));
-        else log(`wrote ${fixtures.length} traces of ${steps} steps to ${values.out}`);
+        else log(`wrote ${plural(fixtures.length, 'trace')} of ${steps} steps to ${values.out}`);
         return 0;
       }
       case 'record': {
@@ -177,12 +184,15 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       }
       case 'campaign': {
         const options = protocolOptions(values);
-        return campaign({
+        return emit(campaign({
           seed: intOption(values, 'seed'), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
           servers: servers(), ...(options ? { options } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
-        }, out).code;
+        }, out), out);
       }
       case 'start': {
+        for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out'] as const) {
+          if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
+        }
         const coverage = new Map<string, number>();
         const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t, undefined, coverage), out);
         const campaigns = [
@@ -191,13 +201,18 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         ].map((cfg) => {
           const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
           for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);
-          return c.code;
+          return c;
         });
         const fired = RULES.filter((r) => r.kind === 'rule' || r.kind === 'choice');
         const never = fired.filter((r) => !coverage.has(r.id)).map((r) => r.id);
-        if (!out.json) log(`rule coverage: ${fired.length - never.length} of ${fired.length} rules and choices fired${never.length ? `; never: ${never.join(', ')}` : ''}`);
-        const worst = Math.max(checked.code, ...campaigns);
-        if (!out.json) log(worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : 'BAD INPUT: see the lines above');
+        const worst = Math.max(checked.code, ...campaigns.map((c) => c.code));
+        const verdict = worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : 'BAD INPUT: see the lines above';
+        if (out.json) {
+          log(JSON.stringify({ check: checked.json, campaigns: campaigns.map((c) => c.json), coverage: { fired: fired.length - never.length, of: fired.length, never }, exitCode: worst }));
+        } else {
+          log(`rule coverage: ${fired.length - never.length} of ${fired.length} rules and choices fired${never.length ? `; never: ${never.join(', ')}` : ''}`);
+          log(verdict);
+        }
         return worst;
       }
       default:
@@ -213,6 +228,11 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
 }
 
 export function run(): void {
+  // A reader that goes away (\`raftspec check traces | head\`) is not an error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   let code: number;
   try {
     code = main(process.argv.slice(2));

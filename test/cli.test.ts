@@ -71,7 +71,7 @@ describe('raftspec record', () => {
     const observed = trace.steps.filter((s: { expect?: unknown }) => s.expect).length;
     expect(observed).toBeGreaterThan(250);
     const v = runCli(['validate', file]);
-    expect(v.out).toContain('1 traces: 1 passed');
+    expect(v.out).toContain('1 trace: 1 passed');
     expect(v.code).toBe(0);
   });
 

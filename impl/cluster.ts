@@ -162,9 +162,14 @@ export class Cluster {
     return delivered;
   }
 
-  /** Server `id` crashes: it loses its volatile state, and messages to it are lost until it restarts. */
+  /**
+   * Server `id` crashes: it takes no input and messages to it are lost until it restarts. Its
+   * volatile state is gone: `node(id)` shows what a restart from its storage will bring back.
+   */
   crash(id: NodeId): void {
-    this.member(id).down = true;
+    const s = this.member(id);
+    s.node = RaftNode.restart(s.config, s.disk);
+    s.down = true;
   }
 
   /** Server `id` restarts from its stable storage (PER-1) as a follower. */

@@ -33,7 +33,7 @@ interface LogSummary {
 export class InvariantChecker {
   private readonly summaries = new Map<NodeId, LogSummary>();
   /** (index, term) -> the prefix hash and how many servers hold it: Log Matching, as a state property. */
-  private readonly held = new Map<number, { hash: number; holders: number }>();
+  private readonly held = new Map<number | string, { hash: number; holders: number }>();
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i. */
   private readonly committedChain: number[] = [0];
@@ -266,10 +266,9 @@ export class InvariantChecker {
   }
 }
 
-/** (index, term) as one number: exact while terms stay below 2^21 and indexes below 2^32. */
-function heldKey(index: number, term: number): number {
-  if (term >= 0x200000) throw new Error(`term ${term} is beyond what the invariant checker supports (2^21)`);
-  return index * 0x200000 + term;
+/** (index, term) as one number while terms stay below 2^21 and indexes below 2^32 (no string to build), else as text. */
+function heldKey(index: number, term: number): number | string {
+  return term < 0x200000 && index < 0x100000000 ? index * 0x200000 + term : `${index}:${term}`;
 }
 
 function sameEntry(a: Log, b: Log, i: number): boolean {

@@ -9,9 +9,16 @@ import { type Env, type NodeState, type Transition, peersOf } from './state.js';
 // ---------------------------------------------------------------------------------------------
 // Plumbing
 
-const cite = (t: Transition, ...ids: RuleId[]): Transition => ({ ...t, rules: [...t.rules, ...ids] });
-const update = (t: Transition, patch: Partial<NodeState>): Transition => ({ ...t, state: { ...t.state, ...patch } });
-const send = (t: Transition, m: Message): Transition => ({ ...t, sent: [...t.sent, m] });
+// Written out field by field (not with spreads): these run several times per step.
+function cite(t: Transition, id: RuleId, id2?: RuleId): Transition {
+  return { state: t.state, sent: t.sent, applied: t.applied, rules: id2 === undefined ? t.rules.concat(id) : t.rules.concat(id, id2) };
+}
+function update(t: Transition, patch: Partial<NodeState>): Transition {
+  return { state: { ...t.state, ...patch }, sent: t.sent, applied: t.applied, rules: t.rules };
+}
+function send(t: Transition, m: Message): Transition {
+  return { state: t.state, sent: t.sent.concat(m), applied: t.applied, rules: t.rules };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Guards

@@ -100,7 +100,8 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   let file: string | null = null;
   if (cfg.regressionsDir) {
     const batch = cfg.options?.maxEntriesPerAppendEntries;
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}.json`);
+    const fb = cfg.options?.fastBacktracking ? '-fb' : '';
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
   return {
@@ -149,7 +150,7 @@ export function generateFixtures(seed: number, count: number, steps: number, ser
       name,
       trace: withModelExpectations({
         ...trace,
-        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''} (trace ${k + 1})`,
+        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}${options?.fastBacktracking ? ' --fast-backtracking' : ''} (trace ${k + 1})`,
         description: 'Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts). Expectations are the reference model\'s observations: after each step the server that handled it, after the last step every server in full.',
       }),
     };

@@ -30,12 +30,14 @@ commands:
                              generated schedules through the lockstep runner; a failure is shrunk
                              and written to DIR (default traces/regressions)
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then two seeded campaigns (3 servers; 5 servers with batches
-                             of 4), then which rules fired; with --json, one JSON object
+                             then three seeded campaigns (3 servers; 5 servers with batches
+                             of 4; 3 servers with batches of 4 and fast backtracking), then
+                             which rules fired; with --json, one JSON object
 
 options:
   --servers N        cluster size for gen, record, campaign (default 3)
   --max-entries N    protocol option maxEntriesPerAppendEntries (default 1)
+  --fast-backtracking  protocol option fastBacktracking (FB-1, FB-2; default off)
   --json             machine-readable output on stdout
   -h, --help         this text
 
@@ -60,7 +62,10 @@ function intOption(values: Record<string, unknown>, name: string, fallback?: num
 }
 
 function protocolOptions(values: Record<string, unknown>): ProtocolOptions | undefined {
-  return values['max-entries'] === undefined ? undefined : { maxEntriesPerAppendEntries: intOption(values, 'max-entries', 1, 1) };
+  const o: ProtocolOptions = {};
+  if (values['max-entries'] !== undefined) o.maxEntriesPerAppendEntries = intOption(values, 'max-entries', 1, 1);
+  if (values['fast-backtracking'] === true) o.fastBacktracking = true;
+  return Object.keys(o).length > 0 ? o : undefined;
 }
 
 /** A progress line on stderr, at most every two seconds, for runs longer than a few seconds. */
@@ -136,6 +141,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
         servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
+        'fast-backtracking': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -190,7 +196,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         }, out), out);
       }
       case 'start': {
-        for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out'] as const) {
+        for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking'] as const) {
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();
@@ -198,6 +204,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const campaigns = [
           { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
           { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
+          { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
         ].map((cfg) => {
           const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
           for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);

@@ -107,6 +107,14 @@ function impossibleMessage(m: Message, path: string): InputError | null {
       return null;
     }
     case 'AppendEntriesResponse':
+      if ((m.conflictTerm === undefined) !== (m.conflictIndex === undefined)) {
+        return new InputError(`${path}/${m.conflictTerm === undefined ? 'conflictTerm' : 'conflictIndex'}`, 'expected conflictTerm and conflictIndex together (FB-1), or neither');
+      }
+      if (m.conflictIndex !== undefined) {
+        if (m.success) return new InputError(`${path}/conflictIndex`, 'expected no conflict on a success');
+        if (m.conflictIndex > m.prevLogIndex) return new InputError(`${path}/conflictIndex`, `expected at most prevLogIndex ${m.prevLogIndex} (where the check failed), got ${m.conflictIndex}`);
+        if ((m.conflictTerm ?? 0) > m.term) return new InputError(`${path}/conflictTerm`, `expected at most the follower's term ${m.term}, got ${m.conflictTerm}`);
+      }
       if (m.success && m.matchIndex < m.prevLogIndex) return new InputError(`${path}/matchIndex`, `expected at least prevLogIndex ${m.prevLogIndex} on success, got ${m.matchIndex}`);
       if (!m.success && m.matchIndex !== 0) return new InputError(`${path}/matchIndex`, `expected 0 on failure, got ${m.matchIndex}`);
       return null;

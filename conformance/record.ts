@@ -161,7 +161,7 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
   return {
     format: 'raft-trace', version: 1,
     name: `recorded-seed${seed}`,
-    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}: recorded by impl/ (RaftNode) in a simulated cluster`,
+    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}${options?.fastBacktracking ? ' --fast-backtracking' : ''}: recorded by impl/ (RaftNode) in a simulated cluster`,
     description: "The implementation's own observations after every step, recorded without the model. `raftspec validate` replays them against the model.",
     cluster: [...servers],
     ...(options ? { options } : {}),

@@ -42,6 +42,30 @@ export class RaftLog {
     return index === 0 || (index > 0 && this.terms[index] === term);
   }
 
+  /** The last index holding an entry of `term`, or 0 if none does: a binary search, terms never decrease along the log. */
+  lastIndexOfTerm(term: number): number {
+    let lo = 0;
+    let hi = this.terms.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.terms[mid] as number) <= term) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo > 0 && this.terms[lo] === term ? lo : 0;
+  }
+
+  /** The first index holding an entry of `term` (which the log must hold): a binary search. */
+  firstIndexOfTerm(term: number): number {
+    let lo = 1;
+    let hi = this.terms.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.terms[mid] as number) < term) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The command of the entry at `index` (1..lastIndex). */
   commandAt(index: number): unknown {
     return (this.entries[index] as Entry).command;

@@ -34,6 +34,7 @@ export class RaftNode {
   readonly servers: readonly NodeId[];
   // Members are protected, not private: the seam test/mutants.ts overrides to inject known bugs.
   protected readonly maxEntries: number;
+  protected readonly fastBacktracking: boolean;
   /** The slots of the other servers, in `servers` order. */
   protected readonly peerSlots: number[];
 
@@ -71,6 +72,7 @@ export class RaftNode {
     this.id = config.id;
     this.servers = [...config.servers];
     this.maxEntries = options.maxEntriesPerAppendEntries;
+    this.fastBacktracking = options.fastBacktracking;
     this.peerSlots = this.servers.map((_, slot) => slot).filter((slot) => slot !== selfSlot);
     this.tracker = new Tracker(this.servers, selfSlot);
     if (initial) this.load(initial);
@@ -323,7 +325,7 @@ export class RaftNode {
 
   /** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
   protected handleAppendEntries(m: AppendEntries): void {
-    if (!this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.replyAppend(m, false, 0); // AE-2
+    if (!this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.rejectInconsistent(m); // AE-2
     this.mergeEntries(m.prevLogIndex, m.entries);
     const lastNewEntry = m.prevLogIndex + m.entries.length;
     this.followLeaderCommit(m, lastNewEntry);
@@ -361,6 +363,18 @@ export class RaftNode {
     this.send({
       type: 'AppendEntriesResponse', from: this.id, to: m.from,
       term: this._currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
+    });
+  }
+
+  /** AE-2; with fastBacktracking, FB-1: say where our log stops agreeing (its term there and that term's first index). */
+  protected rejectInconsistent(m: AppendEntries): void {
+    if (!this.fastBacktracking) return this.replyAppend(m, false, 0);
+    const holds = m.prevLogIndex <= this.log.lastIndex;
+    const conflictTerm = holds ? this.log.termAt(m.prevLogIndex) : 0;
+    const conflictIndex = holds ? this.log.firstIndexOfTerm(conflictTerm) : this.log.lastIndex + 1;
+    this.send({
+      type: 'AppendEntriesResponse', from: this.id, to: m.from,
+      term: this._currentTerm, success: false, matchIndex: 0, prevLogIndex: m.prevLogIndex, conflictTerm, conflictIndex,
     });
   }
 
@@ -413,7 +427,14 @@ export class RaftNode {
   protected handleAppendFailure(m: AppendEntriesResponse, slot: number): void {
     const t = this.tracker;
     if (m.prevLogIndex !== t.nextIndexAt(slot, 1) - 1) return; // DEC-4: a stale or duplicated rejection
-    t.nextIndex[slot] = Math.max(m.prevLogIndex, t.matchIndexAt(slot) + 1, 1);
+    let target = m.prevLogIndex;
+    if (this.fastBacktracking && m.conflictIndex !== undefined) {
+      // FB-2: past our last entry of the conflicting term, else to the follower's first index of it.
+      const conflictTerm = m.conflictTerm ?? 0;
+      const last = conflictTerm === 0 ? 0 : this.log.lastIndexOfTerm(conflictTerm);
+      target = Math.min(last > 0 ? last + 1 : m.conflictIndex, m.prevLogIndex);
+    }
+    t.nextIndex[slot] = Math.max(target, t.matchIndexAt(slot) + 1, 1);
     this.sendAppendEntries(slot);
   }
 

@@ -159,11 +159,24 @@ export function handleRequestVote(t: Transition, env: Env, m: RequestVote): Tran
 // ---------------------------------------------------------------------------------------------
 // AppendEntries receiver
 
-function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number): Transition {
+function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number, conflict?: { conflictTerm: number; conflictIndex: number }): Transition {
   return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, {
     type: 'AppendEntriesResponse', from: env.self, to: m.from,
     term: t.state.currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
+    ...(conflict ?? {}),
   });
+}
+
+/**
+ * FB-1: where our log stops agreeing with prevLogIndex. With no entry there: term 0 and our last
+ * index + 1; else the term of our entry there and the first index we hold of that term.
+ */
+export function conflictAt(s: NodeState, prevLogIndex: number): { conflictTerm: number; conflictIndex: number } {
+  if (!s.log.has(prevLogIndex)) return { conflictTerm: 0, conflictIndex: s.log.lastIndex + 1 };
+  const conflictTerm = s.log.termAt(prevLogIndex);
+  let conflictIndex = prevLogIndex;
+  while (conflictIndex > 1 && s.log.termAt(conflictIndex - 1) === conflictTerm) conflictIndex--;
+  return { conflictTerm, conflictIndex };
 }
 
 /** AE-1: refuse a leader of an older term (the reply's term tells it to step down). */
@@ -174,6 +187,7 @@ export function rejectStaleAppendEntries(t: Transition, env: Env, m: AppendEntri
 /** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
 export function handleAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
   if (!logMatchesAt(t.state, m.prevLogIndex, m.prevLogTerm)) {
+    if (env.options.fastBacktracking) return replyAppend(cite(t, 'AE-2', 'FB-1'), env, m, false, 0, conflictAt(t.state, m.prevLogIndex));
     return replyAppend(cite(t, 'AE-2'), env, m, false, 0);
   }
   let next = mergeEntries(t, m.prevLogIndex, m.entries);
@@ -268,13 +282,29 @@ export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesRes
   return next;
 }
 
-/** LEA-3b with DEC-4: a rejection of the current probe moves nextIndex back by one, and we retry. */
+/**
+ * LEA-3b with DEC-4: a rejection of the current probe moves nextIndex back by one, and we retry.
+ * FB-2: a rejection that reports its conflict (fastBacktracking) moves it back past the whole term.
+ */
 export function handleAppendFailure(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
   const s = t.state;
   if (!answersCurrentProbe(s, m)) return cite(t, 'DEC-4');
-  const nextIndex = Math.max(m.prevLogIndex, (s.matchIndex[m.from] ?? 0) + 1, 1);
-  const next = cite(update(t, { nextIndex: { ...s.nextIndex, [m.from]: nextIndex } }), 'LEA-3b');
+  const skipTerm = env.options.fastBacktracking && m.conflictIndex !== undefined;
+  const target = skipTerm ? Math.min(skipTo(s, m.conflictTerm ?? 0, m.conflictIndex ?? 1), m.prevLogIndex) : m.prevLogIndex;
+  const nextIndex = Math.max(target, (s.matchIndex[m.from] ?? 0) + 1, 1);
+  const next = cite(update(t, { nextIndex: { ...s.nextIndex, [m.from]: nextIndex } }), 'LEA-3b', skipTerm ? 'FB-2' : undefined);
   return sendAppendEntries(next, env, m.from);
+}
+
+/** FB-2: one past our last entry of conflictTerm if we hold any, else the follower's conflictIndex. */
+function skipTo(s: NodeState, conflictTerm: number, conflictIndex: number): number {
+  if (conflictTerm === 0) return conflictIndex;
+  for (let i = s.log.lastIndex; i >= 1; i--) {
+    const term = s.log.termAt(i);
+    if (term === conflictTerm) return i + 1;
+    if (term < conflictTerm) break; // terms never decrease along the log (INV-5): none further back
+  }
+  return conflictIndex;
 }
 
 /**

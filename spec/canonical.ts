@@ -67,7 +67,8 @@ export function sameMessage(a: Message, b: Message): boolean {
     }
     case 'AppendEntriesResponse': {
       const o = b as typeof a;
-      return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex;
+      return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex
+        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex;
     }
   }
 }
@@ -82,7 +83,7 @@ export function messageKey(m: Message): string {
     case 'AppendEntries':
       return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit} ${entries(m.entries)}`;
     case 'AppendEntriesResponse':
-      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}`;
+      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}`;
   }
 }
 

@@ -48,6 +48,10 @@ export const RULES: readonly Rule[] = [
   r('AE-4', 'Append', '§5.3', 'Append any new entries not already in the log.'),
   r('AE-5', 'Follow commit', '§5.3', 'If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry), where the last new entry is prevLogIndex + len(entries).'),
 
+  // Protocol options (dissertation; off by default)
+  r('FB-1', 'Fast backtracking: report the conflict', 'end of §5.3', 'With fastBacktracking, a follower that fails the consistency check (AE-2) replies with conflictTerm, the term of its entry at prevLogIndex, and conflictIndex, the first index it holds of that term; with no entry at prevLogIndex, conflictTerm 0 and conflictIndex its last index + 1.'),
+  r('FB-2', 'Fast backtracking: skip the term', 'end of §5.3', 'On such a rejection of its current probe, the leader sets nextIndex to one past its last entry of conflictTerm if it holds any, else to conflictIndex; never above the rejected prevLogIndex, below matchIndex + 1 or below 1 (DEC-4). So it skips a whole term per round trip.'),
+
   // Figure 3: safety properties
   r('SAFE-1', 'Election Safety', '§5.2, Figure 3', 'At most one leader can be elected in a given term.', 'property'),
   r('SAFE-2', 'Leader Append-Only', '§5.3, Figure 3', 'A leader never overwrites or deletes entries in its log; it only appends new entries.', 'property'),

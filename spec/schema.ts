@@ -63,6 +63,8 @@ export const AppendEntriesResponse = Type.Object({
   term: Term, success: Type.Boolean(),
   matchIndex: Type.Integer({ minimum: 0, description: 'On success, prevLogIndex + len(entries) of the request answered (raft.tla\'s mmatchIndex); 0 on failure.' }),
   prevLogIndex: Type.Integer({ minimum: 0, description: 'The prevLogIndex of the request answered, so that the leader can tell a reply to its current probe from a stale one (DEC-4).' }),
+  conflictTerm: Type.Optional(Type.Integer({ minimum: 0, description: 'With the fastBacktracking option, on a rejection by the consistency check (AE-2): the term of the follower\'s entry at prevLogIndex, or 0 when it has none (FB-1).' })),
+  conflictIndex: Type.Optional(Type.Integer({ minimum: 1, description: 'With conflictTerm: the first index the follower holds of conflictTerm, or its last index + 1 when it has no entry at prevLogIndex (FB-1).' })),
 }, { additionalProperties: false });
 export type AppendEntriesResponse = Static<typeof AppendEntriesResponse>;
 
@@ -102,10 +104,13 @@ export const ProtocolOptions = Type.Object({
     minimum: 1,
     description: 'How many entries one AppendEntries carries at most (DEC-6). Default 1, as raft.tla sends.',
   })),
+  fastBacktracking: Type.Optional(Type.Boolean({
+    description: 'End of §5.3: a follower rejecting on the consistency check reports the conflicting term and its first index for that term (FB-1), and the leader skips the whole term (FB-2). Default false.',
+  })),
 }, { additionalProperties: false, description: 'Protocol options in force. Every option is off (or at its Figure 2 value) by default.' });
 export type ProtocolOptions = Static<typeof ProtocolOptions>;
 export type ResolvedOptions = Required<ProtocolOptions>;
-export const DEFAULT_OPTIONS: ResolvedOptions = { maxEntriesPerAppendEntries: 1 };
+export const DEFAULT_OPTIONS: ResolvedOptions = { maxEntriesPerAppendEntries: 1, fastBacktracking: false };
 export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions {
   return { ...DEFAULT_OPTIONS, ...(o ?? {}) };
 }

@@ -75,6 +75,16 @@ describe('raftspec record', () => {
     expect(v.code).toBe(0);
   });
 
+  it('with --fast-backtracking: the option is recorded in the trace, and validate and check pass', () => {
+    const dir = tmp();
+    const file = join(dir, 'fb.json');
+    expect(runCli(['record', '--seed', '12', '--steps', '300', '--fast-backtracking', '--max-entries', '4', '--out', file]).code).toBe(0);
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    expect(trace.options).toEqual({ maxEntriesPerAppendEntries: 4, fastBacktracking: true });
+    expect(runCli(['validate', file]).code).toBe(0);
+    expect(runCli(['check', file]).code).toBe(0);
+  });
+
   it('is reproducible from the seed', () => {
     const dir = tmp();
     runCli(['record', '--seed', '5', '--steps', '120', '--out', join(dir, 'a.json')]);

@@ -24,6 +24,8 @@ const CAMPAIGNS: readonly Campaign[] = [
   { name: '1 server', servers: ['s1'], runs: 20, steps: 100, seed: 105 },
   { name: '2 servers', servers: ['s1', 's2'], runs: 30, steps: 200, seed: 106 },
   { name: '4 servers', servers: ['s1', 's2', 's3', 's4'], runs: 40, steps: 300, seed: 107 },
+  { name: '3 servers, fast backtracking', servers: ['s1', 's2', 's3'], options: { fastBacktracking: true }, runs: 60, steps: 300, seed: 108 },
+  { name: '5 servers, fast backtracking, batches of 4', servers: ['s1', 's2', 's3', 's4', 's5'], options: { fastBacktracking: true, maxEntriesPerAppendEntries: 4 }, runs: 40, steps: 400, seed: 109 },
 ];
 
 describe('invariants hold on random schedules (Figure 3 and the local invariants, after every step)', () => {

@@ -70,7 +70,7 @@ describe('generated states and messages validate against the schemas', () => {
 
 describe('the rule catalogue and the model cite the same IDs', () => {
   const sources = readdirSync('model').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('model', f), 'utf8')).join('\n');
-  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV)-\d+[a-z]?\b/g) ?? []);
+  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV|FB)-\d+[a-z]?\b/g) ?? []);
 
   it('every ID the model cites is in the catalogue', () => {
     expect([...cited].filter((id) => !RULE_BY_ID.has(id))).toEqual([]);

@@ -69,6 +69,12 @@ describe('the xstate statechart agrees with the reducer', () => {
       compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
     }), { numRuns: 500, seed: 8 });
   });
+  it('on 400 generated schedules of 3 servers with fast backtracking', () => {
+    fc.assert(fc.property(scheduleArb(20, 60), (choices) => {
+      const { trace } = traceFromChoices(choices, { servers: ['s1', 's2', 's3'], options: { fastBacktracking: true } });
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 400, seed: 9 });
+  });
   it('compared tens of thousands of steps', () => {
     expect(compared).toBeGreaterThan(30_000);
   });

@@ -200,6 +200,14 @@ describe('impossible messages (no server could send them)', () => {
     expectBad(inject({ ...rv, term: 0 }), '/steps/0/event/message/term', 'expected a term >= 1');
   });
 
+  it('a conflict (FB-1) on a success, half a conflict, or a conflictIndex past the failed check', () => {
+    const fail = { ...aer, success: false, matchIndex: 0, prevLogIndex: 5 };
+    expectBad(inject({ ...aer, conflictTerm: 1, conflictIndex: 1 }), '/steps/0/event/message/conflictIndex', 'no conflict on a success');
+    expectBad(inject({ ...fail, conflictTerm: 1 }), '/steps/0/event/message/conflictIndex', 'conflictTerm and conflictIndex together');
+    expectBad(inject({ ...fail, conflictTerm: 1, conflictIndex: 6 }), '/steps/0/event/message/conflictIndex', 'at most prevLogIndex 5', 'got 6');
+    expectBad(inject({ ...fail, conflictTerm: 3, conflictIndex: 2 }), '/steps/0/event/message/conflictTerm', "at most the follower's term 2");
+  });
+
   it('the same checks apply to messages listed in expect/inFlight', () => {
     expectBad(trace({ steps: [{ ...timeout('s1'), expect: { inFlight: [{ ...ae, prevLogIndex: 0 }] } }] }), '/steps/0/expect/inFlight/0/prevLogTerm', 'expected 0 exactly when prevLogIndex is 0');
   });

@@ -1,4 +1,4 @@
-// Every rule and choice of the catalogue is named by at least one unit test in rules*.test.ts,
+// Every rule, choice and option rule of the catalogue is named by at least one unit test in rules*.test.ts,
 // and every property and invariant by one in invariants.test.ts: a new ID without a test fails here.
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';

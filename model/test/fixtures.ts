@@ -10,10 +10,10 @@ export const FOUR: readonly NodeId[] = ['s1', 's2', 's3', 's4'];
 export const FIVE: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
 
 /** The Env of `self` in a cluster of `servers`, one entry per AppendEntries unless told. */
-export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1): Env => ({
+export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1, fastBacktracking = false): Env => ({
   self,
   servers,
-  options: { maxEntriesPerAppendEntries },
+  options: { maxEntriesPerAppendEntries, fastBacktracking },
 });
 
 /** A log entry. */

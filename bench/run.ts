@@ -9,7 +9,8 @@ import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js'
 import { InvariantChecker } from '../model/invariants.js';
 import { ImplWorld } from '../conformance/record.js';
 import { lockstep } from '../conformance/lockstep.js';
-import { RaftNode, type Input } from '../impl/index.js';
+import { RaftNode } from '../impl/index.js';
+import { nodeInputOf } from '../spec/input.js';
 
 const SERVERS: NodeId[] = ['s1', 's2', 's3'];
 const OPTIONS = { maxEntriesPerAppendEntries: 64 };
@@ -83,15 +84,6 @@ function runModel(trace: Trace, withInvariants: boolean): ClusterState {
   return c;
 }
 
-function inputOf(e: Event): { node: NodeId; input: Input } | null {
-  switch (e.type) {
-    case 'electionTimeout': case 'heartbeatTimeout': return { node: e.node, input: { type: e.type } };
-    case 'clientRequest': return { node: e.node, input: { type: 'clientRequest', command: e.command } };
-    case 'deliver': case 'inject': return { node: e.message.to, input: e.message };
-    default: return null;
-  }
-}
-
 /** The implementation alone on the trace's events: node steps only (crash = restart from its own log). */
 function runImpl(trace: Trace): number {
   const nodes = new Map(trace.cluster.map((id) => [id, new RaftNode({ id, servers: trace.cluster, options: OPTIONS })]));
@@ -104,7 +96,7 @@ function runImpl(trace: Trace): number {
       continue;
     }
     if (event.type === 'restart') { down.delete(event.node); continue; }
-    const x = inputOf(event);
+    const x = nodeInputOf(event);
     if (!x || down.has(x.node)) continue;
     nodes.get(x.node)!.step(x.input);
     nodeSteps++;

@@ -61,18 +61,17 @@ export const nodeIds = (n: number): NodeId[] => Array.from({ length: n }, (_, i)
 export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0 };
   const impl = cfg.impl ?? REAL_IMPL;
-  let failing = false;
   const coverage = new Map<string, number>();
   const gen = { servers: cfg.servers, ...(cfg.options ? { options: cfg.options } : {}), ...(cfg.weights ? { weights: cfg.weights } : {}) };
-  const run = (choices: readonly Choice[]): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
+  const run = (choices: readonly Choice[], countCoverage: boolean): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
     const { trace, stats } = traceFromChoices(choices, gen);
-    return { trace, stats, result: lockstep(trace, impl, failing ? undefined : coverage) };
+    return { trace, stats, result: lockstep(trace, impl, countCoverage ? coverage : undefined) };
   };
   // No fast-check shrinking (endOnFailure): delta debugging on the choices, then on the steps, is
   // faster here and reaches traces fast-check cannot (conformance/shrink.ts).
   const out = fc.check(
     fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
-      const { stats, result } = run(choices);
+      const { stats, result } = run(choices, true);
       totals.traces++;
       totals.steps += stats.steps;
       totals.leadersElected += stats.leadersElected;
@@ -85,9 +84,8 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     { seed: cfg.seed, numRuns: cfg.count, endOnFailure: true },
   );
   if (!out.failed || !out.counterexample) return { totals, coverage, failure: null };
-  failing = true;
   const [choices] = out.counterexample;
-  const found = run(choices);
+  const found = run(choices, false);
   const bySchedule = shrinkSchedule(choices, gen, impl);
   const shrunk = shrinkTrace(bySchedule.trace, impl);
   const path = out.counterexamplePath ?? '';

@@ -13,7 +13,8 @@ import type { RuleId } from '../spec/rules.js';
 import type { ClusterState, ClusterStep } from '../model/cluster.js';
 import type { Log } from '../model/log.js';
 import type { NodeState } from '../model/state.js';
-import { RaftNode, type HardState, type Input, type Ready, type RaftConfig } from '../impl/index.js';
+import { RaftNode, type HardState, type Ready, type RaftConfig } from '../impl/index.js';
+import { nodeInputOf } from '../spec/input.js';
 import { describeEvent, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
 
 /** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
@@ -132,9 +133,9 @@ class Harness implements StepObserver {
       this.dirtyFrom.set(id, 1);
     } else if (event.type !== 'restart') {
       if (prev.crashed.has(id)) return null; // DEC-7: no effect on a crashed node
-      const input = inputOf(event);
-      if (!input) return null;
-      const ready = this.node(id).step(input);
+      const to = nodeInputOf(event);
+      if (!to) return null;
+      const ready = this.node(id).step(to.input);
       this.persist(id, ready);
       const m = compareMessages(r.sent, ready.messages);
       if (m) return m;
@@ -216,21 +217,6 @@ interface Mismatch {
 
 function mismatch(field: string, model: string | number | null, impl: string | number | null): Mismatch {
   return { field, model: String(model), impl: String(impl) };
-}
-
-function inputOf(e: Event): Input | null {
-  switch (e.type) {
-    case 'electionTimeout':
-    case 'heartbeatTimeout':
-      return { type: e.type };
-    case 'clientRequest':
-      return { type: 'clientRequest', command: e.command };
-    case 'deliver':
-    case 'inject':
-      return e.message;
-    default:
-      return null;
-  }
 }
 
 function firstDifference(a: Log, b: Log): number {

@@ -6,6 +6,8 @@ import type { Event, Message, NodeId, Observation, ProtocolOptions, Trace } from
 import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { runChoices, scheduleArb, type World } from './generate.js';
+import { nodeInputOf, type NodeInput } from '../spec/input.js';
+import { separated } from '../model/cluster.js';
 
 /** A simulated cluster of implementation nodes with an unreliable network, as a World. */
 export class ImplWorld implements World {
@@ -50,9 +52,11 @@ export class ImplWorld implements World {
     switch (event.type) {
       case 'electionTimeout':
       case 'heartbeatTimeout':
-        return this.input(event.node, { type: event.type });
       case 'clientRequest':
-        return this.input(event.node, { type: 'clientRequest', command: event.command });
+      case 'inject': {
+        const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
+        return this.input(to.node, to.input);
+      }
       case 'deliver':
         this.take(event.message);
         return this.input(event.message.to, event.message);
@@ -62,8 +66,6 @@ export class ImplWorld implements World {
       case 'duplicate':
         this.put(event.message);
         return none;
-      case 'inject':
-        return this.input(event.message.to, event.message);
       case 'crash': {
         this.crashed.add(event.node);
         // PER-1: the server comes back with what it persisted, and nothing else.
@@ -86,7 +88,7 @@ export class ImplWorld implements World {
     }
   }
 
-  private input(id: NodeId, input: Parameters<RaftNode['step']>[0]): { sent: readonly Message[]; rules: readonly string[] } {
+  private input(id: NodeId, input: NodeInput): { sent: readonly Message[]; rules: readonly string[] } {
     this.lastNode = id;
     if (this.crashed.has(id)) return { sent: [], rules: [] };
     const ready = this.node(id).step(input);
@@ -96,8 +98,7 @@ export class ImplWorld implements World {
   }
 
   private separated(m: Message): boolean {
-    if (!this.partition) return false;
-    return (this.partition.get(m.from) ?? `alone:${m.from}`) !== (this.partition.get(m.to) ?? `alone:${m.to}`);
+    return this.partition !== null && separated(this.partition, m);
   }
 
   private put(m: Message): void {

@@ -6,7 +6,8 @@ import type { RuleId } from '../spec/rules.js';
 import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
 import { OrderedMap } from 'immutable';
 import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
-import { type NodeInput, step, restart, assertNever } from './node.js';
+import { type NodeInput, nodeInputOf } from '../spec/input.js';
+import { step, restart, assertNever } from './node.js';
 
 /**
  * The multiset of messages in flight, keyed by the message's canonical name. A persistent map
@@ -76,9 +77,11 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
   switch (e.type) {
     case 'electionTimeout':
     case 'heartbeatTimeout':
-      return deliverInput(c, e.node, { type: e.type });
     case 'clientRequest':
-      return deliverInput(c, e.node, { type: 'clientRequest', command: e.command });
+    case 'inject': {
+      const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
+      return deliverInput(c, to.node, to.input);
+    }
     case 'deliver': {
       const network = remove(c.network, e.message);
       if (!network) return notInFlight(e.message);
@@ -90,8 +93,6 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     }
     case 'duplicate':
       return isInFlight(c.network, e.message) ? none({ ...c, network: add(c.network, e.message) }) : notInFlight(e.message);
-    case 'inject':
-      return deliverInput(c, e.message.to, e.message);
     case 'crash': {
       if (c.crashed.has(e.node)) return { error: `node ${e.node} is already crashed` };
       const crashed = new Set(c.crashed).add(e.node);
@@ -143,7 +144,8 @@ function deliverInput(c: ClusterState, id: NodeId, input: NodeInput): ClusterSte
   };
 }
 
-function separated(partition: ReadonlyMap<NodeId, number>, m: Message): boolean {
+/** Whether a partition keeps a message from its receiver (the sugar of the partition event). */
+export function separated(partition: ReadonlyMap<NodeId, number>, m: Message): boolean {
   // A server named in no group is in a group of its own.
   const a = partition.get(m.from) ?? `alone:${m.from}`;
   const b = partition.get(m.to) ?? `alone:${m.to}`;

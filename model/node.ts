@@ -6,12 +6,10 @@ import type { RuleId } from '../spec/rules.js';
 import { type AppliedEntry, type Env, type NodeState, type Transition, begin } from './state.js';
 import * as R from './rules.js';
 
-/** What reaches one server: a message, one of its timers, or a client command. */
-export type NodeInput =
-  | Message
-  | { readonly type: 'electionTimeout' }
-  | { readonly type: 'heartbeatTimeout' }
-  | { readonly type: 'clientRequest'; readonly command: unknown };
+import type { NodeInput } from '../spec/input.js';
+
+/** What reaches one server: a message, one of its timers, or a client command (spec/input.ts). */
+export type { NodeInput };
 
 export interface NodeStep {
   readonly state: NodeState;

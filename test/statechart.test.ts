@@ -6,25 +6,10 @@ import fc from 'fast-check';
 import type { Event, NodeId, ProtocolOptions } from '../spec/schema.js';
 import { scheduleArb, traceFromChoices } from '../conformance/generate.js';
 import { applyEvent, envOf, initCluster, type ClusterState } from '../model/cluster.js';
-import type { NodeInput } from '../model/node.js';
+import { nodeInputOf } from '../spec/input.js';
 import { restartFromPersistentState } from '../model/rules.js';
 import { toJson } from '../model/state.js';
 import { type ServerSnapshot, snapshotAt, statechartStep } from '../model/statechart.js';
-
-function inputFor(e: Event): { node: NodeId; input: NodeInput } | null {
-  switch (e.type) {
-    case 'electionTimeout':
-    case 'heartbeatTimeout':
-      return { node: e.node, input: { type: e.type } };
-    case 'clientRequest':
-      return { node: e.node, input: { type: 'clientRequest', command: e.command } };
-    case 'deliver':
-    case 'inject':
-      return { node: e.message.to, input: e.message };
-    default:
-      return null;
-  }
-}
 
 /** Replays events through the cluster reducer and, beside it, one statechart per server. */
 function agreeOnEveryStep(servers: readonly NodeId[], events: readonly Event[], options?: ProtocolOptions): number {
@@ -32,7 +17,7 @@ function agreeOnEveryStep(servers: readonly NodeId[], events: readonly Event[], 
   const charts = new Map<NodeId, ServerSnapshot>(servers.map((id) => [id, snapshotAt(envOf(c, id), c.nodes[id]!)]));
   let compared = 0;
   for (const [i, e] of events.entries()) {
-    const target = inputFor(e);
+    const target = nodeInputOf(e);
     const wasUp = target !== null && !c.crashed.has(target.node);
     const r = applyEvent(c, e);
     if ('error' in r) throw new Error(r.error);

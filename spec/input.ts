@@ -1,0 +1,30 @@
+// What reaches one server, and which events of a trace reach which server with what: the shared
+// vocabulary of the model, the implementation and every runner that drives them.
+import type { Event, Message, NodeId } from './schema.js';
+
+/** A message, one of the server's two timers, or a client command. */
+export type NodeInput =
+  | Message
+  | { readonly type: 'electionTimeout' }
+  | { readonly type: 'heartbeatTimeout' }
+  | { readonly type: 'clientRequest'; readonly command: unknown };
+
+/**
+ * The server an event is handed to and the input it gets, or null for an event that reaches no
+ * server's step (drop, duplicate, crash, restart, partition, heal). A `deliver` also takes the
+ * message out of the network, which is the caller's business.
+ */
+export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null {
+  switch (e.type) {
+    case 'electionTimeout':
+    case 'heartbeatTimeout':
+      return { node: e.node, input: { type: e.type } };
+    case 'clientRequest':
+      return { node: e.node, input: { type: 'clientRequest', command: e.command } };
+    case 'deliver':
+    case 'inject':
+      return { node: e.message.to, input: e.message };
+    default:
+      return null;
+  }
+}

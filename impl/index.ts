@@ -29,4 +29,4 @@
  */
 export { RaftNode } from './node.js';
 export { Cluster, MemoryStorage, type ClusterOptions } from './cluster.js';
-export type { AppliedEntry, HardState, Input, Persisted, Proposal, RaftConfig, Ready } from './types.js';
+export type { AppliedEntry, HardState, Input, Persisted, Proposal, RaftConfig, Ready, Snapshot } from './types.js';

@@ -13,7 +13,7 @@ import { RaftLog } from './log.js';
 import { ABSENT, Tracker } from './tracker.js';
 import type { HardState, Input, Persisted, Proposal, RaftConfig, Ready } from './types.js';
 
-const newReady = (): Ready => ({ messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null });
+const newReady = (): Ready => ({ messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null, snapshot: null, replies: [] });
 
 /**
  * One Raft server. Feed it inputs with {@link RaftNode.step} (or {@link RaftNode.propose}); each

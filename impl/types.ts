@@ -1,5 +1,5 @@
 // The public types of the implementation: what goes into a RaftNode and what comes out of a step.
-import type { Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { ClientReply, Entry, KvState, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
 
 /** Who a server is and which cluster it belongs to. */
 export interface RaftConfig {
@@ -17,11 +17,21 @@ export interface HardState {
   votedFor: NodeId | null;
 }
 
-/** An entry handed to the state machine (ALL-1). */
+/** An entry applied to the state machine (ALL-1), with what the key-value state machine returned (KV-1, CLI-2). */
 export interface AppliedEntry {
   index: number;
   term: number;
   command: unknown;
+  result: unknown;
+  /** CLI-2: answered from the client table, not executed again. */
+  duplicate: boolean;
+}
+
+/** A snapshot (SNAP-1): the state machine as of `index`, whose entry has term `term`. */
+export interface Snapshot {
+  index: number;
+  term: number;
+  machine: KvState;
 }
 
 /**
@@ -43,6 +53,13 @@ export interface Ready {
   truncatedAfter: number | null;
   /** ... and then hold these entries from `index` on (LEA-2, AE-4). */
   appended: { index: number; entries: Entry[] } | null;
+  /**
+   * If set, a new snapshot to write (SNAP-1, IS-5) before `truncatedAfter` and `appended`: the
+   * durable log then drops every entry at or below its index.
+   */
+  snapshot: Snapshot | null;
+  /** What the server answered clients in this step, in order (CLI-1, LEA-2, CLI-4). */
+  replies: ClientReply[];
 }
 
 /** What reaches a server: a message, one of its two timers, or a client command. */
@@ -50,11 +67,16 @@ export type Input =
   | Message
   | { type: 'electionTimeout' }
   | { type: 'heartbeatTimeout' }
-  | { type: 'clientRequest'; command: unknown };
+  | { type: 'clientRequest'; command: unknown }
+  | { type: 'clientRead'; client: string; seq: number; key: string }
+  | { type: 'snapshot'; index?: number };
 
 /** What a server keeps across a crash (PER-1): the input of `RaftNode.restart`. */
 export interface Persisted {
   hardState: HardState;
+  /** The latest snapshot, if any (SNAP-4). */
+  snapshot?: Snapshot | null;
+  /** The entries after the snapshot (all of them without one). */
   log: readonly Entry[];
 }
 

@@ -1,6 +1,6 @@
 // The cluster reducer: the servers plus an unreliable network (a multiset of messages in flight),
 // applying one trace event at a time. Pure: every event returns a new ClusterState.
-import type { Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
+import type { ClientReply, Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
 import { resolveOptions } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
@@ -37,6 +37,8 @@ export interface ClusterStep {
   readonly node: NodeId | null;
   readonly sent: readonly Message[];
   readonly applied: readonly AppliedEntry[];
+  /** What the server answered clients (CLI-1, LEA-2, CLI-4). */
+  readonly replies: readonly ClientReply[];
   readonly rules: readonly RuleId[];
 }
 
@@ -70,7 +72,7 @@ export function inFlight(c: ClusterState): Message[] {
 
 /** A step that reached no server. */
 function none(state: ClusterState, rules: RuleId[] = []): ClusterStep {
-  return { state, node: null, sent: [], applied: [], rules };
+  return { state, node: null, sent: [], applied: [], replies: [], rules };
 }
 
 export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError {
@@ -78,6 +80,8 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     case 'electionTimeout':
     case 'heartbeatTimeout':
     case 'clientRequest':
+    case 'clientRead':
+    case 'snapshot':
     case 'inject': {
       const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
       return deliverInput(c, to.node, to.input);
@@ -131,7 +135,7 @@ function nodeState(c: ClusterState, id: NodeId): NodeState {
 
 /** Hand an input to one server; what it sends goes into the network, unless a partition loses it. */
 function deliverInput(c: ClusterState, id: NodeId, input: NodeInput): ClusterStep {
-  if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], rules: ['DEC-7'] };
+  if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], replies: [], rules: ['DEC-7'] };
   const r = step(envOf(c, id), nodeState(c, id), input);
   let network = c.network;
   for (const m of r.sent) if (!c.partition || !separated(c.partition, m)) network = add(network, m);
@@ -140,6 +144,7 @@ function deliverInput(c: ClusterState, id: NodeId, input: NodeInput): ClusterSte
     node: id,
     sent: r.sent,
     applied: r.applied,
+    replies: r.replies,
     rules: r.rules,
   };
 }

@@ -107,18 +107,18 @@ export class InvariantChecker {
     let common = oldLog.sharedPrefixLength(log);
     if (common < 0) {
       common = 0;
-      const n = Math.min(oldLog.length, log.length);
+      const n = Math.min(oldLog.lastIndex, log.lastIndex);
       while (common < n && sameEntry(oldLog, log, common + 1)) common++;
     }
     if (before === null) common = 0;
     // SAFE-2: a leader that stays leader of the same term only appends.
-    if (before && before.role === 'leader' && after.role === 'leader' && before.currentTerm === after.currentTerm && common < oldLog.length) {
-      this.fail('SAFE-2', [id], `leader ${id} of term ${after.currentTerm} lost or changed entries ${common + 1}..${oldLog.length} of its log`);
+    if (before && before.role === 'leader' && after.role === 'leader' && before.currentTerm === after.currentTerm && common < oldLog.lastIndex) {
+      this.fail('SAFE-2', [id], `leader ${id} of term ${after.currentTerm} lost or changed entries ${common + 1}..${oldLog.lastIndex} of its log`);
     }
     for (let i = sum.chain.length - 1; i > common; i--) this.release(i, sum.terms[i] as number);
     sum.chain.length = common + 1;
     sum.terms.length = common + 1;
-    for (let i = common + 1; i <= log.length; i++) {
+    for (let i = common + 1; i <= log.lastIndex; i++) {
       const e = log.entry(i);
       const prevTerm = sum.terms[i - 1] as number;
       if (e.term < prevTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i} after term ${prevTerm} at index ${i - 1}`);

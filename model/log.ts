@@ -3,68 +3,105 @@
 // whose end is the buffer's end appends in place (no other version can see past its own length),
 // any other version copies before it appends. Appending is amortised O(1); a truncation is O(1)
 // and the append after it copies the kept prefix once.
+//
+// After compaction (SNAP-1) the log holds only the entries after its base (the snapshot's
+// lastIncludedIndex): indexes stay absolute, the base's term is remembered (it is the snapshot's
+// lastIncludedTerm, needed by AE-2 and RequestVote), and the entries at or below the base are gone.
 import type { Entry } from '../spec/schema.js';
 
 export class Log {
-  static readonly EMPTY = new Log([], 0);
+  static readonly EMPTY = new Log([], 0, 0, 0);
 
-  private constructor(private readonly buf: Entry[], readonly length: number) {}
+  private constructor(
+    private readonly buf: Entry[],
+    /** How many entries after the base this version holds. */
+    private readonly count: number,
+    /** The index the log starts after: the snapshot's lastIncludedIndex, 0 without one. */
+    readonly base: number,
+    /** The term of the entry at `base` (the snapshot's lastIncludedTerm), 0 without one. */
+    readonly baseTerm: number,
+  ) {}
 
-  static of(entries: readonly Entry[]): Log {
-    return new Log(entries.slice(), entries.length);
+  /** A log holding `entries` at indexes base + 1, base + 2, ... */
+  static of(entries: readonly Entry[], base = 0, baseTerm = 0): Log {
+    return new Log(entries.slice(), entries.length, base, baseTerm);
   }
 
-  /** The index of the last entry; 0 when the log is empty. */
+  /** The index of the last entry; the base when no entry follows it (0 for an empty log). */
   get lastIndex(): number {
-    return this.length;
+    return this.base + this.count;
   }
 
-  /** The term of the last entry; 0 when the log is empty. */
+  /** The term of the last entry (the base's term when no entry follows it). */
   get lastTerm(): number {
-    return this.termAt(this.length);
+    return this.termAt(this.lastIndex);
   }
 
-  /** The entry at a 1-based index. */
+  /** The first index this log holds an entry for. */
+  get firstIndex(): number {
+    return this.base + 1;
+  }
+
+  /** The entry at an absolute index, which must be after the base. */
   entry(index: number): Entry {
-    if (index < 1 || index > this.length) throw new RangeError(`no entry at index ${index} (last index ${this.length})`);
-    return this.buf[index - 1] as Entry;
+    if (!this.has(index)) throw new RangeError(`no entry at index ${index} (entries ${this.base + 1}..${this.lastIndex})`);
+    return this.buf[index - this.base - 1] as Entry;
   }
 
-  /** The term of the entry at index; 0 for index 0 (the empty prefix). */
+  /** The term of the entry at index: the base's term at the base (0 at index 0). Below the base it is compacted away. */
   termAt(index: number): number {
-    return index === 0 ? 0 : this.entry(index).term;
+    if (index === this.base) return this.baseTerm;
+    return this.entry(index).term;
   }
 
+  /** Whether the term at index is known: the base itself or an entry after it. */
+  knowsTermAt(index: number): boolean {
+    return index >= this.base && index <= this.lastIndex;
+  }
+
+  /** Whether the log holds an entry at index (after the base). */
   has(index: number): boolean {
-    return index >= 1 && index <= this.length;
+    return index > this.base && index <= this.lastIndex;
   }
 
-  /** Entries from index `from` (1-based, inclusive), at most `max` of them. */
+  /** Entries from index `from` (absolute, inclusive, after the base), at most `max` of them. */
   slice(from: number, max = Infinity): Entry[] {
-    return this.buf.slice(from - 1, Math.min(this.length, from - 1 + max));
+    if (from <= this.base) throw new RangeError(`entries from ${from} are compacted (base ${this.base})`);
+    return this.buf.slice(from - this.base - 1, Math.min(this.count, from - this.base - 1 + max));
   }
 
   append(entries: readonly Entry[]): Log {
     if (entries.length === 0) return this;
-    const buf = this.buf.length === this.length ? this.buf : this.buf.slice(0, this.length);
+    const buf = this.buf.length === this.count ? this.buf : this.buf.slice(0, this.count);
     for (const e of entries) buf.push(e);
-    return new Log(buf, this.length + entries.length);
+    return new Log(buf, this.count + entries.length, this.base, this.baseTerm);
   }
 
-  /** The log without the entries after `lastKept`. */
+  /** The log without the entries after `lastKept` (which must not be below the base). */
   truncateAfter(lastKept: number): Log {
-    return lastKept >= this.length ? this : new Log(this.buf, Math.max(0, lastKept));
+    if (lastKept < this.base) throw new RangeError(`cannot truncate after ${lastKept}: entries up to ${this.base} are compacted`);
+    return lastKept >= this.lastIndex ? this : new Log(this.buf, lastKept - this.base, this.base, this.baseTerm);
   }
 
   /**
-   * How many leading entries this log and `other` are known to share without comparing them:
-   * versions of one buffer share the shorter length. Returns -1 when they do not share a buffer.
+   * SNAP-1, IS-6, IS-7: the log after compaction through `index`, whose term is `term`: the entries
+   * after `index` are kept (none if the log ends before it). O(entries kept).
    */
-  sharedPrefixLength(other: Log): number {
-    return this.buf === other.buf ? Math.min(this.length, other.length) : -1;
+  compactThrough(index: number, term: number): Log {
+    const kept = index < this.lastIndex ? this.buf.slice(Math.max(0, index - this.base), this.count) : [];
+    return new Log(kept, kept.length, index, term);
   }
 
+  /**
+   * Up to which index this log and `other` are known to hold the same entries without comparing
+   * them: versions of one buffer with one base share the shorter one. -1 when that is not known.
+   */
+  sharedPrefixLength(other: Log): number {
+    return this.buf === other.buf && this.base === other.base ? Math.min(this.lastIndex, other.lastIndex) : -1;
+  }
+
+  /** The entries after the base, in order. */
   toArray(): Entry[] {
-    return this.buf.slice(0, this.length);
+    return this.buf.slice(0, this.count);
   }
 }

@@ -1,7 +1,8 @@
 // The per-server reducer: (state, input) -> (state, messages sent, entries applied, rules fired).
 // As etcd's Step: the term is handled once, at the entry point (ALL-2, and the stale checks), then
 // the input goes to the handler of the server's role.
-import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, InstallSnapshot, InstallSnapshotResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import { sessionOf } from '../spec/kv.js';
 import type { RuleId } from '../spec/rules.js';
 import { type AppliedEntry, type Env, type NodeState, type Transition, begin } from './state.js';
 import * as R from './rules.js';
@@ -15,6 +16,7 @@ export interface NodeStep {
   readonly state: NodeState;
   readonly sent: readonly Message[];
   readonly applied: readonly AppliedEntry[];
+  readonly replies: readonly ClientReply[];
   readonly rules: readonly RuleId[];
 }
 
@@ -23,17 +25,32 @@ export function step(env: Env, state: NodeState, input: NodeInput): NodeStep {
 }
 
 export function stepTransition(t0: Transition, env: Env, input: NodeInput): Transition {
+  const t = onInput(t0, env, input);
+  // CLI-4: after every step of a leader with reads pending, start the rounds that can start and answer the reads that can be answered.
+  return t.state.role === 'leader' && t.state.pendingReads.length > 0 ? R.serveReads(R.startReadRounds(t, env), env) : t;
+}
+
+function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
   switch (input.type) {
     case 'electionTimeout':
       return onElectionTimeout(t0, env);
     case 'heartbeatTimeout':
       return t0.state.role === 'leader' ? R.heartbeat(t0, env) : R.ignore(t0, 'DEC-9');
-    case 'clientRequest':
-      return t0.state.role === 'leader' ? R.appendClientCommand(t0, env, input.command) : R.ignore(t0, 'DEC-9');
+    case 'clientRequest': {
+      if (t0.state.role === 'leader') return R.appendClientCommand(t0, env, input.command); // LEA-2
+      const op = sessionOf(input.command);
+      return R.redirect(t0, env, op?.client ?? null, op?.seq ?? null); // CLI-1
+    }
+    case 'clientRead':
+      return t0.state.role === 'leader' ? R.startRead(t0, input) : R.redirect(t0, env, input.client, input.seq); // CLI-4 / CLI-1
+    case 'snapshot':
+      return R.takeSnapshot(t0, input.index); // SNAP-1 (DEC-13)
     case 'RequestVote':
     case 'RequestVoteResponse':
     case 'AppendEntries':
-    case 'AppendEntriesResponse': {
+    case 'AppendEntriesResponse':
+    case 'InstallSnapshot':
+    case 'InstallSnapshotResponse': {
       const t = R.isNewerTerm(t0.state, input) ? R.adoptNewerTerm(t0, input.term) : t0; // ALL-2
       return onMessage(t, env, input);
     }
@@ -68,6 +85,10 @@ function onMessage(t: Transition, env: Env, m: Message): Transition {
       return onAppendEntries(t, env, m);
     case 'AppendEntriesResponse':
       return onAppendEntriesResponse(t, env, m);
+    case 'InstallSnapshot':
+      return onInstallSnapshot(t, env, m);
+    case 'InstallSnapshotResponse':
+      return onInstallSnapshotResponse(t, env, m);
     default:
       return assertNever(m);
   }
@@ -99,6 +120,23 @@ function onAppendEntriesResponse(t: Transition, env: Env, m: AppendEntriesRespon
   if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
   if (R.claimsMoreThanLog(t.state, m)) return R.ignore(t, 'DEC-8');
   return m.success ? R.handleAppendSuccess(t, env, m) : R.handleAppendFailure(t, env, m); // LEA-3a / LEA-3b
+}
+
+function onInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transition {
+  if (R.isStaleTerm(t.state, m)) return R.rejectStaleInstallSnapshot(t, env, m); // IS-1
+  switch (t.state.role) {
+    case 'leader':
+      return R.ignore(t, 'DEC-8');
+    case 'candidate':
+      return R.handleInstallSnapshot(R.concede(t), env, m); // CAN-3, then as a follower
+    case 'follower':
+      return R.handleInstallSnapshot(t, env, m); // IS-2 .. IS-8
+  }
+}
+
+function onInstallSnapshotResponse(t: Transition, env: Env, m: InstallSnapshotResponse): Transition {
+  if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
+  return R.handleInstallSnapshotResponse(t, env, m); // SNAP-3
 }
 
 /** PER-1, DEC-7: a server restarts from its persistent state. */

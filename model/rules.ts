@@ -2,7 +2,9 @@
 // one action per rule. Guards are predicates on (state, message); actions take the step so far
 // (a Transition) and return it extended. The reducer (node.ts) and the statechart (statechart.ts)
 // are two compositions of these same functions.
-import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import { sessionOf } from '../spec/kv.js';
+import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
 import { type Env, type NodeState, type Transition, peersOf } from './state.js';
 
@@ -11,13 +13,16 @@ import { type Env, type NodeState, type Transition, peersOf } from './state.js';
 
 // Written out field by field (not with spreads): these run several times per step.
 function cite(t: Transition, id: RuleId, id2?: RuleId): Transition {
-  return { state: t.state, sent: t.sent, applied: t.applied, rules: id2 === undefined ? t.rules.concat(id) : t.rules.concat(id, id2) };
+  return { state: t.state, sent: t.sent, applied: t.applied, replies: t.replies, rules: id2 === undefined ? t.rules.concat(id) : t.rules.concat(id, id2) };
 }
 function update(t: Transition, patch: Partial<NodeState>): Transition {
-  return { state: { ...t.state, ...patch }, sent: t.sent, applied: t.applied, rules: t.rules };
+  return { state: { ...t.state, ...patch }, sent: t.sent, applied: t.applied, replies: t.replies, rules: t.rules };
 }
 function send(t: Transition, m: Message): Transition {
-  return { state: t.state, sent: t.sent.concat(m), applied: t.applied, rules: t.rules };
+  return { state: t.state, sent: t.sent.concat(m), applied: t.applied, replies: t.replies, rules: t.rules };
+}
+function reply(t: Transition, r: ClientReply): Transition {
+  return { state: t.state, sent: t.sent, applied: t.applied, replies: t.replies.concat(r), rules: t.rules };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,16 +64,37 @@ export function adoptNewerTerm(t: Transition, term: number): Transition {
   return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null }), 'ALL-2'));
 }
 
-/** ALL-1: apply every committed entry not yet applied, in order. */
-export function applyCommitted(t: Transition): Transition {
+/**
+ * ALL-1: apply every committed entry not yet applied, in order, to the state machine (KV-1, CLI-2).
+ * LEA-2: where this server appended the entry as leader and it is still the entry of that term,
+ * answer the client with the result.
+ */
+export function applyCommitted(t: Transition, env: Env): Transition {
   const s = t.state;
   if (s.commitIndex <= s.lastApplied) return t;
+  let next = t;
+  let machine = s.machine;
+  let awaiting = s.awaiting;
   const applied = [...t.applied];
   for (let i = s.lastApplied + 1; i <= s.commitIndex; i++) {
     const e = s.log.entry(i);
-    applied.push({ index: i, term: e.term, command: e.command });
+    const x = execute(machine, e.command);
+    machine = x.machine;
+    applied.push({ index: i, term: e.term, command: e.command, result: x.result, duplicate: x.duplicate });
+    if (x.duplicate) next = cite(next, 'CLI-2');
+    const awaitedTerm = awaiting.get(i);
+    if (awaitedTerm !== undefined) {
+      const rest = new Map(awaiting);
+      rest.delete(i);
+      awaiting = rest;
+      if (awaitedTerm === e.term) {
+        const op = sessionOf(e.command);
+        next = reply(cite(next, 'LEA-2'), { type: 'result', node: env.self, client: op?.client ?? null, seq: op?.seq ?? null, index: i, result: x.result, duplicate: x.duplicate });
+      }
+    }
   }
-  return cite({ ...update(t, { lastApplied: s.commitIndex }), applied }, 'ALL-1');
+  next = { ...update(next, { lastApplied: s.commitIndex, machine, awaiting }), applied };
+  return cite(next, 'ALL-1', machine === s.machine ? undefined : 'KV-1');
 }
 
 /** DEC-10: a follower keeps no votes and no per-follower progress. */
@@ -192,7 +218,7 @@ export function handleAppendEntries(t: Transition, env: Env, m: AppendEntries): 
   }
   let next = mergeEntries(t, m.prevLogIndex, m.entries);
   next = followLeaderCommit(next, m);
-  next = applyCommitted(next);
+  next = applyCommitted(next, env);
   return replyAppend(next, env, m, true, m.prevLogIndex + m.entries.length);
 }
 
@@ -262,7 +288,7 @@ export function heartbeat(t: Transition, env: Env): Transition {
 export function appendClientCommand(t: Transition, env: Env, command: unknown): Transition {
   const s = t.state;
   let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]) }), 'LEA-2');
-  next = applyCommitted(advanceCommitIndex(next, env));
+  next = applyCommitted(advanceCommitIndex(next, env), env);
   return broadcastAppendEntries(cite(next, 'LEA-3'), env);
 }
 
@@ -277,7 +303,7 @@ export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesRes
     matchIndex: { ...s.matchIndex, [m.from]: matchIndex },
     nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
   }), 'LEA-3a');
-  next = applyCommitted(advanceCommitIndex(next, env));
+  next = applyCommitted(advanceCommitIndex(next, env), env);
   if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
   return next;
 }
@@ -336,10 +362,21 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     currentTerm: s.currentTerm,
     votedFor: s.votedFor,
     log: s.log,
-    commitIndex: 0,
-    lastApplied: 0,
+    snapshotIndex: s.snapshotIndex,
+    snapshotTerm: s.snapshotTerm,
+    snapshotMachine: s.snapshotMachine,
+    // SNAP-4: the state machine restarts from the snapshot; only the entries after it are applied again.
+    commitIndex: s.snapshotIndex,
+    lastApplied: s.snapshotIndex,
+    machine: s.snapshotMachine,
+    leaderId: null,
+    partialSnapshot: null,
+    awaiting: new Map(),
     nextIndex: {},
     matchIndex: {},
+    readRound: 0,
+    readAcks: {},
+    pendingReads: [],
     votesGranted: [],
   };
 }

@@ -1,6 +1,7 @@
 // A server's state in the model, grouped by lifetime as in Figure 2, and the accumulator that
 // the rule functions thread through one step.
-import type { Entry, Message, NodeId, Role, ResolvedOptions, NodeState as NodeStateJson, Observation } from '../spec/schema.js';
+import type { ClientReply, Entry, KvState, Message, NodeId, Role, ResolvedOptions, NodeState as NodeStateJson, Observation } from '../spec/schema.js';
+import { EMPTY_KV } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { Log } from './log.js';
 
@@ -9,15 +10,47 @@ export interface NodeState {
   // persistent (PER-1)
   readonly currentTerm: number;
   readonly votedFor: NodeId | null;
+  /** The entries after the snapshot; indexes stay absolute (log.ts). */
   readonly log: Log;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  /** The state machine as of snapshotIndex (SNAP-1). */
+  readonly snapshotMachine: KvState;
   // volatile, all servers
   readonly commitIndex: number;
   readonly lastApplied: number;
+  /** The state machine as of lastApplied (KV-1, CLI-2). */
+  readonly machine: KvState;
+  /** CLI-1: the leader last heard from in currentTerm. */
+  readonly leaderId: NodeId | null;
+  /** IS-2, IS-3: an InstallSnapshot being received (DEC-12: volatile). */
+  readonly partialSnapshot: PartialSnapshot | null;
+  /** LEA-2: the indexes this server appended client commands at, with their term, awaiting apply. Not in the JSON form. */
+  readonly awaiting: ReadonlyMap<number, number>;
   // volatile, leaders
   readonly nextIndex: Readonly<Record<NodeId, number>>;
   readonly matchIndex: Readonly<Record<NodeId, number>>;
+  /** CLI-4: the latest ReadIndex round of this term, the highest round each peer acknowledged, and the reads pending. Not in the JSON form. */
+  readonly readRound: number;
+  readonly readAcks: Readonly<Record<NodeId, number>>;
+  readonly pendingReads: readonly PendingRead[];
   // volatile, candidates and leaders
   readonly votesGranted: readonly NodeId[];
+}
+
+export interface PartialSnapshot {
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly data: string;
+}
+
+/** CLI-4: a read waiting on a leader. readIndex is null until the leader has committed an entry of its term. */
+export interface PendingRead {
+  readonly client: string;
+  readonly seq: number;
+  readonly key: string;
+  readonly readIndex: number | null;
+  readonly round: number;
 }
 
 /** What a server knows of its surroundings: who it is, the cluster, the options in force. */
@@ -39,11 +72,13 @@ export function peersOf(env: Env): readonly NodeId[] {
   return p;
 }
 
-/** An entry handed to the state machine (ALL-1). */
+/** An entry handed to the state machine (ALL-1), with what the state machine returned (KV-1, CLI-2). */
 export interface AppliedEntry {
   readonly index: number;
   readonly term: number;
   readonly command: unknown;
+  readonly result: unknown;
+  readonly duplicate: boolean;
 }
 
 /** One step in progress: the state so far and what the step has produced. */
@@ -51,35 +86,57 @@ export interface Transition {
   readonly state: NodeState;
   readonly sent: readonly Message[];
   readonly applied: readonly AppliedEntry[];
+  readonly replies: readonly ClientReply[];
   readonly rules: readonly RuleId[];
 }
 
-export const begin = (state: NodeState): Transition => ({ state, sent: [], applied: [], rules: [] });
+export const begin = (state: NodeState): Transition => ({ state, sent: [], applied: [], replies: [], rules: [] });
 
 export const INITIAL_STATE: NodeState = {
   role: 'follower',
   currentTerm: 0,
   votedFor: null,
   log: Log.EMPTY,
+  snapshotIndex: 0,
+  snapshotTerm: 0,
+  snapshotMachine: EMPTY_KV,
   commitIndex: 0,
   lastApplied: 0,
+  machine: EMPTY_KV,
+  leaderId: null,
+  partialSnapshot: null,
+  awaiting: new Map(),
   nextIndex: {},
   matchIndex: {},
+  readRound: 0,
+  readAcks: {},
+  pendingReads: [],
   votesGranted: [],
 };
 
 /** A state from its JSON form (a trace's `initial`): missing fields take their initial values. */
 export function fromJson(o: Observation | undefined): NodeState {
   if (!o) return INITIAL_STATE;
+  const snapshotIndex = o.snapshotIndex ?? 0;
   return {
     role: o.role ?? INITIAL_STATE.role,
     currentTerm: o.currentTerm ?? 0,
     votedFor: o.votedFor ?? null,
-    log: o.log ? Log.of(o.log) : Log.EMPTY,
-    commitIndex: o.commitIndex ?? 0,
-    lastApplied: o.lastApplied ?? 0,
+    log: Log.of(o.log ?? [], snapshotIndex, o.snapshotTerm ?? 0),
+    snapshotIndex,
+    snapshotTerm: o.snapshotTerm ?? 0,
+    snapshotMachine: o.snapshotMachine ?? EMPTY_KV,
+    commitIndex: o.commitIndex ?? snapshotIndex,
+    lastApplied: o.lastApplied ?? snapshotIndex,
+    machine: o.machine ?? o.snapshotMachine ?? EMPTY_KV,
+    leaderId: o.leaderId ?? null,
+    partialSnapshot: o.partialSnapshot ?? null,
+    awaiting: new Map(),
     nextIndex: { ...(o.nextIndex ?? {}) },
     matchIndex: { ...(o.matchIndex ?? {}) },
+    readRound: 0,
+    readAcks: {},
+    pendingReads: [],
     votesGranted: [...(o.votesGranted ?? [])],
   };
 }
@@ -91,8 +148,14 @@ export function toJson(s: NodeState, withLog = true): NodeStateJson {
     currentTerm: s.currentTerm,
     votedFor: s.votedFor,
     log: withLog ? s.log.toArray() : [],
+    snapshotIndex: s.snapshotIndex,
+    snapshotTerm: s.snapshotTerm,
+    snapshotMachine: s.snapshotMachine,
     commitIndex: s.commitIndex,
     lastApplied: s.lastApplied,
+    machine: s.machine,
+    leaderId: s.leaderId,
+    partialSnapshot: s.partialSnapshot,
     nextIndex: { ...s.nextIndex },
     matchIndex: { ...s.matchIndex },
     votesGranted: [...s.votesGranted],

@@ -42,7 +42,7 @@ export function messageHeader(m: Message): string {
   switch (m.type) {
     case 'AppendEntries': {
       const first = m.entries[0];
-      return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit} n${m.entries.length}${first ? ` ${first.term}..${(m.entries[m.entries.length - 1] as Entry).term}` : ''}`;
+      return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit}${round(m.readRound)} n${m.entries.length}${first ? ` ${first.term}..${(m.entries[m.entries.length - 1] as Entry).term}` : ''}`;
     }
     default:
       return messageKey(m);
@@ -63,12 +63,21 @@ export function sameMessage(a: Message, b: Message): boolean {
     case 'AppendEntries': {
       const o = b as typeof a;
       return a.leaderId === o.leaderId && a.prevLogIndex === o.prevLogIndex && a.prevLogTerm === o.prevLogTerm
-        && a.leaderCommit === o.leaderCommit && sameEntries(a.entries, o.entries);
+        && a.leaderCommit === o.leaderCommit && a.readRound === o.readRound && sameEntries(a.entries, o.entries);
     }
     case 'AppendEntriesResponse': {
       const o = b as typeof a;
       return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex
-        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex;
+        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex && a.readRound === o.readRound;
+    }
+    case 'InstallSnapshot': {
+      const o = b as typeof a;
+      return a.leaderId === o.leaderId && a.lastIncludedIndex === o.lastIncludedIndex && a.lastIncludedTerm === o.lastIncludedTerm
+        && a.offset === o.offset && a.data === o.data && a.done === o.done;
+    }
+    case 'InstallSnapshotResponse': {
+      const o = b as typeof a;
+      return a.lastIncludedIndex === o.lastIncludedIndex && a.offset === o.offset && a.done === o.done;
     }
   }
 }
@@ -81,16 +90,25 @@ export function messageKey(m: Message): string {
     case 'RequestVoteResponse':
       return `RVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
     case 'AppendEntries':
-      return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit} ${entries(m.entries)}`;
+      return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit}${round(m.readRound)} ${entries(m.entries)}`;
     case 'AppendEntriesResponse':
-      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}`;
+      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${round(m.readRound)}`;
+    case 'InstallSnapshot':
+      return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''} ${JSON.stringify(m.data)}`;
+    case 'InstallSnapshotResponse':
+      return `ISR ${m.from}>${m.to} t${m.term} li${m.lastIncludedIndex} o${m.offset}${m.done ? ' done' : ''}`;
   }
 }
+
+const round = (r: number | undefined): string => (r === undefined ? '' : ` r${r}`);
 
 /** A message in a short form for reports: its key, with long entry lists elided. */
 export function describeMessage(m: Message): string {
   if (m.type === 'AppendEntries' && m.entries.length > 3) {
     return `AE ${m.from}>${m.to} t${m.term} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit} [${m.entries.length} entries, terms ${m.entries[0]?.term}..${m.entries[m.entries.length - 1]?.term}]`;
+  }
+  if (m.type === 'InstallSnapshot' && m.data.length > 24) {
+    return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''} [${m.data.length} chars]`;
   }
   return messageKey(m);
 }

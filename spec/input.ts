@@ -2,12 +2,14 @@
 // vocabulary of the model, the implementation and every runner that drives them.
 import type { Event, Message, NodeId } from './schema.js';
 
-/** A message, one of the server's two timers, or a client command. */
+/** A message, one of the server's two timers, a client command or read, or a request to snapshot. */
 export type NodeInput =
   | Message
   | { readonly type: 'electionTimeout' }
   | { readonly type: 'heartbeatTimeout' }
-  | { readonly type: 'clientRequest'; readonly command: unknown };
+  | { readonly type: 'clientRequest'; readonly command: unknown }
+  | { readonly type: 'clientRead'; readonly client: string; readonly seq: number; readonly key: string }
+  | { readonly type: 'snapshot'; readonly index?: number };
 
 /**
  * The server an event is handed to and the input it gets, or null for an event that reaches no
@@ -21,6 +23,10 @@ export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null
       return { node: e.node, input: { type: e.type } };
     case 'clientRequest':
       return { node: e.node, input: { type: 'clientRequest', command: e.command } };
+    case 'clientRead':
+      return { node: e.node, input: { type: 'clientRead', client: e.client, seq: e.seq, key: e.key } };
+    case 'snapshot':
+      return { node: e.node, input: e.index === undefined ? { type: 'snapshot' } : { type: 'snapshot', index: e.index } };
     case 'deliver':
     case 'inject':
       return { node: e.message.to, input: e.message };

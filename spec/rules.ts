@@ -52,6 +52,28 @@ export const RULES: readonly Rule[] = [
   r('FB-1', 'Fast backtracking: report the conflict', 'end of §5.3', 'With fastBacktracking, a follower that fails the consistency check (AE-2) replies with conflictTerm, the term of its entry at prevLogIndex, and conflictIndex, the first index it holds of that term; with no entry at prevLogIndex, conflictTerm 0 and conflictIndex its last index + 1.'),
   r('FB-2', 'Fast backtracking: skip the term', 'end of §5.3', 'On such a rejection of its current probe, the leader sets nextIndex to one past its last entry of conflictTerm if it holds any, else to conflictIndex; never above the rejected prevLogIndex, below matchIndex + 1 or below 1 (DEC-4). So it skips a whole term per round trip.'),
 
+  // Log compaction (§7, Figure 13)
+  r('SNAP-1', 'Snapshot', '§7', 'Each server snapshots independently: the snapshot covers applied entries up to lastIncludedIndex and records lastIncludedIndex, lastIncludedTerm and the state machine as of that index; the log prefix it covers is discarded. Log indexes stay absolute.'),
+  r('SNAP-2', 'Send a snapshot', '§7', "The leader sends InstallSnapshot (from offset 0) to a follower whose nextIndex is at or below its snapshot's lastIncludedIndex, wherever it would send that follower an AppendEntries."),
+  r('SNAP-3', 'Snapshot progress', '§7, Figure 13', 'On an InstallSnapshotResponse of its term: if done, the leader sets matchIndex = max(matchIndex, lastIncludedIndex) and nextIndex = max(nextIndex, lastIncludedIndex + 1) (as LEA-3a), then commits (LEA-4) and replicates the rest (LEA-3); if not done and the response is about its current snapshot and the follower still needs it, it sends the chunk at the offset the follower asked for.'),
+  r('SNAP-4', 'Restart from a snapshot', '§7', 'A server restarts with its snapshot and the log after it: the state machine is the snapshot\'s, commitIndex = lastApplied = snapshotIndex, and only the entries after the snapshot are applied again.'),
+  r('SNAP-5', 'Compacted prefix matches', '§7', 'Entries at or below snapshotIndex are committed, so they match any leader\'s: the consistency check (AE-2) passes for a prevLogIndex below snapshotIndex, and the entries of an AppendEntries at or below snapshotIndex are skipped.'),
+  r('IS-1', 'Stale leader', 'Figure 13', 'Reply immediately if term < currentTerm.'),
+  r('IS-2', 'First chunk', 'Figure 13', 'Create a new snapshot file if the first chunk arrives (offset 0), discarding any partial one.'),
+  r('IS-3', 'Write chunk', 'Figure 13', 'Write the data into the snapshot file at the given offset.'),
+  r('IS-4', 'More chunks', 'Figure 13', 'Reply and wait for more data chunks if done is false.'),
+  r('IS-5', 'Save', 'Figure 13', 'Save the snapshot file, discard any existing or partial snapshot with a smaller index.'),
+  r('IS-6', 'Keep the tail', 'Figure 13', "If an existing log entry has the same index and term as the snapshot's last included entry, retain the log entries following it and reply."),
+  r('IS-7', 'Discard the log', 'Figure 13', 'Otherwise discard the entire log.'),
+  r('IS-8', 'Reset the state machine', 'Figure 13', 'Reset the state machine using the snapshot contents (lastApplied = lastIncludedIndex, commitIndex at least that).'),
+
+  // Client interaction (§8) and the state machine
+  r('KV-1', 'Key-value state machine', '§8', 'The state machine executes get (result: the value or null), put (null), append (null; an absent key holds "") and compare-and-set (whether it set the value); any other command, null included, is applied without effect and with result null.'),
+  r('CLI-1', 'Redirect', '§8', 'A non-leader answers a client request or read with the leader it last heard from (the leaderId of an AppendEntries or InstallSnapshot of its term), or none.'),
+  r('CLI-2', 'Exactly once', '§8', 'A command with a client ID and serial number runs once: the state machine keeps, per client, the latest serial number executed and its result, and answers a command with that serial number or an older one from the table (an older one with null) without executing it again. The table is part of the state machine, so it survives snapshots.'),
+  r('CLI-3', 'Leader no-op', '§8', 'With leaderNoop, a new leader appends a no-op entry (command null) of its term, before sending its first AppendEntries.'),
+  r('CLI-4', 'ReadIndex', '§8; dissertation §6.4', 'A read waits until the leader has committed an entry of its term; the leader then records commitIndex as the read index, starts a heartbeat round (readRound) and answers once a majority, itself included, has acknowledged that round or a later one and lastApplied >= read index. A leader that steps down or crashes drops its pending reads unanswered.'),
+
   // Figure 3: safety properties
   r('SAFE-1', 'Election Safety', '§5.2, Figure 3', 'At most one leader can be elected in a given term.', 'property'),
   r('SAFE-2', 'Leader Append-Only', '§5.3, Figure 3', 'A leader never overwrites or deletes entries in its log; it only appends new entries.', 'property'),
@@ -68,6 +90,10 @@ export const RULES: readonly Rule[] = [
   r('INV-6', 'Leader progress bounds', 'Figure 2', 'On a leader, for every peer: 1 <= nextIndex, matchIndex < nextIndex <= last log index + 1, and matchIndex <= last log index.', 'invariant'),
   r('INV-7', 'matchIndex monotone', 'raft.tla issue #18', "matchIndex never decreases while a server stays leader of the same term.", 'invariant'),
   r('INV-9', 'Committed entries agree', '§5.4.3', 'Every server\'s log agrees, up to its commitIndex, with the entries committed anywhere before: no two servers ever commit different entries at one index.', 'invariant'),
+  r('INV-10', 'Apply order', '§7', 'A server applies entries one index at a time in order, never one twice: each applied index is lastApplied + 1; a snapshot install only moves lastApplied forward; a restart moves it to snapshotIndex.', 'invariant'),
+  r('INV-11', 'Snapshots match', '§7', "A snapshot's lastIncludedTerm is the term of the committed entry at lastIncludedIndex, and its state machine equals the state machine of every server that applied through that index.", 'invariant'),
+  r('INV-12', 'Exactly once', '§8', 'No (client, seq) is executed at two different log indexes.', 'invariant'),
+  r('LIN-1', 'Linearizable client histories', '§8', 'The client operations of a run, with the replies they got, are linearizable against the key-value specification: no read returns a stale value, no acknowledged write is lost, no duplicate executes twice (checked per key with Wing and Gong\'s search and Lowe\'s memoization).', 'property'),
   r('INV-8', 'Role-local state', 'DEC-10', 'Followers have no votesGranted, nextIndex or matchIndex; candidates have no nextIndex or matchIndex; a candidate or leader has voted for itself and counts itself in votesGranted.', 'invariant'),
 
   // Choices where the paper or raft.tla leaves one (docs/choices.md)
@@ -77,9 +103,12 @@ export const RULES: readonly Rule[] = [
   r('DEC-4', 'Only the current probe backs off', 'etcd maybeDecrTo', 'A rejection moves nextIndex back only if it answers the current probe (its prevLogIndex is nextIndex - 1); nextIndex then becomes max(prevLogIndex, matchIndex + 1, 1). A stale or duplicated rejection is dropped.', 'choice'),
   r('DEC-5', 'Heartbeats replicate', '§5.2, §5.3', 'The heartbeat timer sends each follower the AppendEntries LEA-3 would send: the entries from nextIndex, none when the follower is caught up (the empty one is the heartbeat). So are the AppendEntries sent on election, on a client command, after a success that leaves more to send, and on a retry.', 'choice'),
   r('DEC-6', 'Batch size is an option', 'Figure 2', 'One AppendEntries carries at most maxEntriesPerAppendEntries entries (default 1, as raft.tla).', 'choice'),
-  r('DEC-7', 'Crashed nodes do nothing', '§5.5', 'An event addressed to a crashed node has no effect; a message delivered to it is lost. It keeps only its persistent state (PER-1), and restarts as a follower with commitIndex = lastApplied = 0.', 'choice'),
+  r('DEC-7', 'Crashed nodes do nothing', '§5.5', 'An event addressed to a crashed node has no effect; a message delivered to it is lost. It keeps only its persistent state (PER-1): term, vote, snapshot and log; and restarts as a follower with commitIndex = lastApplied = snapshotIndex (SNAP-4).', 'choice'),
   r('DEC-8', 'Impossible messages are dropped', '§5.2, §5.3', 'A leader drops an AppendEntries of its own term (Election Safety rules out a second leader), and a success response whose matchIndex is beyond its last index (no AppendEntries it sent in its term could cause one). Only an injected message can carry either.', 'choice'),
-  r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader, a heartbeat timeout on a non-leader and a client request to a non-leader have no effect.', 'choice'),
+  r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader and a heartbeat timeout on a non-leader have no effect; a client request or read to a non-leader changes no state (it is answered with a redirect, CLI-1).', 'choice'),
+  r('DEC-11', 'Covered snapshots are acknowledged', 'etcd restore', 'An InstallSnapshot whose lastIncludedIndex is at or below commitIndex is answered done at once and installs nothing: the follower already holds those entries, committed, and installing would apply them twice.', 'choice'),
+  r('DEC-12', 'Chunks in order', 'Figure 13', 'A chunk is written only if it continues the partial snapshot of the same lastIncludedIndex and term (offset = length received), or starts one (offset 0); any other chunk is not written. Every reply gives the offset the follower wants next. The partial snapshot is volatile.', 'choice'),
+  r('DEC-13', 'Snapshot requests in range', '§7', 'A snapshot event takes effect only if snapshotIndex < index <= lastApplied on a live server.', 'choice'),
   r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex; becoming a candidate empties nextIndex and matchIndex.', 'choice'),
 ];
 

@@ -25,8 +25,41 @@ const Term = Type.Integer({ minimum: 0, description: 'A term number; 0 is the te
 export const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'A server ID, as listed in the trace\'s `cluster`.' });
 export type NodeId = Static<typeof NodeId>;
 
-/** A client command: any JSON value. Two commands are equal when their canonical JSON is. */
-export const Command = Type.Unknown({ description: 'A client command: any JSON value.' });
+/**
+ * A client command: any JSON value. Two commands are equal when their canonical JSON is. The
+ * key-value state machine (KV-1) executes the commands that are {@link KvCommand}s; every other
+ * command is opaque to it (applied, with result null, changing nothing). `null` is the no-op a
+ * new leader appends with the leaderNoop option (CLI-3).
+ */
+export const Command = Type.Unknown({ description: 'A client command: any JSON value. Key-value commands (KvCommand) are executed by the state machine; any other value, null (the no-op of CLI-3) included, is applied without effect.' });
+
+const ClientId = Type.String({ minLength: 1, maxLength: 64, description: 'A client, as named in its commands (CLI-2).' });
+const Seq = Type.Integer({ minimum: 1, description: "The client's serial number for this operation: one per operation, kept when the operation is retried (CLI-2)." });
+const Key = Type.String({ maxLength: 256 });
+const Value = Type.String({ maxLength: 4096 });
+const session = { client: Type.Optional(ClientId), seq: Type.Optional(Seq) };
+
+/** A command of the key-value state machine (KV-1). With `client` and `seq` (both or neither) it runs exactly once (CLI-2). */
+export const KvCommand = Type.Union([
+  Type.Object({ op: Type.Literal('get'), key: Key, ...session }, { additionalProperties: false, description: 'Result: the value, or null when the key is absent.' }),
+  Type.Object({ op: Type.Literal('put'), key: Key, value: Value, ...session }, { additionalProperties: false, description: 'Sets the value. Result: null.' }),
+  Type.Object({ op: Type.Literal('append'), key: Key, value: Value, ...session }, { additionalProperties: false, description: 'Appends to the value (an absent key holds ""). Result: null.' }),
+  Type.Object({ op: Type.Literal('cas'), key: Key, expected: Type.Union([Value, Type.Null()]), value: Value, ...session }, { additionalProperties: false, description: 'Sets the value if the current one is `expected` (null: absent). Result: whether it did.' }),
+], { description: 'A command the key-value state machine executes (KV-1).' });
+export type KvCommand = Static<typeof KvCommand>;
+export const KV_OPS: ReadonlySet<string> = new Set(['get', 'put', 'append', 'cas']);
+
+/** What the state machine remembers of a client (CLI-2): its latest executed serial number and that operation's result. */
+export const Session = Type.Object({ seq: Seq, result: Type.Unknown() }, { additionalProperties: false });
+export type Session = Static<typeof Session>;
+
+/** The key-value state machine's contents: the data and the per-client table (CLI-2). */
+export const KvState = Type.Object({
+  data: Type.Record(Type.String(), Value),
+  sessions: Type.Record(ClientId, Session),
+}, { additionalProperties: false, description: 'The key-value state machine (KV-1): its data and its client table (CLI-2). A snapshot carries it as canonical JSON.' });
+export type KvState = Static<typeof KvState>;
+export const EMPTY_KV: KvState = Object.freeze({ data: Object.freeze({}), sessions: Object.freeze({}) }) as KvState;
 
 export const Entry = Type.Object({
   term: Type.Integer({ minimum: 1, description: 'The term of the leader that created the entry.' }),
@@ -55,6 +88,7 @@ export const AppendEntries = Type.Object({
   type: Type.Literal('AppendEntries'), ...routed,
   term: Term, leaderId: NodeId, prevLogIndex: Index, prevLogTerm: Term,
   entries: Type.Array(Entry), leaderCommit: Index,
+  readRound: Type.Optional(Type.Integer({ minimum: 1, description: "The leader's latest ReadIndex round of this term (CLI-4); absent until the leader starts one." })),
 }, { additionalProperties: false });
 export type AppendEntries = Static<typeof AppendEntries>;
 
@@ -65,10 +99,31 @@ export const AppendEntriesResponse = Type.Object({
   prevLogIndex: Type.Integer({ minimum: 0, description: 'The prevLogIndex of the request answered, so that the leader can tell a reply to its current probe from a stale one (DEC-4).' }),
   conflictTerm: Type.Optional(Type.Integer({ minimum: 0, description: 'With the fastBacktracking option, on a rejection by the consistency check (AE-2): the term of the follower\'s entry at prevLogIndex, or 0 when it has none (FB-1).' })),
   conflictIndex: Type.Optional(Type.Integer({ minimum: 1, description: 'With conflictTerm: the first index the follower holds of conflictTerm, or its last index + 1 when it has no entry at prevLogIndex (FB-1).' })),
+  readRound: Type.Optional(Type.Integer({ minimum: 1, description: 'The readRound of the request answered, echoed (CLI-4); present exactly when the request carried one.' })),
 }, { additionalProperties: false });
 export type AppendEntriesResponse = Static<typeof AppendEntriesResponse>;
 
-export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse],
+export const InstallSnapshot = Type.Object({
+  type: Type.Literal('InstallSnapshot'), ...routed,
+  term: Term, leaderId: NodeId,
+  lastIncludedIndex: Type.Integer({ minimum: 1, description: 'The snapshot replaces all entries up through and including this index.' }),
+  lastIncludedTerm: Type.Integer({ minimum: 1, description: 'The term of lastIncludedIndex.' }),
+  offset: Type.Integer({ minimum: 0, description: 'Where the chunk goes in the snapshot data (characters of its canonical JSON).' }),
+  data: Type.String({ minLength: 1, description: 'A chunk of the snapshot data: characters offset .. offset + length of the canonical JSON of the state machine (KvState) at lastIncludedIndex.' }),
+  done: Type.Boolean({ description: 'Whether this is the last chunk.' }),
+}, { additionalProperties: false, description: 'Figure 13: the leader sends a follower its snapshot, in chunks (SNAP-2).' });
+export type InstallSnapshot = Static<typeof InstallSnapshot>;
+
+export const InstallSnapshotResponse = Type.Object({
+  type: Type.Literal('InstallSnapshotResponse'), ...routed,
+  term: Term,
+  lastIncludedIndex: Type.Integer({ minimum: 1, description: 'The lastIncludedIndex of the request answered.' }),
+  offset: Type.Integer({ minimum: 0, description: 'How much of that snapshot the follower holds: the offset of the chunk it wants next (DEC-12). 0 on IS-1.' }),
+  done: Type.Boolean({ description: 'Whether the follower now holds everything through lastIncludedIndex: it installed the snapshot (IS-5) or already had it committed (DEC-11).' }),
+}, { additionalProperties: false, description: 'Figure 13 has only the term; the rest tells the leader which chunk to send next (SNAP-3).' });
+export type InstallSnapshotResponse = Static<typeof InstallSnapshotResponse>;
+
+export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse],
   'A message between servers. Messages are named by their whole content: two messages with the same fields are the same message (the network is a multiset).');
 export type Message = Static<typeof Message>;
 export type MessageType = Message['type'];
@@ -81,10 +136,18 @@ export const NodeState = Type.Object({
   // persistent (PER-1)
   currentTerm: Term,
   votedFor: Type.Union([NodeId, Type.Null()]),
-  log: Type.Array(Entry, { description: 'log[0] holds index 1.' }),
+  log: Type.Array(Entry, { description: 'The entries after the snapshot: log[0] holds index snapshotIndex + 1 (index 1 without a snapshot).' }),
+  snapshotIndex: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedIndex; 0 without a snapshot (SNAP-1). Persistent." }),
+  snapshotTerm: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedTerm; 0 without a snapshot. Persistent." }),
+  snapshotMachine: KvState,
   // volatile, all servers
   commitIndex: Index,
   lastApplied: Index,
+  machine: KvState,
+  leaderId: Type.Union([NodeId, Type.Null()], { description: 'The leader this server last heard from in currentTerm (itself when leader), for redirects (CLI-1); null after a term change or a restart.' }),
+  partialSnapshot: Type.Union([Type.Object({
+    lastIncludedIndex: Type.Integer({ minimum: 1 }), lastIncludedTerm: Type.Integer({ minimum: 1 }), data: Type.String(),
+  }, { additionalProperties: false }), Type.Null()], { description: 'An InstallSnapshot being received: the chunks so far (IS-2, IS-3); null when none. Volatile: a crash loses it (DEC-12).' }),
   // volatile, leaders (empty on other roles: DEC-10)
   nextIndex: PerPeer,
   matchIndex: PerPeer,
@@ -92,7 +155,7 @@ export const NodeState = Type.Object({
   votesGranted: Type.Array(NodeId, { uniqueItems: true }),
 }, { additionalProperties: false });
 export type NodeState = Static<typeof NodeState>;
-export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'commitIndex', 'lastApplied', 'nextIndex', 'matchIndex', 'votesGranted'] as const;
+export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'nextIndex', 'matchIndex', 'votesGranted'] as const;
 export type NodeField = typeof NODE_FIELDS[number];
 
 /** What a trace may assert about one server: any subset of its state. */
@@ -107,10 +170,17 @@ export const ProtocolOptions = Type.Object({
   fastBacktracking: Type.Optional(Type.Boolean({
     description: 'End of §5.3: a follower rejecting on the consistency check reports the conflicting term and its first index for that term (FB-1), and the leader skips the whole term (FB-2). Default false.',
   })),
+  snapshotChunkSize: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'How many characters of snapshot data one InstallSnapshot carries at most (Figure 13 leaves the chunk size open). Default 64.',
+  })),
+  leaderNoop: Type.Optional(Type.Boolean({
+    description: 'CLI-3: a new leader appends a no-op entry (command null) of its term before anything else, so that it commits an entry of its term (and can serve reads) without waiting for a client. Default false.',
+  })),
 }, { additionalProperties: false, description: 'Protocol options in force. Every option is off (or at its Figure 2 value) by default.' });
 export type ProtocolOptions = Static<typeof ProtocolOptions>;
 export type ResolvedOptions = Required<ProtocolOptions>;
-export const DEFAULT_OPTIONS: ResolvedOptions = { maxEntriesPerAppendEntries: 1, fastBacktracking: false };
+export const DEFAULT_OPTIONS: ResolvedOptions = { maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false };
 export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions {
   return { ...DEFAULT_OPTIONS, ...(o ?? {}) };
 }
@@ -122,7 +192,9 @@ const messageEvent = <T extends string>(type: T, description: string) =>
 export const Event = taggedUnion([
   Type.Object({ type: Type.Literal('electionTimeout'), node: NodeId }, { additionalProperties: false, description: "The node's election timer fires (FOL-2, CAN-4). No effect on a leader or a crashed node." }),
   Type.Object({ type: Type.Literal('heartbeatTimeout'), node: NodeId }, { additionalProperties: false, description: "A leader's heartbeat timer fires (LEA-1). No effect on other roles or a crashed node." }),
-  Type.Object({ type: Type.Literal('clientRequest'), node: NodeId, command: Command }, { additionalProperties: false, description: 'A client command reaches a node (LEA-2). No effect unless the node is a live leader.' }),
+  Type.Object({ type: Type.Literal('clientRequest'), node: NodeId, command: Command }, { additionalProperties: false, description: 'A client command reaches a node. A leader appends it (LEA-2) and answers once it has applied it; any other live node answers with a redirect (CLI-1).' }),
+  Type.Object({ type: Type.Literal('clientRead'), node: NodeId, client: ClientId, seq: Seq, key: Key }, { additionalProperties: false, description: 'A linearizable read reaches a node (CLI-4, ReadIndex): a leader answers once a majority has confirmed it is still leader and it has applied through the read index; any other live node answers with a redirect (CLI-1).' }),
+  Type.Object({ type: Type.Literal('snapshot'), node: NodeId, index: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false, description: 'The node compacts its log through `index` (default: lastApplied), which it must have applied (SNAP-1). No effect on a crashed node or when index is not above snapshotIndex or is above lastApplied (DEC-13).' }),
   messageEvent('deliver', 'One copy of an in-flight message is delivered to its receiver. The message must be in flight.'),
   messageEvent('drop', 'One copy of an in-flight message is lost. The message must be in flight.'),
   messageEvent('duplicate', 'An in-flight message is copied: one more copy is in flight. The message must be in flight.'),
@@ -138,8 +210,19 @@ export const Event = taggedUnion([
 export type Event = Static<typeof Event>;
 export type EventType = Event['type'];
 
+const replyTo = { node: NodeId, client: Type.Union([ClientId, Type.Null()]), seq: Type.Union([Seq, Type.Null()]) };
+
+/** What a server answers a client: not a message between servers, but an output of the step, recorded so that a checker sees what each client saw. */
+export const ClientReply = taggedUnion([
+  Type.Object({ type: Type.Literal('redirect'), ...replyTo, leader: Type.Union([NodeId, Type.Null()]) }, { additionalProperties: false, description: 'CLI-1: a non-leader names the leader it last heard from (null: none known). The operation was not started.' }),
+  Type.Object({ type: Type.Literal('result'), ...replyTo, index: Type.Integer({ minimum: 1 }), result: Type.Unknown(), duplicate: Type.Boolean({ description: 'Answered from the client table without executing again (CLI-2).' }) }, { additionalProperties: false, description: 'LEA-2: the server that appended the command has applied it at `index`; `result` is what the state machine returned.' }),
+  Type.Object({ type: Type.Literal('read'), ...replyTo, key: Key, index: Index, result: Type.Union([Value, Type.Null()]) }, { additionalProperties: false, description: 'CLI-4: a ReadIndex read, answered at read index `index`.' }),
+], 'An answer to a client (§8). `client` and `seq` are the operation\'s (null for a command without them).');
+export type ClientReply = Static<typeof ClientReply>;
+
 export const Expect = Type.Object({
   nodes: Type.Optional(Type.Record(NodeId, Observation)),
+  replies: Type.Optional(Type.Array(ClientReply, { description: 'The exact list of client replies the step produced, in order.' })),
   inFlight: Type.Optional(Type.Array(Message, { description: 'The exact multiset of messages in flight after the step (order does not matter).' })),
   crashed: Type.Optional(Type.Array(NodeId, { uniqueItems: true, description: 'The exact set of nodes that are down after the step.' })),
 }, { additionalProperties: false });
@@ -174,4 +257,7 @@ export const PUBLISHED: ReadonlyArray<readonly [string, TSchema]> = [
   ['observation.schema.json', Observation],
   ['options.schema.json', ProtocolOptions],
   ['entry.schema.json', Entry],
+  ['kv-command.schema.json', KvCommand],
+  ['kv-state.schema.json', KvState],
+  ['client-reply.schema.json', ClientReply],
 ];

@@ -1,3 +1,4 @@
+import { DEFAULT_OPTIONS, type ResolvedOptions } from '../../spec/schema.js';
 // Shared builders for the model's unit tests: an Env for one server of a small cluster, log
 // entries, and states from their JSON form. Expected values in the tests are written by hand;
 // nothing here computes them with the code under test.
@@ -10,10 +11,10 @@ export const FOUR: readonly NodeId[] = ['s1', 's2', 's3', 's4'];
 export const FIVE: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
 
 /** The Env of `self` in a cluster of `servers`, one entry per AppendEntries unless told. */
-export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1, fastBacktracking = false): Env => ({
+export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1, fastBacktracking = false, more: Partial<ResolvedOptions> = {}): Env => ({
   self,
   servers,
-  options: { maxEntriesPerAppendEntries, fastBacktracking },
+  options: { ...DEFAULT_OPTIONS, maxEntriesPerAppendEntries, fastBacktracking, ...more },
 });
 
 /** A log entry. */

@@ -18,7 +18,7 @@ const found = (vs: readonly Violation[]): Array<[string, NodeId[]]> => vs.map((v
 /** A step in which server `id` goes to `next` (a JSON observation or a model state). */
 function stepTo(prev: ClusterState, id: NodeId, next: Observation | NodeState, applied: readonly AppliedEntry[] = []): ClusterStep {
   const s = isState(next) ? next : fromJson(next);
-  return { state: { ...prev, nodes: { ...prev.nodes, [id]: s } }, node: id, sent: [], applied, rules: [] };
+  return { state: { ...prev, nodes: { ...prev.nodes, [id]: s } }, node: id, sent: [], applied, replies: [], rules: [] };
 }
 const isState = (x: Observation | NodeState): x is NodeState => x.log instanceof Log;
 
@@ -116,12 +116,12 @@ describe('SAFE-1..SAFE-5: the properties of Figure 3', () => {
     const checker = new InvariantChecker(c0);
     // Only the applied entries are reported here; the states do not change (Log Matching and
     // INV-9 are tested on their own).
-    const r1: ClusterStep = { state: c0, node: 's1', sent: [], applied: [{ index: 1, term: 1, command: 'a' }], rules: [] };
+    const r1: ClusterStep = { state: c0, node: 's1', sent: [], applied: [{ index: 1, term: 1, command: 'a', result: null, duplicate: false }], replies: [], rules: [] };
     expect(checker.check(c0, r1, 1, SOME_EVENT)).toEqual([]);
-    const r2: ClusterStep = { state: c0, node: 's2', sent: [], applied: [{ index: 1, term: 1, command: 'b' }], rules: [] };
+    const r2: ClusterStep = { state: c0, node: 's2', sent: [], applied: [{ index: 1, term: 1, command: 'b', result: null, duplicate: false }], replies: [], rules: [] };
     expect(found(checker.check(c0, r2, 2, SOME_EVENT))).toEqual([['SAFE-5', ['s1', 's2']]]);
     // The same entry applied again (a restarted server rebuilding its state machine) is fine.
-    const r3: ClusterStep = { state: c0, node: 's3', sent: [], applied: [{ index: 1, term: 1, command: 'a' }], rules: [] };
+    const r3: ClusterStep = { state: c0, node: 's3', sent: [], applied: [{ index: 1, term: 1, command: 'a', result: null, duplicate: false }], replies: [], rules: [] };
     expect(checker.check(c0, r3, 3, SOME_EVENT)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { e } from './fixtures.js';
 
 describe('Log', () => {
   it('the empty log has last index 0 and last term 0, and termAt(0) = 0', () => {
-    expect(Log.EMPTY.length).toBe(0);
+    expect(Log.EMPTY.lastIndex).toBe(0);
     expect(Log.EMPTY.lastIndex).toBe(0);
     expect(Log.EMPTY.lastTerm).toBe(0);
     expect(Log.EMPTY.termAt(0)).toBe(0);
@@ -40,7 +40,7 @@ describe('Log', () => {
     const log = Log.of(arr);
     arr.push(e(1, 'b'));
     expect(log.toArray()).toEqual([e(1, 'a')]);
-    expect(log.length).toBe(1);
+    expect(log.lastIndex).toBe(1);
   });
 
   it('append returns a new version and leaves the old one intact', () => {
@@ -57,7 +57,7 @@ describe('Log', () => {
     const y = Log.EMPTY.append([e(1, 'y')]);
     expect(x.toArray()).toEqual([e(1, 'x')]);
     expect(y.toArray()).toEqual([e(1, 'y')]);
-    expect(Log.EMPTY.length).toBe(0);
+    expect(Log.EMPTY.lastIndex).toBe(0);
     expect(Log.EMPTY.toArray()).toEqual([]);
   });
 
@@ -84,7 +84,7 @@ describe('Log', () => {
     expect(t.lastTerm).toBe(1);
     expect(log.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
     expect(log.truncateAfter(0).toArray()).toEqual([]);
-    expect(log.truncateAfter(-3).length).toBe(0);
+    expect(log.truncateAfter(-3).lastIndex).toBe(0);
     expect(log.truncateAfter(3)).toBe(log);
     expect(log.truncateAfter(7)).toBe(log);
   });
@@ -120,7 +120,7 @@ describe('Log', () => {
     expect(short.slice(1, 10)).toEqual([e(1, 'a')]);
     const copy = log.slice(1);
     copy.pop();
-    expect(log.length).toBe(3);
+    expect(log.lastIndex).toBe(3);
   });
 
   it('toArray is a copy of the entries up to the version\'s own length', () => {

@@ -1,0 +1,45 @@
+// Which commands the key-value state machine executes (KV-1), and how its contents travel in a
+// snapshot. Normative, so shared: the model and the implementation each execute the commands
+// their own way, but they must agree on which commands are key-value commands and on the bytes
+// of a snapshot.
+import { canonicalJson } from './canonical.js';
+import type { KvCommand, KvState } from './schema.js';
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+/**
+ * Whether a command is one the state machine executes: exactly the values KvCommand's schema
+ * accepts (spec/test checks the two agree). Any other command is opaque (KV-1).
+ */
+export function isKvCommand(c: unknown): c is KvCommand {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return false;
+  const o = c as Record<string, unknown>;
+  const allowed = o.op === 'get' ? GET : o.op === 'put' || o.op === 'append' ? PUT : o.op === 'cas' ? CAS : null;
+  if (allowed === null) return false;
+  for (const k of Object.keys(o)) if (!allowed.has(k) || o[k] === undefined) return false;
+  if (!isStr(o.key, 256)) return false;
+  if (o.op !== 'get' && !isStr(o.value, 4096)) return false;
+  if (o.op === 'cas' && o.expected !== null && !isStr(o.expected, 4096)) return false;
+  if (o.op === 'cas' && !('expected' in o)) return false;
+  if ('client' in o && !(typeof o.client === 'string' && o.client.length >= 1 && o.client.length <= 64)) return false;
+  if ('seq' in o && !(Number.isInteger(o.seq) && (o.seq as number) >= 1)) return false;
+  return true;
+}
+const GET = new Set(['op', 'key', 'client', 'seq']);
+const PUT = new Set(['op', 'key', 'value', 'client', 'seq']);
+const CAS = new Set(['op', 'key', 'expected', 'value', 'client', 'seq']);
+
+/** The operation a command names for CLI-2: its client and serial number when it has both, else null. */
+export function sessionOf(c: unknown): { client: string; seq: number } | null {
+  if (!isKvCommand(c) || c.client === undefined || c.seq === undefined) return null;
+  return { client: c.client, seq: c.seq };
+}
+
+/** The snapshot data of a state machine: its canonical JSON (InstallSnapshot carries it in chunks). */
+export const snapshotData = (m: KvState): string => canonicalJson(m);
+
+/** The chunk of snapshot data at `offset`, at most `size` characters, and whether it is the last. */
+export function chunkAt(data: string, offset: number, size: number): { data: string; done: boolean } {
+  const chunk = data.slice(offset, offset + size);
+  return { data: chunk, done: offset + chunk.length >= data.length };
+}

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
-import { scheduleArb, traceFromChoices, type Choice, type ScheduleStats, type Weights } from './generate.js';
+import { CLIENT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type ScheduleStats, type Weights } from './generate.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
@@ -20,6 +20,8 @@ export interface CampaignConfig {
   readonly servers: readonly NodeId[];
   readonly options?: ProtocolOptions;
   readonly weights?: Weights;
+  /** Key-value clients, reads and snapshots (issue 4); with CLIENT_WEIGHTS unless `weights` says otherwise. */
+  readonly clients?: ClientOptions;
   readonly impl?: ImplFactory;
   /** Where a shrunk failing trace is written; nothing is written when absent. */
   readonly regressionsDir?: string;
@@ -34,6 +36,11 @@ export interface CampaignTotals {
   withTermChange: number;
   withTruncation: number;
   leadersElected: number;
+  /** With clients: traces in which a snapshot was taken / installed from a leader; client operations answered; reads answered. */
+  withSnapshot: number;
+  withInstall: number;
+  answered: number;
+  reads: number;
 }
 
 export interface CampaignFailure {
@@ -59,10 +66,10 @@ export interface CampaignResult {
 export const nodeIds = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
 
 export function runCampaign(cfg: CampaignConfig): CampaignResult {
-  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0 };
+  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0, withSnapshot: 0, withInstall: 0, answered: 0, reads: 0 };
   const impl = cfg.impl ?? REAL_IMPL;
   const coverage = new Map<string, number>();
-  const gen = { servers: cfg.servers, ...(cfg.options ? { options: cfg.options } : {}), ...(cfg.weights ? { weights: cfg.weights } : {}) };
+  const gen = generateOptions(cfg.servers, cfg.options, cfg.clients, cfg.weights);
   const run = (choices: readonly Choice[], countCoverage: boolean): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
     const { trace, stats } = traceFromChoices(choices, gen);
     return { trace, stats, result: lockstep(trace, impl, countCoverage ? coverage : undefined) };
@@ -78,6 +85,10 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
       if (stats.commits > 0) totals.withCommit++;
       if (stats.termChanges > 0) totals.withTermChange++;
       if (stats.truncations > 0) totals.withTruncation++;
+      if (stats.snapshots > 0) totals.withSnapshot++;
+      if (stats.installs > 0) totals.withInstall++;
+      totals.answered += stats.answered;
+      totals.reads += stats.reads;
       cfg.onProgress?.(totals.traces);
       return result.status === 'pass';
     }),
@@ -92,14 +103,16 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const named: Trace = {
     ...shrunk.trace,
     name: `regression-seed${cfg.seed}`,
-    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}); shrunk from ${found.trace.steps.length} steps`,
+    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', with clients' : ''}); shrunk from ${found.trace.steps.length} steps`,
     description: `Shrunk from a generated schedule of ${found.trace.steps.length} steps. First failure: ${describeResult(shrunk.result).replace(/\n\s*/g, ' | ')}`,
   };
   let file: string | null = null;
   if (cfg.regressionsDir) {
     const batch = cfg.options?.maxEntriesPerAppendEntries;
     const fb = cfg.options?.fastBacktracking ? '-fb' : '';
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}.json`);
+    const kv = cfg.clients ? '-clients' : '';
+    const noop = cfg.options?.leaderNoop ? '-noop' : '';
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${noop}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
   return {
@@ -130,27 +143,45 @@ export function withModelExpectations(trace: Trace): Trace {
     if (i === trace.steps.length - 1) {
       for (const id of trace.cluster) nodes[id] = toJson(c.nodes[id]!);
     } else if (r.node) {
-      const { log: _log, ...rest } = toJson(c.nodes[r.node]!);
+      const { log: _log, snapshotMachine: _snapshot, ...rest } = toJson(c.nodes[r.node]!);
       nodes[r.node] = rest;
     }
-    return Object.keys(nodes).length > 0 ? { event: s.event, expect: { nodes } } : { event: s.event };
+    const replies = r.replies.length > 0 ? { replies: [...r.replies] } : {};
+    return Object.keys(nodes).length > 0 || r.replies.length > 0 ? { event: s.event, expect: { nodes, ...replies } } : { event: s.event };
   });
   return { ...trace, steps };
 }
 
 /** `raftspec gen`: seeded traces with the model's expectations, the same bytes for the same seed. */
-export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions): Array<{ name: string; trace: Trace }> {
+export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions): Array<{ name: string; trace: Trace }> {
   const schedules = fc.sample(scheduleArb(steps, steps), { seed, numRuns: count });
   return schedules.map((choices, k) => {
     const name = `gen-seed${seed}-${String(k + 1).padStart(3, '0')}`;
-    const { trace } = traceFromChoices(choices, { servers, ...(options ? { options } : {}) }, name);
+    const { trace } = traceFromChoices(choices, generateOptions(servers, options, clients), name);
     return {
       name,
       trace: withModelExpectations({
         ...trace,
-        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}${options?.fastBacktracking ? ' --fast-backtracking' : ''} (trace ${k + 1})`,
-        description: 'Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts). Expectations are the reference model\'s observations: after each step the server that handled it, after the last step every server in full.',
+        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients)} (trace ${k + 1})`,
+        description: `Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts${clients ? '; key-value clients with retries, ReadIndex reads and snapshots' : ''}). Expectations are the reference model's observations: after each step the server that handled it and the client replies, after the last step every server in full.`,
       }),
     };
   });
+}
+
+/** What the generator needs for these servers, options and clients. */
+export function generateOptions(servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, weights?: Weights): GenerateOptions {
+  const w = weights ?? (clients ? CLIENT_WEIGHTS : undefined);
+  return { servers, ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(w ? { weights: w } : {}) };
+}
+
+/** The command-line flags that give these options (for a trace's `source`). */
+export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions): string {
+  let f = '';
+  if (options?.maxEntriesPerAppendEntries) f += ` --max-entries ${options.maxEntriesPerAppendEntries}`;
+  if (options?.fastBacktracking) f += ' --fast-backtracking';
+  if (options?.snapshotChunkSize) f += ` --chunk-size ${options.snapshotChunkSize}`;
+  if (options?.leaderNoop) f += ' --leader-noop';
+  if (clients) f += ' --clients';
+  return f;
 }

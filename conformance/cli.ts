@@ -10,6 +10,8 @@ import { lockstep, type LockstepResult } from './lockstep.js';
 import { formatReport, describeResult } from './report.js';
 import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
 import { recordRun } from './record.js';
+import { compareOptions, describeComparison, type CompareResult } from './compare.js';
+import { DEFAULT_CLIENTS, type ClientOptions } from './generate.js';
 import { join } from 'node:path';
 import { RULES } from '../spec/rules.js';
 
@@ -29,15 +31,26 @@ commands:
   campaign --seed N --count N --steps N [--regressions DIR]
                              generated schedules through the lockstep runner; a failure is shrunk
                              and written to DIR (default traces/regressions)
+  diff <files|folders> OPTION-FLAGS
+                             reviewing a protocol change: each trace through the model as
+                             written and with the option flags laid over its options; prints
+                             the first step where the two runs differ (exit 1 if any differs)
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then three seeded campaigns (3 servers; 5 servers with batches
-                             of 4; 3 servers with batches of 4 and fast backtracking), then
-                             which rules fired; with --json, one JSON object
+                             then five seeded campaigns (3 servers; 5 servers with batches
+                             of 4; 3 servers with batches of 4 and fast backtracking; with
+                             clients, reads and snapshots: 3 servers, and 5 servers with the
+                             leader no-op), then which rules fired; with --json, one JSON object
 
 options:
+  The protocol option flags (--max-entries, --fast-backtracking, --chunk-size, --leader-noop)
+  given to check or validate override the traces' own options; to diff they are the change.
   --servers N        cluster size for gen, record, campaign (default 3)
   --max-entries N    protocol option maxEntriesPerAppendEntries (default 1)
   --fast-backtracking  protocol option fastBacktracking (FB-1, FB-2; default off)
+  --chunk-size N     protocol option snapshotChunkSize: characters per InstallSnapshot (default 64)
+  --leader-noop      protocol option leaderNoop (CLI-3; default off)
+  --clients          gen, record, campaign: key-value clients (retries, ReadIndex reads) and
+                     snapshots instead of opaque commands
   --json             machine-readable output on stdout
   -h, --help         this text
 
@@ -65,8 +78,12 @@ function protocolOptions(values: Record<string, unknown>): ProtocolOptions | und
   const o: ProtocolOptions = {};
   if (values['max-entries'] !== undefined) o.maxEntriesPerAppendEntries = intOption(values, 'max-entries', 1, 1);
   if (values['fast-backtracking'] === true) o.fastBacktracking = true;
+  if (values['chunk-size'] !== undefined) o.snapshotChunkSize = intOption(values, 'chunk-size', 64, 1);
+  if (values['leader-noop'] === true) o.leaderNoop = true;
   return Object.keys(o).length > 0 ? o : undefined;
 }
+
+const clientsOption = (values: Record<string, unknown>): ClientOptions | undefined => (values.clients === true ? DEFAULT_CLIENTS : undefined);
 
 /** A progress line on stderr, at most every two seconds, for runs longer than a few seconds. */
 function progress(json: boolean): (what: string) => void {
@@ -108,15 +125,16 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
   return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, json };
 }
 
-function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
+function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
   const tick = progress(out.json);
   const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
   const t = result.totals;
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
-  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}`;
-  const json = { campaign: { ...cfg, servers: cfg.servers.length }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
+  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}`;
+  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
   if (!out.json) {
-    out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}`);
+    const clientShares = cfg.clients ? `; a snapshot ${pct(t.withSnapshot)}, an InstallSnapshot ${pct(t.withInstall)}; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
+    out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}${clientShares}`);
     if (result.failure) {
       out.log(`     shrunk to ${result.failure.trace.steps.length} steps${result.failure.file ? `, written to ${result.failure.file}` : ''}; reproduce with: raftspec check ${result.failure.file ?? '<file>'}`);
       out.log(`     ${result.failure.report.replace(/\n/g, '\n     ')}`);
@@ -124,6 +142,41 @@ function campaign(cfg: { seed: number; count: number; steps: number; servers: re
   }
   return { code: result.failure ? 1 : 0, result, json };
 }
+
+/** A trace with option flags laid over its own options. */
+const withOptions = (t: Trace, over: ProtocolOptions | undefined): Trace => (over ? { ...t, options: { ...(t.options ?? {}), ...over } } : t);
+
+function diffFiles(paths: readonly string[], change: ProtocolOptions, out: Out): { code: number; json: unknown } {
+  const { files, missing } = collectTraceFiles(paths);
+  const results: Array<{ file: string; result: CompareResult }> = missing.map((file) => ({ file, result: { status: 'bad-input', path: '/', expected: 'an existing file or folder' } }));
+  for (const file of files) {
+    const loaded = loadTraceFile(file);
+    results.push({ file, result: loaded.ok ? compareOptions(loaded.trace, change) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected } });
+  }
+  const summary = { traces: results.length, same: 0, differ: 0, badInput: 0 };
+  for (const { file, result } of results) {
+    if (result.status === 'same') summary.same++;
+    else if (result.status === 'differs') summary.differ++;
+    else summary.badInput++;
+    if (!out.json) {
+      const tag = result.status === 'same' ? 'SAME' : result.status === 'differs' ? 'DIFFERS' : 'BAD ';
+      out.log(`${tag} ${file}${result.status === 'same' ? ` (${result.steps} steps)` : `: ${describeComparison(result).replace(/\n/g, '\n     ')}`}`);
+    }
+  }
+  if (!out.json) out.log(`${plural(summary.traces, 'trace')} with ${JSON.stringify(change)}: ${summary.same} behave the same, ${summary.differ} differ, ${summary.badInput} bad input`);
+  const json = { change, summary, results: results.map(({ file, result }) => ({ file, ...result })) };
+  return { code: summary.badInput > 0 ? 2 : summary.differ > 0 ? 1 : 0, json };
+}
+
+/** The campaigns `npm start` runs after checking the bundled traces. */
+const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions }> = [
+  { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
+  { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
+  { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
+  // Issue 4: key-value clients with retries and reads, snapshots and InstallSnapshot in small chunks.
+  { seed: 4, count: 100, steps: 300, servers: nodeIds(3), options: { snapshotChunkSize: 48 }, clients: DEFAULT_CLIENTS },
+  { seed: 5, count: 60, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 2, leaderNoop: true, snapshotChunkSize: 32, fastBacktracking: true }, clients: DEFAULT_CLIENTS },
+];
 
 /** In --json mode a command prints its one JSON object; otherwise its lines are already out. */
 function emit(r: { code: number; json: unknown }, out: Out): number {
@@ -141,7 +194,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
         servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
-        'fast-backtracking': { type: 'boolean' },
+        'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -160,18 +213,28 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
     switch (command) {
       case undefined:
         throw new UsageError('a command is required');
-      case 'validate':
+      case 'validate': {
         if (paths.length === 0) throw new UsageError('validate expects at least one file or folder');
-        return emit(runFiles(paths, replayModel, out), out);
-      case 'check':
+        const over = protocolOptions(values);
+        return emit(runFiles(paths, (t) => replayModel(withOptions(t, over)), out), out);
+      }
+      case 'check': {
         if (paths.length === 0) throw new UsageError('check expects at least one file or folder');
-        return emit(runFiles(paths, (t) => lockstep(t), out), out);
+        const over = protocolOptions(values);
+        return emit(runFiles(paths, (t) => lockstep(withOptions(t, over)), out), out);
+      }
+      case 'diff': {
+        if (paths.length === 0) throw new UsageError('diff expects at least one file or folder');
+        const change = protocolOptions(values);
+        if (!change) throw new UsageError('diff expects the change as option flags (--fast-backtracking, --max-entries N, --chunk-size N, --leader-noop)');
+        return emit(diffFiles(paths, change, out), out);
+      }
       case 'gen': {
         const seed = intOption(values, 'seed');
         const count = intOption(values, 'count', undefined, 1);
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out DIR is required');
-        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values));
+        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values), clientsOption(values));
         // Write only once all are generated: an interrupted or failed run leaves nothing half-written.
         for (const f of fixtures) writeFileAtomic(join(values.out, `${f.name}.json`), `${JSON.stringify(f.trace, null, 2)}\n`);
         if (out.json) log(JSON.stringify({ written: fixtures.map((f) => join(values.out as string, `${f.name}.json`)) }));
@@ -182,7 +245,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const seed = intOption(values, 'seed');
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out FILE is required');
-        const trace = recordRun(seed, steps, servers(), protocolOptions(values));
+        const trace = recordRun(seed, steps, servers(), protocolOptions(values), clientsOption(values));
         writeFileAtomic(values.out, `${JSON.stringify(trace, null, 2)}\n`);
         if (out.json) log(JSON.stringify({ written: values.out, steps: trace.steps.length }));
         else log(`recorded ${trace.steps.length} steps of the implementation to ${values.out}`);
@@ -190,22 +253,19 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       }
       case 'campaign': {
         const options = protocolOptions(values);
+        const clients = clientsOption(values);
         return emit(campaign({
           seed: intOption(values, 'seed'), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
-          servers: servers(), ...(options ? { options } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
+          servers: servers(), ...(options ? { options } : {}), ...(clients ? { clients } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
         }, out), out);
       }
       case 'start': {
-        for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking'] as const) {
+        for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients'] as const) {
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();
         const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t, undefined, coverage), out);
-        const campaigns = [
-          { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
-          { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
-          { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
-        ].map((cfg) => {
+        const campaigns = START_CAMPAIGNS.map((cfg) => {
           const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
           for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);
           return c;

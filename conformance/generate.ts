@@ -6,8 +6,12 @@
 // The interpreter is biased so that interesting things happen: deliveries dominate and mostly take
 // one of the oldest messages in flight (progress), with reordering, drops, duplicates, delayed
 // copies, timeouts, crashes, restarts and partitions mixed in; client commands go to a leader.
+//
+// With `clients`, the commands are key-value operations of a few sequential clients (each has at
+// most one operation outstanding, numbered for CLI-2, and retries it, at the leader a redirect
+// named, until it is answered), mixed with ReadIndex reads and snapshots (issue 4).
 import fc from 'fast-check';
-import type { Event, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
+import type { ClientReply, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { type ClusterState, applyEvent, inFlight, initCluster } from '../model/cluster.js';
 
 export interface Choice {
@@ -34,13 +38,35 @@ export interface Weights {
   readonly restart: number;
   readonly partition: number;
   readonly heal: number;
+  /** A ReadIndex read (CLI-4); only with `clients`. */
+  readonly clientRead: number;
+  /** A node compacts its log (SNAP-1). */
+  readonly snapshot: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
   deliver: 640, drop: 35, duplicate: 20, inject: 15,
   electionTimeout: 45, heartbeatTimeout: 60, clientRequest: 115,
   crash: 12, restart: 30, partition: 8, heal: 20,
+  clientRead: 0, snapshot: 0,
 };
+
+/** Weights for schedules with clients, reads and snapshots (issue 4). */
+export const CLIENT_WEIGHTS: Weights = {
+  deliver: 620, drop: 35, duplicate: 20, inject: 15,
+  electionTimeout: 40, heartbeatTimeout: 60, clientRequest: 90,
+  crash: 12, restart: 30, partition: 8, heal: 20,
+  clientRead: 35, snapshot: 25,
+};
+
+/** The simulated clients of a schedule (issue 4). */
+export interface ClientOptions {
+  /** Client IDs; each runs one operation at a time. */
+  readonly ids: readonly string[];
+  /** The keys they use. */
+  readonly keys: readonly string[];
+}
+export const DEFAULT_CLIENTS: ClientOptions = { ids: ['c1', 'c2', 'c3'], keys: ['x', 'y'] };
 
 export interface GenerateOptions {
   readonly servers: readonly NodeId[];
@@ -48,6 +74,8 @@ export interface GenerateOptions {
   readonly weights?: Weights;
   /** How many old messages are remembered for delayed copies (inject). */
   readonly historySize?: number;
+  /** Key-value clients instead of opaque commands, with reads and retries (issue 4). */
+  readonly clients?: ClientOptions;
 }
 
 /** What happened in a generated schedule (to report how often interesting things happen). */
@@ -58,6 +86,13 @@ export interface ScheduleStats {
   termChanges: number;
   truncations: number;
   crashes: number;
+  /** Snapshots taken (SNAP-1) and installed from a leader (IS-5). */
+  snapshots: number;
+  installs: number;
+  /** Client operations answered (LEA-2 results and CLI-4 reads) and redirects (CLI-1). */
+  answered: number;
+  reads: number;
+  redirects: number;
 }
 
 type Kind = keyof Weights;
@@ -86,8 +121,10 @@ export interface World {
   groupOf(id: NodeId): number | null;
   partitioned(): boolean;
   inFlight(): Message[];
-  /** Apply a possible event; returns the messages it sent and the rule IDs fired (if known). */
-  apply(event: Event): { sent: readonly Message[]; rules: readonly string[] };
+  /** The range a snapshot can cover on a live server: above snapshotIndex, up to lastApplied. */
+  snapshotRange(id: NodeId): { snapshotIndex: number; lastApplied: number };
+  /** Apply a possible event; returns the messages it sent, the client replies and the rule IDs fired (if known). */
+  apply(event: Event): { sent: readonly Message[]; replies: readonly ClientReply[]; rules: readonly string[] };
 }
 
 /** The model's cluster as a World. */
@@ -102,6 +139,10 @@ export class ModelWorld implements World {
   groupOf(id: NodeId) { return this.c.partition?.get(id) ?? null; }
   partitioned() { return this.c.partition !== null; }
   inFlight() { return inFlight(this.c); }
+  snapshotRange(id: NodeId) {
+    const s = this.c.nodes[id];
+    return { snapshotIndex: s?.snapshotIndex ?? 0, lastApplied: s?.lastApplied ?? 0 };
+  }
   apply(event: Event) {
     const r = applyEvent(this.c, event);
     if ('error' in r) throw new Error(`generator produced an impossible event: ${r.error}`); // a bug of the generator
@@ -129,15 +170,16 @@ export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions,
 /** Interpret choices against a world, one event each; `after` sees each event once applied. */
 export function runChoices(
   world: World, choices: readonly Choice[], g: GenerateOptions,
-  after?: (event: Event, sent: readonly Message[]) => void,
+  after?: (event: Event, sent: readonly Message[], replies: readonly ClientReply[]) => void,
 ): { events: Event[]; stats: ScheduleStats } {
   const servers = world.servers;
   const weights = g.weights ?? DEFAULT_WEIGHTS;
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
   const events: Event[] = [];
-  const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0 };
+  const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0 };
   let commandNo = 0;
+  const clients = g.clients ? new Clients(g.clients) : null;
 
   const up = () => servers.filter((id) => !world.isCrashed(id));
   const leaders = () => up().filter((id) => world.isLeader(id));
@@ -154,10 +196,18 @@ export function runChoices(
       else if (id === 'ALL-2') stats.termChanges++;
       else if (id === 'AE-3') stats.truncations++;
       else if (id === 'LEA-1' && r.rules.includes('CAN-2')) stats.leadersElected++;
+      else if (id === 'SNAP-1') stats.snapshots++;
+      else if (id === 'IS-5') stats.installs++;
+    }
+    for (const reply of r.replies) {
+      if (reply.type === 'redirect') stats.redirects++;
+      else if (reply.client !== null) stats.answered++;
+      if (reply.type === 'read') stats.reads++;
+      clients?.heard(reply);
     }
     if (event.type === 'crash') stats.crashes++;
     events.push(event);
-    after?.(event, r.sent);
+    after?.(event, r.sent, r.replies);
   }
   stats.steps = events.length;
   return { events, stats };
@@ -184,7 +234,25 @@ export function runChoices(
       case 'clientRequest': {
         const ls = leaders();
         const target = ls.length > 0 && ch.a % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
+        if (clients) return clients.next(ch, 'write', target, up());
         return { type: 'clientRequest', node: target, command: `c${++commandNo}` };
+      }
+      case 'clientRead': {
+        if (!clients) break;
+        const ls = leaders();
+        const target = ls.length > 0 && ch.a % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
+        return clients.next(ch, 'read', target, up());
+      }
+      case 'snapshot': {
+        const alive = up();
+        if (alive.length === 0) break;
+        // Mostly a leader: a follower that is behind its leader's snapshot gets an InstallSnapshot (SNAP-2).
+        const ls = leaders();
+        const id = (ls.length > 0 && ch.b % 4 !== 0 ? ls[(ch.b >> 2) % ls.length] : alive[ch.b % alive.length]) as NodeId;
+        const { snapshotIndex, lastApplied } = world.snapshotRange(id);
+        // Mostly through lastApplied; sometimes an earlier applied index (SNAP-1 rebuilds the machine as of it).
+        if (ch.a % 3 !== 0 || lastApplied <= snapshotIndex) return { type: 'snapshot', node: id };
+        return { type: 'snapshot', node: id, index: snapshotIndex + 1 + ((ch.a >> 2) % (lastApplied - snapshotIndex)) };
       }
       case 'crash': {
         const alive = up();
@@ -225,5 +293,51 @@ export function runChoices(
     const ls = leaders();
     if (ls.length > 0) return { type: 'heartbeatTimeout', node: ls[ch.a % ls.length] as NodeId };
     return { type: 'electionTimeout', node };
+  }
+}
+
+/**
+ * Sequential key-value clients: each has at most one operation outstanding, numbered for CLI-2,
+ * and sends it again (same client and seq) until a reply answers it: to the leader a redirect
+ * named if it is up, else where the schedule points.
+ */
+class Clients {
+  private readonly state: Map<string, { seq: number; pending: Event | null; leader: NodeId | null; wrote: Map<string, string> }>;
+  constructor(private readonly o: ClientOptions) {
+    this.state = new Map(o.ids.map((id) => [id, { seq: 0, pending: null, leader: null, wrote: new Map() }]));
+  }
+
+  /** The event for a choice: the client's outstanding operation again, or a new one of `kind`. */
+  next(ch: Choice, kind: 'write' | 'read', target: NodeId, up: readonly NodeId[]): Event {
+    const id = this.o.ids[ch.a % this.o.ids.length] as string;
+    const c = this.state.get(id) as NonNullable<ReturnType<typeof this.state.get>>;
+    const to = c.leader !== null && up.includes(c.leader) && ch.b % 4 !== 0 ? c.leader : target;
+    if (c.pending) return { ...c.pending, node: to } as Event; // a retry: the same operation
+    const seq = ++c.seq;
+    const key = this.o.keys[(ch.b >> 3) % this.o.keys.length] as string;
+    if (kind === 'read') {
+      c.pending = { type: 'clientRead', node: to, client: id, seq, key };
+      return c.pending;
+    }
+    const value = `${id}.${seq}`;
+    let command: KvCommand;
+    switch ((ch.a >> 4) % 5) {
+      case 0: case 1: command = { op: 'put', key, value, client: id, seq }; break;
+      case 2: command = { op: 'append', key, value: `${value};`, client: id, seq }; break;
+      case 3: command = { op: 'cas', key, expected: (ch.b >> 5) % 2 === 0 ? null : (c.wrote.get(key) ?? null), value, client: id, seq }; break;
+      default: command = { op: 'get', key, client: id, seq };
+    }
+    if (command.op === 'put' || command.op === 'cas') c.wrote.set(key, value);
+    c.pending = { type: 'clientRequest', node: to, command };
+    return c.pending;
+  }
+
+  /** A reply reached its client: an answer ends the operation; a redirect names the leader to try. */
+  heard(r: ClientReply): void {
+    if (r.client === null) return;
+    const c = this.state.get(r.client);
+    if (!c || r.seq !== c.seq) return;
+    if (r.type === 'redirect') c.leader = r.leader;
+    else c.pending = null;
   }
 }

@@ -1,8 +1,9 @@
 // Loading a trace file: JSON parsing, schema validation and the checks a schema cannot express
 // (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
 import { readFileSync } from 'node:fs';
-import type { Message, Trace } from '../spec/schema.js';
-import { InputError, validateTrace } from '../spec/validate.js';
+import { type Message, type Observation, type Trace, KV_OPS } from '../spec/schema.js';
+import { isKvCommand } from '../spec/kv.js';
+import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
 
 export type Loaded = { ok: true; trace: Trace } | { ok: false; error: InputError };
 
@@ -43,11 +44,12 @@ function checkNames(t: Trace): InputError | null {
     if (bad) return bad;
     if (m.from === m.to) return new InputError(`${path}/to`, `a message from ${m.from} to itself; expected another node`);
     if (m.type === 'RequestVote' && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
-    if (m.type === 'AppendEntries' && m.leaderId !== m.from) return new InputError(`${path}/leaderId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.leaderId)}`);
+    if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && m.leaderId !== m.from) return new InputError(`${path}/leaderId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.leaderId)}`);
     return impossibleMessage(m, path);
   };
-  const state = (o: { votedFor?: string | null; nextIndex?: Record<string, number>; matchIndex?: Record<string, number>; votesGranted?: string[] }, path: string): InputError | null => {
+  const state = (o: Observation, path: string): InputError | null => {
     if (o.votedFor != null) { const e = node(o.votedFor, `${path}/votedFor`); if (e) return e; }
+    if (o.leaderId != null) { const e = node(o.leaderId, `${path}/leaderId`); if (e) return e; }
     for (const f of ['nextIndex', 'matchIndex'] as const) for (const id of Object.keys(o[f] ?? {})) { const e = node(id, `${path}/${f}/${id}`); if (e) return e; }
     for (const [i, id] of (o.votesGranted ?? []).entries()) { const e = node(id, `${path}/votesGranted/${i}`); if (e) return e; }
     return null;
@@ -61,6 +63,7 @@ function checkNames(t: Trace): InputError | null {
     const ev = s.event;
     let e: InputError | null = null;
     if ('node' in ev) e = node(ev.node, `${at}/event/node`);
+    if (!e && ev.type === 'clientRequest') e = kvCommand(ev.command, `${at}/event/command`);
     else if ('message' in ev) e = message(ev.message, `${at}/event/message`);
     else if (ev.type === 'partition') {
       const seen = new Set<string>();
@@ -77,8 +80,26 @@ function checkNames(t: Trace): InputError | null {
     }
     for (const [k, m] of (s.expect?.inFlight ?? []).entries()) { const e3 = message(m, `${at}/expect/inFlight/${k}`); if (e3) return e3; }
     for (const [k, id] of (s.expect?.crashed ?? []).entries()) { const e4 = node(id, `${at}/expect/crashed/${k}`); if (e4) return e4; }
+    for (const [k, r] of (s.expect?.replies ?? []).entries()) {
+      const e5 = node(r.node, `${at}/expect/replies/${k}/node`) ?? (r.type === 'redirect' && r.leader !== null ? node(r.leader, `${at}/expect/replies/${k}/leader`) : null);
+      if (e5) return e5;
+      if ((r.client === null) !== (r.seq === null)) return new InputError(`${at}/expect/replies/${k}/${r.client === null ? 'seq' : 'client'}`, 'expected client and seq both set or both null');
+    }
   }
   return null;
+}
+
+/**
+ * A command that names a key-value operation (its op is get, put, append or cas) must be a
+ * well-formed KvCommand: otherwise the state machine would silently treat it as opaque (KV-1).
+ */
+function kvCommand(c: unknown, path: string): InputError | null {
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return null;
+  const op = (c as Record<string, unknown>).op;
+  if (typeof op !== 'string' || !KV_OPS.has(op) || isKvCommand(c)) return null;
+  const v = validateKvCommand(c, path);
+  const detail = v.ok ? 'client and seq together' : v.error.message;
+  return new InputError(v.ok ? path : v.error.path, `a key-value command (KvCommand: ${op} with ${op === 'get' ? 'key' : op === 'cas' ? 'key, expected, value' : 'key, value'}, and optionally client and seq); ${detail}`);
 }
 
 /**
@@ -117,6 +138,12 @@ function impossibleMessage(m: Message, path: string): InputError | null {
       }
       if (m.success && m.matchIndex < m.prevLogIndex) return new InputError(`${path}/matchIndex`, `expected at least prevLogIndex ${m.prevLogIndex} on success, got ${m.matchIndex}`);
       if (!m.success && m.matchIndex !== 0) return new InputError(`${path}/matchIndex`, `expected 0 on failure, got ${m.matchIndex}`);
+      return null;
+    case 'InstallSnapshot':
+      if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a leader was elected');
+      if (m.lastIncludedTerm > m.term) return new InputError(`${path}/lastIncludedTerm`, `expected at most the leader's term ${m.term}, got ${m.lastIncludedTerm}`);
+      return null;
+    case 'InstallSnapshotResponse':
       return null;
     case 'RequestVoteResponse':
       return null;

@@ -7,20 +7,20 @@
 // side changed (the model's persistent Log knows what it shares with its previous version, the
 // implementation reports its lowest written index). At the end of a trace every log is compared
 // in full once, which also catches a change the implementation failed to report.
-import type { Entry, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import { type ClientReply, type Entry, type Event, type Message, type NodeId, type Observation, type ProtocolOptions, type Trace, EMPTY_KV } from '../spec/schema.js';
 import { canonicalJson, describeMessage, sameCommand, sameMessage } from '../spec/canonical.js';
 import type { RuleId } from '../spec/rules.js';
 import type { ClusterState, ClusterStep } from '../model/cluster.js';
 import type { Log } from '../model/log.js';
 import type { NodeState } from '../model/state.js';
-import { RaftNode, type HardState, type Ready, type RaftConfig } from '../impl/index.js';
+import { RaftNode, type HardState, type Persisted, type Ready, type RaftConfig, type Snapshot } from '../impl/index.js';
 import { nodeInputOf } from '../spec/input.js';
-import { describeEvent, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
+import { describeEvent, describeReply, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
 
 /** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
 export interface ImplFactory {
   create(config: RaftConfig, initial?: Observation): RaftNode;
-  restart(config: RaftConfig, persisted: { hardState: HardState; log: readonly Entry[] }): RaftNode;
+  restart(config: RaftConfig, persisted: Persisted): RaftNode;
 }
 
 export const REAL_IMPL: ImplFactory = {
@@ -49,8 +49,12 @@ export type LockstepResult = ReplayResult | { readonly status: 'diverge'; readon
  */
 interface Disk {
   hardState: HardState;
+  snapshot: Snapshot | null;
+  /** The entries after the snapshot's index (all of them without a snapshot). */
   log: Entry[];
 }
+
+const diskBase = (d: Disk): number => d.snapshot?.index ?? 0;
 
 const CONTEXT_STEPS = 5;
 
@@ -79,7 +83,9 @@ class Harness implements StepObserver {
       const initial = trace.initial?.[id];
       const node = impl.create(config, initial);
       this.nodes.set(id, node);
-      this.disks.set(id, { hardState: { currentTerm: node.currentTerm, votedFor: node.votedFor }, log: (initial?.log ?? []).slice() });
+      const snapshotIndex = initial?.snapshotIndex ?? 0;
+      const snapshot = snapshotIndex > 0 ? { index: snapshotIndex, term: initial?.snapshotTerm ?? 0, machine: initial?.snapshotMachine ?? EMPTY_KV } : null;
+      this.disks.set(id, { hardState: { currentTerm: node.currentTerm, votedFor: node.votedFor }, snapshot, log: (initial?.log ?? []).slice() });
       node.takeLogChangedFrom();
     }
   }
@@ -97,7 +103,8 @@ class Harness implements StepObserver {
   /** At the end: every log compared in full once (this also catches a change the implementation did not report). */
   atEnd(final: ClusterState, steps: number): Failure | null {
     for (const id of this.trace.cluster) {
-      const m = this.compareLogFrom(id, final.nodes[id] as NodeState, 1);
+      const s = final.nodes[id] as NodeState;
+      const m = this.compareLogFrom(id, s, 1) ?? this.compareMachines(id, s);
       if (m) {
         const d: Divergence = { step: steps - 1, event: 'the end of the trace', node: id, ...m, rules: [], before: this.before() };
         this.divergence = d;
@@ -141,18 +148,48 @@ class Harness implements StepObserver {
       if (m) return m;
       const a = compareApplied(r.applied, ready.applied);
       if (a) return a;
+      const c = compareReplies(r.replies, ready.replies);
+      if (c) return c;
     }
-    return this.compareState(id, prev.nodes[id] as NodeState, r.state.nodes[id] as NodeState);
+    const before = prev.nodes[id] as NodeState;
+    const after = r.state.nodes[id] as NodeState;
+    const m = this.compareState(id, before, after);
+    if (m) return m;
+    // The state machines are compared when the model's changed (applying, a snapshot, a restart); in full at the end.
+    if (after.machine !== before.machine || after.snapshotMachine !== before.snapshotMachine || event.type === 'crash') return this.compareMachines(id, after);
+    return null;
   }
 
+  /** Apply a Ready to the runner's own disk model, in the order Ready prescribes (PER-1). */
   private persist(id: NodeId, ready: Ready): void {
     const disk = this.disks.get(id) as Disk;
     if (ready.hardState) disk.hardState = { ...ready.hardState };
-    if (ready.truncatedAfter !== null) disk.log.length = Math.min(disk.log.length, ready.truncatedAfter);
+    if (ready.snapshot) {
+      // The durable log keeps only the entries after the new snapshot's index.
+      const drop = ready.snapshot.index - diskBase(disk);
+      disk.log = drop >= disk.log.length ? [] : disk.log.slice(Math.max(0, drop));
+      disk.snapshot = { index: ready.snapshot.index, term: ready.snapshot.term, machine: ready.snapshot.machine };
+    }
+    const base = diskBase(disk);
+    if (ready.truncatedAfter !== null) disk.log.length = Math.max(0, Math.min(disk.log.length, ready.truncatedAfter - base));
     if (ready.appended) {
-      disk.log.length = Math.min(disk.log.length, ready.appended.index - 1);
+      disk.log.length = Math.max(0, Math.min(disk.log.length, ready.appended.index - 1 - base));
       for (const e of ready.appended.entries) disk.log.push(e);
     }
+  }
+
+  private compareMachines(id: NodeId, s: NodeState): Mismatch | null {
+    const n = this.node(id);
+    const want = canonicalJson(s.machine);
+    const got = canonicalJson(n.machine);
+    if (want !== got) return mismatch('machine (the key-value state machine, KV-1)', want, got);
+    const wantSnap = canonicalJson(s.snapshotMachine);
+    const gotSnap = canonicalJson(n.snapshotMachine);
+    if (wantSnap !== gotSnap) return mismatch('snapshotMachine (SNAP-1)', wantSnap, gotSnap);
+    const disk = this.disks.get(id) as Disk;
+    const onDisk = canonicalJson(disk.snapshot?.machine ?? EMPTY_KV);
+    if (s.snapshotIndex > 0 && onDisk !== wantSnap) return mismatch('persisted snapshot machine (PER-1)', wantSnap, onDisk);
+    return null;
   }
 
   private compareState(id: NodeId, before: NodeState, s: NodeState): Mismatch | null {
@@ -163,6 +200,11 @@ class Harness implements StepObserver {
     const disk = this.disks.get(id) as Disk;
     if (disk.hardState.currentTerm !== s.currentTerm || disk.hardState.votedFor !== s.votedFor) {
       return mismatch('persisted currentTerm/votedFor (PER-1)', `${s.currentTerm}/${String(s.votedFor)}`, `${disk.hardState.currentTerm}/${String(disk.hardState.votedFor)}`);
+    }
+    if (n.snapshotIndex !== s.snapshotIndex) return mismatch('snapshotIndex', s.snapshotIndex, n.snapshotIndex);
+    if (n.snapshotTerm !== s.snapshotTerm) return mismatch('snapshotTerm', s.snapshotTerm, n.snapshotTerm);
+    if (diskBase(disk) !== s.snapshotIndex || (disk.snapshot?.term ?? 0) !== s.snapshotTerm) {
+      return mismatch('persisted snapshot index/term (PER-1)', `${s.snapshotIndex}/${s.snapshotTerm}`, `${diskBase(disk)}/${disk.snapshot?.term ?? 0}`);
     }
     // The log, from the lowest index either side changed.
     const implFrom = n.takeLogChangedFrom();
@@ -175,9 +217,13 @@ class Harness implements StepObserver {
       const m = this.compareLogFrom(id, s, from);
       if (m) return m;
     }
-    if (disk.log.length !== s.log.lastIndex) return mismatch('persisted log length (PER-1)', s.log.lastIndex, disk.log.length);
+    if (diskBase(disk) + disk.log.length !== s.log.lastIndex) return mismatch('persisted last log index (PER-1)', s.log.lastIndex, diskBase(disk) + disk.log.length);
     if (n.commitIndex !== s.commitIndex) return mismatch('commitIndex', s.commitIndex, n.commitIndex);
     if (n.lastApplied !== s.lastApplied) return mismatch('lastApplied', s.lastApplied, n.lastApplied);
+    if (n.leaderId !== s.leaderId) return mismatch('leaderId (CLI-1)', s.leaderId, n.leaderId);
+    const wantPartial = showPartial(s.partialSnapshot);
+    const gotPartial = showPartial(n.partialSnapshot);
+    if (wantPartial !== gotPartial) return mismatch('partialSnapshot (IS-2, IS-3)', wantPartial, gotPartial);
     for (const peer of this.trace.cluster) {
       if (peer === id) continue;
       if (n.nextIndexOf(peer) !== s.nextIndex[peer]) return mismatch(`nextIndex[${peer}]`, s.nextIndex[peer] ?? 'none', n.nextIndexOf(peer) ?? 'none');
@@ -193,15 +239,18 @@ class Harness implements StepObserver {
   private compareLogFrom(id: NodeId, s: NodeState, from: number): Mismatch | null {
     const n = this.node(id);
     if (n.lastIndex !== s.log.lastIndex) return mismatch('log length', s.log.lastIndex, n.lastIndex);
-    for (let k = Math.max(1, from); k <= s.log.lastIndex; k++) {
+    if (n.snapshotIndex !== s.snapshotIndex) return mismatch('snapshotIndex', s.snapshotIndex, n.snapshotIndex);
+    const first = Math.max(1, from, s.log.firstIndex);
+    for (let k = first; k <= s.log.lastIndex; k++) {
       const want = s.log.entry(k);
       if (n.termAt(k) !== want.term) return mismatch(`log[${k}].term`, want.term, n.termAt(k));
       const got = n.entryAt(k);
       if (!sameCommand(got.command, want.command)) return mismatch(`log[${k}].command`, canonicalJson(want.command), canonicalJson(got.command));
     }
     const disk = this.disks.get(id) as Disk;
-    for (let k = Math.max(1, from); k <= Math.min(disk.log.length, s.log.lastIndex); k++) {
-      const got = disk.log[k - 1] as Entry;
+    const base = diskBase(disk);
+    for (let k = Math.max(first, base + 1); k <= Math.min(base + disk.log.length, s.log.lastIndex); k++) {
+      const got = disk.log[k - base - 1] as Entry;
       if (got.term !== s.log.termAt(k)) return mismatch(`persisted log[${k}].term (PER-1)`, s.log.termAt(k), got.term);
     }
     return null;
@@ -220,9 +269,30 @@ function mismatch(field: string, model: string | number | null, impl: string | n
 }
 
 function firstDifference(a: Log, b: Log): number {
-  const n = Math.min(a.length, b.length);
-  for (let k = 1; k <= n; k++) if (a.entry(k) !== b.entry(k)) return k;
+  const n = Math.min(a.lastIndex, b.lastIndex);
+  for (let k = Math.max(a.firstIndex, b.firstIndex); k <= n; k++) if (a.entry(k) !== b.entry(k)) return k;
   return n + 1;
+}
+
+const showPartial = (p: { lastIncludedIndex: number; lastIncludedTerm: number; data: string } | null): string =>
+  (p === null ? 'none' : `index ${p.lastIncludedIndex} term ${p.lastIncludedTerm}, ${p.data.length} chars ${JSON.stringify(p.data)}`);
+
+function compareReplies(model: readonly ClientReply[], impl: readonly ClientReply[]): Mismatch | null {
+  const n = Math.max(model.length, impl.length);
+  for (let k = 0; k < n; k++) {
+    const a = model[k];
+    const b = impl[k];
+    const da = a ? describeReply(a) : undefined;
+    const db = b ? describeReply(b) : undefined;
+    if (da !== db) {
+      return {
+        field: 'client replies',
+        model: da ? `reply ${k + 1} of ${model.length}: ${da}` : `${model.length} reply(ies)`,
+        impl: db ? `reply ${k + 1} of ${impl.length}: ${db}` : `${impl.length} reply(ies)`,
+      };
+    }
+  }
+  return null;
 }
 
 function compareMessages(model: readonly Message[], impl: readonly Message[]): Mismatch | null {
@@ -241,15 +311,17 @@ function compareMessages(model: readonly Message[], impl: readonly Message[]): M
   return null;
 }
 
-type Applied = { index: number; term: number; command: unknown };
+type Applied = { index: number; term: number; command: unknown; result: unknown; duplicate: boolean };
 const showApplied = (xs: readonly Applied[]) => `[${xs.map((x) => `${x.index}@t${x.term}`).join(', ')}]`;
+const showResult = (x: Applied) => `index ${x.index}: ${canonicalJson(x.command)} -> ${canonicalJson(x.result)}${x.duplicate ? ' (duplicate)' : ''}`;
 
 function compareApplied(model: readonly Applied[], impl: readonly Applied[]): Mismatch | null {
   if (model.length !== impl.length) return mismatch('entries applied', showApplied(model), showApplied(impl));
   for (let k = 0; k < model.length; k++) {
-    const a = model[k] as { index: number; term: number; command: unknown };
-    const b = impl[k] as { index: number; term: number; command: unknown };
+    const a = model[k] as Applied;
+    const b = impl[k] as Applied;
     if (a.index !== b.index || a.term !== b.term || !sameCommand(a.command, b.command)) return mismatch('entries applied', showApplied(model), showApplied(impl));
+    if (a.duplicate !== b.duplicate || !sameCommand(a.result, b.result)) return mismatch('state machine result (KV-1, CLI-2)', showResult(a), showResult(b));
   }
   return null;
 }

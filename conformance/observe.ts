@@ -1,5 +1,5 @@
 // Comparing what a trace expects with what a server's state is: only the fields the trace lists.
-import type { Entry, Message, NodeField, NodeState, Observation } from '../spec/schema.js';
+import { type Entry, type Message, type NodeField, type NodeState, type Observation, NODE_FIELDS } from '../spec/schema.js';
 import { canonicalJson, messageKey } from '../spec/canonical.js';
 
 export interface Mismatch {
@@ -9,16 +9,16 @@ export interface Mismatch {
   readonly actual: string;
 }
 
-/** The listed fields of `expected` that `actual` does not match, in Figure 2 order. */
+/** The listed fields of `expected` that `actual` does not match, in Figure 2 order (NODE_FIELDS). */
 export function compareObservation(node: string, expected: Observation, actual: NodeState): Mismatch[] {
   const out: Mismatch[] = [];
   const differ = (field: NodeField, e: string, a: string) => { if (e !== a) out.push({ node, field, expected: e, actual: a }); };
   const fields = Object.keys(expected) as NodeField[];
-  for (const field of ['role', 'currentTerm', 'votedFor', 'log', 'commitIndex', 'lastApplied', 'nextIndex', 'matchIndex', 'votesGranted'] as const) {
+  for (const field of NODE_FIELDS) {
     if (!fields.includes(field)) continue;
     switch (field) {
       case 'log': {
-        const d = firstLogDifference(expected.log as Entry[], actual.log);
+        const d = firstLogDifference(expected.log as Entry[], actual.log, actual.snapshotIndex);
         if (d) out.push({ node, field, ...d });
         break;
       }
@@ -27,6 +27,9 @@ export function compareObservation(node: string, expected: Observation, actual: 
         break;
       case 'nextIndex':
       case 'matchIndex':
+      case 'machine':
+      case 'snapshotMachine':
+      case 'partialSnapshot':
         differ(field, canonicalJson(expected[field]), canonicalJson(actual[field]));
         break;
       default:
@@ -43,13 +46,14 @@ function showTerms(log: readonly Entry[]): string {
   return `${log.length} entries, terms [${log.slice(0, 4).map((e) => e.term).join(',')},...,${log.slice(-4).map((e) => e.term).join(',')}]`;
 }
 
-function firstLogDifference(expected: readonly Entry[], actual: readonly Entry[]): { expected: string; actual: string } | null {
+/** The first difference of two logs that both start after `base` (the snapshot's index). */
+function firstLogDifference(expected: readonly Entry[], actual: readonly Entry[], base: number): { expected: string; actual: string } | null {
   const n = Math.min(expected.length, actual.length);
   for (let i = 0; i < n; i++) {
     const e = expected[i] as Entry;
     const a = actual[i] as Entry;
     if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command)) {
-      return { expected: `index ${i + 1}: term ${e.term} ${canonicalJson(e.command)} (${showTerms(expected)})`, actual: `index ${i + 1}: term ${a.term} ${canonicalJson(a.command)} (${showTerms(actual)})` };
+      return { expected: `index ${base + i + 1}: term ${e.term} ${canonicalJson(e.command)} (${showTerms(expected)})`, actual: `index ${base + i + 1}: term ${a.term} ${canonicalJson(a.command)} (${showTerms(actual)})` };
     }
   }
   if (expected.length !== actual.length) {

@@ -2,10 +2,11 @@
 // records its own trace with its observations after every step. The model plays no part here:
 // the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
 import fc from 'fast-check';
-import type { Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import type { ClientReply, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
-import { runChoices, scheduleArb, type World } from './generate.js';
+import { optionFlags } from './campaign.js';
+import { CLIENT_WEIGHTS, type ClientOptions, runChoices, scheduleArb, type World } from './generate.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
 import { separated } from '../model/cluster.js';
 
@@ -34,6 +35,10 @@ export class ImplWorld implements World {
   isFollower(id: NodeId) { return this.node(id).role === 'follower'; }
   groupOf(id: NodeId) { return this.partition?.get(id) ?? null; }
   partitioned() { return this.partition !== null; }
+  snapshotRange(id: NodeId) {
+    const n = this.node(id);
+    return { snapshotIndex: n.snapshotIndex, lastApplied: n.lastApplied };
+  }
   inFlight(): Message[] {
     const out: Message[] = [];
     for (const { message, count } of this.network.values()) for (let i = 0; i < count; i++) out.push(message);
@@ -46,13 +51,15 @@ export class ImplWorld implements World {
     return n;
   }
 
-  apply(event: Event): { sent: readonly Message[]; rules: readonly string[] } {
+  apply(event: Event): { sent: readonly Message[]; replies: readonly ClientReply[]; rules: readonly string[] } {
     this.lastNode = null;
-    const none = { sent: [], rules: [] };
+    const none = { sent: [], replies: [], rules: [] };
     switch (event.type) {
       case 'electionTimeout':
       case 'heartbeatTimeout':
       case 'clientRequest':
+      case 'clientRead':
+      case 'snapshot':
       case 'inject': {
         const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
         return this.input(to.node, to.input);
@@ -88,13 +95,13 @@ export class ImplWorld implements World {
     }
   }
 
-  private input(id: NodeId, input: NodeInput): { sent: readonly Message[]; rules: readonly string[] } {
+  private input(id: NodeId, input: NodeInput): { sent: readonly Message[]; replies: readonly ClientReply[]; rules: readonly string[] } {
     this.lastNode = id;
-    if (this.crashed.has(id)) return { sent: [], rules: [] };
+    if (this.crashed.has(id)) return { sent: [], replies: [], rules: [] };
     const ready = this.node(id).step(input);
     (this.disks.get(id) as MemoryStorage).save(ready); // PER-1: persist before sending
     for (const m of ready.messages) if (!this.separated(m)) this.put(m);
-    return { sent: ready.messages, rules: [] };
+    return { sent: ready.messages, replies: ready.replies, rules: [] };
   }
 
   private separated(m: Message): boolean {
@@ -128,21 +135,26 @@ export class ImplWorld implements World {
     }
     const o: Observation = {
       role: n.role, currentTerm: n.currentTerm, votedFor: n.votedFor,
+      snapshotIndex: n.snapshotIndex, snapshotTerm: n.snapshotTerm,
       commitIndex: n.commitIndex, lastApplied: n.lastApplied,
+      machine: n.machine, leaderId: n.leaderId, partialSnapshot: n.partialSnapshot,
       nextIndex, matchIndex, votesGranted: [...n.votesGranted()],
     };
-    if (withLog) o.log = Array.from({ length: n.lastIndex }, (_, k) => n.entryAt(k + 1));
+    if (withLog) {
+      o.log = Array.from({ length: n.lastIndex - n.snapshotIndex }, (_, k) => n.entryAt(n.snapshotIndex + k + 1));
+      o.snapshotMachine = n.snapshotMachine;
+    }
     return o;
   }
 }
 
 /** Record a seeded run of the implementation: events plus its observations after every step. */
-export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions): Trace {
+export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions): Trace {
   const [choices] = fc.sample(scheduleArb(steps, steps), { seed, numRuns: 1 });
   const world = new ImplWorld(servers, options);
   for (const id of servers) world.node(id).takeLogChangedFrom();
   const recorded: Trace['steps'] = [];
-  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}) }, (event) => {
+  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}) }, (event, _sent, replies) => {
     const id = world.lastNode;
     if (id === null) {
       recorded.push({ event });
@@ -150,7 +162,7 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
     }
     const n = world.node(id);
     const changed = n.takeLogChangedFrom() !== Infinity || event.type === 'crash';
-    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) } } });
+    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) }, ...(replies.length > 0 ? { replies: [...replies] } : {}) } });
   });
   // After the last step: every server in full.
   const last = recorded[recorded.length - 1];
@@ -162,7 +174,7 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
   return {
     format: 'raft-trace', version: 1,
     name: `recorded-seed${seed}`,
-    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${options?.maxEntriesPerAppendEntries ? ` --max-entries ${options.maxEntriesPerAppendEntries}` : ''}${options?.fastBacktracking ? ' --fast-backtracking' : ''}: recorded by impl/ (RaftNode) in a simulated cluster`,
+    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients)}: recorded by impl/ (RaftNode) in a simulated cluster`,
     description: "The implementation's own observations after every step, recorded without the model. `raftspec validate` replays them against the model.",
     cluster: [...servers],
     ...(options ? { options } : {}),

@@ -1,12 +1,14 @@
 // Replaying a trace against the model: every event through the cluster reducer, the trace's own
 // expectations compared after each step, and every invariant checked after each step.
-import type { Event, Trace } from '../spec/schema.js';
-import { describeMessage } from '../spec/canonical.js';
+import type { ClientReply, Event, Trace } from '../spec/schema.js';
+import { canonicalJson, describeMessage } from '../spec/canonical.js';
 import type { RuleId } from '../spec/rules.js';
 import { type ClusterState, type ClusterStep, applyEvent, inFlight, initCluster } from '../model/cluster.js';
 import { InvariantChecker, type Violation } from '../model/invariants.js';
 import { toJson } from '../model/state.js';
 import { compareInFlight, compareObservation } from './observe.js';
+import { historyOf, type HistoryStep } from './history.js';
+import { checkLinearizable } from './linearizability.js';
 
 export interface Failure {
   /** Index into the trace's steps (the JSON path is /steps/<step>); -1 for the initial state. */
@@ -29,12 +31,29 @@ export function describeEvent(e: Event): string {
       return `${e.type} ${describeMessage(e.message)}`;
     case 'clientRequest':
       return `clientRequest to ${e.node}: ${JSON.stringify(e.command)}`;
+    case 'clientRead':
+      return `clientRead to ${e.node}: ${e.client}#${e.seq} get ${JSON.stringify(e.key)}`;
+    case 'snapshot':
+      return `snapshot ${e.node}${e.index === undefined ? '' : ` through ${e.index}`}`;
     case 'partition':
       return `partition ${e.groups.map((g) => `{${g.join(',')}}`).join(' | ')}`;
     case 'heal':
       return 'heal';
     default:
       return `${e.type} ${e.node}`;
+  }
+}
+
+/** A client reply in one line (canonical, so that equal replies give equal text). */
+export function describeReply(r: ClientReply): string {
+  const op = r.client === null ? 'a command without client' : `${r.client}#${r.seq}`;
+  switch (r.type) {
+    case 'redirect':
+      return `redirect from ${r.node} for ${op} to ${r.leader ?? 'no known leader'}`;
+    case 'result':
+      return `result from ${r.node} for ${op} at index ${r.index}: ${canonicalJson(r.result)}${r.duplicate ? ' (duplicate)' : ''}`;
+    case 'read':
+      return `read from ${r.node} for ${op} of ${JSON.stringify(r.key)} at read index ${r.index}: ${canonicalJson(r.result)}`;
   }
 }
 
@@ -64,10 +83,12 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
   }
+  const clientSteps: HistoryStep[] = [];
   for (const [i, s] of trace.steps.entries()) {
     const r = applyEvent(c, s.event);
     if ('error' in r) return { status: 'bad-input', path: `/steps/${i}/event${'message' in s.event ? '/message' : ''}`, expected: `an event possible in this state: ${r.error}` };
     if (coverage) for (const id of r.rules) coverage.set(id, (coverage.get(id) ?? 0) + 1);
+    if (s.event.type === 'clientRequest' || s.event.type === 'clientRead' || r.replies.length > 0) clientSteps.push({ index: i, event: s.event, replies: r.replies });
     const violations = checker.check(c, r, i, s.event);
     const prev = c;
     c = r.state;
@@ -81,7 +102,29 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
   }
   const atEnd = observer?.atEnd?.(c, trace.steps.length);
   if (atEnd) return { status: 'fail', steps: trace.steps.length, failure: atEnd };
-  return { status: 'pass', steps: trace.steps.length };
+  return checkClientHistory(clientSteps, trace.steps.length);
+}
+
+/**
+ * LIN-1, after the last step: the client operations of the run and the answers they got are
+ * linearizable. An operation sent twice as two different commands is bad input.
+ */
+function checkClientHistory(steps: readonly HistoryStep[], total: number): ReplayResult {
+  const pass: ReplayResult = { status: 'pass', steps: total };
+  if (steps.length === 0) return pass;
+  const h = historyOf(steps);
+  if (h.problems.length > 0) {
+    const first = h.problems[0] as string;
+    const at = [...first.matchAll(/step (\d+)/g)].at(-1); // the later send is the wrong one
+    return { status: 'bad-input', path: at ? `/steps/${at[1]}/event` : '/steps', expected: `one command per client operation (client, seq): ${first}` };
+  }
+  const fail = (problems: string[]): ReplayResult => ({ status: 'fail', steps: total, failure: { step: total - 1, event: 'the client history of the whole trace', kind: 'invariant', problems, rules: ['LIN-1'] } });
+  if (h.violations.length > 0) return fail(h.violations.map((v) => `LIN-1 Linearizable client histories violated: ${v}`));
+  if (h.operations.length === 0) return pass;
+  const r = checkLinearizable(h.operations);
+  if (r.status === 'violation') return fail([`LIN-1 Linearizable client histories violated on key ${JSON.stringify(r.key)}: ${r.explanation}`]);
+  if (r.status === 'unknown') return fail([`LIN-1 Linearizable client histories undecided on key ${JSON.stringify(r.key)}: ${r.reason} (the history is too concurrent for the search budget; shorten the trace)`]);
+  return pass;
 }
 
 function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']>, r: ClusterStep): string[] {
@@ -96,6 +139,17 @@ function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']>, r: C
     const d = compareInFlight(expect.inFlight, inFlight(r.state));
     for (const k of d.missing) problems.push(`in flight: expected ${k}, which is not in flight`);
     for (const k of d.unexpected) problems.push(`in flight: ${k} is in flight but not expected`);
+  }
+  if (expect.replies) {
+    const want = expect.replies.map(describeReply);
+    const got = r.replies.map(describeReply);
+    const n = Math.max(want.length, got.length);
+    for (let k = 0; k < n; k++) {
+      if (want[k] !== got[k]) {
+        problems.push(`replies: expected ${want.length} (${want[k] === undefined ? 'no reply' : `reply ${k + 1}: ${want[k]}`}), got ${got.length} (${got[k] === undefined ? 'no reply' : `reply ${k + 1}: ${got[k]}`})`);
+        break;
+      }
+    }
   }
   if (expect.crashed) {
     const want = [...expect.crashed].sort().join(', ');

@@ -1,20 +1,34 @@
 // An in-process cluster: N RaftNodes, their stable storage, and a FIFO network (perfect unless a
 // drop rule says otherwise). Timers fire only when the caller says so, so a run is deterministic.
-import type { Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { ClientReply, Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
 import { RaftNode } from './node.js';
-import type { AppliedEntry, HardState, Persisted, Proposal, RaftConfig, Ready } from './types.js';
+import type { AppliedEntry, HardState, Persisted, Proposal, RaftConfig, Ready, Snapshot } from './types.js';
 
 /** A server's stable storage in memory, kept only from what its Readys say to persist (PER-1). */
 export class MemoryStorage implements Persisted {
   hardState: HardState = { currentTerm: 0, votedFor: null };
+  /** The latest snapshot (SNAP-1, IS-5), or null. */
+  snapshot: Snapshot | null = null;
+  /** The entries after the snapshot: log[k] has index snapshot.index + 1 + k (k + 1 without a snapshot). */
   readonly log: Entry[] = [];
 
-  /** Persists what one step produced: the hard state, then the truncation, then the new entries. */
+  /**
+   * Persists what one step produced, in the order Ready says: the hard state, the snapshot (and
+   * the entries it covers go), then the truncation, then the new entries.
+   */
   save(ready: Ready): void {
     if (ready.hardState) this.hardState = ready.hardState;
-    if (ready.truncatedAfter !== null && ready.truncatedAfter < this.log.length) this.log.length = ready.truncatedAfter;
+    if (ready.snapshot) {
+      const covered = ready.snapshot.index - (this.snapshot?.index ?? 0);
+      if (covered >= this.log.length) this.log.length = 0;
+      else this.log.splice(0, covered);
+      this.snapshot = ready.snapshot;
+    }
+    const base = this.snapshot?.index ?? 0;
+    if (ready.truncatedAfter !== null && ready.truncatedAfter - base < this.log.length) this.log.length = Math.max(0, ready.truncatedAfter - base);
     if (ready.appended) {
-      if (ready.appended.index - 1 < this.log.length) this.log.length = ready.appended.index - 1;
+      const at = ready.appended.index - 1 - base;
+      if (at < this.log.length) this.log.length = at;
       for (const e of ready.appended.entries) this.log.push(e);
     }
   }
@@ -27,6 +41,8 @@ export interface ClusterOptions {
   onApply?: (server: NodeId, entry: AppliedEntry) => void;
   /** Whether a message is lost as it is sent; by default none is. */
   drop?: (m: Message) => boolean;
+  /** Called for every answer a server gives a client, in order (CLI-1 redirects, LEA-2 results, CLI-4 reads). */
+  onReply?: (reply: ClientReply) => void;
 }
 
 /** One server of a Cluster: its configuration, the running node, its disk, whether it is down. */
@@ -132,6 +148,33 @@ export class Cluster {
     return p;
   }
 
+  /**
+   * A client command reaches server `id`: a leader appends it and answers once it has applied it
+   * (LEA-2); another server answers with a redirect (CLI-1). The answers go to `onReply`. No
+   * effect on a crashed server (the client would time out).
+   */
+  clientRequest(id: NodeId, command: unknown): void {
+    this.input(id, { type: 'clientRequest', command });
+  }
+
+  /**
+   * A linearizable read reaches server `id` (CLI-4, ReadIndex): a leader answers once a majority
+   * has confirmed its leadership and it has applied through the read index; another server answers
+   * with a redirect (CLI-1). The answers go to `onReply`.
+   */
+  clientRead(id: NodeId, client: string, seq: number, key: string): void {
+    this.input(id, { type: 'clientRead', client, seq, key });
+  }
+
+  /**
+   * Server `id` compacts its log through `index` (default: what it has applied) into a snapshot
+   * (SNAP-1). No effect unless `index` is above its snapshot's and at most its lastApplied
+   * (DEC-13), or on a crashed server.
+   */
+  snapshot(id: NodeId, index?: number): void {
+    this.input(id, index === undefined ? { type: 'snapshot' } : { type: 'snapshot', index });
+  }
+
   /** Delivers the oldest message in flight; false when there is none. A message to a crashed server is lost. */
   deliverNext(): boolean {
     if (this.head >= this.queue.length) return false;
@@ -194,5 +237,7 @@ export class Cluster {
     for (const m of ready.messages) if (!drop || !drop(m)) this.queue.push(m);
     const onApply = this.opts.onApply;
     if (onApply) for (const e of ready.applied) onApply(s.config.id, e);
+    const onReply = this.opts.onReply;
+    if (onReply) for (const r of ready.replies) onReply(r);
   }
 }

@@ -29,4 +29,5 @@
  */
 export { RaftNode } from './node.js';
 export { Cluster, MemoryStorage, type ClusterOptions } from './cluster.js';
+export { KvMachine, type Execution } from './kv.js';
 export type { AppliedEntry, HardState, Input, Persisted, Proposal, RaftConfig, Ready, Snapshot } from './types.js';

@@ -7,13 +7,26 @@
 // Built for speed: the state is mutable and every step costs what it changes. The log is two
 // parallel arrays (log.ts); per-peer progress lives in arrays by server slot (tracker.ts); the
 // commit index is recomputed only when a matchIndex passes it or the leader's log grows.
-import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, NodeState, Observation, RequestVote, Role } from '../spec/schema.js';
-import { resolveOptions } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, NodeState, Observation, RequestVote, Role } from '../spec/schema.js';
+import { EMPTY_KV, resolveOptions } from '../spec/schema.js';
+import { chunkAt, sessionOf, snapshotData, parseSnapshotData } from '../spec/kv.js';
+import { KvMachine } from './kv.js';
 import { RaftLog } from './log.js';
+import { copyKvState } from './snapshot.js';
 import { ABSENT, Tracker } from './tracker.js';
 import type { HardState, Input, Persisted, Proposal, RaftConfig, Ready } from './types.js';
 
 const newReady = (): Ready => ({ messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null, snapshot: null, replies: [] });
+
+/** CLI-4: a read waiting on a leader; readIndex is null until the leader has committed an entry of its term. */
+interface PendingRead {
+  readonly client: string;
+  readonly seq: number;
+  readonly key: string;
+  readIndex: number | null;
+  /** The ReadIndex round that must be acknowledged by a majority before the read is answered. */
+  round: number;
+}
 
 /**
  * One Raft server. Feed it inputs with {@link RaftNode.step} (or {@link RaftNode.propose}); each
@@ -35,6 +48,7 @@ export class RaftNode {
   // Members are protected, not private: the seam test/mutants.ts overrides to inject known bugs.
   protected readonly maxEntries: number;
   protected readonly fastBacktracking: boolean;
+  protected readonly leaderNoop: boolean;
   /** The slots of the other servers, in `servers` order. */
   protected readonly peerSlots: number[];
 
@@ -42,14 +56,43 @@ export class RaftNode {
   protected _currentTerm = 0;
   protected _votedFor: NodeId | null = null;
   protected readonly log = new RaftLog();
+  // The snapshot (SNAP-1): its lastIncludedIndex and lastIncludedTerm are the log's base and base
+  // term; the state machine as of that index is kept as the immutable plain object it was saved as.
+  protected _snapshotMachine: KvState = EMPTY_KV;
+  /** snapshotData(_snapshotMachine), computed when a leader first sends it (SNAP-2); null until then. */
+  protected snapshotDataCache: string | null = null;
+  protected readonly snapshotChunkSize: number;
   // Volatile state, all servers.
   protected _role: Role = 'follower';
   protected _commitIndex = 0;
   protected _lastApplied = 0;
+  /** IS-2, IS-3: the InstallSnapshot being received, chunk by chunk (DEC-12); null when none. */
+  protected partial: { lastIncludedIndex: number; lastIncludedTerm: number; data: string } | null = null;
+  /** The state machine as of lastApplied (KV-1, CLI-2). */
+  protected kv = new KvMachine();
+  /** CLI-1: the leader last heard from in currentTerm (itself when leader), for redirects. */
+  protected _leaderId: NodeId | null = null;
+  /** LEA-2: index -> term of the client commands this server appended as leader and has not applied yet. Survives a change of role. */
+  protected readonly awaiting = new Map<number, number>();
   // Volatile state, candidates and leaders.
   protected readonly tracker: Tracker;
   /** Whether the commit index must be recomputed on the next success, whatever its matchIndex. */
   protected quorumStale = true;
+  // CLI-4 (ReadIndex), on a leader only: emptied when it stops being leader.
+  /** The latest ReadIndex round of this term; 0 until the first. */
+  protected readRound = 0;
+  /** slot -> the highest round that peer acknowledged (0: none). */
+  protected readonly readAcks: number[];
+  /**
+   * The reads waiting, in arrival order from `readsHead` on. The reads with a read index come
+   * first (a round gives one to every read that has none), and the ones that can be answered form
+   * a prefix of those (rounds and read indexes never decrease along the queue), so both the start
+   * of a round and serving cost what they change.
+   */
+  protected readonly pendingReads: PendingRead[] = [];
+  protected readsHead = 0;
+  /** The first pending read without a read index (pendingReads.length when every one has one). */
+  protected readsUnstarted = 0;
 
   // The step in progress.
   protected ready: Ready = newReady();
@@ -69,19 +112,32 @@ export class RaftNode {
     if (!Number.isInteger(options.maxEntriesPerAppendEntries) || options.maxEntriesPerAppendEntries < 1) {
       throw new RangeError(`maxEntriesPerAppendEntries must be an integer >= 1, got ${options.maxEntriesPerAppendEntries}`);
     }
+    if (!Number.isInteger(options.snapshotChunkSize) || options.snapshotChunkSize < 1) {
+      throw new RangeError(`snapshotChunkSize must be an integer >= 1, got ${options.snapshotChunkSize}`);
+    }
     this.id = config.id;
     this.servers = [...config.servers];
     this.maxEntries = options.maxEntriesPerAppendEntries;
     this.fastBacktracking = options.fastBacktracking;
+    this.snapshotChunkSize = options.snapshotChunkSize;
+    this.leaderNoop = options.leaderNoop;
     this.peerSlots = this.servers.map((_, slot) => slot).filter((slot) => slot !== selfSlot);
     this.tracker = new Tracker(this.servers, selfSlot);
+    this.readAcks = this.servers.map(() => 0);
     if (initial) this.load(initial);
   }
 
-  /** A server restarting from what it persisted (PER-1): a follower with commitIndex = lastApplied = 0. */
+  /**
+   * A server restarting from what it persisted (PER-1, SNAP-4): a follower with its snapshot, the
+   * log after it, and commitIndex = lastApplied = the snapshot's index (0 without one).
+   */
   static restart(config: RaftConfig, persisted: Persisted): RaftNode {
     // `new this`: a subclass restarts as itself (the seam the mutation tests use); the same node otherwise.
-    const node = new this(config, { currentTerm: persisted.hardState.currentTerm, votedFor: persisted.hardState.votedFor });
+    const snap = persisted.snapshot ?? null;
+    const node = new this(config, {
+      currentTerm: persisted.hardState.currentTerm, votedFor: persisted.hardState.votedFor,
+      ...(snap ? { snapshotIndex: snap.index, snapshotTerm: snap.term, snapshotMachine: snap.machine } : {}),
+    });
     for (const e of persisted.log) node.log.append({ term: e.term, command: e.command });
     return node;
   }
@@ -90,9 +146,17 @@ export class RaftNode {
     this._role = o.role ?? 'follower';
     this._currentTerm = o.currentTerm ?? 0;
     this._votedFor = o.votedFor ?? null;
+    // SNAP-1: the log starts after the snapshot; commitIndex and lastApplied default to its index.
+    const snapshotIndex = o.snapshotIndex ?? 0;
+    if (snapshotIndex > 0 || o.snapshotTerm) this.log.discardThrough(snapshotIndex, o.snapshotTerm ?? 0);
+    if (o.snapshotMachine) this._snapshotMachine = o.snapshotMachine;
+    if (o.partialSnapshot) this.partial = { ...o.partialSnapshot };
     for (const e of o.log ?? []) this.log.append({ term: e.term, command: e.command });
-    this._commitIndex = o.commitIndex ?? 0;
-    this._lastApplied = o.lastApplied ?? 0;
+    this._commitIndex = o.commitIndex ?? snapshotIndex;
+    this._lastApplied = o.lastApplied ?? snapshotIndex;
+    const machine = o.machine ?? o.snapshotMachine; // the spec's default: the snapshot's machine, else empty
+    if (machine) this.kv = KvMachine.from(machine);
+    this._leaderId = o.leaderId ?? null;
     for (const [field, values] of [['nextIndex', o.nextIndex], ['matchIndex', o.matchIndex]] as const) {
       for (const [peer, value] of Object.entries(values ?? {})) {
         const slot = this.tracker.slotOf(peer);
@@ -120,12 +184,20 @@ export class RaftNode {
         if (this._role === 'leader') this.broadcastAppendEntries(); // LEA-1 (DEC-5); DEC-9 otherwise
         break;
       case 'clientRequest':
-        if (this._role === 'leader') this.appendClientCommand(input.command); // LEA-2; DEC-9 otherwise
+        this.clientRequest(input.command); // LEA-2; CLI-1 and DEC-9 on a non-leader
+        break;
+      case 'clientRead':
+        this.clientRead(input.client, input.seq, input.key); // CLI-4; CLI-1 and DEC-9 on a non-leader
+        break;
+      case 'snapshot':
+        this.takeSnapshot(input.index ?? this._lastApplied); // SNAP-1 (DEC-13)
         break;
       case 'RequestVote':
       case 'RequestVoteResponse':
       case 'AppendEntries':
       case 'AppendEntriesResponse':
+      case 'InstallSnapshot':
+      case 'InstallSnapshotResponse':
         this.stepMessage(input);
         break;
       default:
@@ -136,21 +208,28 @@ export class RaftNode {
 
   /**
    * A client command, as the labs' `start(command)`: on a leader, appends it and sends it to every
-   * follower; elsewhere it has no effect (DEC-9) and the proposal says so.
+   * follower (LEA-2); elsewhere it changes nothing (DEC-9), the Ready holds a redirect (CLI-1) and
+   * the proposal says so. The same as `step({ type: 'clientRequest', command })`.
    */
   propose(command: unknown): Proposal {
     const ready = this.begin();
     const isLeader = this._role === 'leader';
-    if (isLeader) this.appendClientCommand(command);
+    const term = this._currentTerm;
+    const index = this.clientRequest(command);
     this.end(ready);
-    return { index: isLeader ? this.log.lastIndex : 0, term: this._currentTerm, isLeader, ready };
+    return { index, term, isLeader, ready };
   }
 
-  /** A crash and restart of this server (PER-1, DEC-7): keeps currentTerm, votedFor and the log. */
+  /** A crash and restart of this server (PER-1, DEC-7, SNAP-4): keeps currentTerm, votedFor, the snapshot and the log after it. */
   restartInPlace(): void {
-    this.becomeFollower();
-    this._commitIndex = 0;
-    this._lastApplied = 0;
+    this.becomeFollower(); // drops the reads (CLI-4)
+    // SNAP-4: the state machine restarts from the snapshot; only the entries after it are applied again.
+    this._commitIndex = this.log.base;
+    this._lastApplied = this.log.base;
+    this.kv = KvMachine.from(this._snapshotMachine);
+    this.partial = null; // DEC-12: volatile
+    this._leaderId = null; // CLI-1
+    this.awaiting.clear(); // LEA-2: the clients of a crashed server get no answer
   }
 
   protected begin(): Ready {
@@ -160,6 +239,11 @@ export class RaftNode {
   }
 
   protected end(ready: Ready): Ready {
+    // CLI-4: at the end of every step of a leader with reads pending.
+    if (this._role === 'leader' && this.readsHead < this.pendingReads.length) {
+      this.startReadRound();
+      this.serveReads();
+    }
     if (this.hardStateChanged()) {
       ready.hardState = { currentTerm: this._currentTerm, votedFor: this._votedFor };
     }
@@ -200,8 +284,11 @@ export class RaftNode {
         return this.handleRequestVote(m); // FOL-1, RV-2
       case 'AppendEntries':
         return this.handleAppendEntries(m); // FOL-1, AE-2 .. AE-5
+      case 'InstallSnapshot':
+        return this.handleInstallSnapshot(m); // FOL-1, IS-2 .. IS-8
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
         return; // DEC-1: a response to a role we no longer have
       default:
         assertNever(m);
@@ -219,7 +306,11 @@ export class RaftNode {
       case 'AppendEntries':
         this.becomeFollower(); // CAN-3: a leader of our term won
         return this.handleAppendEntries(m);
+      case 'InstallSnapshot':
+        this.becomeFollower(); // CAN-3
+        return this.handleInstallSnapshot(m);
       case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
         return; // DEC-1
       default:
         assertNever(m);
@@ -233,9 +324,14 @@ export class RaftNode {
       case 'AppendEntriesResponse': {
         const slot = this.tracker.slotOf(m.from) as number; // checked in stepMessage
         if (m.success && m.matchIndex > this.log.lastIndex) return; // DEC-8: no AppendEntries of ours could have caused it
+        // CLI-4: any answer of our term to a round, success or not, acknowledges our leadership.
+        if (m.readRound !== undefined && m.readRound > (this.readAcks[slot] as number)) this.readAcks[slot] = m.readRound;
         return m.success ? this.handleAppendSuccess(m, slot) : this.handleAppendFailure(m, slot); // LEA-3a, LEA-3b
       }
+      case 'InstallSnapshotResponse':
+        return this.handleSnapshotResponse(m, this.tracker.slotOf(m.from) as number); // SNAP-3
       case 'AppendEntries':
+      case 'InstallSnapshot':
         return; // DEC-8: a second leader of our term cannot exist
       case 'RequestVoteResponse':
         return; // DEC-1
@@ -248,6 +344,7 @@ export class RaftNode {
   protected adoptNewerTerm(term: number): void {
     this._currentTerm = term;
     this._votedFor = null;
+    this._leaderId = null; // CLI-1: no leader known in the new term yet
     this.becomeFollower();
   }
 
@@ -255,6 +352,7 @@ export class RaftNode {
   protected stepStaleTerm(m: Message): void {
     if (m.type === 'RequestVote') this.replyVote(m, false); // RV-1
     else if (m.type === 'AppendEntries') this.replyAppend(m, false, 0); // AE-1
+    else if (m.type === 'InstallSnapshot') this.replySnapshot(m, 0, false); // IS-1
     // DEC-1: a stale response is dropped
   }
 
@@ -271,6 +369,7 @@ export class RaftNode {
     this._role = 'follower';
     this.tracker.votes.length = 0;
     this.tracker.clearProgress();
+    this.resetReads(); // CLI-4: a leader that steps down never answers its pending reads
   }
 
   /** CAN-1: a new term, a vote for ourselves, a RequestVote to every other server; CAN-2 at once if that is a majority. */
@@ -278,6 +377,7 @@ export class RaftNode {
     this._role = 'candidate';
     this._currentTerm += 1;
     this._votedFor = this.id;
+    this._leaderId = null; // CLI-1
     this.tracker.votes.length = 0;
     this.tracker.votes.push(this.id);
     this.tracker.clearProgress(); // DEC-10
@@ -292,12 +392,27 @@ export class RaftNode {
     if (this.tracker.hasVoteMajority()) this.becomeLeader(); // a cluster of one
   }
 
-  /** CAN-2, LEA-1: reset every peer's progress and announce the win with AppendEntries. */
+  /**
+   * CAN-2, LEA-1: reset every peer's progress and announce the win with AppendEntries; with
+   * leaderNoop, append the no-op first (CLI-3), so that the AppendEntries carry it.
+   */
   protected becomeLeader(): void {
     this._role = 'leader';
+    this._leaderId = this.id; // CLI-1
     this.tracker.resetProgress(this.log.lastIndex);
     this.quorumStale = true;
+    this.resetReads(); // CLI-4: readRound is 0 at election
+    if (this.leaderNoop) this.appendNoop();
     this.broadcastAppendEntries();
+  }
+
+  /** CLI-3: a no-op entry of the new term (not awaited: no client asked for it), then LEA-4 and ALL-1 (a cluster of one commits it at once). */
+  protected appendNoop(): void {
+    const entry: Entry = { term: this._currentTerm, command: null };
+    const index = this.log.append(entry);
+    this.ready.appended = { index, entries: [entry] };
+    this.advanceCommitIndex();
+    this.applyCommitted();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -325,7 +440,9 @@ export class RaftNode {
 
   /** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
   protected handleAppendEntries(m: AppendEntries): void {
-    if (!this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.rejectInconsistent(m); // AE-2
+    this._leaderId = m.leaderId; // CLI-1: the leader of our term, whatever the consistency check says
+    // AE-2; SNAP-5: below our snapshot every entry is committed, so it matches.
+    if (m.prevLogIndex >= this.log.base && !this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.rejectInconsistent(m);
     this.mergeEntries(m.prevLogIndex, m.entries);
     const lastNewEntry = m.prevLogIndex + m.entries.length;
     this.followLeaderCommit(m, lastNewEntry);
@@ -344,7 +461,8 @@ export class RaftNode {
   /** AE-3, AE-4: skip the entries we hold, truncate at the first real conflict, append the rest. */
   protected mergeEntries(prevLogIndex: number, entries: readonly Entry[]): void {
     const lastIndex = this.log.lastIndex;
-    for (let k = 0; k < entries.length; k++) {
+    // SNAP-5: the entries at or below our snapshot's index are committed, so they match: skipped.
+    for (let k = Math.max(0, this.log.base - prevLogIndex); k < entries.length; k++) {
       const index = prevLogIndex + 1 + k;
       const entry = entries[k] as Entry;
       if (index <= lastIndex) {
@@ -360,10 +478,12 @@ export class RaftNode {
   }
 
   protected replyAppend(m: AppendEntries, success: boolean, matchIndex: number): void {
-    this.send({
+    const r: AppendEntriesResponse = {
       type: 'AppendEntriesResponse', from: this.id, to: m.from,
       term: this._currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
-    });
+    };
+    if (m.readRound !== undefined) r.readRound = m.readRound; // CLI-4: echoed, on every answer
+    this.send(r);
   }
 
   /** AE-2; with fastBacktracking, FB-1: say where our log stops agreeing (its term there and that term's first index). */
@@ -372,10 +492,12 @@ export class RaftNode {
     const holds = m.prevLogIndex <= this.log.lastIndex;
     const conflictTerm = holds ? this.log.termAt(m.prevLogIndex) : 0;
     const conflictIndex = holds ? this.log.firstIndexOfTerm(conflictTerm) : this.log.lastIndex + 1;
-    this.send({
+    const r: AppendEntriesResponse = {
       type: 'AppendEntriesResponse', from: this.id, to: m.from,
       term: this._currentTerm, success: false, matchIndex: 0, prevLogIndex: m.prevLogIndex, conflictTerm, conflictIndex,
-    });
+    };
+    if (m.readRound !== undefined) r.readRound = m.readRound; // CLI-4
+    this.send(r);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -384,14 +506,17 @@ export class RaftNode {
   /** LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them. */
   protected sendAppendEntries(slot: number): void {
     const nextIndex = this.tracker.nextIndexAt(slot, this.log.lastIndex + 1);
+    if (nextIndex <= this.log.base) return this.sendSnapshotChunk(slot, 0); // SNAP-2: those entries are compacted
     const prevLogIndex = nextIndex - 1;
-    this.send({
+    const m: AppendEntries = {
       type: 'AppendEntries', from: this.id, to: this.servers[slot] as NodeId,
       term: this._currentTerm, leaderId: this.id,
       prevLogIndex, prevLogTerm: this.log.termAt(prevLogIndex),
       entries: this.log.slice(nextIndex, this.maxEntries),
       leaderCommit: this._commitIndex,
-    });
+    };
+    if (this.readRound > 0) m.readRound = this.readRound; // CLI-4: absent until the first round
+    this.send(m);
   }
 
   /** LEA-1, LEA-3: every follower its AppendEntries, in `servers` order. */
@@ -399,14 +524,16 @@ export class RaftNode {
     for (const slot of this.peerSlots) this.sendAppendEntries(slot);
   }
 
-  /** LEA-2, then LEA-4 (a cluster of one commits at once), ALL-1 and LEA-3 to every follower. */
-  protected appendClientCommand(command: unknown): void {
+  /** LEA-2, then LEA-4 (a cluster of one commits at once), ALL-1 and LEA-3 to every follower. Returns the entry's index. */
+  protected appendClientCommand(command: unknown): number {
     const entry: Entry = { term: this._currentTerm, command };
     const index = this.log.append(entry);
     this.ready.appended = { index, entries: [entry] };
+    this.awaiting.set(index, this._currentTerm); // LEA-2: answered once applied
     this.advanceCommitIndex();
     this.applyCommitted();
     this.broadcastAppendEntries();
+    return index;
   }
 
   /** LEA-3a with DEC-3 (nothing moves back), then LEA-4, ALL-1, and LEA-3 again if the peer is behind. */
@@ -455,16 +582,237 @@ export class RaftNode {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Log compaction (§7, Figure 13)
+
+  /** SNAP-1 with DEC-13: compact the log through `index`, which must be applied and above the snapshot's index. */
+  protected takeSnapshot(index: number): void {
+    if (!(index > this.log.base && index <= this._lastApplied)) return; // DEC-13
+    const term = this.log.termAt(index);
+    const machine = this.machineAt(index);
+    this.log.compactThrough(index, term);
+    this.saveSnapshot(index, term, machine);
+  }
+
+  /**
+   * The state machine as of `index` (snapshotIndex < index <= lastApplied): the running one's
+   * contents at lastApplied; below it, the previous snapshot's with the entries up to `index`
+   * executed again (the work is the entries being compacted).
+   */
+  protected machineAt(index: number): KvState {
+    if (index === this._lastApplied) return this.kv.toState();
+    const m = KvMachine.from(this._snapshotMachine);
+    for (let i = this.log.base + 1; i <= index; i++) m.execute(this.log.commandAt(i));
+    return m.toState();
+  }
+
+  /** The new snapshot, for this server and for stable storage (Ready.snapshot, before any truncation or append). */
+  protected saveSnapshot(index: number, term: number, machine: KvState): void {
+    this._snapshotMachine = machine;
+    this.snapshotDataCache = null;
+    this.ready.snapshot = { index, term, machine };
+  }
+
+  /** SNAP-2: the chunk of our snapshot at `offset`, to the follower in `slot`. */
+  protected sendSnapshotChunk(slot: number, offset: number): void {
+    const chunk = chunkAt(this.snapshotData(), offset, this.snapshotChunkSize);
+    this.send({
+      type: 'InstallSnapshot', from: this.id, to: this.servers[slot] as NodeId,
+      term: this._currentTerm, leaderId: this.id,
+      lastIncludedIndex: this.log.base, lastIncludedTerm: this.log.baseTerm,
+      offset, data: chunk.data, done: chunk.done,
+    });
+  }
+
+  /** Our snapshot as InstallSnapshot carries it (spec/kv.ts snapshotData), computed once per snapshot. */
+  protected snapshotData(): string {
+    return (this.snapshotDataCache ??= snapshotData(this._snapshotMachine));
+  }
+
+  /**
+   * SNAP-3 on a response of our term. Done: the follower holds everything through
+   * lastIncludedIndex, as after LEA-3a (DEC-3: nothing moves back), then LEA-4, ALL-1, LEA-3. Not
+   * done: the chunk it asks for, if it is about our snapshot and still needs it (else DEC-4).
+   */
+  protected handleSnapshotResponse(m: InstallSnapshotResponse, slot: number): void {
+    const t = this.tracker;
+    if (!m.done) {
+      if (m.lastIncludedIndex === this.log.base && t.nextIndexAt(slot, 1) <= this.log.base && m.offset < this.snapshotData().length) {
+        this.sendSnapshotChunk(slot, m.offset);
+      }
+      return; // DEC-4 otherwise: a stale answer
+    }
+    if (m.lastIncludedIndex > this.log.lastIndex) return; // DEC-8: we never sent a snapshot beyond our log
+    const before = t.matchIndexAt(slot);
+    const matchIndex = Math.max(before, m.lastIncludedIndex);
+    const nextIndex = Math.max(t.nextIndexAt(slot, 1), m.lastIncludedIndex + 1);
+    t.matchIndex[slot] = matchIndex;
+    t.nextIndex[slot] = nextIndex;
+    if (this.quorumStale || (matchIndex > before && matchIndex > this._commitIndex)) this.advanceCommitIndex();
+    this.applyCommitted();
+    if (this.log.lastIndex >= nextIndex) this.sendAppendEntries(slot);
+  }
+
+  /** IS-2 .. IS-8 with DEC-11 and DEC-12, on a follower of the sender's term. */
+  protected handleInstallSnapshot(m: InstallSnapshot): void {
+    this._leaderId = m.leaderId; // CLI-1
+    const end = m.offset + m.data.length;
+    if (m.lastIncludedIndex <= this._commitIndex) return this.replySnapshot(m, end, true); // DEC-11: held and committed already
+    const held = this.partial;
+    /** The partial snapshot this chunk belongs to, if any. */
+    let p = held !== null && held.lastIncludedIndex === m.lastIncludedIndex && held.lastIncludedTerm === m.lastIncludedTerm ? held : null;
+    // IS-2: a first chunk starts a new partial snapshot, replacing one of another snapshot. The first
+    // chunk of the snapshot being received (a duplicate, or a leader's heartbeat starting over) is one
+    // we hold: not written (DEC-12), and the reply asks for what follows, so a transfer survives heartbeats.
+    if (p === null && m.offset === 0) p = this.partial = { lastIncludedIndex: m.lastIncludedIndex, lastIncludedTerm: m.lastIncludedTerm, data: '' };
+    if (p === null || m.offset !== p.data.length) return this.replySnapshot(m, p === null ? 0 : p.data.length, false); // DEC-12: not written
+    p.data += m.data; // IS-3
+    if (!m.done) return this.replySnapshot(m, p.data.length, false); // IS-4
+    this.partial = null;
+    const machine = parseSnapshotData(p.data);
+    if (machine === null) return this.replySnapshot(m, 0, false); // DEC-8: no leader sends that
+    this.installSnapshot(m.lastIncludedIndex, m.lastIncludedTerm, machine); // IS-5 .. IS-8
+    this.replySnapshot(m, end, true);
+  }
+
+  /** IS-5 .. IS-8: the received snapshot replaces the log up to its index, and the state machine. */
+  protected installSnapshot(index: number, term: number, machine: KvState): void {
+    if (this.log.has(index) && this.log.termAt(index) === term) {
+      this.log.compactThrough(index, term); // IS-6: the entries after it stay
+    } else {
+      if (this.log.lastIndex > index) this.ready.truncatedAfter = index; // IS-7: storage drops them too
+      this.log.discardThrough(index, term);
+    }
+    this.saveSnapshot(index, term, machine); // IS-5
+    this.kv = KvMachine.from(machine); // IS-8
+    this._commitIndex = index;
+    this._lastApplied = index;
+    this.dropAwaitingThrough(index);
+  }
+
+  protected replySnapshot(m: InstallSnapshot, offset: number, done: boolean): void {
+    this.send({
+      type: 'InstallSnapshotResponse', from: this.id, to: m.from,
+      term: this._currentTerm, lastIncludedIndex: m.lastIncludedIndex, offset, done,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // All servers
 
-  /** ALL-1: apply every committed entry not yet applied, in order, in this step. */
+  /**
+   * ALL-1: apply every committed entry not yet applied, in order, in this step, through the state
+   * machine (KV-1, CLI-2). LEA-2: answer the client of an entry this server appended as leader,
+   * if the entry applied is still the one of that term (otherwise it was overwritten: no answer).
+   */
   protected applyCommitted(): void {
     if (this._commitIndex <= this._lastApplied) return;
     const applied = this.ready.applied;
+    const awaiting = this.awaiting;
     for (let i = this._lastApplied + 1; i <= this._commitIndex; i++) {
-      applied.push({ index: i, term: this.log.termAt(i), command: this.log.commandAt(i) });
+      const term = this.log.termAt(i);
+      const command = this.log.commandAt(i);
+      const { result, duplicate } = this.kv.execute(command);
+      applied.push({ index: i, term, command, result, duplicate });
+      if (awaiting.size === 0) continue;
+      const awaitedTerm = awaiting.get(i);
+      if (awaitedTerm === undefined) continue;
+      awaiting.delete(i);
+      if (awaitedTerm !== term) continue; // overwritten by another leader's entry: the client retries
+      const op = sessionOf(command);
+      this.ready.replies.push({ type: 'result', node: this.id, client: op?.client ?? null, seq: op?.seq ?? null, index: i, result, duplicate });
     }
     this._lastApplied = this._commitIndex;
+  }
+
+  /** IS-8: the awaited commands at or below `index` are dropped without an answer (a snapshot replaced them). */
+  protected dropAwaitingThrough(index: number): void {
+    for (const i of this.awaiting.keys()) if (i <= index) this.awaiting.delete(i);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Clients (§8)
+
+  /** LEA-2 on a leader; CLI-1 elsewhere (DEC-9: no state changes). Returns the index the command was appended at, 0 if it was not. */
+  protected clientRequest(command: unknown): number {
+    if (this._role === 'leader') return this.appendClientCommand(command);
+    const op = sessionOf(command);
+    this.redirect(op?.client ?? null, op?.seq ?? null);
+    return 0;
+  }
+
+  /** CLI-4 on a leader: the read waits for the end of the step (see `end`); CLI-1 elsewhere. */
+  protected clientRead(client: string, seq: number, key: string): void {
+    if (this._role !== 'leader') return this.redirect(client, seq);
+    this.pendingReads.push({ client, seq, key, readIndex: null, round: 0 });
+  }
+
+  /** CLI-1: name the leader last heard from in this term, or none. */
+  protected redirect(client: string | null, seq: number | null): void {
+    this.ready.replies.push({ type: 'redirect', node: this.id, client, seq, leader: this._leaderId });
+  }
+
+  /** CLI-4: forget every read, round and acknowledgement (on election, on stepping down, on a crash). */
+  protected resetReads(): void {
+    this.readRound = 0;
+    this.readAcks.fill(0);
+    this.pendingReads.length = 0;
+    this.readsHead = 0;
+    this.readsUnstarted = 0;
+  }
+
+  /**
+   * CLI-4, start rounds: once the leader has committed an entry of its term, every read without a
+   * read index gets commitIndex, and one new round (at most one per step) goes to every follower
+   * as the AppendEntries LEA-3 would send.
+   */
+  protected startReadRound(): void {
+    const reads = this.pendingReads;
+    if (this.readsUnstarted >= reads.length) return;
+    if (this.log.termAt(this._commitIndex) !== this._currentTerm) return; // §8: no entry of our term committed yet
+    const round = ++this.readRound;
+    for (let k = this.readsUnstarted; k < reads.length; k++) {
+      const r = reads[k] as PendingRead;
+      r.readIndex = this._commitIndex;
+      r.round = round;
+    }
+    this.readsUnstarted = reads.length;
+    this.broadcastAppendEntries();
+  }
+
+  /**
+   * CLI-4, serve: answer, in arrival order, the reads whose round a majority acknowledged (the
+   * leader counting itself) and whose read index is applied. Rounds and read indexes never
+   * decrease along the queue, so the answerable reads are a prefix: stop at the first that is not.
+   */
+  protected serveReads(): void {
+    const reads = this.pendingReads;
+    let confirmed = 0; // the highest round known to be confirmed in this call
+    while (this.readsHead < this.readsUnstarted) {
+      const r = reads[this.readsHead] as PendingRead;
+      const readIndex = r.readIndex as number;
+      if (this._lastApplied < readIndex) break;
+      if (r.round > confirmed) {
+        if (!this.roundConfirmed(r.round)) break;
+        confirmed = r.round;
+      }
+      this.ready.replies.push({ type: 'read', node: this.id, client: r.client, seq: r.seq, key: r.key, index: readIndex, result: this.kv.get(r.key) });
+      this.readsHead++;
+    }
+    if (this.readsHead === reads.length) {
+      reads.length = 0;
+      this.readsHead = this.readsUnstarted = 0;
+    } else if (this.readsHead > 1024 && 2 * this.readsHead > reads.length) {
+      reads.splice(0, this.readsHead);
+      this.readsUnstarted -= this.readsHead;
+      this.readsHead = 0;
+    }
+  }
+
+  /** CLI-4: the leader and the peers that acknowledged `round` or a later one are a majority of the servers. */
+  protected roundConfirmed(round: number): boolean {
+    let count = 1;
+    for (const slot of this.peerSlots) if ((this.readAcks[slot] as number) >= round) count++;
+    return 2 * count > this.servers.length;
   }
 
   protected send(m: Message): void {
@@ -489,11 +837,27 @@ export class RaftNode {
   get lastApplied(): number {
     return this._lastApplied;
   }
-  /** The index of the last log entry; 0 when the log is empty. */
+  /** CLI-1: the leader last heard from in currentTerm (this server when leader); null when none. */
+  get leaderId(): NodeId | null {
+    return this._leaderId;
+  }
+  /** The state machine as of lastApplied (KV-1, CLI-2), as a new plain object: O(its size). */
+  get machine(): KvState {
+    return this.kv.toState();
+  }
+  /** The value of `key` in the state machine as of lastApplied, or null: O(1). */
+  valueOf(key: string): string | null {
+    return this.kv.get(key);
+  }
+  /** How many client reads wait on this leader (CLI-4). */
+  get pendingReadCount(): number {
+    return this.pendingReads.length - this.readsHead;
+  }
+  /** The index of the last log entry; snapshotIndex when no entry follows the snapshot (0 for an empty log). */
   get lastIndex(): number {
     return this.log.lastIndex;
   }
-  /** The term of the last log entry; 0 when the log is empty. */
+  /** The term of the last log entry; snapshotTerm when no entry follows the snapshot (0 for an empty log). */
   get lastTerm(): number {
     return this.log.lastTerm;
   }
@@ -501,11 +865,11 @@ export class RaftNode {
   get hardState(): HardState {
     return { currentTerm: this._currentTerm, votedFor: this._votedFor };
   }
-  /** The term of the entry at `index` (0 for index 0). Throws a RangeError past the last index. */
+  /** The term at `index`, from snapshotIndex (whose term is snapshotTerm; 0 for index 0) to lastIndex. Throws a RangeError outside that range. */
   termAt(index: number): number {
     return this.log.termAt(index);
   }
-  /** The entry at `index` (1..lastIndex), as a new object. Throws a RangeError outside that range. */
+  /** The entry at `index` (snapshotIndex + 1 .. lastIndex), as a new object. Throws a RangeError outside that range. */
   entryAt(index: number): Entry {
     return this.log.entryAt(index);
   }
@@ -529,9 +893,28 @@ export class RaftNode {
   takeLogChangedFrom(): number {
     return this.log.takeChangedFrom();
   }
-  /** What this server must have on stable storage (PER-1). O(log length). */
+  /** The snapshot's lastIncludedIndex (SNAP-1); 0 without one. The log holds the entries after it. */
+  get snapshotIndex(): number {
+    return this.log.base;
+  }
+  /** The snapshot's lastIncludedTerm; 0 without one. */
+  get snapshotTerm(): number {
+    return this.log.baseTerm;
+  }
+  /** The state machine as of snapshotIndex: the snapshot's own object, shared: do not change it. */
+  get snapshotMachine(): KvState {
+    return this._snapshotMachine;
+  }
+  /** The InstallSnapshot being received (IS-2, IS-3), as a new object; null when none. */
+  get partialSnapshot(): { lastIncludedIndex: number; lastIncludedTerm: number; data: string } | null {
+    const p = this.partial;
+    return p && { lastIncludedIndex: p.lastIncludedIndex, lastIncludedTerm: p.lastIncludedTerm, data: p.data };
+  }
+  /** What this server must have on stable storage (PER-1): the snapshot and the log after it. O(log length). */
   persisted(): Persisted {
-    return { hardState: this.hardState, log: this.log.toArray() };
+    const base = this.log.base;
+    const log = this.log.toArray();
+    return base > 0 ? { hardState: this.hardState, snapshot: { index: base, term: this.log.baseTerm, machine: this._snapshotMachine }, log } : { hardState: this.hardState, log };
   }
 
   /** A full snapshot in the spec's NodeState shape (O(log length): for reports and recording, not per step). */
@@ -549,8 +932,14 @@ export class RaftNode {
       currentTerm: this._currentTerm,
       votedFor: this._votedFor,
       log: this.log.toArray(),
+      snapshotIndex: this.log.base,
+      snapshotTerm: this.log.baseTerm,
+      snapshotMachine: copyKvState(this._snapshotMachine),
       commitIndex: this._commitIndex,
       lastApplied: this._lastApplied,
+      machine: this.kv.toState(),
+      leaderId: this._leaderId,
+      partialSnapshot: this.partialSnapshot,
       nextIndex,
       matchIndex,
       votesGranted: [...this.tracker.votes],

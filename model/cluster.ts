@@ -101,7 +101,9 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
       if (c.crashed.has(e.node)) return { error: `node ${e.node} is already crashed` };
       const crashed = new Set(c.crashed).add(e.node);
       // PER-1, DEC-7: only the persistent state survives; the server is down until it restarts.
-      return { ...none({ ...c, crashed, nodes: { ...c.nodes, [e.node]: restart(nodeState(c, e.node)) } }, ['PER-1', 'DEC-7']), node: e.node };
+      // SNAP-4: with a snapshot, it comes back with the snapshot's state machine and index.
+      const s = nodeState(c, e.node);
+      return { ...none({ ...c, crashed, nodes: { ...c.nodes, [e.node]: restart(s) } }, s.snapshotIndex > 0 ? ['PER-1', 'DEC-7', 'SNAP-4'] : ['PER-1', 'DEC-7']), node: e.node };
     }
     case 'restart': {
       if (!c.crashed.has(e.node)) return { error: `node ${e.node} is not crashed, so it cannot restart` };

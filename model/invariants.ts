@@ -4,14 +4,19 @@
 // each server's log is summarised by a hash chain (chain[i] identifies entries 1..i), kept in step
 // with the log by looking only at the entries that changed. Log Matching then compares one number
 // per new entry, Leader Completeness one number per new leader or newly committed index.
+// A compacted log (SNAP-1) is summarised from its base on: the chain starts with an anchor that
+// stands for the prefix the snapshot covers, which is committed, so the anchor is the committed
+// prefix's hash. State machines are compared (INV-11) only at the indexes snapshots are taken at.
 // The checker keeps history (who led which term, what was committed and applied), so it is the
 // one stateful object in model/; it never changes the states it is given.
 import type { NodeId } from '../spec/schema.js';
 import { RULE_BY_ID } from '../spec/rules.js';
 import { canonicalJson } from '../spec/canonical.js';
+import { sessionOf } from '../spec/kv.js';
 import type { ClusterState, ClusterStep } from './cluster.js';
+import { execute } from './kv.js';
 import type { Log } from './log.js';
-import type { NodeState } from './state.js';
+import type { AppliedEntry, NodeState } from './state.js';
 
 export interface Violation {
   /** The rule ID of the property or invariant (SAFE-n, INV-n). */
@@ -25,18 +30,36 @@ export interface Violation {
 
 interface LogSummary {
   log: Log;
-  /** chain[i] identifies the prefix 1..i (chain[0] = 0); terms[i] is the term at i. */
+  /** The index the summary starts at: the log's base (its snapshot's lastIncludedIndex), 0 without one. */
+  base: number;
+  /**
+   * chain[k] identifies the prefix 1..base+k; chain[0] is the anchor, the prefix through the base
+   * (0 at index 0). terms[k] is the term at base+k (terms[0]: the snapshot's lastIncludedTerm).
+   */
   chain: number[];
   terms: number[];
 }
+
+/** The last index a summary covers. */
+const lastOf = (sum: LogSummary): number => sum.base + sum.chain.length - 1;
+/** The prefix hash and the term at an absolute index; undefined outside base..last. */
+const chainAt = (sum: LogSummary, i: number): number | undefined => (i >= sum.base ? sum.chain[i - sum.base] : undefined);
+const termIn = (sum: LogSummary, i: number): number | undefined => (i >= sum.base ? sum.terms[i - sum.base] : undefined);
+
+/**
+ * In the committed prefix: an index known to be committed whose entry no server has shown (a
+ * hand-written initial snapshot covers it). Hashes are never negative. Comparisons skip it.
+ */
+const UNKNOWN = -1;
 
 export class InvariantChecker {
   private readonly summaries = new Map<NodeId, LogSummary>();
   /** (index, term) -> the prefix hash and how many servers hold it: Log Matching, as a state property. */
   private readonly held = new Map<number | string, { hash: number; holders: number }>();
   private readonly leaderOfTerm = new Map<number, NodeId>();
-  /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i. */
+  /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i, committedTerms[i] is the term of entry i (or UNKNOWN). */
   private readonly committedChain: number[] = [0];
+  private readonly committedTerms: number[] = [0];
   /**
    * committedIn[i]: the term in which entry i was committed, i.e. the lowest currentTerm of a server
    * whose commitIndex reached i (reaching k commits every index up to k). It never decreases along
@@ -45,6 +68,11 @@ export class InvariantChecker {
   private readonly committedIn: number[] = [0];
   /** index -> hash of the entry first applied there by any server. */
   private readonly appliedAt = new Map<number, { hash: number; by: NodeId }>();
+  /** INV-11: index -> the state machine as of that index, as first snapshotted there (canonical JSON); and those indexes in order. */
+  private readonly machines = new Map<number, { machine: unknown; json: string; by: NodeId }>();
+  private readonly snapshotPoints: number[] = [];
+  /** INV-12: client -> seq -> the index where that operation was executed (not answered as a duplicate). */
+  private readonly executedAt = new Map<string, Map<number, { index: number; by: NodeId }>>();
   private violations: Violation[] = [];
   private stepNo = 0;
   private current: ClusterState;
@@ -52,14 +80,20 @@ export class InvariantChecker {
   /** Start from an initial cluster state: summarises every log and checks the state itself. */
   constructor(initial: ClusterState) {
     this.current = initial;
-    for (const id of initial.servers) {
-      const s = initial.nodes[id] as NodeState;
-      this.summaries.set(id, { log: s.log, chain: [0], terms: [0] });
-      this.syncLog(id, null, s);
-      this.checkLocal(id, null, s, false);
-      if (s.role === 'leader') this.checkNewLeader(id, s);
+    const node = (id: NodeId): NodeState => initial.nodes[id] as NodeState;
+    // Servers with the lowest snapshot first, noting their commits as they go, so that a compacted
+    // log is anchored to the entries another server shows (when one does).
+    const bySnapshot = [...initial.servers].sort((a, b) => node(a).snapshotIndex - node(b).snapshotIndex);
+    for (const id of bySnapshot) {
+      this.summaries.set(id, { log: node(id).log, base: 0, chain: [0], terms: [0] });
+      this.syncLog(id, null, node(id));
+      this.noteCommit(id, node(id), false);
     }
-    for (const id of initial.servers) this.noteCommit(id, initial.nodes[id] as NodeState);
+    for (const id of initial.servers) {
+      this.checkLocal(id, null, node(id), false);
+      if (node(id).role === 'leader') this.checkNewLeader(id, node(id));
+    }
+    for (const id of initial.servers) this.checkMachines(id, null, node(id), [], this.noteSnapshot(id, null, node(id)));
     this.initialViolations = this.violations;
   }
 
@@ -86,8 +120,11 @@ export class InvariantChecker {
       const becameLeader = after.role === 'leader' && (before.role !== 'leader' || before.currentTerm !== after.currentTerm);
       if (becameLeader) this.checkNewLeader(id, after);
       this.noteCommit(id, after);
+      const inOrder = this.checkApplyOrder(id, before, after, r.applied, restarted);
+      this.checkMachines(id, before, after, inOrder ? r.applied : [], this.noteSnapshot(id, before, after));
     }
     for (const a of r.applied) this.noteApplied(r.node as NodeId, a.index, a.term, a.command);
+    for (const a of r.applied) if (!a.duplicate) this.noteExecuted(r.node as NodeId, a.index, a.command);
     return this.violations;
   }
 
@@ -103,32 +140,60 @@ export class InvariantChecker {
     const oldLog = sum.log;
     const log = after.log;
     if (before !== null && oldLog === log) return;
-    // The entries both versions hold: known at once for versions of one buffer, else compared.
-    let common = oldLog.sharedPrefixLength(log);
-    if (common < 0) {
-      common = 0;
-      const n = Math.min(oldLog.lastIndex, log.lastIndex);
-      while (common < n && sameEntry(oldLog, log, common + 1)) common++;
-    }
-    if (before === null) common = 0;
-    // SAFE-2: a leader that stays leader of the same term only appends.
+    // The last index through which the summary still describes the new log (-1: not even its base).
+    const common = before === null ? -1 : agreedThrough(sum, log);
+    // SAFE-2: a leader that stays leader of the same term only appends (compacting its prefix changes no entry).
     if (before && before.role === 'leader' && after.role === 'leader' && before.currentTerm === after.currentTerm && common < oldLog.lastIndex) {
-      this.fail('SAFE-2', [id], `leader ${id} of term ${after.currentTerm} lost or changed entries ${common + 1}..${oldLog.lastIndex} of its log`);
+      this.fail('SAFE-2', [id], `leader ${id} of term ${after.currentTerm} lost or changed entries ${Math.max(common, oldLog.base) + 1}..${oldLog.lastIndex} of its log`);
     }
-    for (let i = sum.chain.length - 1; i > common; i--) this.release(i, sum.terms[i] as number);
-    sum.chain.length = common + 1;
-    sum.terms.length = common + 1;
-    for (let i = common + 1; i <= log.lastIndex; i++) {
+    const top = lastOf(sum);
+    if (common < log.base) {
+      // Start again from the new base (a first summary, or a snapshot the old log did not hold, IS-7).
+      for (let i = top; i > sum.base; i--) this.release(i, termIn(sum, i) as number);
+      sum.chain = [this.anchorAt(id, log.base, log.baseTerm)];
+      sum.terms = [log.baseTerm];
+      sum.base = log.base;
+    } else {
+      // Forget the entries after `common`, and those the new base compacted (SNAP-1, IS-6).
+      for (let i = top; i > common; i--) this.release(i, termIn(sum, i) as number);
+      for (let i = sum.base + 1; i <= log.base; i++) this.release(i, termIn(sum, i) as number);
+      sum.chain.length = common - sum.base + 1;
+      sum.terms.length = common - sum.base + 1;
+      if (log.base > sum.base) {
+        sum.chain.splice(0, log.base - sum.base);
+        sum.terms.splice(0, log.base - sum.base);
+        sum.base = log.base;
+      }
+    }
+    for (let i = Math.max(common, log.base) + 1; i <= log.lastIndex; i++) {
       const e = log.entry(i);
-      const prevTerm = sum.terms[i - 1] as number;
-      if (e.term < prevTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i} after term ${prevTerm} at index ${i - 1}`);
+      // INV-5 from the base on: the first entry after a snapshot is of its term or a later one.
+      const prevTerm = termIn(sum, i - 1) as number;
+      if (e.term < prevTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i} after term ${prevTerm} at index ${i - 1}${i - 1 === log.base && log.base > 0 ? ' (its snapshot)' : ''}`);
       if (e.term > after.currentTerm) this.fail('INV-5', [id], `${id}'s log has term ${e.term} at index ${i}, above its currentTerm ${after.currentTerm}`);
-      const hash = mix(sum.chain[i - 1] as number, hashOfEntry(e));
+      const hash = mix(chainAt(sum, i - 1) as number, hashOfEntry(e));
       sum.chain.push(hash);
       sum.terms.push(e.term);
       this.hold(id, i, e.term, hash);
     }
     sum.log = log;
+  }
+
+  /**
+   * The hash that stands for the prefix 1..index of a log compacted through index, whose term
+   * there is `term`: the committed prefix (a snapshot covers committed entries only, INV-11), or
+   * failing that the prefix of another server that holds that entry, or failing that (a
+   * hand-written initial snapshot) a hash of (index, term) alone, the same for every server.
+   */
+  private anchorAt(id: NodeId, index: number, term: number): number {
+    if (index === 0) return 0;
+    const committed = this.committedChain[index];
+    if (committed !== undefined && committed !== UNKNOWN && this.committedTerms[index] === term) return committed;
+    for (const [other, sum] of this.summaries) {
+      const hash = chainAt(sum, index);
+      if (other !== id && hash !== undefined && termIn(sum, index) === term) return hash;
+    }
+    return hashString(`snapshot ${index} ${term}`);
   }
 
   private hold(id: NodeId, index: number, term: number, hash: number): void {
@@ -140,7 +205,7 @@ export class InvariantChecker {
     }
     slot.holders++;
     if (slot.hash !== hash) {
-      const others = [...this.summaries].filter(([o, s]) => o !== id && s.terms[index] === term && s.chain[index] === slot.hash).map(([o]) => o);
+      const others = [...this.summaries].filter(([o, s]) => o !== id && termIn(s, index) === term && chainAt(s, index) === slot.hash).map(([o]) => o);
       this.fail('SAFE-3', [id, ...others], `${id} and ${others.join(', ') || 'another server'} both hold an entry of term ${term} at index ${index}, but their logs differ at or before it`);
     }
   }
@@ -181,18 +246,27 @@ export class InvariantChecker {
     const lo = this.lastCommittedBefore(s.currentTerm);
     if (lo === 0) return;
     const sum = this.summaries.get(id) as LogSummary;
-    if (sum.chain[lo] !== this.committedChain[lo]) {
-      this.fail('SAFE-4', [id], `leader ${id} of term ${s.currentTerm} lacks committed entries: its log ${sum.chain.length - 1 < lo ? `ends at index ${sum.chain.length - 1}` : 'differs'} below committed index ${lo}`);
+    // A compacted prefix is compared through the base (the anchor stands for it).
+    const at = Math.max(lo, sum.base);
+    const committed = this.committedChain[at];
+    if (committed === undefined || committed === UNKNOWN) return;
+    if (chainAt(sum, at) !== committed) {
+      this.fail('SAFE-4', [id], `leader ${id} of term ${s.currentTerm} lacks committed entries: its log ${lastOf(sum) < at ? `ends at index ${lastOf(sum)}` : 'differs'} below committed index ${at}`);
     }
   }
 
-  /** INV-9, SAFE-4: what a server commits agrees with what anyone committed; new commits reach every newer leader. */
-  private noteCommit(id: NodeId, s: NodeState): void {
+  /**
+   * INV-9, SAFE-4: what a server commits agrees with what anyone committed; new commits reach every
+   * newer leader (not swept while the initial state is read: every leader is checked after it).
+   */
+  private noteCommit(id: NodeId, s: NodeState, sweepLeaders = true): void {
     if (s.commitIndex === 0) return;
     const sum = this.summaries.get(id) as LogSummary;
     const known = this.committedChain.length - 1;
     const upto = Math.min(s.commitIndex, known);
-    if (upto > 0 && sum.chain[upto] !== this.committedChain[upto]) {
+    // Below its base a compacted log shows nothing to compare; neither does an UNKNOWN committed index.
+    const comparable = upto > 0 && upto >= sum.base && this.committedChain[upto] !== UNKNOWN;
+    if (comparable && chainAt(sum, upto) !== this.committedChain[upto]) {
       this.fail('INV-9', [id], `${id} committed through index ${s.commitIndex}, but its entries up to index ${upto} differ from those committed before`);
       return;
     }
@@ -201,10 +275,11 @@ export class InvariantChecker {
     const lowered = firstLater <= upto;
     for (let i = firstLater; i <= upto; i++) this.committedIn[i] = s.currentTerm;
     for (let i = known + 1; i <= s.commitIndex; i++) {
-      this.committedChain.push(sum.chain[i] as number);
+      this.committedChain.push(chainAt(sum, i) ?? UNKNOWN);
+      this.committedTerms.push(termIn(sum, i) ?? UNKNOWN);
       this.committedIn.push(s.currentTerm);
     }
-    if (s.commitIndex <= known && !lowered) return;
+    if (!sweepLeaders || (s.commitIndex <= known && !lowered)) return;
     // A newly committed entry must be in every current leader of a newer term.
     for (const other of this.current.servers) {
       const o = this.current.nodes[other] as NodeState;
@@ -225,6 +300,143 @@ export class InvariantChecker {
   }
 
   // -------------------------------------------------------------------------------------------
+  // INV-12
+
+  /** INV-12: a (client, seq) executes at one index only; re-executing it there (a restart applies the log again) is fine. */
+  private noteExecuted(id: NodeId, index: number, command: unknown): void {
+    const op = sessionOf(command);
+    if (op === null) return;
+    let bySeq = this.executedAt.get(op.client);
+    if (!bySeq) {
+      bySeq = new Map();
+      this.executedAt.set(op.client, bySeq);
+    }
+    const first = bySeq.get(op.seq);
+    if (!first) bySeq.set(op.seq, { index, by: id });
+    else if (first.index !== index) {
+      this.fail('INV-12', [first.by, id], `operation ${op.seq} of client ${op.client} was executed at index ${first.index} by ${first.by} and again at index ${index} by ${id}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Apply order and snapshots: INV-10, INV-11
+
+  /**
+   * INV-10: the entries a step applies are lastApplied + 1, + 2, ... of the server before the step,
+   * and lastApplied ends at the last of them. Without entries applied, lastApplied moves only by a
+   * snapshot install (IS-8: forward, to the new snapshotIndex) or a restart (SNAP-4: to
+   * snapshotIndex). Returns whether the applied entries were in order.
+   */
+  private checkApplyOrder(id: NodeId, before: NodeState, after: NodeState, applied: readonly AppliedEntry[], restarted: boolean): boolean {
+    const was = before.lastApplied;
+    const now = after.lastApplied;
+    if (restarted) {
+      if (now !== after.snapshotIndex) this.fail('INV-10', [id], `${id} restarted with lastApplied ${now}, not its snapshotIndex ${after.snapshotIndex}`);
+      return true;
+    }
+    let last = was;
+    for (const a of applied) {
+      if (a.index !== last + 1) {
+        this.fail('INV-10', [id], `${id} applied index ${a.index} ${a.index <= last ? 'again ' : ''}after index ${last}${last === was ? ` (its lastApplied before the step)` : ''}`);
+        return false;
+      }
+      last = a.index;
+    }
+    if (applied.length > 0) {
+      if (now !== last) this.fail('INV-10', [id], `${id} applied entries ${was + 1}..${last} but has lastApplied ${now}`);
+      return true;
+    }
+    if (now === was) return true;
+    const installed = after.snapshotIndex !== before.snapshotIndex && now === after.snapshotIndex;
+    if (now < was) this.fail('INV-10', [id], `${id}'s lastApplied went from ${was} back to ${now}${installed ? ' by installing a snapshot' : ''}`);
+    else if (!installed) this.fail('INV-10', [id], `${id}'s lastApplied went from ${was} to ${now} without applying entries or installing a snapshot through ${now}`);
+    return true;
+  }
+
+  /**
+   * INV-11, part one: a new snapshot (taken, installed, or in the initial state) covers committed
+   * entries, and its lastIncludedTerm is the committed entry's term. Its state machine is recorded at
+   * its index, or compared with the one recorded there. Returns whether the snapshot is new.
+   */
+  private noteSnapshot(id: NodeId, before: NodeState | null, s: NodeState): boolean {
+    const index = s.snapshotIndex;
+    if (index === 0) return false;
+    if (before && before.snapshotIndex === index && before.snapshotTerm === s.snapshotTerm && before.snapshotMachine === s.snapshotMachine) return false;
+    const known = this.committedChain.length - 1;
+    const term = this.committedTerms[index];
+    if (index > known) {
+      this.fail('INV-11', [id], `${id}'s snapshot through index ${index} covers entries not known to be committed (committed through ${known})`);
+    } else if (term !== UNKNOWN && term !== s.snapshotTerm) {
+      this.fail('INV-11', [id], `${id}'s snapshot through index ${index} has lastIncludedTerm ${s.snapshotTerm}, but the entry committed there has term ${term}`);
+    }
+    this.compareMachine(id, index, s.snapshotMachine, 'snapshot', true);
+    this.forgetPassedPoints();
+    return true;
+  }
+
+  /**
+   * Snapshot indexes below every server's snapshotIndex can no longer be reached: lastApplied never
+   * goes below snapshotIndex (a restart lands on it), and new snapshots are above it. Their state
+   * machines are dropped, so that memory follows the spread of the snapshots, not the run.
+   */
+  private forgetPassedPoints(): void {
+    let lowest = Infinity;
+    for (const id of this.current.servers) lowest = Math.min(lowest, (this.current.nodes[id] as NodeState).snapshotIndex);
+    let k = 0;
+    for (; k < this.snapshotPoints.length && (this.snapshotPoints[k] as number) < lowest; k++) this.machines.delete(this.snapshotPoints[k] as number);
+    if (k > 0) this.snapshotPoints.splice(0, k);
+  }
+
+  /**
+   * INV-11, part two: a server that applied through an index where some snapshot was taken has the
+   * snapshot's state machine there. Checked where lastApplied lands on such an index, and where a
+   * step's applied entries pass over one (the state machine there is rebuilt from the one before
+   * the step and the entries applied up to it: work the step did anyway).
+   */
+  private checkMachines(id: NodeId, before: NodeState | null, after: NodeState, applied: readonly AppliedEntry[], newSnapshot: boolean): void {
+    if (before && applied.length > 1 && this.snapshotPoints.length > 0) {
+      const lastIndex = (applied[applied.length - 1] as AppliedEntry).index;
+      let machine = before.machine;
+      let k = 0;
+      for (let p = this.firstPointAfter(before.lastApplied); p < this.snapshotPoints.length; p++) {
+        const index = this.snapshotPoints[p] as number;
+        if (index >= lastIndex) break;
+        for (; k < applied.length && (applied[k] as AppliedEntry).index <= index; k++) machine = execute(machine, (applied[k] as AppliedEntry).command).machine;
+        this.compareMachine(id, index, machine, `state machine after applying through index ${index}`, false);
+      }
+    }
+    const at = after.lastApplied;
+    const moved = !before || before.lastApplied !== at || before.machine !== after.machine || newSnapshot;
+    if (moved && this.machines.has(at)) this.compareMachine(id, at, after.machine, `state machine at lastApplied ${at}`, false);
+  }
+
+  /** INV-11: the state machine as of `index` equals the one first snapshotted there; `record` makes it that one if there is none yet. */
+  private compareMachine(id: NodeId, index: number, machine: unknown, what: string, record: boolean): void {
+    const seen = this.machines.get(index);
+    if (seen && seen.machine === machine) return;
+    const json = canonicalJson(machine);
+    if (!seen) {
+      if (!record) return;
+      this.machines.set(index, { machine, json, by: id });
+      this.snapshotPoints.splice(this.firstPointAfter(index), 0, index);
+    } else if (seen.json !== json) {
+      this.fail('INV-11', seen.by === id ? [id] : [seen.by, id], `${id}'s ${what} differs from the snapshot ${seen.by} took at index ${index}: ${abbreviate(json)} instead of ${abbreviate(seen.json)}`);
+    }
+  }
+
+  /** The position in snapshotPoints of the first index above `index`. */
+  private firstPointAfter(index: number): number {
+    let lo = 0;
+    let hi = this.snapshotPoints.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.snapshotPoints[mid] as number) <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Local invariants: INV-1 .. INV-4, INV-6 .. INV-8
 
   private checkLocal(id: NodeId, before: NodeState | null, s: NodeState, restarted: boolean): void {
@@ -235,9 +447,12 @@ export class InvariantChecker {
       }
       if (!restarted && s.commitIndex < before.commitIndex) this.fail('INV-4', [id], `${id}'s commitIndex went from ${before.commitIndex} down to ${s.commitIndex}`);
     }
-    if (!(s.lastApplied <= s.commitIndex && s.commitIndex <= s.log.lastIndex)) {
-      this.fail('INV-3', [id], `${id} has lastApplied ${s.lastApplied}, commitIndex ${s.commitIndex}, last log index ${s.log.lastIndex}`);
+    // With a snapshot: snapshotIndex <= lastApplied, and the log starts right after the snapshot.
+    if (!(s.snapshotIndex <= s.lastApplied && s.lastApplied <= s.commitIndex && s.commitIndex <= s.log.lastIndex && s.log.base === s.snapshotIndex)) {
+      const snapshot = s.snapshotIndex > 0 || s.log.base > 0 ? `snapshotIndex ${s.snapshotIndex}${s.log.base === s.snapshotIndex ? '' : ` (its log starts after index ${s.log.base})`}, ` : '';
+      this.fail('INV-3', [id], `${id} has ${snapshot}lastApplied ${s.lastApplied}, commitIndex ${s.commitIndex}, last log index ${s.log.lastIndex}`);
     }
+    if (s.log.baseTerm !== s.snapshotTerm) this.fail('INV-5', [id], `${id}'s snapshotTerm is ${s.snapshotTerm}, but its log records term ${s.log.baseTerm} at the snapshot's index`);
     if (s.role === 'leader') {
       // Every peer: a peer missing from either map breaks the invariant as much as a bad value.
       for (const peer of this.current.servers) {
@@ -271,6 +486,22 @@ function heldKey(index: number, term: number): number | string {
   return term < 0x200000 && index < 0x100000000 ? index * 0x200000 + term : `${index}:${term}`;
 }
 
+/**
+ * The last index through which the summary of the old log still holds for `log`: the new base must
+ * be summarised with the same term, and the entries after it equal. Versions of one buffer with one
+ * base are known to agree at once; others are compared entry by entry (entries are shared objects,
+ * so mostly by identity). -1 when the summary does not even hold the new base.
+ */
+function agreedThrough(sum: LogSummary, log: Log): number {
+  const shared = sum.log.sharedPrefixLength(log);
+  if (shared >= 0) return shared;
+  if (log.base < sum.base || log.base > lastOf(sum) || termIn(sum, log.base) !== log.baseTerm) return -1;
+  let common = log.base;
+  const n = Math.min(sum.log.lastIndex, log.lastIndex);
+  while (common < n && sameEntry(sum.log, log, common + 1)) common++;
+  return common;
+}
+
 function sameEntry(a: Log, b: Log, i: number): boolean {
   const x = a.entry(i);
   const y = b.entry(i);
@@ -291,6 +522,10 @@ function hashOfEntry(e: { term: number; command: unknown }): number {
 
 function entryHash(term: number, command: unknown): number {
   return hashString(`${term}|${canonicalJson(command)}`);
+}
+
+function abbreviate(json: string): string {
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
 function hashString(s: string): number {

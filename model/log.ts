@@ -88,6 +88,7 @@ export class Log {
    * after `index` are kept (none if the log ends before it). O(entries kept).
    */
   compactThrough(index: number, term: number): Log {
+    if (index < this.base) throw new RangeError(`cannot compact through ${index}: entries up to ${this.base} are compacted already`);
     const kept = index < this.lastIndex ? this.buf.slice(Math.max(0, index - this.base), this.count) : [];
     return new Log(kept, kept.length, index, term);
   }

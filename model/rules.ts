@@ -2,11 +2,12 @@
 // one action per rule. Guards are predicates on (state, message); actions take the step so far
 // (a Transition) and return it extended. The reducer (node.ts) and the statechart (statechart.ts)
 // are two compositions of these same functions.
-import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
-import { sessionOf } from '../spec/kv.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import { chunkAt, isKvCommand, parseSnapshotData, sessionOf, snapshotData } from '../spec/kv.js';
 import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
-import { type Env, type NodeState, type Transition, peersOf } from './state.js';
+import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, peersOf } from './state.js';
+import { Log } from './log.js';
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing
@@ -45,9 +46,13 @@ export const canGrantVote = (s: NodeState, m: RequestVote): boolean =>
 /** CAN-2: votes from a majority of the servers (the candidate's own included). */
 export const hasVoteMajority = (env: Env, s: NodeState): boolean => 2 * s.votesGranted.length > env.servers.length;
 
-/** AE-2: our log holds an entry at prevLogIndex whose term is prevLogTerm (index 0 always matches). */
+/**
+ * AE-2: our log holds an entry at prevLogIndex whose term is prevLogTerm (index 0 always matches;
+ * at snapshotIndex the term is snapshotTerm). SNAP-5: below snapshotIndex every entry is committed,
+ * so it matches any leader's.
+ */
 export const logMatchesAt = (s: NodeState, prevLogIndex: number, prevLogTerm: number): boolean =>
-  prevLogIndex === 0 || (s.log.has(prevLogIndex) && s.log.termAt(prevLogIndex) === prevLogTerm);
+  prevLogIndex === 0 || prevLogIndex < s.snapshotIndex || (s.log.knowsTermAt(prevLogIndex) && s.log.termAt(prevLogIndex) === prevLogTerm);
 
 /** DEC-8: a success that claims entries beyond the leader's log (no AppendEntries of its own could have caused it). */
 export const claimsMoreThanLog = (s: NodeState, m: AppendEntriesResponse): boolean => m.success && m.matchIndex > s.log.lastIndex;
@@ -59,9 +64,9 @@ export const answersCurrentProbe = (s: NodeState, m: AppendEntriesResponse): boo
 // ---------------------------------------------------------------------------------------------
 // All servers
 
-/** ALL-2: adopt the newer term, forget the vote, and become (or stay) a follower. */
+/** ALL-2: adopt the newer term, forget the vote and the leader of the old term (CLI-1), and become (or stay) a follower. */
 export function adoptNewerTerm(t: Transition, term: number): Transition {
-  return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null }), 'ALL-2'));
+  return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null, leaderId: null }), 'ALL-2'));
 }
 
 /**
@@ -74,7 +79,9 @@ export function applyCommitted(t: Transition, env: Env): Transition {
   if (s.commitIndex <= s.lastApplied) return t;
   let next = t;
   let machine = s.machine;
-  let awaiting = s.awaiting;
+  let executed = false;
+  // Copied once per step, and only when an applied index is awaited.
+  let awaiting: Map<number, number> | null = null;
   const applied = [...t.applied];
   for (let i = s.lastApplied + 1; i <= s.commitIndex; i++) {
     const e = s.log.entry(i);
@@ -82,27 +89,33 @@ export function applyCommitted(t: Transition, env: Env): Transition {
     machine = x.machine;
     applied.push({ index: i, term: e.term, command: e.command, result: x.result, duplicate: x.duplicate });
     if (x.duplicate) next = cite(next, 'CLI-2');
-    const awaitedTerm = awaiting.get(i);
+    else if (isKvCommand(e.command)) executed = true;
+    const awaitedTerm = (awaiting ?? s.awaiting).get(i);
     if (awaitedTerm !== undefined) {
-      const rest = new Map(awaiting);
-      rest.delete(i);
-      awaiting = rest;
+      awaiting ??= new Map(s.awaiting);
+      awaiting.delete(i);
+      // LEA-2: a different term at i means our command was overwritten: the client gets no answer and retries.
       if (awaitedTerm === e.term) {
         const op = sessionOf(e.command);
         next = reply(cite(next, 'LEA-2'), { type: 'result', node: env.self, client: op?.client ?? null, seq: op?.seq ?? null, index: i, result: x.result, duplicate: x.duplicate });
       }
     }
   }
-  next = { ...update(next, { lastApplied: s.commitIndex, machine, awaiting }), applied };
-  return cite(next, 'ALL-1', machine === s.machine ? undefined : 'KV-1');
+  next = { ...update(next, { lastApplied: s.commitIndex, machine, awaiting: awaiting ?? s.awaiting }), applied };
+  return cite(next, 'ALL-1', executed ? 'KV-1' : undefined);
 }
 
-/** DEC-10: a follower keeps no votes and no per-follower progress. */
+/**
+ * DEC-10: a follower keeps no votes and no per-follower progress. CLI-4: a leader that steps down
+ * drops its pending reads unanswered, with its read round and acknowledgements (it can no longer
+ * confirm them); awaiting survives (LEA-2: the commands may still commit).
+ */
 function becomeFollower(t: Transition): Transition {
   const s = t.state;
   const clears = s.votesGranted.length > 0 || Object.keys(s.nextIndex).length > 0 || Object.keys(s.matchIndex).length > 0;
-  const next = update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {} });
-  return clears ? cite(next, 'DEC-10') : next;
+  const next = update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {}, readRound: 0, readAcks: {}, pendingReads: [] });
+  const cleared = clears ? cite(next, 'DEC-10') : next;
+  return s.pendingReads.length > 0 ? cite(cleared, 'CLI-4') : cleared;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,12 +131,13 @@ export function retryElection(t: Transition, env: Env): Transition {
   return startElection(cite(t, 'CAN-4'), env);
 }
 
-/** CAN-1: increment currentTerm, vote for self, send RequestVote to all other servers. */
+/** CAN-1: increment currentTerm, vote for self, send RequestVote to all other servers. The new term has no known leader yet (CLI-1). */
 export function startElection(t: Transition, env: Env): Transition {
   let next = cite(update(t, {
     role: 'candidate',
     currentTerm: t.state.currentTerm + 1,
     votedFor: env.self,
+    leaderId: null,
     votesGranted: [env.self],
     nextIndex: {}, // DEC-10
     matchIndex: {},
@@ -145,7 +159,11 @@ export function recordVote(t: Transition, m: RequestVoteResponse): Transition {
   return cite(update(t, { votesGranted: votes }), 'CAN-2');
 }
 
-/** CAN-2 then LEA-1: become leader, reset per-follower progress, announce with AppendEntries. */
+/**
+ * CAN-2 then LEA-1: become leader, reset per-follower progress, announce with AppendEntries.
+ * The leader is its own leaderId (CLI-1) and starts with no read state (CLI-4); with leaderNoop
+ * it appends its no-op before the announcement, which then carries it (CLI-3).
+ */
 export function becomeLeader(t: Transition, env: Env): Transition {
   const nextIndex: Record<NodeId, number> = {};
   const matchIndex: Record<NodeId, number> = {};
@@ -153,8 +171,16 @@ export function becomeLeader(t: Transition, env: Env): Transition {
     nextIndex[peer] = t.state.log.lastIndex + 1;
     matchIndex[peer] = 0;
   }
-  const next = cite(update(t, { role: 'leader', nextIndex, matchIndex }), 'CAN-2');
+  let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, readRound: 0, readAcks: {}, pendingReads: [] }), 'CAN-2');
+  if (env.options.leaderNoop) next = appendNoop(next, env);
   return broadcastAppendEntries(cite(next, 'LEA-1'), env);
+}
+
+/** CLI-3: a new leader appends a no-op of its term (no client awaits it), then LEA-4 and ALL-1 (a single server commits it at once). */
+function appendNoop(t: Transition, env: Env): Transition {
+  const s = t.state;
+  const next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command: null }]) }), 'CLI-3');
+  return applyCommitted(advanceCommitIndex(next, env), env);
 }
 
 /** CAN-3: an AppendEntries from a leader of our term: that leader won, so we follow it. */
@@ -190,18 +216,22 @@ function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean
     type: 'AppendEntriesResponse', from: env.self, to: m.from,
     term: t.state.currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
     ...(conflict ?? {}),
+    // CLI-4: echo the leader's read round, so that any answer of this term confirms its leadership.
+    ...(m.readRound === undefined ? {} : { readRound: m.readRound }),
   });
 }
 
 /**
  * FB-1: where our log stops agreeing with prevLogIndex. With no entry there: term 0 and our last
- * index + 1; else the term of our entry there and the first index we hold of that term.
+ * index + 1; else the term of our entry there and the first index we hold of that term. SNAP-5:
+ * the search stops at snapshotIndex (whose term is snapshotTerm): below it the log is compacted.
  */
 export function conflictAt(s: NodeState, prevLogIndex: number): { conflictTerm: number; conflictIndex: number } {
-  if (!s.log.has(prevLogIndex)) return { conflictTerm: 0, conflictIndex: s.log.lastIndex + 1 };
+  if (!s.log.knowsTermAt(prevLogIndex)) return { conflictTerm: 0, conflictIndex: s.log.lastIndex + 1 };
   const conflictTerm = s.log.termAt(prevLogIndex);
+  const floor = Math.max(1, s.snapshotIndex);
   let conflictIndex = prevLogIndex;
-  while (conflictIndex > 1 && s.log.termAt(conflictIndex - 1) === conflictTerm) conflictIndex--;
+  while (conflictIndex > floor && s.log.termAt(conflictIndex - 1) === conflictTerm) conflictIndex--;
   return { conflictTerm, conflictIndex };
 }
 
@@ -210,23 +240,33 @@ export function rejectStaleAppendEntries(t: Transition, env: Env, m: AppendEntri
   return replyAppend(cite(t, 'AE-1'), env, m, false, 0);
 }
 
-/** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
-export function handleAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
+/** AE-2 to AE-5 and ALL-1, on a follower of the sender's term (which it now knows as the leader, CLI-1). */
+export function handleAppendEntries(t0: Transition, env: Env, m: AppendEntries): Transition {
+  const t = rememberLeader(t0, m.leaderId);
   if (!logMatchesAt(t.state, m.prevLogIndex, m.prevLogTerm)) {
     if (env.options.fastBacktracking) return replyAppend(cite(t, 'AE-2', 'FB-1'), env, m, false, 0, conflictAt(t.state, m.prevLogIndex));
     return replyAppend(cite(t, 'AE-2'), env, m, false, 0);
   }
-  let next = mergeEntries(t, m.prevLogIndex, m.entries);
+  // SNAP-5: a prevLogIndex below our snapshot passed the check; the entries it covers are skipped.
+  let next = mergeEntries(m.prevLogIndex < t.state.snapshotIndex ? cite(t, 'SNAP-5') : t, m.prevLogIndex, m.entries);
   next = followLeaderCommit(next, m);
   next = applyCommitted(next, env);
   return replyAppend(next, env, m, true, m.prevLogIndex + m.entries.length);
 }
 
-/** AE-3 and AE-4: skip entries we already hold, truncate at the first real conflict, append the rest. */
+/** CLI-1: the sender of an AppendEntries or InstallSnapshot of our term is its leader; redirects name it. */
+export function rememberLeader(t: Transition, leaderId: NodeId): Transition {
+  return t.state.leaderId === leaderId ? t : cite(update(t, { leaderId }), 'CLI-1');
+}
+
+/**
+ * AE-3 and AE-4: skip entries we already hold, truncate at the first real conflict, append the rest.
+ * SNAP-5: entries at or below snapshotIndex are committed, so they match: skipped.
+ */
 function mergeEntries(t: Transition, prevLogIndex: number, entries: readonly Entry[]): Transition {
   let log = t.state.log;
   let next = t;
-  for (let k = 0; k < entries.length; k++) {
+  for (let k = Math.max(0, t.state.snapshotIndex - prevLogIndex); k < entries.length; k++) {
     const index = prevLogIndex + 1 + k;
     const entry = entries[k] as Entry;
     if (log.has(index) && log.termAt(index) === entry.term) continue; // already held: no truncation
@@ -253,10 +293,14 @@ function followLeaderCommit(t: Transition, m: AppendEntries): Transition {
 // ---------------------------------------------------------------------------------------------
 // Leaders
 
-/** LEA-3 (DEC-5, DEC-6): the AppendEntries for one follower: the entries from its nextIndex. */
+/**
+ * LEA-3 (DEC-5, DEC-6): the AppendEntries for one follower: the entries from its nextIndex.
+ * SNAP-2: if those entries are compacted, the first chunk of our snapshot instead.
+ */
 export function sendAppendEntries(t: Transition, env: Env, peer: NodeId): Transition {
   const s = t.state;
   const nextIndex = s.nextIndex[peer] ?? s.log.lastIndex + 1;
+  if (nextIndex <= s.snapshotIndex) return sendSnapshotChunk(cite(t, 'SNAP-2'), env, peer, 0);
   const prevLogIndex = nextIndex - 1;
   const max = env.options.maxEntriesPerAppendEntries;
   // DEC-6: more to send than one AppendEntries carries; the rest follows on success (LEA-3a).
@@ -267,6 +311,8 @@ export function sendAppendEntries(t: Transition, env: Env, peer: NodeId): Transi
     prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
     entries: s.log.slice(nextIndex, max),
     leaderCommit: s.commitIndex,
+    // CLI-4: once the leader has started a read round, every AppendEntries carries it: heartbeats, replication and retries alike.
+    ...(s.readRound > 0 ? { readRound: s.readRound } : {}),
   });
 }
 
@@ -284,16 +330,22 @@ export function heartbeat(t: Transition, env: Env): Transition {
   return broadcastAppendEntries(behind ? cite(t, 'LEA-1', 'DEC-5') : cite(t, 'LEA-1'), env);
 }
 
-/** LEA-2, then LEA-4 (a single server commits at once), ALL-1 and LEA-3 to every follower. */
+/**
+ * LEA-2: append the command and await its apply (the answer comes from applyCommitted), then LEA-4
+ * (a single server commits at once), ALL-1 and LEA-3 to every follower.
+ */
 export function appendClientCommand(t: Transition, env: Env, command: unknown): Transition {
   const s = t.state;
-  let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]) }), 'LEA-2');
+  const index = s.log.lastIndex + 1;
+  const awaiting = new Map(s.awaiting).set(index, s.currentTerm);
+  let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]), awaiting }), 'LEA-2');
   next = applyCommitted(advanceCommitIndex(next, env), env);
   return broadcastAppendEntries(cite(next, 'LEA-3'), env);
 }
 
 /** LEA-3a with DEC-3, then LEA-4, ALL-1, and LEA-3 again if the follower is still behind. */
-export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+export function handleAppendSuccess(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  const t = acknowledgeReadRound(t0, m);
   const s = t.state;
   const matchIndex = Math.max(s.matchIndex[m.from] ?? 0, m.matchIndex);
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.matchIndex + 1);
@@ -312,7 +364,8 @@ export function handleAppendSuccess(t: Transition, env: Env, m: AppendEntriesRes
  * LEA-3b with DEC-4: a rejection of the current probe moves nextIndex back by one, and we retry.
  * FB-2: a rejection that reports its conflict (fastBacktracking) moves it back past the whole term.
  */
-export function handleAppendFailure(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+export function handleAppendFailure(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  const t = acknowledgeReadRound(t0, m);
   const s = t.state;
   if (!answersCurrentProbe(s, m)) return cite(t, 'DEC-4');
   const skipTerm = env.options.fastBacktracking && m.conflictIndex !== undefined;
@@ -322,10 +375,13 @@ export function handleAppendFailure(t: Transition, env: Env, m: AppendEntriesRes
   return sendAppendEntries(next, env, m.from);
 }
 
-/** FB-2: one past our last entry of conflictTerm if we hold any, else the follower's conflictIndex. */
+/**
+ * FB-2: one past our last entry of conflictTerm if we hold any, else the follower's conflictIndex.
+ * SNAP-5: only the entries after our snapshot are searched.
+ */
 function skipTo(s: NodeState, conflictTerm: number, conflictIndex: number): number {
   if (conflictTerm === 0) return conflictIndex;
-  for (let i = s.log.lastIndex; i >= 1; i--) {
+  for (let i = s.log.lastIndex; i > s.snapshotIndex; i--) {
     const term = s.log.termAt(i);
     if (term === conflictTerm) return i + 1;
     if (term < conflictTerm) break; // terms never decrease along the log (INV-5): none further back
@@ -345,6 +401,204 @@ export function advanceCommitIndex(t: Transition, env: Env): Transition {
   const majorityHolds = held[Math.floor(env.servers.length / 2)] ?? 0;
   if (majorityHolds <= s.commitIndex || s.log.termAt(majorityHolds) !== s.currentTerm) return t;
   return cite(update(t, { commitIndex: majorityHolds }), 'LEA-4');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients (§8): redirects and ReadIndex reads (dissertation §6.4)
+
+/** CLI-1 (DEC-9): a non-leader starts nothing and names the leader it last heard from in its term, if any. */
+export function redirect(t: Transition, env: Env, client: string | null, seq: number | null): Transition {
+  return reply(cite(t, 'CLI-1', 'DEC-9'), { type: 'redirect', node: env.self, client, seq, leader: t.state.leaderId });
+}
+
+/** CLI-4: a read reaches the leader; it waits, in arrival order, for a read index and a confirmed round. */
+export function startRead(t: Transition, input: { readonly client: string; readonly seq: number; readonly key: string }): Transition {
+  const read: PendingRead = { client: input.client, seq: input.seq, key: input.key, readIndex: null, round: 0 };
+  return cite(update(t, { pendingReads: t.state.pendingReads.concat(read) }), 'CLI-4');
+}
+
+/** CLI-4: a response of our term that echoes a read round acknowledges our leadership up to that round (a rejection as much as a success). */
+export function acknowledgeReadRound(t: Transition, m: AppendEntriesResponse): Transition {
+  if (m.readRound === undefined) return t;
+  const acked = t.state.readAcks[m.from] ?? 0;
+  if (m.readRound <= acked) return t;
+  return cite(update(t, { readAcks: { ...t.state.readAcks, [m.from]: m.readRound } }), 'CLI-4');
+}
+
+/** CLI-4: some read has no read index yet, and the leader has committed an entry of its term (so commitIndex is as high as any earlier leader's). */
+export const canStartReadRound = (s: NodeState): boolean =>
+  s.log.termAt(s.commitIndex) === s.currentTerm && s.pendingReads.some((r) => r.readIndex === null);
+
+/** CLI-4: the leader and the peers that acknowledged `round` or a later one are a majority of the servers. */
+export function readRoundConfirmed(env: Env, s: NodeState, round: number): boolean {
+  let acks = 1;
+  for (const peer of peersOf(env)) if ((s.readAcks[peer] ?? 0) >= round) acks++;
+  return 2 * acks > env.servers.length;
+}
+
+/** CLI-4: a read whose round is confirmed and whose read index the state machine has reached. */
+export const canServeRead = (env: Env, s: NodeState, r: PendingRead): r is PendingRead & { readonly readIndex: number } =>
+  r.readIndex !== null && s.lastApplied >= r.readIndex && readRoundConfirmed(env, s, r.round);
+
+/** CLI-4: some pending read can be answered now. */
+export const hasReadToServe = (env: Env, s: NodeState): boolean => s.pendingReads.some((r) => canServeRead(env, s, r));
+
+/**
+ * CLI-4, first half of the epilogue: the reads without a read index get commitIndex and a new
+ * round, and every follower gets the AppendEntries LEA-3 would send, carrying that round. One
+ * round per step at most.
+ */
+export function startReadRounds(t: Transition, env: Env): Transition {
+  const s = t.state;
+  if (!canStartReadRound(s)) return t;
+  const readRound = s.readRound + 1;
+  const pendingReads = s.pendingReads.map((r) => (r.readIndex === null ? { ...r, readIndex: s.commitIndex, round: readRound } : r));
+  return broadcastAppendEntries(cite(update(t, { readRound, pendingReads }), 'CLI-4'), env);
+}
+
+/** CLI-4, second half of the epilogue: answer, in arrival order, every read that can be answered, from the state machine. */
+export function serveReads(t: Transition, env: Env): Transition {
+  const s = t.state;
+  if (!hasReadToServe(env, s)) return t;
+  let next = cite(t, 'CLI-4');
+  const waiting: PendingRead[] = [];
+  for (const r of s.pendingReads) {
+    if (!canServeRead(env, s, r)) {
+      waiting.push(r);
+      continue;
+    }
+    const result = Object.hasOwn(s.machine.data, r.key) ? (s.machine.data[r.key] as string) : null;
+    next = reply(next, { type: 'read', node: env.self, client: r.client, seq: r.seq, key: r.key, index: r.readIndex, result });
+  }
+  return update(next, { pendingReads: waiting });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log compaction (§7, Figure 13)
+
+/**
+ * SNAP-1 with DEC-13: compact the log through `index` (default lastApplied), which must be above
+ * snapshotIndex and applied. The snapshot's state machine is the old one with the entries
+ * snapshotIndex+1 .. index executed in order; the log keeps the entries after index. Any role.
+ */
+export function takeSnapshot(t: Transition, index?: number): Transition {
+  const s = t.state;
+  const through = index ?? s.lastApplied;
+  if (!(s.snapshotIndex < through && through <= s.lastApplied)) return cite(t, 'DEC-13');
+  let snapshotMachine = s.snapshotMachine;
+  for (let i = s.snapshotIndex + 1; i <= through; i++) snapshotMachine = execute(snapshotMachine, s.log.entry(i).command).machine;
+  const snapshotTerm = s.log.termAt(through);
+  return cite(update(t, { snapshotIndex: through, snapshotTerm, snapshotMachine, log: s.log.compactThrough(through, snapshotTerm) }), 'SNAP-1');
+}
+
+/** The snapshot data of a state machine (spec/kv.ts), computed once per machine: a leader resends it on every probe. */
+const dataOf = new WeakMap<KvState, string>();
+function snapshotDataOf(machine: KvState): string {
+  let data = dataOf.get(machine);
+  if (data === undefined) {
+    data = snapshotData(machine);
+    dataOf.set(machine, data);
+  }
+  return data;
+}
+
+/** SNAP-2, SNAP-3: the chunk of our snapshot at `offset`, at most snapshotChunkSize characters. */
+function sendSnapshotChunk(t: Transition, env: Env, peer: NodeId, offset: number): Transition {
+  const s = t.state;
+  const chunk = chunkAt(snapshotDataOf(s.snapshotMachine), offset, env.options.snapshotChunkSize);
+  return send(t, {
+    type: 'InstallSnapshot', from: env.self, to: peer,
+    term: s.currentTerm, leaderId: env.self,
+    lastIncludedIndex: s.snapshotIndex, lastIncludedTerm: s.snapshotTerm,
+    offset, data: chunk.data, done: chunk.done,
+  });
+}
+
+function replySnapshot(t: Transition, env: Env, m: InstallSnapshot, offset: number, done: boolean): Transition {
+  return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, {
+    type: 'InstallSnapshotResponse', from: env.self, to: m.from,
+    term: t.state.currentTerm, lastIncludedIndex: m.lastIncludedIndex, offset, done,
+  });
+}
+
+/** IS-1: refuse a leader of an older term (the reply's term tells it to step down). */
+export function rejectStaleInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transition {
+  return replySnapshot(cite(t, 'IS-1'), env, m, 0, false);
+}
+
+/** IS-2, IS-3, DEC-12: the partial snapshot is the one this chunk belongs to. */
+const isPartOf = (p: PartialSnapshot | null, m: InstallSnapshot): p is PartialSnapshot =>
+  p !== null && p.lastIncludedIndex === m.lastIncludedIndex && p.lastIncludedTerm === m.lastIncludedTerm;
+
+/**
+ * IS-2 .. IS-8 on a follower of the sender's term (which it now knows as the leader, CLI-1).
+ * DEC-11: a snapshot we already hold committed is acknowledged and not installed (installing it
+ * would apply its entries twice). DEC-12: a chunk is written only where the partial snapshot ends.
+ */
+export function handleInstallSnapshot(t0: Transition, env: Env, m: InstallSnapshot): Transition {
+  const t = rememberLeader(t0, m.leaderId);
+  const received = m.offset + m.data.length;
+  if (m.lastIncludedIndex <= t.state.commitIndex) return replySnapshot(cite(t, 'DEC-11'), env, m, received, true);
+  // IS-2 starts a new partial snapshot on a first chunk, unless this very snapshot is already being
+  // received: then the first chunk is one it holds (DEC-12), and the reply asks for what follows.
+  const started = m.offset === 0 && !isPartOf(t.state.partialSnapshot, m)
+    ? cite(update(t, { partialSnapshot: { lastIncludedIndex: m.lastIncludedIndex, lastIncludedTerm: m.lastIncludedTerm, data: '' } }), 'IS-2')
+    : t;
+  const partial = started.state.partialSnapshot;
+  if (!isPartOf(partial, m) || m.offset !== partial.data.length) {
+    return replySnapshot(cite(started, 'DEC-12'), env, m, isPartOf(partial, m) ? partial.data.length : 0, false);
+  }
+  const written = cite(update(started, { partialSnapshot: { ...partial, data: partial.data + m.data } }), 'IS-3');
+  if (!m.done) return replySnapshot(cite(written, 'IS-4'), env, m, received, false);
+  return installSnapshot(written, env, m);
+}
+
+/** IS-5 .. IS-8: the last chunk arrived: save the snapshot, keep what follows it in the log, reset the state machine. */
+function installSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transition {
+  const s = t.state;
+  const snapshotMachine = parseSnapshotData(s.partialSnapshot?.data ?? '');
+  // DEC-8: our own leader's snapshotData always parses; only an injected message can get here.
+  if (snapshotMachine === null) return replySnapshot(cite(update(t, { partialSnapshot: null }), 'DEC-8'), env, m, 0, false);
+  const index = m.lastIncludedIndex;
+  const term = m.lastIncludedTerm;
+  let next = cite(update(t, { snapshotIndex: index, snapshotTerm: term, snapshotMachine, partialSnapshot: null }), 'IS-5');
+  const keepsTail = s.log.has(index) && s.log.termAt(index) === term;
+  next = keepsTail
+    ? cite(update(next, { log: s.log.compactThrough(index, term) }), 'IS-6')
+    : cite(update(next, { log: Log.of([], index, term) }), 'IS-7');
+  // IS-8: the commands awaited at the indexes the snapshot covers are dropped unanswered (LEA-2).
+  const covered = [...s.awaiting.keys()].some((i) => i <= index);
+  const awaiting = covered ? new Map([...s.awaiting].filter(([i]) => i > index)) : s.awaiting;
+  next = cite(update(next, { machine: snapshotMachine, lastApplied: index, commitIndex: index, awaiting }), 'IS-8');
+  return replySnapshot(next, env, m, m.offset + m.data.length, true);
+}
+
+
+/**
+ * SNAP-3 on a leader, for a response of its term. Done: the follower holds everything through
+ * lastIncludedIndex, so progress moves as for a success (LEA-3a, DEC-3), then LEA-4, ALL-1 and
+ * LEA-3. Not done: send the chunk it asked for, if it still needs our current snapshot (else DEC-4).
+ */
+export function handleInstallSnapshotResponse(t: Transition, env: Env, m: InstallSnapshotResponse): Transition {
+  const s = t.state;
+  if (!m.done) {
+    const wanted = m.lastIncludedIndex === s.snapshotIndex && (s.nextIndex[m.from] ?? s.log.lastIndex + 1) <= s.snapshotIndex
+      && m.offset < snapshotDataOf(s.snapshotMachine).length;
+    return wanted ? sendSnapshotChunk(cite(t, 'SNAP-3'), env, m.from, m.offset) : cite(t, 'DEC-4');
+  }
+  // DEC-8: no snapshot of ours can reach beyond our log.
+  if (m.lastIncludedIndex > s.log.lastIndex) return cite(t, 'DEC-8');
+  const was = s.matchIndex[m.from] ?? 0;
+  const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.lastIncludedIndex + 1);
+  // DEC-3: an older acknowledgement moves neither index back.
+  const older = m.lastIncludedIndex < was ? cite(t, 'DEC-3') : t;
+  let next = cite(update(older, {
+    matchIndex: { ...s.matchIndex, [m.from]: Math.max(was, m.lastIncludedIndex) },
+    nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
+  }), 'SNAP-3');
+  next = applyCommitted(advanceCommitIndex(next, env), env);
+  if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
+  return next;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@
 // server to follower (ALL-2), then the same message is raised again and handled by the follower.
 // A candidate with a majority becomes leader by an eventless transition (CAN-2), so winning takes
 // no event of its own: it happens in the step that brings the last vote, or the timeout of a
-// single-server cluster.
+// single-server cluster. The end-of-step work of a leader with reads pending (CLI-4, the reducer's
+// epilogue) is an eventless transition of the leader too, guarded so that it runs once per step.
 import { assign, raise, setup, transition } from 'xstate';
-import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import { sessionOf } from '../spec/kv.js';
 import { type Env, type NodeState, type Transition, begin } from './state.js';
 import type { NodeInput } from './node.js';
 import * as R from './rules.js';
@@ -20,7 +22,8 @@ export interface ServerContext {
 type ServerEvent = NodeInput;
 
 const isMessage = (e: ServerEvent): e is Message =>
-  e.type === 'RequestVote' || e.type === 'RequestVoteResponse' || e.type === 'AppendEntries' || e.type === 'AppendEntriesResponse';
+  e.type === 'RequestVote' || e.type === 'RequestVoteResponse' || e.type === 'AppendEntries' || e.type === 'AppendEntriesResponse'
+  || e.type === 'InstallSnapshot' || e.type === 'InstallSnapshotResponse';
 
 const asMessage = (e: ServerEvent): Message => {
   if (!isMessage(e)) throw new Error(`expected a message, got ${e.type}`);
@@ -51,6 +54,8 @@ export const serverMachine = setup({
     hasVoteMajority: ({ context }) => R.hasVoteMajority(context.env, context.t.state),
     isSuccess: ({ event }) => event.type === 'AppendEntriesResponse' && event.success,
     claimsMoreThanLog: ({ context, event }) => event.type === 'AppendEntriesResponse' && R.claimsMoreThanLog(context.t.state, event),
+    // CLI-4: the epilogue has something to do: a round to start or a read to answer (once done, neither holds, so it runs once per step).
+    hasReadWork: ({ context }) => R.canStartReadRound(context.t.state) || R.hasReadToServe(context.env, context.t.state),
   },
   actions: {
     adoptNewerTerm: step((t, _env, e) => R.adoptNewerTerm(t, asMessage(e).term)),
@@ -66,8 +71,23 @@ export const serverMachine = setup({
     handleAppendEntries: step((t, env, e) => R.handleAppendEntries(t, env, as(e, 'AppendEntries') as AppendEntries)),
     heartbeat: step((t, env) => R.heartbeat(t, env)),
     appendClientCommand: step((t, env, e) => R.appendClientCommand(t, env, e.type === 'clientRequest' ? e.command : undefined)),
+    redirect: step((t, env, e) => {
+      if (e.type === 'clientRead') return R.redirect(t, env, e.client, e.seq);
+      const op = e.type === 'clientRequest' ? sessionOf(e.command) : null;
+      return R.redirect(t, env, op?.client ?? null, op?.seq ?? null);
+    }),
+    startRead: step((t, _env, e) => {
+      if (e.type !== 'clientRead') throw new Error(`expected clientRead, got ${e.type}`);
+      return R.startRead(t, e);
+    }),
+    startReadRounds: step((t, env) => R.startReadRounds(t, env)),
+    serveReads: step((t, env) => R.serveReads(t, env)),
     handleAppendSuccess: step((t, env, e) => R.handleAppendSuccess(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
     handleAppendFailure: step((t, env, e) => R.handleAppendFailure(t, env, as(e, 'AppendEntriesResponse') as AppendEntriesResponse)),
+    takeSnapshot: step((t, _env, e) => R.takeSnapshot(t, e.type === 'snapshot' ? e.index : undefined)),
+    rejectStaleInstallSnapshot: step((t, env, e) => R.rejectStaleInstallSnapshot(t, env, as(e, 'InstallSnapshot') as InstallSnapshot)),
+    handleInstallSnapshot: step((t, env, e) => R.handleInstallSnapshot(t, env, as(e, 'InstallSnapshot') as InstallSnapshot)),
+    handleInstallSnapshotResponse: step((t, env, e) => R.handleInstallSnapshotResponse(t, env, as(e, 'InstallSnapshotResponse') as InstallSnapshotResponse)),
     dropStaleResponse: step((t) => R.ignore(t, 'DEC-1')),
     dropImpossibleMessage: step((t) => R.ignore(t, 'DEC-8')),
     ignoreForRole: step((t) => R.ignore(t, 'DEC-9')),
@@ -81,11 +101,15 @@ export const serverMachine = setup({
       on: {
         electionTimeout: { target: 'candidate', actions: 'convertToCandidate' }, // FOL-2, CAN-1
         heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
-        clientRequest: { actions: 'ignoreForRole' }, // DEC-9
+        clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
+        clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
         RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // RV-1, RV-2
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
         AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'handleAppendEntries' }], // AE-1, AE-2..5
         AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
+        snapshot: { actions: 'takeSnapshot' }, // SNAP-1, DEC-13
+        InstallSnapshot: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' }, { actions: 'handleInstallSnapshot' }], // IS-1, IS-2..8
+        InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
       },
     },
     candidate: {
@@ -93,7 +117,8 @@ export const serverMachine = setup({
       on: {
         electionTimeout: { actions: 'retryElection' }, // CAN-4, CAN-1
         heartbeatTimeout: { actions: 'ignoreForRole' },
-        clientRequest: { actions: 'ignoreForRole' },
+        clientRequest: { actions: 'redirect' },
+        clientRead: { actions: 'redirect' },
         RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
         RequestVoteResponse: [NEWER_TERM, { guard: 'termIsStale', actions: 'dropStaleResponse' }, { actions: 'recordVote' }], // CAN-2
         AppendEntries: [
@@ -102,13 +127,23 @@ export const serverMachine = setup({
           { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
         ],
         AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+        snapshot: { actions: 'takeSnapshot' },
+        InstallSnapshot: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' },
+          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+        ],
+        InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
       },
     },
     leader: {
+      // CLI-4: after every event a leader handles, start the read round that can start, then answer the reads that can be answered.
+      always: { guard: 'hasReadWork', actions: ['startReadRounds', 'serveReads'] },
       on: {
         electionTimeout: { actions: 'ignoreForRole' }, // DEC-9
         heartbeatTimeout: { actions: 'heartbeat' }, // LEA-1
         clientRequest: { actions: 'appendClientCommand' }, // LEA-2, LEA-4, LEA-3
+        clientRead: { actions: 'startRead' }, // CLI-4
         RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
         AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropImpossibleMessage' }], // AE-1, DEC-8
@@ -118,6 +153,13 @@ export const serverMachine = setup({
           { guard: 'claimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSuccess', actions: 'handleAppendSuccess' }, // LEA-3a
           { actions: 'handleAppendFailure' }, // LEA-3b
+        ],
+        snapshot: { actions: 'takeSnapshot' },
+        InstallSnapshot: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' }, { actions: 'dropImpossibleMessage' }], // IS-1, DEC-8
+        InstallSnapshotResponse: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'dropStaleResponse' },
+          { actions: 'handleInstallSnapshotResponse' }, // SNAP-3 (DEC-8 for a claim beyond our log)
         ],
       },
     },

@@ -4,6 +4,7 @@
 // of a snapshot.
 import { canonicalJson } from './canonical.js';
 import type { KvCommand, KvState } from './schema.js';
+import { validateKvState } from './validate.js';
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 
@@ -21,6 +22,7 @@ export function isKvCommand(c: unknown): c is KvCommand {
   if (o.op !== 'get' && !isStr(o.value, 4096)) return false;
   if (o.op === 'cas' && o.expected !== null && !isStr(o.expected, 4096)) return false;
   if (o.op === 'cas' && !('expected' in o)) return false;
+  if (('client' in o) !== ('seq' in o)) return false; // both or neither (CLI-2)
   if ('client' in o && !(typeof o.client === 'string' && o.client.length >= 1 && o.client.length <= 64)) return false;
   if ('seq' in o && !(Number.isInteger(o.seq) && (o.seq as number) >= 1)) return false;
   return true;
@@ -42,4 +44,20 @@ export const snapshotData = (m: KvState): string => canonicalJson(m);
 export function chunkAt(data: string, offset: number, size: number): { data: string; done: boolean } {
   const chunk = data.slice(offset, offset + size);
   return { data: chunk, done: offset + chunk.length >= data.length };
+}
+
+/**
+ * IS-5: the state machine a received snapshot's data holds: JSON that is a KvState (its schema,
+ * spec/schemas/kv-state.schema.json), or null when it is not one (DEC-8: only an injected
+ * InstallSnapshot can carry such data). One definition, so that the model and the implementation
+ * agree on which data installs.
+ */
+export function parseSnapshotData(data: string): KvState | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  return validateKvState(v).ok ? (v as KvState) : null;
 }

@@ -59,7 +59,7 @@ export const RULES: readonly Rule[] = [
   r('SNAP-4', 'Restart from a snapshot', '§7', 'A server restarts with its snapshot and the log after it: the state machine is the snapshot\'s, commitIndex = lastApplied = snapshotIndex, and only the entries after the snapshot are applied again.'),
   r('SNAP-5', 'Compacted prefix matches', '§7', 'Entries at or below snapshotIndex are committed, so they match any leader\'s: the consistency check (AE-2) passes for a prevLogIndex below snapshotIndex, and the entries of an AppendEntries at or below snapshotIndex are skipped.'),
   r('IS-1', 'Stale leader', 'Figure 13', 'Reply immediately if term < currentTerm.'),
-  r('IS-2', 'First chunk', 'Figure 13', 'Create a new snapshot file if the first chunk arrives (offset 0), discarding any partial one.'),
+  r('IS-2', 'First chunk', 'Figure 13', 'Create a new snapshot file if the first chunk arrives (offset 0), discarding any partial one of another snapshot (a first chunk of the snapshot being received is one it holds: DEC-12).'),
   r('IS-3', 'Write chunk', 'Figure 13', 'Write the data into the snapshot file at the given offset.'),
   r('IS-4', 'More chunks', 'Figure 13', 'Reply and wait for more data chunks if done is false.'),
   r('IS-5', 'Save', 'Figure 13', 'Save the snapshot file, discard any existing or partial snapshot with a smaller index.'),
@@ -107,7 +107,7 @@ export const RULES: readonly Rule[] = [
   r('DEC-8', 'Impossible messages are dropped', '§5.2, §5.3', 'A leader drops an AppendEntries of its own term (Election Safety rules out a second leader), and a success response whose matchIndex is beyond its last index (no AppendEntries it sent in its term could cause one). Only an injected message can carry either.', 'choice'),
   r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader and a heartbeat timeout on a non-leader have no effect; a client request or read to a non-leader changes no state (it is answered with a redirect, CLI-1).', 'choice'),
   r('DEC-11', 'Covered snapshots are acknowledged', 'etcd restore', 'An InstallSnapshot whose lastIncludedIndex is at or below commitIndex is answered done at once and installs nothing: the follower already holds those entries, committed, and installing would apply them twice.', 'choice'),
-  r('DEC-12', 'Chunks in order', 'Figure 13', 'A chunk is written only if it continues the partial snapshot of the same lastIncludedIndex and term (offset = length received), or starts one (offset 0); any other chunk is not written. Every reply gives the offset the follower wants next. The partial snapshot is volatile.', 'choice'),
+  r('DEC-12', 'Chunks in order', 'Figure 13', 'A chunk is written only if it continues the partial snapshot of the same lastIncludedIndex and term (offset = length received), or starts one (offset 0, no partial of that snapshot); any other chunk, a first chunk of the snapshot already being received included, is not written. Every reply gives the offset the follower wants next, so a leader that sends the first chunk again (every heartbeat does, SNAP-2) resumes the transfer rather than restarting it. The partial snapshot is volatile.', 'choice'),
   r('DEC-13', 'Snapshot requests in range', '§7', 'A snapshot event takes effect only if snapshotIndex < index <= lastApplied on a live server.', 'choice'),
   r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex; becoming a candidate empties nextIndex and matchIndex.', 'choice'),
 ];

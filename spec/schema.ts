@@ -38,13 +38,15 @@ const Seq = Type.Integer({ minimum: 1, description: "The client's serial number 
 const Key = Type.String({ maxLength: 256 });
 const Value = Type.String({ maxLength: 4096 });
 const session = { client: Type.Optional(ClientId), seq: Type.Optional(Seq) };
+/** client and seq come together (CLI-2). */
+const bothOrNeither = { client: ['seq'], seq: ['client'] };
 
 /** A command of the key-value state machine (KV-1). With `client` and `seq` (both or neither) it runs exactly once (CLI-2). */
 export const KvCommand = Type.Union([
-  Type.Object({ op: Type.Literal('get'), key: Key, ...session }, { additionalProperties: false, description: 'Result: the value, or null when the key is absent.' }),
-  Type.Object({ op: Type.Literal('put'), key: Key, value: Value, ...session }, { additionalProperties: false, description: 'Sets the value. Result: null.' }),
-  Type.Object({ op: Type.Literal('append'), key: Key, value: Value, ...session }, { additionalProperties: false, description: 'Appends to the value (an absent key holds ""). Result: null.' }),
-  Type.Object({ op: Type.Literal('cas'), key: Key, expected: Type.Union([Value, Type.Null()]), value: Value, ...session }, { additionalProperties: false, description: 'Sets the value if the current one is `expected` (null: absent). Result: whether it did.' }),
+  Type.Object({ op: Type.Literal('get'), key: Key, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Result: the value, or null when the key is absent.' }),
+  Type.Object({ op: Type.Literal('put'), key: Key, value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Sets the value. Result: null.' }),
+  Type.Object({ op: Type.Literal('append'), key: Key, value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Appends to the value (an absent key holds ""). Result: null.' }),
+  Type.Object({ op: Type.Literal('cas'), key: Key, expected: Type.Union([Value, Type.Null()]), value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Sets the value if the current one is `expected` (null: absent). Result: whether it did.' }),
 ], { description: 'A command the key-value state machine executes (KV-1).' });
 export type KvCommand = Static<typeof KvCommand>;
 export const KV_OPS: ReadonlySet<string> = new Set(['get', 'put', 'append', 'cas']);

@@ -3,7 +3,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import fmt from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
-import { Trace, Message, Event, NodeState, Observation, Entry, ProtocolOptions } from './schema.js';
+import { Trace, Message, Event, NodeState, Observation, Entry, ProtocolOptions, KvCommand, ClientReply, KvState } from './schema.js';
 
 const addFormats = fmt.default;
 
@@ -36,6 +36,9 @@ export const validateNodeState = compile(NodeState);
 export const validateObservation = compile(Observation);
 export const validateEntry = compile(Entry);
 export const validateOptions = compile(ProtocolOptions);
+export const validateKvCommand = compile(KvCommand);
+export const validateReply = compile(ClientReply);
+export const validateKvState = compile(KvState);
 
 function valueAt(data: unknown, pointer: string): unknown {
   let cur = data;

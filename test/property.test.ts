@@ -4,13 +4,16 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { NodeId, ProtocolOptions } from '../spec/schema.js';
-import { scheduleArb, traceFromChoices, type ScheduleStats } from '../conformance/generate.js';
+import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices, type ScheduleStats } from '../conformance/generate.js';
+import { generateOptions } from '../conformance/campaign.js';
 import { replayModel } from '../conformance/replay.js';
 
 interface Campaign {
   readonly name: string;
   readonly servers: readonly NodeId[];
   readonly options?: ProtocolOptions;
+  /** Key-value clients, reads and snapshots (issue 4). */
+  readonly clients?: boolean;
   readonly runs: number;
   readonly steps: number;
   readonly seed: number;
@@ -26,18 +29,22 @@ const CAMPAIGNS: readonly Campaign[] = [
   { name: '4 servers', servers: ['s1', 's2', 's3', 's4'], runs: 40, steps: 300, seed: 107 },
   { name: '3 servers, fast backtracking', servers: ['s1', 's2', 's3'], options: { fastBacktracking: true }, runs: 60, steps: 300, seed: 108 },
   { name: '5 servers, fast backtracking, batches of 4', servers: ['s1', 's2', 's3', 's4', 's5'], options: { fastBacktracking: true, maxEntriesPerAppendEntries: 4 }, runs: 40, steps: 400, seed: 109 },
+  { name: '3 servers, clients, reads and snapshots in chunks of 48', servers: ['s1', 's2', 's3'], options: { snapshotChunkSize: 48 }, clients: true, runs: 120, steps: 300, seed: 110 },
+  { name: '5 servers, clients with the leader no-op, batches of 3, chunks of 32', servers: ['s1', 's2', 's3', 's4', 's5'], options: { leaderNoop: true, maxEntriesPerAppendEntries: 3, snapshotChunkSize: 32 }, clients: true, runs: 60, steps: 400, seed: 111 },
+  { name: '1 server, clients and snapshots', servers: ['s1'], options: { leaderNoop: true }, clients: true, runs: 20, steps: 100, seed: 112 },
 ];
 
 describe('invariants hold on random schedules (Figure 3 and the local invariants, after every step)', () => {
-  const total: ScheduleStats & { traces: number; withCommit: number; withTermChange: number; withTruncation: number } = {
-    steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, traces: 0, withCommit: 0, withTermChange: 0, withTruncation: 0,
+  const total: ScheduleStats & { traces: number; withCommit: number; withTermChange: number; withTruncation: number; withSnapshot: number; withInstall: number } = {
+    steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0,
+    traces: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, withSnapshot: 0, withInstall: 0,
   };
 
   for (const c of CAMPAIGNS) {
     it(`${c.name}: ${c.runs} schedules of up to ${c.steps} steps`, () => {
       fc.assert(
         fc.property(scheduleArb(Math.floor(c.steps / 2), c.steps), (choices) => {
-          const { trace, stats } = traceFromChoices(choices, { servers: c.servers, options: c.options });
+          const { trace, stats } = traceFromChoices(choices, generateOptions(c.servers, c.options, c.clients ? DEFAULT_CLIENTS : undefined));
           const r = replayModel(trace);
           if (r.status !== 'pass') {
             throw new Error(r.status === 'fail' ? `step ${r.failure.step} (${r.failure.event}): ${r.failure.problems.join('; ')}` : `${r.path}: ${r.expected}`);
@@ -49,6 +56,11 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
           if (stats.commits > 0) total.withCommit++;
           if (stats.termChanges > 0) total.withTermChange++;
           if (stats.truncations > 0) total.withTruncation++;
+          if (stats.snapshots > 0) total.withSnapshot++;
+          if (stats.installs > 0) total.withInstall++;
+          total.answered += stats.answered;
+          total.reads += stats.reads;
+          total.redirects += stats.redirects;
         }),
         { numRuns: c.runs, seed: c.seed },
       );
@@ -59,12 +71,18 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
     const share = (n: number) => `${((100 * n) / total.traces).toFixed(0)}%`;
     console.log(
       `property campaigns: ${total.traces} traces, ${total.steps} steps; ${total.leadersElected} leaders elected; ` +
-        `traces with a commit ${share(total.withCommit)}, with a term change ${share(total.withTermChange)}, with a truncation ${share(total.withTruncation)}`,
+        `traces with a commit ${share(total.withCommit)}, with a term change ${share(total.withTermChange)}, with a truncation ${share(total.withTruncation)}, ` +
+        `with a snapshot ${share(total.withSnapshot)}, with an InstallSnapshot ${share(total.withInstall)}; ${total.answered} client operations answered (${total.reads} reads), ${total.redirects} redirects`,
     );
     expect(total.steps).toBeGreaterThanOrEqual(100_000);
     // The generator is biased so that leaders are elected, entries commit and logs get repaired.
     expect(total.withCommit / total.traces).toBeGreaterThan(0.5);
     expect(total.withTermChange / total.traces).toBeGreaterThan(0.5);
     expect(total.withTruncation).toBeGreaterThan(0);
+    // With clients (issue 4): snapshots are taken and installed, operations and reads are answered.
+    expect(total.withSnapshot).toBeGreaterThan(50);
+    expect(total.withInstall).toBeGreaterThan(10);
+    expect(total.reads).toBeGreaterThan(100);
+    expect(total.answered).toBeGreaterThan(500);
   });
 });

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { publishedFiles } from '../spec/emit.js';
 import { RULES, RULE_BY_ID } from '../spec/rules.js';
-import { validateMessage, validateNodeState, validateTrace } from '../spec/validate.js';
+import { validateKvCommand, validateMessage, validateNodeState, validateReply, validateTrace } from '../spec/validate.js';
+import { isKvCommand } from '../spec/kv.js';
 import { collectTraceFiles } from '../conformance/files.js';
 import { checkTrace } from '../conformance/load.js';
-import { scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { generateOptions } from '../conformance/campaign.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
 import fc from 'fast-check';
@@ -66,11 +68,77 @@ describe('generated states and messages validate against the schemas', () => {
     }), { numRuns: 200, seed: 11 });
     expect(checked).toBeGreaterThan(5000);
   });
+
+  it('every node state, message and client reply of 150 generated schedules with clients, reads and snapshots', () => {
+    let checked = 0;
+    let replies = 0;
+    fc.assert(fc.property(scheduleArb(40, 160), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3'], { snapshotChunkSize: 8, leaderNoop: true }, DEFAULT_CLIENTS));
+      const t = validateTrace(trace);
+      expect(t.ok ? 'valid' : t.error.message).toBe('valid');
+      let c: ClusterState = initCluster(trace.cluster, trace.options);
+      for (const { event } of trace.steps) {
+        const r = applyEvent(c, event);
+        if ('error' in r) throw new Error(r.error);
+        c = r.state;
+        for (const m of r.sent) {
+          const v = validateMessage(m);
+          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+        }
+        for (const x of r.replies) {
+          const v = validateReply(x);
+          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+          replies++;
+        }
+        if (r.node) {
+          const v = validateNodeState(toJson(c.nodes[r.node]!));
+          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+          checked++;
+        }
+      }
+    }), { numRuns: 150, seed: 12 });
+    expect(checked).toBeGreaterThan(5000);
+    expect(replies).toBeGreaterThan(300);
+  });
+});
+
+describe('isKvCommand (spec/kv.ts) accepts exactly what the KvCommand schema accepts', () => {
+  const field = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 3 }), fc.constant(null), fc.integer({ min: -1, max: 3 }), fc.constant(''), fc.boolean());
+  const candidate = fc.record({
+    op: fc.oneof(fc.constantFrom('get', 'put', 'append', 'cas', 'del'), fc.integer()),
+    key: field, value: field, expected: field, client: field, seq: field, extra: fc.oneof(fc.constant(undefined), fc.integer()),
+  }, { requiredKeys: [] });
+  // Valid commands with at most one field dropped or replaced: most are valid, the rest near misses.
+  const valid = fc.record({
+    op: fc.constantFrom('get', 'put', 'append', 'cas'), key: fc.string({ maxLength: 3 }), value: fc.string({ maxLength: 3 }),
+    expected: fc.oneof(fc.string({ maxLength: 3 }), fc.constant(null)), session: fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 9 }))),
+    spoil: fc.option(fc.tuple(fc.constantFrom('op', 'key', 'value', 'expected', 'client', 'seq'), field)),
+  }).map(({ op, key, value, expected, session, spoil }) => {
+    const o: Record<string, unknown> = { op, key };
+    if (op !== 'get') o.value = value;
+    if (op === 'cas') o.expected = expected;
+    if (session) { o.client = session[0]; o.seq = session[1]; }
+    if (spoil) o[spoil[0]] = spoil[1];
+    return o;
+  });
+  it('on 20,000 valid commands, near misses and arbitrary values', () => {
+    let accepted = 0;
+    fc.assert(fc.property(fc.oneof(valid, candidate, fc.anything()), (c) => {
+      // JSON round trip: the schema sees what a trace file can hold (no undefined-valued keys).
+      const json = c === undefined ? null : JSON.parse(JSON.stringify(c) ?? 'null');
+      const bySchema = validateKvCommand(json).ok;
+      expect(isKvCommand(json)).toBe(bySchema);
+      if (bySchema) accepted++;
+    }), { numRuns: 20_000, seed: 13 });
+    expect(accepted).toBeGreaterThan(2000);
+  });
 });
 
 describe('the rule catalogue and the model cite the same IDs', () => {
-  const sources = readdirSync('model').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('model', f), 'utf8')).join('\n');
-  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV|FB)-\d+[a-z]?\b/g) ?? []);
+  // The model, and the linearizability checker (LIN-1 is a property of client histories, checked there).
+  const files = [...readdirSync('model').filter((f) => f.endsWith('.ts')).map((f) => join('model', f)), join('conformance', 'linearizability.ts')];
+  const sources = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV|FB|SNAP|IS|KV|CLI|LIN)-\d+[a-z]?\b/g) ?? []);
 
   it('every ID the model cites is in the catalogue', () => {
     expect([...cited].filter((id) => !RULE_BY_ID.has(id))).toEqual([]);

@@ -4,7 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { Event, NodeId, ProtocolOptions } from '../spec/schema.js';
-import { scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { generateOptions } from '../conformance/campaign.js';
 import { applyEvent, envOf, initCluster, type ClusterState } from '../model/cluster.js';
 import { nodeInputOf } from '../spec/input.js';
 import { restartFromPersistentState } from '../model/rules.js';
@@ -34,6 +35,7 @@ function agreeOnEveryStep(servers: readonly NodeId[], events: readonly Event[], 
     expect(toJson(next.context.t.state), `${where}: state`).toEqual(toJson(c.nodes[target.node]!));
     expect(next.context.t.sent, `${where}: messages sent`).toEqual(r.sent);
     expect(next.context.t.applied, `${where}: entries applied`).toEqual(r.applied);
+    expect(next.context.t.replies, `${where}: client replies`).toEqual(r.replies);
     expect(next.context.t.rules, `${where}: rules fired`).toEqual(r.rules);
     compared++;
   }
@@ -60,7 +62,19 @@ describe('the xstate statechart agrees with the reducer', () => {
       compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
     }), { numRuns: 400, seed: 9 });
   });
+  it('on 500 generated schedules of 3 servers with clients, reads and snapshots in chunks of 8', () => {
+    fc.assert(fc.property(scheduleArb(20, 80), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3'], { snapshotChunkSize: 8 }, DEFAULT_CLIENTS));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 500, seed: 10 });
+  });
+  it('on 300 generated schedules of 5 servers with clients, the leader no-op and batching', () => {
+    fc.assert(fc.property(scheduleArb(20, 80), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3', 's4', 's5'], { leaderNoop: true, maxEntriesPerAppendEntries: 3, snapshotChunkSize: 12 }, DEFAULT_CLIENTS));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 300, seed: 11 });
+  });
   it('compared tens of thousands of steps', () => {
-    expect(compared).toBeGreaterThan(30_000);
+    expect(compared).toBeGreaterThan(45_000);
   });
 });

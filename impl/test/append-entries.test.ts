@@ -89,7 +89,7 @@ describe('following the commit index (AE-5, DEC-2) and applying (ALL-1)', () => 
     const s2 = server('s2', { currentTerm: 1, log: entries(1, 1, 1, 1) });
     const ready = s2.step(ae({ prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 4 }));
     expect(s2.commitIndex).toBe(1);
-    expect(ready.applied).toEqual([{ index: 1, term: 1, command: 'x1' }]);
+    expect(ready.applied).toEqual([{ index: 1, term: 1, command: 'x1', result: null, duplicate: false }]);
   });
 
   it('commits up to leaderCommit when the leader has committed less than it sent', () => {
@@ -109,7 +109,7 @@ describe('following the commit index (AE-5, DEC-2) and applying (ALL-1)', () => 
   it('applies every newly committed entry in order, in the same step', () => {
     const s2 = server('s2', { currentTerm: 2, log: entries(1, 1, 2), commitIndex: 1, lastApplied: 1 });
     const ready = s2.step(ae({ term: 2, prevLogIndex: 3, prevLogTerm: 2, leaderCommit: 3 }));
-    expect(ready.applied).toEqual([{ index: 2, term: 1, command: 'x2' }, { index: 3, term: 2, command: 'x3' }]);
+    expect(ready.applied).toEqual([{ index: 2, term: 1, command: 'x2', result: null, duplicate: false }, { index: 3, term: 2, command: 'x3', result: null, duplicate: false }]);
     expect(s2.lastApplied).toBe(3);
   });
 });

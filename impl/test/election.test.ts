@@ -29,7 +29,7 @@ describe('starting an election (FOL-2, CAN-1, CAN-4)', () => {
     const s1 = server('s1', { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], nextIndex: { s2: 1, s3: 1 }, matchIndex: { s2: 0, s3: 0 } });
     const before = s1.toJSON();
     const ready = s1.step({ type: 'electionTimeout' });
-    expect(ready).toEqual({ messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null });
+    expect(ready).toEqual({ messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null, snapshot: null, replies: [] });
     expect(s1.toJSON()).toEqual(before);
   });
 

@@ -28,7 +28,7 @@ describe('client commands (LEA-2, LEA-3, DEC-9)', () => {
     s1.step({ type: 'electionTimeout' });
     const ready = s1.step({ type: 'clientRequest', command: 'a' });
     expect(s1.commitIndex).toBe(1);
-    expect(ready.applied).toEqual([{ index: 1, term: 1, command: 'a' }]);
+    expect(ready.applied).toEqual([{ index: 1, term: 1, command: 'a', result: null, duplicate: false }]);
     expect(ready.messages).toEqual([]);
   });
 
@@ -135,7 +135,7 @@ describe('commitment (LEA-4)', () => {
     s1.step({ type: 'clientRequest', command: 'x3' });
     const ready = s1.step(aer({ term: 4, matchIndex: 3, prevLogIndex: 2 }));
     expect(s1.commitIndex).toBe(3); // Figure 8 (e): index 3 of term 4 commits index 2 with it
-    expect(ready.applied).toEqual([{ index: 2, term: 2, command: 'x2' }, { index: 3, term: 4, command: 'x3' }]);
+    expect(ready.applied).toEqual([{ index: 2, term: 2, command: 'x2', result: null, duplicate: false }, { index: 3, term: 4, command: 'x3', result: null, duplicate: false }]);
   });
 
   it('counts the leader itself and needs a majority of the servers', () => {

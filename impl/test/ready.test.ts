@@ -47,10 +47,13 @@ describe('propose (the labs\' start(command))', () => {
     expect(s1.entryAt(2)).toEqual({ term: 3, command: 'cmd' });
   });
 
-  it('elsewhere: refuses, changes nothing, and says so', () => {
-    const s2 = server('s2', { currentTerm: 3, log: entries(1) });
+  it('elsewhere: refuses, changes nothing, and says so with a redirect (DEC-9, CLI-1)', () => {
+    const s2 = server('s2', { currentTerm: 3, log: entries(1), leaderId: 's1' });
     const p = s2.propose('cmd');
-    expect(p).toEqual({ index: 0, term: 3, isLeader: false, ready: { messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null } });
+    expect(p).toEqual({
+      index: 0, term: 3, isLeader: false,
+      ready: { messages: [], applied: [], hardState: null, truncatedAfter: null, appended: null, snapshot: null, replies: [{ type: 'redirect', node: 's2', client: null, seq: null, leader: 's1' }] },
+    });
     expect(s2.lastIndex).toBe(1);
   });
 });
@@ -64,6 +67,7 @@ describe('crash and restart (PER-1, DEC-7)', () => {
     expect(s1.toJSON()).toEqual({
       role: 'follower', currentTerm: 3, votedFor: 's1', log: entries(1, 3),
       commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [],
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
     });
   });
 
@@ -81,6 +85,7 @@ describe('crash and restart (PER-1, DEC-7)', () => {
     expect(s1.toJSON()).toEqual({
       role: 'follower', currentTerm: 3, votedFor: 's1', log: entries(1, 3),
       commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [],
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
     });
     expect(s1.takeLogChangedFrom()).toBe(1);
   });
@@ -108,9 +113,12 @@ describe('observation', () => {
   });
 
   it('toJSON gives the spec\'s NodeState, with per-peer maps only where the server keeps them', () => {
-    const state = { role: 'leader' as const, currentTerm: 2, votedFor: 's1', log: entries(1, 2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 0 }, votesGranted: ['s1', 's3'] };
+    const state = {
+      role: 'leader' as const, currentTerm: 2, votedFor: 's1', log: entries(1, 2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 0 }, votesGranted: ['s1', 's3'],
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: { x: '1' }, sessions: { c: { seq: 2, result: null } } }, leaderId: 's1', partialSnapshot: null,
+    };
     expect(server('s1', state).toJSON()).toEqual(state);
-    expect(server('s2').toJSON()).toEqual({ role: 'follower', currentTerm: 0, votedFor: null, log: [], commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [] });
+    expect(server('s2').toJSON()).toEqual({ role: 'follower', currentTerm: 0, votedFor: null, log: [], commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [], snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null });
   });
 
   it('ignores a message from a server outside the cluster (no term change, no reply)', () => {

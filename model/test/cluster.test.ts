@@ -103,3 +103,19 @@ describe('events impossible in the state reached', () => {
     expect(applyEvent(c0, { type: 'restart', node: 's2' })).toEqual({ error: expect.stringMatching(/s2 is not crashed/) });
   });
 });
+
+describe('crash and restart with a snapshot', () => {
+  it('a crash cites SNAP-4 when the server has a snapshot: it keeps the snapshot and comes back with its state machine and index', () => {
+    const machine = { data: { x: '1' }, sessions: {} };
+    const c0 = initCluster(SERVERS, undefined, {
+      s2: { currentTerm: 2, snapshotIndex: 3, snapshotTerm: 2, snapshotMachine: machine, log: [e(2, 'd')], commitIndex: 4, lastApplied: 4, machine: { data: { x: '1' }, sessions: {} } },
+    });
+    const r = ok(applyEvent(c0, { type: 'crash', node: 's2' }));
+    expect(r.rules).toEqual(['PER-1', 'DEC-7', 'SNAP-4']);
+    const s = r.state.nodes.s2!;
+    expect([s.snapshotIndex, s.snapshotTerm, s.commitIndex, s.lastApplied, s.log.lastIndex]).toEqual([3, 2, 3, 3, 4]);
+    expect(s.machine).toEqual({ data: { x: '1' }, sessions: {} });
+    // Without a snapshot the crash cites PER-1 and DEC-7 only.
+    expect(ok(applyEvent(c0, { type: 'crash', node: 's1' })).rules).toEqual(['PER-1', 'DEC-7']);
+  });
+});

@@ -20,7 +20,13 @@ export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntri
 /** A log entry. */
 export const e = (term: number, command: unknown): Entry => ({ term, command });
 
-/** A state from its JSON form; missing fields take their Figure 2 initial values. */
+/** The empty key-value state machine (KV-1): no data, no client sessions (CLI-2). */
+export const EMPTY_MACHINE = { data: {}, sessions: {} };
+
+/** The JSON fields of a server that has no snapshot and receives none (SNAP-1, IS-2): their initial values. */
+export const NO_SNAPSHOT = { snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: EMPTY_MACHINE, partialSnapshot: null };
+
+/** A state from its JSON form; missing fields take their initial values (commitIndex and lastApplied: snapshotIndex; machine: snapshotMachine). */
 export const st = (o: Observation): NodeState => fromJson(o);
 
 /**

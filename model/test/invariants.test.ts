@@ -158,8 +158,9 @@ describe('INV-1..INV-9: local invariants', () => {
   });
 
   it('INV-3: lastApplied beyond commitIndex is reported', () => {
+    // lastApplied also jumps from 0 to 2 without applying anything, which INV-10 reports as well.
     expect(violations({ currentTerm: 1, log: [e(1, 'a'), e(1, 'b')], commitIndex: 1 }, { currentTerm: 1, log: [e(1, 'a'), e(1, 'b')], commitIndex: 1, lastApplied: 2 }))
-      .toEqual([['INV-3', ['s1']]]);
+      .toEqual([['INV-3', ['s1']], ['INV-10', ['s1']]]);
   });
 
   it('INV-3: an initial state that breaks it is reported by takeInitialViolations', () => {
@@ -296,5 +297,250 @@ describe('a correct run', () => {
       expect(s.lastApplied).toBe(2);
     }
     expect(state.nodes.s3?.role).toBe('leader');
+  });
+});
+
+describe('INV-12: exactly once', () => {
+  /** A step in which `node` applied these entries; the states do not change (only what was applied is checked here). */
+  const appliedBy = (c: ClusterState, node: NodeId, applied: AppliedEntry[]): ClusterStep => ({ state: c, node, sent: [], applied, replies: [], rules: [] });
+  const put1 = { op: 'put', key: 'x', value: '1', client: 'c1', seq: 1 };
+
+  it('INV-12: one (client, seq) executed at two different indexes is reported with both servers', () => {
+    const c0 = initCluster(SERVERS);
+    const checker = new InvariantChecker(c0);
+    expect(checker.check(c0, appliedBy(c0, 's1', [{ index: 2, term: 1, command: put1, result: null, duplicate: false }]), 1, SOME_EVENT)).toEqual([]);
+    const again = appliedBy(c0, 's2', [{ index: 5, term: 2, command: { ...put1, value: '2' }, result: null, duplicate: false }]);
+    expect(found(checker.check(c0, again, 2, SOME_EVENT))).toEqual([['INV-12', ['s1', 's2']]]);
+  });
+
+  it('INV-12: a duplicate answered from the client table, the same index applied again, other clients and commands without a session are fine', () => {
+    const c0 = initCluster(SERVERS);
+    const checker = new InvariantChecker(c0);
+    expect(checker.check(c0, appliedBy(c0, 's1', [
+      { index: 1, term: 1, command: put1, result: null, duplicate: false },
+      { index: 2, term: 1, command: put1, result: null, duplicate: true }, // CLI-2: a retry, not executed
+      { index: 3, term: 1, command: { ...put1, client: 'c2' }, result: null, duplicate: false },
+      { index: 4, term: 1, command: { ...put1, seq: 2 }, result: null, duplicate: false },
+      { index: 5, term: 1, command: { op: 'put', key: 'x', value: '1' }, result: null, duplicate: false },
+      { index: 6, term: 1, command: { op: 'put', key: 'x', value: '1' }, result: null, duplicate: false },
+    ]), 1, SOME_EVENT)).toEqual([]);
+    // A restarted server rebuilding its state machine executes index 1 again: the same index.
+    expect(checker.check(c0, appliedBy(c0, 's2', [{ index: 1, term: 1, command: put1, result: null, duplicate: false }]), 2, SOME_EVENT)).toEqual([]);
+  });
+
+  it('INV-12: a client retrying through a new leader executes once: the second copy is a duplicate, and nothing is reported', () => {
+    // s1 leads term 1 and commits c1's put; s2 leads term 2 and the client retries there (same seq).
+    const c0 = initCluster(SERVERS);
+    const checker = new InvariantChecker(c0);
+    let c = c0;
+    const violations: Violation[] = [];
+    let n = 0;
+    const apply = (ev: Event) => {
+      const r = applyEvent(c, ev);
+      if ('error' in r) throw new Error(r.error);
+      violations.push(...checker.check(c, r, ++n, ev));
+      c = r.state;
+      return r;
+    };
+    const deliverAll = () => { for (let m = inFlight(c)[0]; m; m = inFlight(c)[0]) apply({ type: 'deliver', message: m }); };
+    apply({ type: 'electionTimeout', node: 's1' }); deliverAll();
+    apply({ type: 'clientRequest', node: 's1', command: put1 }); deliverAll();
+    apply({ type: 'heartbeatTimeout', node: 's1' }); deliverAll();
+    apply({ type: 'electionTimeout', node: 's2' }); deliverAll();
+    const retry = apply({ type: 'clientRequest', node: 's2', command: put1 });
+    expect(retry.replies).toEqual([]);
+    deliverAll();
+    apply({ type: 'heartbeatTimeout', node: 's2' }); deliverAll();
+    expect(violations).toEqual([]);
+    const s3 = c.nodes.s3 as NodeState;
+    expect(s3.log.toArray()).toEqual([e(1, put1), e(2, put1)]);
+    expect(s3.lastApplied).toBe(2);
+    expect(s3.machine).toEqual({ data: { x: '1' }, sessions: { c1: { seq: 1, result: null } } });
+  });
+});
+
+describe('INV-10, INV-11 and compacted logs (§7)', () => {
+  const put = (key: string, value: string) => ({ op: 'put', key, value });
+  const ap = (index: number, term: number, command: unknown): AppliedEntry => ({ index, term, command, result: null, duplicate: false });
+  /** The violations of one step in which `id` goes to `next`, from an initial state that breaks nothing. */
+  function after(initial: Record<NodeId, Observation>, id: NodeId, next: Observation, applied: AppliedEntry[] = [], event: Event = SOME_EVENT): Array<[string, NodeId[]]> {
+    const c0 = initCluster(SERVERS, undefined, initial);
+    const checker = new InvariantChecker(c0);
+    expect(checker.takeInitialViolations()).toEqual([]);
+    return found(checker.check(c0, stepTo(c0, id, next, applied), 1, event));
+  }
+  const log3 = [e(1, put('x', '1')), e(1, put('x', '2')), e(1, put('y', '3'))];
+
+  it('INV-10: entries applied in order from lastApplied + 1, ending at the new lastApplied, are fine', () => {
+    const from = { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 1, machine: { data: { x: '1' }, sessions: {} } };
+    const to = { ...from, lastApplied: 3, machine: { data: { x: '2', y: '3' }, sessions: {} } };
+    expect(after({ s1: from }, 's1', to, [ap(2, 1, put('x', '2')), ap(3, 1, put('y', '3'))])).toEqual([]);
+  });
+
+  it('INV-10: an entry applied past a gap is reported', () => {
+    const from = { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 1 };
+    expect(after({ s1: from }, 's1', { ...from, lastApplied: 3 }, [ap(3, 1, put('y', '3'))])).toEqual([['INV-10', ['s1']]]);
+  });
+
+  it('INV-10: an entry applied twice is reported', () => {
+    const from = { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 2 };
+    expect(after({ s1: from }, 's1', { ...from, lastApplied: 2 }, [ap(2, 1, put('x', '2'))])).toEqual([['INV-10', ['s1']]]);
+  });
+
+  it('INV-10: lastApplied moving without entries applied and without a snapshot installed is reported, forward or back', () => {
+    const from = { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 1 };
+    expect(after({ s1: from }, 's1', { ...from, lastApplied: 3 })).toEqual([['INV-10', ['s1']]]);
+    expect(after({ s1: { ...from, lastApplied: 3 } }, 's1', { ...from, lastApplied: 1 })).toEqual([['INV-10', ['s1']]]);
+  });
+
+  it('INV-10: a snapshot install (IS-8) moves lastApplied forward to the snapshot without applying entries: fine', () => {
+    const initial = {
+      s1: { currentTerm: 2, log: [e(1, 'a'), e(1, 'b')], commitIndex: 1, lastApplied: 1 },
+      s2: { currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(2, 'c'), e(2, 'd')], commitIndex: 4, lastApplied: 4 },
+    };
+    expect(after(initial, 's1', { currentTerm: 2, snapshotIndex: 4, snapshotTerm: 2, log: [], commitIndex: 4, lastApplied: 4 })).toEqual([]);
+  });
+
+  it('INV-10: a restart moves lastApplied to snapshotIndex; a restart that leaves it elsewhere is reported', () => {
+    const from = { currentTerm: 1, snapshotIndex: 1, snapshotTerm: 1, snapshotMachine: { data: { x: '1' }, sessions: {} }, log: log3.slice(1), commitIndex: 3, lastApplied: 3 };
+    const crash: Event = { type: 'crash', node: 's1' };
+    expect(after({ s1: from }, 's1', { ...from, commitIndex: 1, lastApplied: 1 }, [], crash)).toEqual([]);
+    expect(after({ s1: from }, 's1', { ...from, commitIndex: 3, lastApplied: 3, machine: { data: { x: '2', y: '3' }, sessions: {} } }, [], crash)).toEqual([['INV-10', ['s1']]]);
+  });
+
+  it('INV-11: a snapshot whose lastIncludedTerm is not the term of the committed entry at its index is reported (its prefix then differs from the committed one too: INV-9)', () => {
+    const initial = {
+      s1: { currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(2, 'c')], commitIndex: 3, lastApplied: 3 },
+      s2: { currentTerm: 2, log: [e(1, 'a'), e(1, 'b')] },
+    };
+    expect(after(initial, 's2', { currentTerm: 2, snapshotIndex: 2, snapshotTerm: 2, log: [], commitIndex: 2, lastApplied: 2 }))
+      .toEqual([['INV-9', ['s2']], ['INV-11', ['s2']]]);
+  });
+
+  it('INV-11: a snapshot through an index nothing committed is reported (with INV-3: commitIndex is below it)', () => {
+    const initial = { s1: { currentTerm: 1, log: [e(1, 'a'), e(1, 'b')], commitIndex: 1, lastApplied: 1 } };
+    expect(after(initial, 's1', { currentTerm: 1, snapshotIndex: 2, snapshotTerm: 1, log: [], commitIndex: 1, lastApplied: 1 }))
+      .toEqual([['INV-3', ['s1']], ['INV-11', ['s1']]]);
+  });
+
+  describe('INV-11: state machines at snapshot indexes', () => {
+    const M_X1 = { data: { x: '1' }, sessions: {} };
+    const M_X2_Y3 = { data: { x: '2', y: '3' }, sessions: {} };
+    /** Three servers holding log3, all committed; s1 and s2 applied it all, s3 nothing yet. */
+    const initial = {
+      s1: { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 3, machine: M_X2_Y3 },
+      s2: { currentTerm: 1, log: log3, commitIndex: 3, lastApplied: 3, machine: M_X2_Y3 },
+      s3: { currentTerm: 1, log: log3, commitIndex: 3 },
+    };
+    /** Server `id` compacted through index 1 with this state machine. */
+    const compacted = (id: NodeId, snapshotMachine: Observation['snapshotMachine']): Observation =>
+      ({ ...initial[id as 's1'], snapshotIndex: 1, snapshotTerm: 1, snapshotMachine, log: log3.slice(1) });
+
+    function checkerAt(): { checker: InvariantChecker; c0: ClusterState } {
+      const c0 = initCluster(SERVERS, undefined, initial);
+      const checker = new InvariantChecker(c0);
+      expect(checker.takeInitialViolations()).toEqual([]);
+      return { checker, c0 };
+    }
+
+    it('INV-11: two servers snapshotting one index with the same state machine is fine; with different ones it is reported with both', () => {
+      const { checker, c0 } = checkerAt();
+      const r1 = stepTo(c0, 's1', compacted('s1', M_X1));
+      expect(checker.check(c0, r1, 1, SOME_EVENT)).toEqual([]);
+      const same = stepTo(r1.state, 's2', compacted('s2', { data: { x: '1' }, sessions: {} }));
+      expect(checker.check(r1.state, same, 2, SOME_EVENT)).toEqual([]);
+      const { checker: checker2, c0: d0 } = checkerAt();
+      const d1 = stepTo(d0, 's1', compacted('s1', M_X1));
+      checker2.check(d0, d1, 1, SOME_EVENT);
+      const other = stepTo(d1.state, 's2', compacted('s2', { data: { x: '5' }, sessions: {} }));
+      expect(found(checker2.check(d1.state, other, 2, SOME_EVENT))).toEqual([['INV-11', ['s1', 's2']]]);
+    });
+
+    it('INV-11: a snapshot through lastApplied whose state machine is not the server\'s own is reported', () => {
+      const { checker, c0 } = checkerAt();
+      const bad = { ...initial.s1, snapshotIndex: 3, snapshotTerm: 1, snapshotMachine: { data: { x: '2', y: '4' }, sessions: {} }, log: [] };
+      expect(found(checker.check(c0, stepTo(c0, 's1', bad), 1, SOME_EVENT))).toEqual([['INV-11', ['s1']]]);
+    });
+
+    it('INV-11: a server whose lastApplied lands on a snapshot index with another state machine is reported; with the same one it is fine', () => {
+      const { checker, c0 } = checkerAt();
+      const r1 = stepTo(c0, 's1', compacted('s1', M_X1));
+      checker.check(c0, r1, 1, SOME_EVENT);
+      const good = stepTo(r1.state, 's3', { ...initial.s3, lastApplied: 1, machine: { data: { x: '1' }, sessions: {} } }, [ap(1, 1, put('x', '1'))]);
+      expect(checker.check(r1.state, good, 2, SOME_EVENT)).toEqual([]);
+      const bad = stepTo(r1.state, 's3', { ...initial.s3, lastApplied: 1, machine: { data: { x: '7' }, sessions: {} } }, [ap(1, 1, put('x', '1'))]);
+      expect(found(checker.check(r1.state, bad, 3, SOME_EVENT))).toEqual([['INV-11', ['s1', 's3']]]);
+    });
+
+    it('INV-11: a wrong snapshot is caught by a server whose applied entries pass over its index (the state machine there is rebuilt)', () => {
+      const { checker, c0 } = checkerAt();
+      const r1 = stepTo(c0, 's1', compacted('s1', { data: { x: '9' }, sessions: {} }));
+      expect(checker.check(c0, r1, 1, SOME_EVENT)).toEqual([]);
+      // s3 applies 1..3 in one step: after index 1 its state machine is x = "1", not the snapshot's x = "9".
+      const pass = stepTo(r1.state, 's3', { ...initial.s3, lastApplied: 3, machine: M_X2_Y3 }, [ap(1, 1, put('x', '1')), ap(2, 1, put('x', '2')), ap(3, 1, put('y', '3'))]);
+      expect(found(checker.check(r1.state, pass, 2, SOME_EVENT))).toEqual([['INV-11', ['s1', 's3']]]);
+    });
+  });
+
+  it('INV-3: snapshotIndex above lastApplied is reported', () => {
+    const initial = { s1: { currentTerm: 1, log: [e(1, 'a'), e(1, 'b')], commitIndex: 2, lastApplied: 1 } };
+    expect(after(initial, 's1', { currentTerm: 1, snapshotIndex: 2, snapshotTerm: 1, log: [], commitIndex: 2, lastApplied: 1 })).toEqual([['INV-3', ['s1']]]);
+  });
+
+  it('INV-5: the first entry after a snapshot of a term below snapshotTerm is reported', () => {
+    const initial = { s1: { currentTerm: 3, log: [e(3, 'a')], commitIndex: 1, lastApplied: 1 } };
+    expect(after(initial, 's1', { currentTerm: 3, snapshotIndex: 1, snapshotTerm: 3, log: [e(2, 'b')], commitIndex: 1, lastApplied: 1 })).toEqual([['INV-5', ['s1']]]);
+  });
+
+  it('SAFE-3 across compacted logs: a compacted log agrees with a full log of the same entries; a different prefix under one (index, term) is reported', () => {
+    const c0 = initCluster(SERVERS, undefined, {
+      s1: { currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(2, 'c')], commitIndex: 2, lastApplied: 2 },
+      s2: { currentTerm: 2, snapshotIndex: 2, snapshotTerm: 1, log: [e(2, 'c')], commitIndex: 2, lastApplied: 2 },
+    });
+    const checker = new InvariantChecker(c0);
+    expect(checker.takeInitialViolations()).toEqual([]);
+    const same = stepTo(c0, 's3', { currentTerm: 2, snapshotIndex: 1, snapshotTerm: 1, log: [e(1, 'b'), e(2, 'c')], commitIndex: 1, lastApplied: 1 });
+    expect(checker.check(c0, same, 1, SOME_EVENT)).toEqual([]);
+    // Entry 3 is (term 2, 'c') as on s1 and s2, but entry 2 before it differs.
+    const differs = stepTo(same.state, 's3', { currentTerm: 2, snapshotIndex: 1, snapshotTerm: 1, log: [e(2, 'x'), e(2, 'c')], commitIndex: 1, lastApplied: 1 });
+    expect(found(checker.check(same.state, differs, 2, SOME_EVENT))).toEqual([['SAFE-3', ['s3', 's1', 's2']]]);
+  });
+
+  it('INV-10, INV-11: a run with snapshots, a crashed follower caught up by InstallSnapshot, and more snapshots reports nothing', () => {
+    const c0 = initCluster(SERVERS);
+    const checker = new InvariantChecker(c0);
+    const violations = [...checker.takeInitialViolations()];
+    const rules: string[] = [];
+    let c = c0;
+    let n = 0;
+    const apply = (ev: Event) => {
+      const r = applyEvent(c, ev);
+      if ('error' in r) throw new Error(r.error);
+      violations.push(...checker.check(c, r, ++n, ev));
+      rules.push(...r.rules);
+      c = r.state;
+    };
+    const deliverAll = () => { for (let m = inFlight(c)[0]; m; m = inFlight(c)[0]) apply({ type: 'deliver', message: m }); };
+    apply({ type: 'electionTimeout', node: 's1' }); deliverAll();
+    apply({ type: 'crash', node: 's3' });
+    apply({ type: 'clientRequest', node: 's1', command: put('x', '1') }); deliverAll();
+    apply({ type: 'clientRequest', node: 's1', command: put('y', '2') }); deliverAll();
+    apply({ type: 'heartbeatTimeout', node: 's1' }); deliverAll();
+    apply({ type: 'snapshot', node: 's1' });
+    apply({ type: 'restart', node: 's3' });
+    apply({ type: 'heartbeatTimeout', node: 's1' }); deliverAll(); // SNAP-2: s3 needs entries 1..2, compacted
+    apply({ type: 'clientRequest', node: 's1', command: { op: 'append', key: 'x', value: 'z' } }); deliverAll();
+    apply({ type: 'heartbeatTimeout', node: 's1' }); deliverAll();
+    for (const id of SERVERS) apply({ type: 'snapshot', node: id });
+    expect(violations).toEqual([]);
+    expect(rules).toEqual(expect.arrayContaining(['SNAP-1', 'SNAP-2', 'IS-5', 'IS-7', 'IS-8', 'SNAP-3']));
+    for (const id of SERVERS) {
+      const s = toJson(c.nodes[id] as NodeState);
+      expect(s.snapshotIndex).toBe(3);
+      expect(s.log).toEqual([]);
+      expect(s.lastApplied).toBe(3);
+      expect(s.machine).toEqual({ data: { x: '1z', y: '2' }, sessions: {} });
+      expect(s.snapshotMachine).toEqual({ data: { x: '1z', y: '2' }, sessions: {} });
+    }
   });
 });

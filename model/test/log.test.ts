@@ -84,7 +84,7 @@ describe('Log', () => {
     expect(t.lastTerm).toBe(1);
     expect(log.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(2, 'c')]);
     expect(log.truncateAfter(0).toArray()).toEqual([]);
-    expect(log.truncateAfter(-3).lastIndex).toBe(0);
+    expect(() => log.truncateAfter(-3)).toThrow(RangeError);
     expect(log.truncateAfter(3)).toBe(log);
     expect(log.truncateAfter(7)).toBe(log);
   });
@@ -150,5 +150,119 @@ describe('Log', () => {
     // Either not known (-1), or at most the one entry they really share.
     expect(shared === -1 || shared <= 1).toBe(true);
     for (let i = 1; i <= shared; i++) expect(a.entry(i)).toEqual(b.entry(i));
+  });
+});
+
+describe('Log with a base (SNAP-1: the entries after a snapshot, indexes absolute)', () => {
+  /** Entries 4 and 5 (terms 2 and 3) after a snapshot through index 3 of term 2. */
+  const based = () => Log.of([e(2, 'd'), e(3, 'e')], 3, 2);
+
+  it('Log.of with a base: entries start at base + 1; lastIndex and lastTerm are absolute; firstIndex is base + 1', () => {
+    const log = based();
+    expect(log.base).toBe(3);
+    expect(log.baseTerm).toBe(2);
+    expect(log.firstIndex).toBe(4);
+    expect(log.lastIndex).toBe(5);
+    expect(log.lastTerm).toBe(3);
+    expect(log.entry(4)).toEqual(e(2, 'd'));
+    expect(log.entry(5)).toEqual(e(3, 'e'));
+    expect(log.toArray()).toEqual([e(2, 'd'), e(3, 'e')]);
+  });
+
+  it('termAt at the base is the base term (the snapshot\'s lastIncludedTerm); below the base it throws', () => {
+    const log = based();
+    expect(log.termAt(3)).toBe(2);
+    expect(log.termAt(4)).toBe(2);
+    expect(log.termAt(5)).toBe(3);
+    expect(() => log.termAt(2)).toThrow(RangeError);
+    expect(() => log.termAt(0)).toThrow(RangeError);
+    expect(() => log.entry(3)).toThrow(/index 3 \(entries 4\.\.5\)/);
+  });
+
+  it('an empty log after a base: lastIndex is the base, lastTerm the base term', () => {
+    const log = Log.of([], 7, 4);
+    expect(log.lastIndex).toBe(7);
+    expect(log.lastTerm).toBe(4);
+    expect(log.firstIndex).toBe(8);
+    expect(log.has(7)).toBe(false);
+    expect(log.knowsTermAt(7)).toBe(true);
+    expect(log.toArray()).toEqual([]);
+  });
+
+  it('has is true only after the base; knowsTermAt also at the base itself', () => {
+    const log = based();
+    expect([2, 3, 4, 5, 6].map((i) => log.has(i))).toEqual([false, false, true, true, false]);
+    expect([2, 3, 4, 5, 6].map((i) => log.knowsTermAt(i))).toEqual([false, true, true, true, false]);
+    expect(Log.EMPTY.knowsTermAt(0)).toBe(true);
+  });
+
+  it('slice takes absolute indexes after the base, and refuses compacted ones', () => {
+    const log = based();
+    expect(log.slice(4)).toEqual([e(2, 'd'), e(3, 'e')]);
+    expect(log.slice(5)).toEqual([e(3, 'e')]);
+    expect(log.slice(4, 1)).toEqual([e(2, 'd')]);
+    expect(log.slice(6)).toEqual([]);
+    expect(() => log.slice(3)).toThrow(RangeError);
+  });
+
+  it('append after a base keeps the base; truncateAfter keeps entries up to lastKept and refuses to cut below the base', () => {
+    const log = based().append([e(3, 'f')]);
+    expect(log.lastIndex).toBe(6);
+    expect(log.entry(6)).toEqual(e(3, 'f'));
+    const cut = log.truncateAfter(4);
+    expect(cut.toArray()).toEqual([e(2, 'd')]);
+    expect(cut.lastIndex).toBe(4);
+    const toBase = log.truncateAfter(3);
+    expect(toBase.toArray()).toEqual([]);
+    expect(toBase.lastIndex).toBe(3);
+    expect(toBase.lastTerm).toBe(2);
+    expect(() => log.truncateAfter(2)).toThrow(RangeError);
+    expect(log.toArray()).toEqual([e(2, 'd'), e(3, 'e'), e(3, 'f')]);
+  });
+
+  it('compactThrough an index inside the log keeps the entries after it, with that index and term as the new base; the old version is intact', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b'), e(2, 'c'), e(2, 'd')]);
+    const c = log.compactThrough(2, 1);
+    expect(c.base).toBe(2);
+    expect(c.baseTerm).toBe(1);
+    expect(c.toArray()).toEqual([e(2, 'c'), e(2, 'd')]);
+    expect(c.firstIndex).toBe(3);
+    expect(c.lastIndex).toBe(4);
+    expect(c.termAt(2)).toBe(1);
+    expect(log.toArray()).toEqual([e(1, 'a'), e(1, 'b'), e(2, 'c'), e(2, 'd')]);
+    // Compacting again, from a base, counts from the absolute index too.
+    const again = c.compactThrough(3, 2);
+    expect(again.toArray()).toEqual([e(2, 'd')]);
+    expect(again.base).toBe(3);
+  });
+
+  it('compactThrough the last index, or beyond the log (IS-7), leaves no entries; below the base it throws', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b')]);
+    const all = log.compactThrough(2, 1);
+    expect(all.toArray()).toEqual([]);
+    expect(all.lastIndex).toBe(2);
+    expect(all.lastTerm).toBe(1);
+    const beyond = log.compactThrough(9, 3);
+    expect(beyond.toArray()).toEqual([]);
+    expect(beyond.lastIndex).toBe(9);
+    expect(beyond.lastTerm).toBe(3);
+    expect(() => based().compactThrough(2, 1)).toThrow(RangeError);
+  });
+
+  it('a compacted version appends on its own: the version it came from does not change', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b')]);
+    const c = log.compactThrough(1, 1).append([e(2, 'x')]);
+    expect(c.toArray()).toEqual([e(1, 'b'), e(2, 'x')]);
+    expect(c.entry(3)).toEqual(e(2, 'x'));
+    expect(log.toArray()).toEqual([e(1, 'a'), e(1, 'b')]);
+    expect(log.lastIndex).toBe(2);
+  });
+
+  it('sharedPrefixLength: logs with different bases are not known to share anything', () => {
+    const log = Log.of([e(1, 'a'), e(1, 'b')]);
+    const c = log.compactThrough(1, 1);
+    expect(log.sharedPrefixLength(c)).toBe(-1);
+    const grown = c.append([e(2, 'x')]);
+    expect(c.sharedPrefixLength(grown)).toBe(2);
   });
 });

@@ -35,7 +35,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-2: no entry at prevLogIndex: refused, and leaderCommit is not followed', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, aeFromS2(2, 2, 1, [e(2, 'x')], 2));
-    expect(toJson(r.state)).toEqual(toJson(s));
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2' }); // CLI-1: the sender is the leader of the term, even on a refusal
     expect(r.sent).toEqual([aerToS2(2, false, 0, 2)]);
     expectFired(r.rules, ['AE-2']);
   });
@@ -57,7 +57,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-3: a real conflict (same index, different term) deletes that entry and all that follow it', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(1, 'c')], commitIndex: 1, lastApplied: 1 });
     const r = step(envOf('s1'), s, aeFromS2(2, 1, 1, [e(2, 'x')], 1));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), log: [e(1, 'a'), e(2, 'x')] });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a'), e(2, 'x')] });
     expect(r.sent).toEqual([aerToS2(2, true, 2, 1)]);
     expectFired(r.rules, ['AE-3', 'AE-4']);
   });
@@ -91,7 +91,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-4: new entries after the end of the log are appended', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, aeFromS2(2, 1, 1, [e(2, 'b')], 0));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), log: [e(1, 'a'), e(2, 'b')] });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a'), e(2, 'b')] });
     expect(r.sent).toEqual([aerToS2(2, true, 2, 1)]);
     expectFired(r.rules, ['AE-4']);
     expect(r.rules).not.toContain('AE-3');
@@ -109,8 +109,9 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-5: commitIndex follows leaderCommit when the last new entry reaches it', () => {
     const s = st({ currentTerm: 1 });
     const r = step(envOf('s1'), s, aeFromS2(1, 0, 0, [e(1, 'a')], 1));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), log: [e(1, 'a')], commitIndex: 1, lastApplied: 1 });
-    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a' }]);
+    // The opaque command 'a' leaves the state machine empty (KV-1); the sender leads term 1 (CLI-1).
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a')], commitIndex: 1, lastApplied: 1 });
+    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a', result: null, duplicate: false }]);
     expectFired(r.rules, ['AE-4', 'AE-5', 'ALL-1']);
   });
 
@@ -120,7 +121,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
     const r = step(envOf('s1'), s, aeFromS2(2, 1, 1, [], 3));
     expect(r.state.commitIndex).toBe(1);
     expect(r.state.lastApplied).toBe(1);
-    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a' }]);
+    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a', result: null, duplicate: false }]);
     expect(r.sent).toEqual([aerToS2(2, true, 1, 1)]);
     expectFired(r.rules, ['AE-5', 'ALL-1']);
   });
@@ -196,14 +197,17 @@ describe('LEA-1..LEA-4: leaders', () => {
       aeFromS1('s3', 2, 2, 2, [e(2, { op: 'set', k: 1 })], 2),
     ]);
     expect(r.applied).toEqual([]);
+    expect(r.replies).toEqual([]); // LEA-2: the client is answered once the entry is applied
     expectFired(r.rules, ['LEA-2', 'LEA-3']);
   });
 
-  it('LEA-2, LEA-4: a single-server leader commits and applies a client command at once', () => {
-    const s = st({ role: 'leader', currentTerm: 1, votedFor: 's1', votesGranted: ['s1'] });
+  it('LEA-2, LEA-4: a single-server leader commits, applies and answers a client command at once', () => {
+    const s = st({ role: 'leader', currentTerm: 1, votedFor: 's1', leaderId: 's1', votesGranted: ['s1'] });
     const r = step(envOf('s1', ['s1']), s, { type: 'clientRequest', command: 'x' });
     expect(toJson(r.state)).toEqual({ ...toJson(s), log: [e(1, 'x')], commitIndex: 1, lastApplied: 1 });
-    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'x' }]);
+    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'x', result: null, duplicate: false }]);
+    // 'x' is opaque (KV-1): result null, and no client or seq to echo.
+    expect(r.replies).toEqual([{ type: 'result', node: 's1', client: null, seq: null, index: 1, result: null, duplicate: false }]);
     expect(r.sent).toEqual([]);
     expectFired(r.rules, ['LEA-2', 'LEA-4', 'ALL-1']);
   });
@@ -294,7 +298,11 @@ describe('LEA-1..LEA-4: leaders', () => {
     });
     const r = step(envOf('s1'), s, aerToS1('s2', 2, true, 2, 1));
     expect(toJson(r.state)).toEqual({ ...toJson(s), commitIndex: 2, lastApplied: 2, nextIndex: { s2: 3, s3: 1 }, matchIndex: { s2: 2, s3: 0 } });
-    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a' }, { index: 2, term: 2, command: 'b' }]);
+    expect(r.applied).toEqual([
+      { index: 1, term: 1, command: 'a', result: null, duplicate: false },
+      { index: 2, term: 2, command: 'b', result: null, duplicate: false },
+    ]);
+    expect(r.replies).toEqual([]); // this hand-written leader awaits no index (LEA-2)
     expect(r.sent).toEqual([]);
     expectFired(r.rules, ['LEA-3a', 'LEA-4', 'ALL-1']);
   });
@@ -331,7 +339,12 @@ describe('LEA-1..LEA-4: leaders', () => {
     expect(one.state.commitIndex).toBe(1);
     const two = step(env, one.state, aerToS1('s3', 4, true, 3, 2));
     expect(two.state.commitIndex).toBe(3);
-    expect(two.applied).toEqual([{ index: 2, term: 2, command: 'b' }, { index: 3, term: 4, command: 'd' }]);
+    expect(two.applied).toEqual([
+      { index: 2, term: 2, command: 'b', result: null, duplicate: false },
+      { index: 3, term: 4, command: 'd', result: null, duplicate: false },
+    ]);
+    // LEA-2: s1 appended 'd' at index 3 in term 4 and answers now; index 2 is no command of its own.
+    expect(two.replies).toEqual([{ type: 'result', node: 's1', client: null, seq: null, index: 3, result: null, duplicate: false }]);
     expect(two.rules).toContain('LEA-4');
   });
 });

@@ -6,16 +6,17 @@ import { step, restart } from '../node.js';
 import { toJson } from '../state.js';
 import { applyEvent, inFlight, initCluster, type ClusterState, type ClusterStep } from '../cluster.js';
 import type { AppendEntries, Event } from '../../spec/schema.js';
-import { FIVE, e, envOf, st, expectFired } from './fixtures.js';
+import { EMPTY_MACHINE, FIVE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
 
 describe('ALL-1: apply', () => {
   it('ALL-1: entries up to the new commitIndex are applied once each, in index order', () => {
     const s = st({ currentTerm: 1, log: [e(1, 'a'), e(1, 'b'), e(1, 'c')], commitIndex: 1, lastApplied: 1 });
     const ae: AppendEntries = { type: 'AppendEntries', from: 's2', to: 's1', term: 1, leaderId: 's2', prevLogIndex: 3, prevLogTerm: 1, entries: [], leaderCommit: 3 };
     const r = step(envOf('s1'), s, ae);
+    // KV-1: opaque commands are applied with result null, and are no duplicates.
     expect(r.applied).toEqual([
-      { index: 2, term: 1, command: 'b' },
-      { index: 3, term: 1, command: 'c' },
+      { index: 2, term: 1, command: 'b', result: null, duplicate: false },
+      { index: 3, term: 1, command: 'c', result: null, duplicate: false },
     ]);
     expect(r.state.commitIndex).toBe(3);
     expect(r.state.lastApplied).toBe(3);
@@ -33,8 +34,10 @@ describe('ALL-1: apply', () => {
       nextIndex: { s2: 1, s3: 1 }, matchIndex: { s2: 0, s3: 0 },
     });
     const r = step(envOf('s1'), s, { type: 'AppendEntriesResponse', from: 's3', to: 's1', term: 2, success: true, matchIndex: 1, prevLogIndex: 0 });
-    expect(r.applied).toEqual([{ index: 1, term: 2, command: 'x' }]);
+    expect(r.applied).toEqual([{ index: 1, term: 2, command: 'x', result: null, duplicate: false }]);
     expect(r.state.lastApplied).toBe(1);
+    // LEA-2: this hand-written leader awaits no index, so it answers no client.
+    expect(r.replies).toEqual([]);
     expect(r.rules).toContain('ALL-1');
   });
 });
@@ -43,19 +46,20 @@ describe('ALL-2: newer term', () => {
   it('ALL-2: a follower adopts the newer term of an AppendEntries and forgets its vote of the old term', () => {
     const s = st({ currentTerm: 2, votedFor: 's2', log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, { type: 'AppendEntries', from: 's3', to: 's1', term: 4, leaderId: 's3', prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 0 });
-    expect(toJson(r.state)).toEqual({ ...toJson(s), currentTerm: 4, votedFor: null });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), currentTerm: 4, votedFor: null, leaderId: 's3' });
     expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 4, success: true, matchIndex: 1, prevLogIndex: 1 }]);
     expect(r.rules[0]).toBe('ALL-2');
   });
 
   it('ALL-2, DEC-10: a leader that sees a RequestVote of a newer term steps down, clears its progress, and refuses a candidate that is behind', () => {
     const s = st({
-      role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], log: [e(1, 'a'), e(2, 'b')], commitIndex: 1, lastApplied: 1,
+      role: 'leader', currentTerm: 2, votedFor: 's1', leaderId: 's1', votesGranted: ['s1', 's2'], log: [e(1, 'a'), e(2, 'b')], commitIndex: 1, lastApplied: 1,
       nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 2, s3: 0 },
     });
     const r = step(envOf('s1'), s, { type: 'RequestVote', from: 's3', to: 's1', term: 3, candidateId: 's3', lastLogIndex: 1, lastLogTerm: 1 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: null, log: [e(1, 'a'), e(2, 'b')], commitIndex: 1, lastApplied: 1,
+      role: 'follower', currentTerm: 3, votedFor: null, log: [e(1, 'a'), e(2, 'b')], ...NO_SNAPSHOT, commitIndex: 1, lastApplied: 1,
+      machine: EMPTY_MACHINE, leaderId: null, // CLI-1: no leader known in the new term
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(r.sent).toEqual([{ type: 'RequestVoteResponse', from: 's1', to: 's3', term: 3, voteGranted: false }]);
@@ -66,7 +70,8 @@ describe('ALL-2: newer term', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] });
     const r = step(envOf('s1'), s, { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 5, voteGranted: false });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 5, votedFor: null, log: [], commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 5, votedFor: null, log: [], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(r.sent).toEqual([]);
@@ -75,12 +80,13 @@ describe('ALL-2: newer term', () => {
 
   it('ALL-2 (pitfall: stepping down on a higher-term response): a leader whose AppendEntries is refused with a newer term steps down and sends nothing', () => {
     const s = st({
-      role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's3'], log: [e(2, 'x')],
+      role: 'leader', currentTerm: 2, votedFor: 's1', leaderId: 's1', votesGranted: ['s1', 's3'], log: [e(2, 'x')],
       nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 },
     });
     const r = step(envOf('s1'), s, { type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 3, success: false, matchIndex: 0, prevLogIndex: 1 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: null, log: [e(2, 'x')], commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 3, votedFor: null, log: [e(2, 'x')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      machine: EMPTY_MACHINE, leaderId: null, // CLI-1: no leader known in the new term
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(r.sent).toEqual([]);
@@ -89,13 +95,14 @@ describe('ALL-2: newer term', () => {
 });
 
 describe('PER-1, DEC-7: crash and restart', () => {
-  it('PER-1: a restart keeps currentTerm, votedFor and the log, and starts as a follower with commitIndex = lastApplied = 0', () => {
+  it('PER-1, SNAP-4: a restart keeps currentTerm, votedFor and the log, and starts as a follower with commitIndex = lastApplied = snapshotIndex (0 here), the snapshot\'s (empty) state machine and no known leader', () => {
     const s = st({
-      role: 'leader', currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's2'], log: [e(1, 'a'), e(3, 'b')], commitIndex: 2, lastApplied: 2,
+      role: 'leader', currentTerm: 3, votedFor: 's1', leaderId: 's1', votesGranted: ['s1', 's2'], log: [e(1, 'a'), e(3, 'b')], commitIndex: 2, lastApplied: 2,
       nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 1 },
     });
     expect(toJson(restart(s))).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: 's1', log: [e(1, 'a'), e(3, 'b')], commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 3, votedFor: 's1', log: [e(1, 'a'), e(3, 'b')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
   });
@@ -107,10 +114,13 @@ describe('PER-1, DEC-7: crash and restart', () => {
     expect(r.sent).toEqual([{ type: 'RequestVoteResponse', from: 's1', to: 's3', term: 3, voteGranted: false }]);
   });
 
-  it('PER-1, ALL-1: a restarted server rebuilds its state machine by applying its log again from index 1', () => {
+  it('PER-1, ALL-1: a restarted server without a snapshot rebuilds its state machine by applying its log again from index 1', () => {
     const s = restart(st({ currentTerm: 1, log: [e(1, 'a'), e(1, 'b')], commitIndex: 2, lastApplied: 2 }));
     const r = step(envOf('s1'), s, { type: 'AppendEntries', from: 's2', to: 's1', term: 1, leaderId: 's2', prevLogIndex: 2, prevLogTerm: 1, entries: [], leaderCommit: 2 });
-    expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a' }, { index: 2, term: 1, command: 'b' }]);
+    expect(r.applied).toEqual([
+      { index: 1, term: 1, command: 'a', result: null, duplicate: false },
+      { index: 2, term: 1, command: 'b', result: null, duplicate: false },
+    ]);
   });
 
   const must = (x: ClusterStep | { error: string }): ClusterStep => {
@@ -129,7 +139,7 @@ describe('PER-1, DEC-7: crash and restart', () => {
 
   it('PER-1, DEC-7: a crash keeps only the persistent state; the server is down until it restarts', () => {
     const c0 = initCluster(['s1', 's2', 's3'], undefined, {
-      s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], log: [e(2, 'x')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } },
+      s1: { role: 'leader', currentTerm: 2, votedFor: 's1', leaderId: 's1', votesGranted: ['s1', 's2'], log: [e(2, 'x')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } },
     });
     const [crash, rst] = run(c0, { type: 'crash', node: 's1' }, { type: 'restart', node: 's1' });
     if (!crash || !rst) throw new Error('two steps expected');
@@ -137,7 +147,8 @@ describe('PER-1, DEC-7: crash and restart', () => {
     expect(crash.rules).toEqual(['PER-1', 'DEC-7']);
     expect([...crash.state.crashed]).toEqual(['s1']);
     expect(toJson(crash.state.nodes.s1 ?? st({}))).toEqual({
-      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(2, 'x')], commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(2, 'x')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(rst.rules).toEqual(['PER-1']);
@@ -216,7 +227,7 @@ describe('DEC-1, DEC-8, DEC-9, DEC-10: inputs without effect, role-local state',
     expect(r.rules).toEqual(['DEC-9']);
   });
 
-  it('DEC-9: a heartbeat timeout and a client request on a follower or a candidate have no effect', () => {
+  it('DEC-9, CLI-1: a heartbeat timeout and a client request on a follower or a candidate change nothing; the client request is answered with a redirect', () => {
     const f = st({ currentTerm: 2, log: [e(1, 'a')] });
     const c = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] });
     for (const s of [f, c]) {
@@ -225,7 +236,10 @@ describe('DEC-1, DEC-8, DEC-9, DEC-10: inputs without effect, role-local state',
         expect(r.state).toBe(s);
         expect(r.sent).toEqual([]);
         expect(r.applied).toEqual([]);
-        expect(r.rules).toEqual(['DEC-9']);
+        // A client request is answered with a redirect (CLI-1), which changes no state either: the
+        // command 'x' has no client and seq, and neither server has heard from a leader in term 2.
+        expect(r.rules).toEqual(input.type === 'clientRequest' ? ['CLI-1', 'DEC-9'] : ['DEC-9']);
+        expect(r.replies).toEqual(input.type === 'clientRequest' ? [{ type: 'redirect', node: 's1', client: null, seq: null, leader: null }] : []);
       }
     }
   });

@@ -1,0 +1,170 @@
+// The client history of a run (LIN-1): which key-value operations the clients invoked, when, and
+// what they were told. The linearizability checker (linearizability.ts) takes it from here.
+//
+// One operation is one (client, seq) (CLI-2): a client retries it, possibly at other servers,
+// under the same serial number. It is invoked by the first step that sends it (a clientRequest
+// whose command is a KvCommand with client and seq, or a clientRead) and returns at the first
+// step whose replies include a `result` or `read` for it. A `redirect` means the operation did
+// not start at that server, so it neither invokes nor returns anything. With no answer the
+// operation is pending: it may or may not have taken effect. A later `result` for the same
+// operation must repeat the first (CLI-2); a later `read` answers a retry, which is read again,
+// and is checked as one more read from the operation's first send to that answer.
+//
+// Time. Within one step the event comes first and the replies after it, so the step index alone
+// cannot order an invocation against an answer of the same step. Operations use a finer clock:
+// the step at index i invokes at time 2i and answers at time 2i + 1. An operation answered in
+// step i therefore precedes (in real time) one invoked at step i + 1 (2i + 1 < 2i + 2), but not
+// one invoked at step i itself (2i < 2i + 1: they overlap), since that one may be the very
+// request the step served.
+import { canonicalJson } from '../spec/canonical.js';
+import { isKvCommand, sessionOf } from '../spec/kv.js';
+import type { ClientReply, Event } from '../spec/schema.js';
+
+/** What an operation asks of its key (KV-1), without the key. */
+export type OperationInput =
+  | { readonly op: 'get' }
+  | { readonly op: 'put'; readonly value: string }
+  | { readonly op: 'append'; readonly value: string }
+  | { readonly op: 'cas'; readonly expected: string | null; readonly value: string };
+
+/** One client operation of a history. */
+export interface Operation {
+  readonly client: string;
+  readonly seq: number;
+  readonly key: string;
+  readonly input: OperationInput;
+  /** When it was invoked: 2 × the index of the first step that sent it. */
+  readonly call: number;
+  /** When it returned: 2 × the index of the first step that answered it, + 1; null while pending. */
+  readonly ret: number | null;
+  /** The result of that first answer (KV-1: a value or null for get, null for put and append, a boolean for cas); null while pending. */
+  readonly output: unknown;
+}
+
+/** One step of a run, as far as the history is concerned: its event and the replies it produced. */
+export interface HistoryStep {
+  readonly index: number;
+  readonly event: Event;
+  readonly replies: readonly ClientReply[];
+}
+
+export interface History {
+  /** The operations, in the order they were first sent. */
+  readonly operations: Operation[];
+  /** Bad input: the same (client, seq) sent with two different commands (the first one is kept). */
+  readonly problems: string[];
+  /**
+   * Answers that no linearization can explain whatever the order (LIN-1): an operation answered
+   * twice with different results, a reply to an operation nobody sent, a read answered for
+   * another key.
+   */
+  readonly violations: string[];
+}
+
+/** The step a history time belongs to (see the header: invocations at 2i, answers at 2i + 1). */
+export const stepOf = (time: number): number => Math.floor(time / 2);
+
+/** An operation's name in reports: `client:seq`. */
+export const operationName = (o: { readonly client: string; readonly seq: number }): string => `${o.client}:${o.seq}`;
+
+interface Sent {
+  readonly client: string;
+  readonly seq: number;
+  readonly key: string;
+  readonly input: OperationInput;
+}
+
+/** The operation a step's event sends, or null when the event sends no client operation. */
+function sentBy(event: Event): Sent | null {
+  if (event.type === 'clientRead') return { client: event.client, seq: event.seq, key: event.key, input: { op: 'get' } };
+  if (event.type !== 'clientRequest') return null;
+  const session = sessionOf(event.command);
+  if (session === null || !isKvCommand(event.command)) return null;
+  const c = event.command;
+  switch (c.op) {
+    case 'get': return { ...session, key: c.key, input: { op: 'get' } };
+    case 'put': return { ...session, key: c.key, input: { op: 'put', value: c.value } };
+    case 'append': return { ...session, key: c.key, input: { op: 'append', value: c.value } };
+    case 'cas': return { ...session, key: c.key, input: { op: 'cas', expected: c.expected, value: c.value } };
+    default: {
+      const never: never = c;
+      return never;
+    }
+  }
+}
+
+/** What an operation does, as text: the identity of a retried operation (key and input; a log `get` and a ReadIndex read of the same key are the same operation). */
+const whatItDoes = (s: Sent): string => canonicalJson({ key: s.key, ...s.input });
+
+interface Building {
+  client: string;
+  seq: number;
+  key: string;
+  input: OperationInput;
+  call: number;
+  ret: number | null;
+  output: unknown;
+  readonly what: string;
+}
+
+/**
+ * The client history of a run: its steps' events (invocations) and replies (answers). Never
+ * throws on odd input: conflicting commands are `problems`, impossible answers `violations`.
+ */
+export function historyOf(steps: Iterable<HistoryStep>): History {
+  const byClient = new Map<string, Map<number, Building>>();
+  const order: Building[] = [];
+  const problems: string[] = [];
+  const violations: string[] = [];
+  const find = (client: string, seq: number): Building | undefined => byClient.get(client)?.get(seq);
+
+  for (const { index, event, replies } of steps) {
+    const sent = sentBy(event);
+    if (sent !== null) {
+      const what = whatItDoes(sent);
+      const known = find(sent.client, sent.seq);
+      if (known === undefined) {
+        const op: Building = { ...sent, call: 2 * index, ret: null, output: null, what };
+        let seqs = byClient.get(sent.client);
+        if (seqs === undefined) byClient.set(sent.client, (seqs = new Map()));
+        seqs.set(sent.seq, op);
+        order.push(op);
+      } else if (known.what !== what) {
+        // CLI-2 identifies an operation by (client, seq): two different commands under one name
+        // make every later answer ambiguous, so this is the input's fault, not the cluster's.
+        problems.push(`operation ${operationName(sent)} sent as ${known.what} at step ${stepOf(known.call)} and as ${what} at step ${index}; the first is kept`);
+      }
+      // Otherwise a retry: the operation was invoked by its first send.
+    }
+    for (const reply of replies) {
+      if (reply.type === 'redirect' || reply.client === null || reply.seq === null) continue;
+      const name = operationName({ client: reply.client, seq: reply.seq });
+      const op = find(reply.client, reply.seq);
+      if (op === undefined) {
+        violations.push(`operation ${name} answered ${canonicalJson(reply.result)} at step ${index} but never sent`);
+        continue;
+      }
+      if (reply.type === 'read' && reply.key !== op.key) {
+        violations.push(`operation ${name} reads key ${JSON.stringify(op.key)} but was answered for key ${JSON.stringify(reply.key)} at step ${index}`);
+        continue;
+      }
+      if (op.ret === null) {
+        op.ret = 2 * index + 1;
+        op.output = reply.result;
+      } else if (reply.type === 'read') {
+        // A ReadIndex read is not deduplicated (CLI-4 reads do not go through the client table): each
+        // retry the leader took is read again, and answered when its own round confirms, so a later
+        // answer may see later writes. The client heeds only the first, but every answer must still
+        // be linearizable: it is checked as one more read, sent no earlier than the operation's
+        // first send (a window that contains the retry's own, so this adds no false alarm).
+        const again: Building = { ...op, ret: 2 * index + 1, output: reply.result };
+        order.push(again);
+      } else if (canonicalJson(op.output) !== canonicalJson(reply.result)) {
+        violations.push(`operation ${name} answered ${canonicalJson(op.output)} at step ${stepOf(op.ret)} and ${canonicalJson(reply.result)} at step ${index}`);
+      }
+    }
+  }
+
+  const operations = order.map(({ client, seq, key, input, call, ret, output }): Operation => ({ client, seq, key, input, call, ret, output }));
+  return { operations, problems, violations };
+}

@@ -111,8 +111,10 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     const batch = cfg.options?.maxEntriesPerAppendEntries;
     const fb = cfg.options?.fastBacktracking ? '-fb' : '';
     const kv = cfg.clients ? '-clients' : '';
-    const noop = cfg.options?.leaderNoop ? '-noop' : '';
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${noop}.json`);
+    const o = cfg.options ?? {};
+    const flags = [o.leaderNoop && 'noop', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
+      .filter(Boolean).map((x) => `-${x}`).join('');
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${flags}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
   return {
@@ -182,6 +184,12 @@ export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions):
   if (options?.fastBacktracking) f += ' --fast-backtracking';
   if (options?.snapshotChunkSize) f += ` --chunk-size ${options.snapshotChunkSize}`;
   if (options?.leaderNoop) f += ' --leader-noop';
+  if (options?.preVote) f += ' --pre-vote';
+  if (options?.checkQuorum) f += ' --check-quorum';
+  if (options?.disruptionGuard) f += ' --disruption-guard';
+  if (options?.leadershipTransfer) f += ' --leadership-transfer';
+  if (options?.pipelining) f += ' --pipelining';
+  if (options?.flowControlWindow) f += ` --flow-control ${options.flowControlWindow}`;
   if (clients) f += ' --clients';
   return f;
 }

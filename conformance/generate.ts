@@ -42,6 +42,8 @@ export interface Weights {
   readonly clientRead: number;
   /** A node compacts its log (SNAP-1). */
   readonly snapshot: number;
+  /** A leader is asked to hand over leadership (LT-1); only with the leadershipTransfer option. */
+  readonly transferLeadership?: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
@@ -58,6 +60,9 @@ export const CLIENT_WEIGHTS: Weights = {
   crash: 12, restart: 30, partition: 8, heal: 20,
   clientRead: 35, snapshot: 25,
 };
+
+/** With leadershipTransfer: this weight of transferLeadership events on top of the others. */
+export const TRANSFER_WEIGHT = 15;
 
 /** The simulated clients of a schedule (issue 4). */
 export interface ClientOptions {
@@ -99,10 +104,10 @@ type Kind = keyof Weights;
 
 function pickKind(k: number, w: Weights): Kind {
   let acc = 0;
-  const total = Object.values(w).reduce((x, y) => x + y, 0);
+  const total = Object.values(w).reduce((x: number, y) => x + (y ?? 0), 0);
   const target = (k * total) / 1000;
   for (const kind of Object.keys(w) as Kind[]) {
-    acc += w[kind];
+    acc += w[kind] ?? 0;
     if (target < acc) return kind;
   }
   return 'deliver';
@@ -173,7 +178,8 @@ export function runChoices(
   after?: (event: Event, sent: readonly Message[], replies: readonly ClientReply[]) => void,
 ): { events: Event[]; stats: ScheduleStats } {
   const servers = world.servers;
-  const weights = g.weights ?? DEFAULT_WEIGHTS;
+  const base = g.weights ?? DEFAULT_WEIGHTS;
+  const weights: Weights = g.options?.leadershipTransfer && base.transferLeadership === undefined ? { ...base, transferLeadership: TRANSFER_WEIGHT } : base;
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
   const events: Event[] = [];
@@ -242,6 +248,13 @@ export function runChoices(
         const ls = leaders();
         const target = ls.length > 0 && ch.a % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
         return clients.next(ch, 'read', target, up());
+      }
+      case 'transferLeadership': {
+        const ls = leaders();
+        if (ls.length === 0 || servers.length < 2) break;
+        const from = ls[ch.a % ls.length] as NodeId;
+        const others = servers.filter((id) => id !== from);
+        return { type: 'transferLeadership', node: from, target: others[ch.b % others.length] as NodeId };
       }
       case 'snapshot': {
         const alive = up();

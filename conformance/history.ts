@@ -7,8 +7,9 @@
 // step whose replies include a `result` or `read` for it. A `redirect` means the operation did
 // not start at that server, so it neither invokes nor returns anything. With no answer the
 // operation is pending: it may or may not have taken effect. A later `result` for the same
-// operation must repeat the first (CLI-2); a later `read` answers a retry, which is read again,
-// and is checked as one more read from the operation's first send to that answer.
+// operation must repeat the first (CLI-2), except a duplicate answered after the client sent a
+// newer operation (the table keeps only the latest result); a later `read` answers a retry, which
+// is read again, and is checked as one more read from the operation's first send to that answer.
 //
 // Time. Within one step the event comes first and the replies after it, so the step index alone
 // cannot order an invocation against an answer of the same step. Operations use a finer clock:
@@ -117,10 +118,13 @@ export function historyOf(steps: Iterable<HistoryStep>): History {
   const problems: string[] = [];
   const violations: string[] = [];
   const find = (client: string, seq: number): Building | undefined => byClient.get(client)?.get(seq);
+  /** Per client, the highest seq it has sent so far. */
+  const latest = new Map<string, number>();
 
   for (const { index, event, replies } of steps) {
     const sent = sentBy(event);
     if (sent !== null) {
+      latest.set(sent.client, Math.max(latest.get(sent.client) ?? 0, sent.seq));
       const what = whatItDoes(sent);
       const known = find(sent.client, sent.seq);
       if (known === undefined) {
@@ -159,6 +163,9 @@ export function historyOf(steps: Iterable<HistoryStep>): History {
         // first send (a window that contains the retry's own, so this adds no false alarm).
         const again: Building = { ...op, ret: 2 * index + 1, output: reply.result };
         order.push(again);
+      } else if (reply.type === 'result' && reply.duplicate && reply.seq < (latest.get(reply.client) ?? 0)) {
+        // CLI-2 answers a retry of an operation older than the client's latest from a table that
+        // keeps only the latest result (null): the client has moved on, and heeds only the first answer.
       } else if (canonicalJson(op.output) !== canonicalJson(reply.result)) {
         violations.push(`operation ${name} answered ${canonicalJson(op.output)} at step ${stepOf(op.ret)} and ${canonicalJson(reply.result)} at step ${index}`);
       }

@@ -28,6 +28,8 @@ import { operationName, stepOf } from './history.js';
 export type { Operation } from './history.js';
 
 export interface CheckOptions {
+  /** The value of each key before the history (a trace that starts with applied state); absent keys start absent. */
+  readonly initial?: Readonly<Record<string, string>>;
   /** How many (placed set, value) states the search may visit per key before it gives up with 'unknown'. */
   readonly maxStates?: number;
 }
@@ -93,9 +95,10 @@ export function checkLinearizable(ops: readonly Operation[], options: CheckOptio
   }
   let unknown: LinearizabilityResult | null = null;
   for (const [key, keyOps] of byKey) {
-    const outcome = searchKey(keyOps, maxStates);
+    const start: Value = options.initial !== undefined && Object.hasOwn(options.initial, key) ? (options.initial[key] as string) : null;
+    const outcome = searchKey(keyOps, maxStates, start);
     if (outcome.kind === 'violation') {
-      return { status: 'violation', key, explanation: explain(key, keyOps, outcome.searched, outcome.longest), operations: keyOps };
+      return { status: 'violation', key, explanation: explain(key, keyOps, outcome.searched, outcome.longest, start), operations: keyOps };
     }
     if (outcome.kind === 'unknown' && unknown === null) {
       unknown = {
@@ -128,7 +131,7 @@ const NIL = -1;
  * configurations on the stack are never reached again (each placement grows the set): a
  * configuration found in the cache was explored to the end and failed.
  */
-function searchKey(keyOps: readonly Operation[], maxStates: number): KeyOutcome {
+function searchKey(keyOps: readonly Operation[], maxStates: number, start: Value): KeyOutcome {
   const ops = keyOps.filter((op) => !(op.ret === null && op.input.op === 'get'));
   const n = ops.length;
   let completed = 0;
@@ -205,7 +208,7 @@ function searchKey(keyOps: readonly Operation[], maxStates: number): KeyOutcome 
   let depth = 0;
   let placedCompleted = 0;
   let longest: number[] = [];
-  let value: Value = null;
+  let value: Value = start;
 
   /** Place operation i, which agrees and leaves `after`, unless that configuration was seen. */
   const placeIfNew = (i: number, after: Value): 'placed' | 'seen' | 'budget' => {
@@ -314,9 +317,9 @@ export function describeOperation(op: Operation): string {
  * result agrees, then the operation that must come next (the earliest answered one not placed)
  * and, for each operation that could come next, what it would have returned instead.
  */
-function explain(key: string, keyOps: readonly Operation[], ops: readonly Operation[], longest: readonly number[]): string {
+function explain(key: string, keyOps: readonly Operation[], ops: readonly Operation[], longest: readonly number[], start: Value): string {
   const lines: string[] = [`key ${JSON.stringify(key)}: no order of its ${keyOps.length} operations, consistent with when they were sent and answered, gives every operation the result it returned (LIN-1).`];
-  let value: Value = null;
+  let value: Value = start;
   const inPrefix = new Set(longest);
   if (longest.length > 0) {
     lines.push(`The longest order found in which every result agrees has ${longest.length} operation${longest.length === 1 ? '' : 's'}:`);
@@ -337,7 +340,7 @@ function explain(key: string, keyOps: readonly Operation[], ops: readonly Operat
   const bound = first.ret as number;
   lines.push(longest.length > 0
     ? `After it, ${operationName(first)} must take effect before it returned at step ${stepOf(bound)}, but no operation sent by then can come next:`
-    : `No order can even start: ${operationName(first)} must take effect before it returned at step ${stepOf(bound)}, but no operation sent by then can come first (the key starts absent):`);
+    : `No order can even start: ${operationName(first)} must take effect before it returned at step ${stepOf(bound)}, but no operation sent by then can come first (the key starts ${start === null ? 'absent' : `as ${JSON.stringify(start)}`}):`);
   ops.forEach((op, i) => {
     if (inPrefix.has(i) || op.call > bound) return;
     const { result } = execute(value, op.input);

@@ -43,13 +43,16 @@ function checkNames(t: Trace): InputError | null {
     const bad = node(m.from, `${path}/from`) ?? node(m.to, `${path}/to`);
     if (bad) return bad;
     if (m.from === m.to) return new InputError(`${path}/to`, `a message from ${m.from} to itself; expected another node`);
-    if (m.type === 'RequestVote' && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
+    if ((m.type === 'RequestVote' || m.type === 'PreVote') && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
     if ((m.type === 'AppendEntries' || m.type === 'InstallSnapshot') && m.leaderId !== m.from) return new InputError(`${path}/leaderId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.leaderId)}`);
     return impossibleMessage(m, path);
   };
   const state = (o: Observation, path: string): InputError | null => {
     if (o.votedFor != null) { const e = node(o.votedFor, `${path}/votedFor`); if (e) return e; }
     if (o.leaderId != null) { const e = node(o.leaderId, `${path}/leaderId`); if (e) return e; }
+    if (o.transferee != null) { const e = node(o.transferee, `${path}/transferee`); if (e) return e; }
+    for (const [i, id] of (o.recentlyActive ?? []).entries()) { const e = node(id, `${path}/recentlyActive/${i}`); if (e) return e; }
+    for (const id of Object.keys(o.appliedIndex ?? {})) { const e = node(id, `${path}/appliedIndex/${id}`); if (e) return e; }
     for (const f of ['nextIndex', 'matchIndex'] as const) for (const id of Object.keys(o[f] ?? {})) { const e = node(id, `${path}/${f}/${id}`); if (e) return e; }
     for (const [i, id] of (o.votesGranted ?? []).entries()) { const e = node(id, `${path}/votesGranted/${i}`); if (e) return e; }
     return null;
@@ -64,6 +67,7 @@ function checkNames(t: Trace): InputError | null {
     let e: InputError | null = null;
     if ('node' in ev) e = node(ev.node, `${at}/event/node`);
     if (!e && ev.type === 'clientRequest') e = kvCommand(ev.command, `${at}/event/command`);
+    if (!e && ev.type === 'transferLeadership') e = node(ev.target, `${at}/event/target`);
     else if ('message' in ev) e = message(ev.message, `${at}/event/message`);
     else if (ev.type === 'partition') {
       const seen = new Set<string>();
@@ -144,6 +148,15 @@ function impossibleMessage(m: Message, path: string): InputError | null {
       if (m.lastIncludedTerm > m.term) return new InputError(`${path}/lastIncludedTerm`, `expected at most the leader's term ${m.term}, got ${m.lastIncludedTerm}`);
       return null;
     case 'InstallSnapshotResponse':
+      return null;
+    case 'PreVote':
+      if ((m.lastLogIndex === 0) !== (m.lastLogTerm === 0)) return new InputError(`${path}/lastLogTerm`, `expected 0 exactly when lastLogIndex is 0 (lastLogIndex ${m.lastLogIndex}, lastLogTerm ${m.lastLogTerm})`);
+      if (m.lastLogTerm >= m.term) return new InputError(`${path}/lastLogTerm`, `expected below the proposed term ${m.term} (a pre-candidate proposes its currentTerm + 1), got ${m.lastLogTerm}`);
+      return null;
+    case 'PreVoteResponse':
+      return null;
+    case 'TimeoutNow':
+      if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a leader was elected');
       return null;
     case 'RequestVoteResponse':
       return null;

@@ -221,6 +221,12 @@ class Harness implements StepObserver {
     if (n.commitIndex !== s.commitIndex) return mismatch('commitIndex', s.commitIndex, n.commitIndex);
     if (n.lastApplied !== s.lastApplied) return mismatch('lastApplied', s.lastApplied, n.lastApplied);
     if (n.leaderId !== s.leaderId) return mismatch('leaderId (CLI-1)', s.leaderId, n.leaderId);
+    if (n.heardFromLeader !== s.heardFromLeader) return mismatch('heardFromLeader (PV-2, CFG-6)', String(s.heardFromLeader), String(n.heardFromLeader));
+    if (n.transferee !== s.transferee) return mismatch('transferee (LT-1)', s.transferee, n.transferee);
+    const active = n.recentlyActive();
+    if (active.length !== s.recentlyActive.length || s.recentlyActive.some((p, k) => active[k] !== p)) {
+      return mismatch('recentlyActive (CQ-1)', `[${s.recentlyActive.join(', ')}]`, `[${active.join(', ')}]`);
+    }
     const wantPartial = showPartial(s.partialSnapshot);
     const gotPartial = showPartial(n.partialSnapshot);
     if (wantPartial !== gotPartial) return mismatch('partialSnapshot (IS-2, IS-3)', wantPartial, gotPartial);
@@ -228,6 +234,7 @@ class Harness implements StepObserver {
       if (peer === id) continue;
       if (n.nextIndexOf(peer) !== s.nextIndex[peer]) return mismatch(`nextIndex[${peer}]`, s.nextIndex[peer] ?? 'none', n.nextIndexOf(peer) ?? 'none');
       if (n.matchIndexOf(peer) !== s.matchIndex[peer]) return mismatch(`matchIndex[${peer}]`, s.matchIndex[peer] ?? 'none', n.matchIndexOf(peer) ?? 'none');
+      if (n.appliedIndexOf(peer) !== s.appliedIndex[peer]) return mismatch(`appliedIndex[${peer}] (FC-2)`, s.appliedIndex[peer] ?? 'none', n.appliedIndexOf(peer) ?? 'none');
     }
     const votes = n.votesGranted();
     if (votes.length !== s.votesGranted.length || s.votesGranted.some((v) => !votes.includes(v))) {

@@ -25,6 +25,12 @@ export function compareObservation(node: string, expected: Observation, actual: 
       case 'votesGranted':
         differ(field, showSet(expected.votesGranted ?? []), showSet(actual.votesGranted));
         break;
+      case 'recentlyActive':
+        differ(field, showSet(expected.recentlyActive ?? []), showSet(actual.recentlyActive));
+        break;
+      case 'appliedIndex':
+        differ(field, canonicalJson(expected[field]), canonicalJson(actual[field]));
+        break;
       case 'nextIndex':
       case 'matchIndex':
       case 'machine':

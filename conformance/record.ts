@@ -60,6 +60,7 @@ export class ImplWorld implements World {
       case 'clientRequest':
       case 'clientRead':
       case 'snapshot':
+      case 'transferLeadership':
       case 'inject': {
         const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
         return this.input(to.node, to.input);
@@ -127,18 +128,22 @@ export class ImplWorld implements World {
     const n = this.node(id);
     const nextIndex: Record<NodeId, number> = {};
     const matchIndex: Record<NodeId, number> = {};
+    const appliedIndex: Record<NodeId, number> = {};
     for (const peer of this.servers) {
       const ni = n.nextIndexOf(peer);
       const mi = n.matchIndexOf(peer);
+      const ai = n.appliedIndexOf(peer);
       if (ni !== undefined) nextIndex[peer] = ni;
       if (mi !== undefined) matchIndex[peer] = mi;
+      if (ai !== undefined) appliedIndex[peer] = ai;
     }
     const o: Observation = {
       role: n.role, currentTerm: n.currentTerm, votedFor: n.votedFor,
       snapshotIndex: n.snapshotIndex, snapshotTerm: n.snapshotTerm,
       commitIndex: n.commitIndex, lastApplied: n.lastApplied,
-      machine: n.machine, leaderId: n.leaderId, partialSnapshot: n.partialSnapshot,
-      nextIndex, matchIndex, votesGranted: [...n.votesGranted()],
+      machine: n.machine, leaderId: n.leaderId, partialSnapshot: n.partialSnapshot, heardFromLeader: n.heardFromLeader,
+      nextIndex, matchIndex, recentlyActive: [...n.recentlyActive()], transferee: n.transferee, appliedIndex,
+      votesGranted: [...n.votesGranted()],
     };
     if (withLog) {
       o.log = Array.from({ length: n.lastIndex - n.snapshotIndex }, (_, k) => n.entryAt(n.snapshotIndex + k + 1));

@@ -35,6 +35,8 @@ export function describeEvent(e: Event): string {
       return `clientRead to ${e.node}: ${e.client}#${e.seq} get ${JSON.stringify(e.key)}`;
     case 'snapshot':
       return `snapshot ${e.node}${e.index === undefined ? '' : ` through ${e.index}`}`;
+    case 'transferLeadership':
+      return `transferLeadership ${e.node} to ${e.target}`;
     case 'partition':
       return `partition ${e.groups.map((g) => `{${g.join(',')}}`).join(' | ')}`;
     case 'heal':
@@ -102,14 +104,30 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
   }
   const atEnd = observer?.atEnd?.(c, trace.steps.length);
   if (atEnd) return { status: 'fail', steps: trace.steps.length, failure: atEnd };
-  return checkClientHistory(clientSteps, trace.steps.length);
+  return checkClientHistory(clientSteps, trace.steps.length, initialData(trace));
+}
+
+/**
+ * The key-value data a trace starts from: that of the server whose initial state has applied the
+ * most (its machine, else its snapshot's). Empty for a trace that starts from Figure 2's state.
+ */
+function initialData(trace: Trace): Readonly<Record<string, string>> | undefined {
+  let best: { applied: number; data: Readonly<Record<string, string>> } | undefined;
+  for (const id of trace.cluster) {
+    const o = trace.initial?.[id];
+    const m = o?.machine ?? o?.snapshotMachine;
+    if (!o || !m) continue;
+    const applied = o.lastApplied ?? o.snapshotIndex ?? 0;
+    if (!best || applied > best.applied) best = { applied, data: m.data };
+  }
+  return best?.data;
 }
 
 /**
  * LIN-1, after the last step: the client operations of the run and the answers they got are
  * linearizable. An operation sent twice as two different commands is bad input.
  */
-function checkClientHistory(steps: readonly HistoryStep[], total: number): ReplayResult {
+function checkClientHistory(steps: readonly HistoryStep[], total: number, initial: Readonly<Record<string, string>> | undefined): ReplayResult {
   const pass: ReplayResult = { status: 'pass', steps: total };
   if (steps.length === 0) return pass;
   const h = historyOf(steps);
@@ -121,7 +139,7 @@ function checkClientHistory(steps: readonly HistoryStep[], total: number): Repla
   const fail = (problems: string[]): ReplayResult => ({ status: 'fail', steps: total, failure: { step: total - 1, event: 'the client history of the whole trace', kind: 'invariant', problems, rules: ['LIN-1'] } });
   if (h.violations.length > 0) return fail(h.violations.map((v) => `LIN-1 Linearizable client histories violated: ${v}`));
   if (h.operations.length === 0) return pass;
-  const r = checkLinearizable(h.operations);
+  const r = checkLinearizable(h.operations, initial ? { initial } : {});
   if (r.status === 'violation') return fail([`LIN-1 Linearizable client histories violated on key ${JSON.stringify(r.key)}: ${r.explanation}`]);
   if (r.status === 'unknown') return fail([`LIN-1 Linearizable client histories undecided on key ${JSON.stringify(r.key)}: ${r.reason} (the history is too concurrent for the search budget; shorten the trace)`]);
   return pass;

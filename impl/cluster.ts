@@ -175,6 +175,16 @@ export class Cluster {
     this.input(id, index === undefined ? { type: 'snapshot' } : { type: 'snapshot', index });
   }
 
+  /**
+   * Asks server `id` to hand its leadership to `target` (LT-1): with the leadershipTransfer
+   * option, a leader catches the target up and sends it TimeoutNow, and meanwhile redirects
+   * client commands to it (LT-3). No effect on another server, without the option, or on a
+   * crashed server (DEC-9).
+   */
+  transferLeadership(id: NodeId, target: NodeId): void {
+    this.input(id, { type: 'transferLeadership', target });
+  }
+
   /** Delivers the oldest message in flight; false when there is none. A message to a crashed server is lost. */
   deliverNext(): boolean {
     if (this.head >= this.queue.length) return false;

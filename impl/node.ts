@@ -7,10 +7,10 @@
 // Built for speed: the state is mutable and every step costs what it changes. The log is two
 // parallel arrays (log.ts); per-peer progress lives in arrays by server slot (tracker.ts); the
 // commit index is recomputed only when a matchIndex passes it or the leader's log grows.
-import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, NodeState, Observation, RequestVote, Role } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, NodeState, Observation, PreVote, PreVoteResponse, RequestVote, Role } from '../spec/schema.js';
 import { EMPTY_KV, resolveOptions } from '../spec/schema.js';
 import { chunkAt, sessionOf, snapshotData, parseSnapshotData } from '../spec/kv.js';
-import { KvMachine } from './kv.js';
+import { KvMachine, type Execution } from './kv.js';
 import { RaftLog } from './log.js';
 import { copyKvState } from './snapshot.js';
 import { ABSENT, Tracker } from './tracker.js';
@@ -49,6 +49,16 @@ export class RaftNode {
   protected readonly maxEntries: number;
   protected readonly fastBacktracking: boolean;
   protected readonly leaderNoop: boolean;
+  // The dissertation's election options (docs/dissertation-options.md).
+  protected readonly preVote: boolean;
+  protected readonly checkQuorum: boolean;
+  protected readonly disruptionGuard: boolean;
+  protected readonly leadershipTransfer: boolean;
+  // The replication options (docs/dissertation-options.md).
+  /** PIP-1, PIP-2: several AppendEntries in flight per follower. */
+  protected readonly pipelining: boolean;
+  /** FC-1 .. FC-3: the window W past a follower's reported lastApplied; 0 when flow control is off. */
+  protected readonly flowControlWindow: number;
   /** The slots of the other servers, in `servers` order. */
   protected readonly peerSlots: number[];
 
@@ -72,12 +82,20 @@ export class RaftNode {
   protected kv = new KvMachine();
   /** CLI-1: the leader last heard from in currentTerm (itself when leader), for redirects. */
   protected _leaderId: NodeId | null = null;
+  /** PV-2, CFG-6: handled an AppendEntries or InstallSnapshot from the leader of currentTerm since the last election timeout. */
+  protected _heardFromLeader = false;
   /** LEA-2: index -> term of the client commands this server appended as leader and has not applied yet. Survives a change of role. */
   protected readonly awaiting = new Map<number, number>();
   // Volatile state, candidates and leaders.
   protected readonly tracker: Tracker;
   /** Whether the commit index must be recomputed on the next success, whatever its matchIndex. */
   protected quorumStale = true;
+  // CheckQuorum and leadership transfer, on a leader only (DEC-10: empty on other roles).
+  /** CQ-1: the peers heard from since the last check, in the order heard; `activeSlots` marks them by slot. */
+  protected readonly active: NodeId[] = [];
+  protected readonly activeSlots: boolean[];
+  /** LT-1: the server leadership is being transferred to, or null. */
+  protected _transferee: NodeId | null = null;
   // CLI-4 (ReadIndex), on a leader only: emptied when it stops being leader.
   /** The latest ReadIndex round of this term; 0 until the first. */
   protected readRound = 0;
@@ -115,15 +133,25 @@ export class RaftNode {
     if (!Number.isInteger(options.snapshotChunkSize) || options.snapshotChunkSize < 1) {
       throw new RangeError(`snapshotChunkSize must be an integer >= 1, got ${options.snapshotChunkSize}`);
     }
+    if (!Number.isInteger(options.flowControlWindow) || options.flowControlWindow < 0) {
+      throw new RangeError(`flowControlWindow must be an integer >= 1 (or 0 for none), got ${options.flowControlWindow}`);
+    }
     this.id = config.id;
     this.servers = [...config.servers];
     this.maxEntries = options.maxEntriesPerAppendEntries;
     this.fastBacktracking = options.fastBacktracking;
     this.snapshotChunkSize = options.snapshotChunkSize;
     this.leaderNoop = options.leaderNoop;
+    this.preVote = options.preVote;
+    this.checkQuorum = options.checkQuorum;
+    this.disruptionGuard = options.disruptionGuard;
+    this.leadershipTransfer = options.leadershipTransfer;
+    this.pipelining = options.pipelining;
+    this.flowControlWindow = options.flowControlWindow;
     this.peerSlots = this.servers.map((_, slot) => slot).filter((slot) => slot !== selfSlot);
-    this.tracker = new Tracker(this.servers, selfSlot);
+    this.tracker = new Tracker(this.servers, selfSlot, this.flowControlWindow > 0);
     this.readAcks = this.servers.map(() => 0);
+    this.activeSlots = this.servers.map(() => false);
     if (initial) this.load(initial);
   }
 
@@ -157,7 +185,7 @@ export class RaftNode {
     const machine = o.machine ?? o.snapshotMachine; // the spec's default: the snapshot's machine, else empty
     if (machine) this.kv = KvMachine.from(machine);
     this._leaderId = o.leaderId ?? null;
-    for (const [field, values] of [['nextIndex', o.nextIndex], ['matchIndex', o.matchIndex]] as const) {
+    for (const [field, values] of [['nextIndex', o.nextIndex], ['matchIndex', o.matchIndex], ['appliedIndex', o.appliedIndex]] as const) {
       for (const [peer, value] of Object.entries(values ?? {})) {
         const slot = this.tracker.slotOf(peer);
         if (slot === undefined) throw new RangeError(`${field} names ${peer}, which is not in servers`);
@@ -165,6 +193,13 @@ export class RaftNode {
       }
     }
     for (const voter of o.votesGranted ?? []) this.tracker.votes.push(voter);
+    this._heardFromLeader = o.heardFromLeader ?? false;
+    for (const peer of o.recentlyActive ?? []) {
+      const slot = this.tracker.slotOf(peer);
+      if (slot === undefined) throw new RangeError(`recentlyActive names ${peer}, which is not in servers`);
+      this.markActive(slot);
+    }
+    this._transferee = o.transferee ?? null;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -178,7 +213,7 @@ export class RaftNode {
     const ready = this.begin();
     switch (input.type) {
       case 'electionTimeout':
-        if (this._role !== 'leader') this.campaign(); // FOL-2, CAN-4; DEC-9 on a leader
+        this.electionTimeout(); // FOL-2, CAN-4 or PV-1; CQ-1, LT-5 or DEC-9 on a leader
         break;
       case 'heartbeatTimeout':
         if (this._role === 'leader') this.broadcastAppendEntries(); // LEA-1 (DEC-5); DEC-9 otherwise
@@ -192,12 +227,18 @@ export class RaftNode {
       case 'snapshot':
         this.takeSnapshot(input.index ?? this._lastApplied); // SNAP-1 (DEC-13)
         break;
+      case 'transferLeadership':
+        this.transferLeadership(input.target); // LT-1; DEC-9 elsewhere
+        break;
       case 'RequestVote':
       case 'RequestVoteResponse':
       case 'AppendEntries':
       case 'AppendEntriesResponse':
       case 'InstallSnapshot':
       case 'InstallSnapshotResponse':
+      case 'PreVote':
+      case 'PreVoteResponse':
+      case 'TimeoutNow':
         this.stepMessage(input);
         break;
       default:
@@ -208,16 +249,16 @@ export class RaftNode {
 
   /**
    * A client command, as the labs' `start(command)`: on a leader, appends it and sends it to every
-   * follower (LEA-2); elsewhere it changes nothing (DEC-9), the Ready holds a redirect (CLI-1) and
-   * the proposal says so. The same as `step({ type: 'clientRequest', command })`.
+   * follower (LEA-2); elsewhere, or on a leader transferring its leadership (LT-3), it changes
+   * nothing (DEC-9), the Ready holds a redirect (CLI-1) and the proposal says so. The same as
+   * `step({ type: 'clientRequest', command })`.
    */
   propose(command: unknown): Proposal {
     const ready = this.begin();
-    const isLeader = this._role === 'leader';
     const term = this._currentTerm;
     const index = this.clientRequest(command);
     this.end(ready);
-    return { index, term, isLeader, ready };
+    return { index, term, isLeader: index > 0, ready };
   }
 
   /** A crash and restart of this server (PER-1, DEC-7, SNAP-4): keeps currentTerm, votedFor, the snapshot and the log after it. */
@@ -229,6 +270,7 @@ export class RaftNode {
     this.kv = KvMachine.from(this._snapshotMachine);
     this.partial = null; // DEC-12: volatile
     this._leaderId = null; // CLI-1
+    this._heardFromLeader = false; // PV-2, CFG-6: volatile
     this.awaiting.clear(); // LEA-2: the clients of a crashed server get no answer
   }
 
@@ -261,6 +303,9 @@ export class RaftNode {
   protected stepMessage(m: Message): void {
     // Messages from outside the cluster are ignored (a trace cannot contain one).
     if (this.tracker.slotOf(m.from) === undefined) return;
+    // PV-2, PV-3: a pre-vote changes no term, so it is handled before and instead of ALL-2.
+    if (m.type === 'PreVote' || m.type === 'PreVoteResponse') return this.stepPreVote(m);
+    if (m.type === 'RequestVote' && this.guardsAgainst(m)) return; // CFG-6: no term change, no vote, no reply
     if (m.term > this._currentTerm) {
       this.adoptNewerTerm(m.term); // ALL-2
     } else if (m.term < this._currentTerm) {
@@ -269,6 +314,8 @@ export class RaftNode {
     switch (this._role) {
       case 'follower':
         return this.stepFollower(m);
+      case 'precandidate':
+        return this.stepPrecandidate(m);
       case 'candidate':
         return this.stepCandidate(m);
       case 'leader':
@@ -278,7 +325,7 @@ export class RaftNode {
     }
   }
 
-  protected stepFollower(m: Message): void {
+  protected stepFollower(m: TermMessage): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // FOL-1, RV-2
@@ -286,6 +333,8 @@ export class RaftNode {
         return this.handleAppendEntries(m); // FOL-1, AE-2 .. AE-5
       case 'InstallSnapshot':
         return this.handleInstallSnapshot(m); // FOL-1, IS-2 .. IS-8
+      case 'TimeoutNow':
+        return this.campaign(true); // LT-4: at once, without a pre-vote
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
@@ -295,7 +344,28 @@ export class RaftNode {
     }
   }
 
-  protected stepCandidate(m: Message): void {
+  /** PV-1: a precandidate is a follower that asked for pre-votes; a leader of its term makes it a follower (CAN-3). */
+  protected stepPrecandidate(m: TermMessage): void {
+    switch (m.type) {
+      case 'RequestVote':
+        return this.handleRequestVote(m); // RV-2, as a follower: a pre-vote is not a vote
+      case 'AppendEntries':
+        this.becomeFollower(); // CAN-3
+        return this.handleAppendEntries(m);
+      case 'InstallSnapshot':
+        this.becomeFollower(); // CAN-3
+        return this.handleInstallSnapshot(m);
+      case 'TimeoutNow': // LT-4: only a follower campaigns at once
+      case 'RequestVoteResponse':
+      case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
+        return; // DEC-1
+      default:
+        assertNever(m);
+    }
+  }
+
+  protected stepCandidate(m: TermMessage): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // RV-2: we voted for ourselves, so this refuses
@@ -311,29 +381,41 @@ export class RaftNode {
         return this.handleInstallSnapshot(m);
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
-        return; // DEC-1
+      case 'TimeoutNow':
+        return; // DEC-1 (LT-4: only a follower campaigns at once)
       default:
         assertNever(m);
     }
   }
 
-  protected stepLeader(m: Message): void {
+  protected stepLeader(m: TermMessage): void {
     switch (m.type) {
       case 'RequestVote':
         return this.handleRequestVote(m); // RV-2: we voted for ourselves, so this refuses
       case 'AppendEntriesResponse': {
         const slot = this.tracker.slotOf(m.from) as number; // checked in stepMessage
         if (m.success && m.matchIndex > this.log.lastIndex) return; // DEC-8: no AppendEntries of ours could have caused it
+        if (this.checkQuorum) this.markActive(slot); // CQ-1
         // CLI-4: any answer of our term to a round, success or not, acknowledges our leadership.
         if (m.readRound !== undefined && m.readRound > (this.readAcks[slot] as number)) this.readAcks[slot] = m.readRound;
-        return m.success ? this.handleAppendSuccess(m, slot) : this.handleAppendFailure(m, slot); // LEA-3a, LEA-3b
+        if (this.flowControlWindow > 0) this.recordApplied(m, slot); // FC-2
+        if (!m.success) return this.handleAppendFailure(m, slot); // LEA-3b
+        this.handleAppendSuccess(m, slot); // LEA-3a
+        return this.offerTimeoutNow(slot); // LT-2
       }
-      case 'InstallSnapshotResponse':
-        return this.handleSnapshotResponse(m, this.tracker.slotOf(m.from) as number); // SNAP-3
+      case 'InstallSnapshotResponse': {
+        const slot = this.tracker.slotOf(m.from) as number;
+        if (m.done && m.lastIncludedIndex > this.log.lastIndex) return; // DEC-8: we never sent a snapshot beyond our log
+        if (this.checkQuorum) this.markActive(slot); // CQ-1
+        this.handleSnapshotResponse(m, slot); // SNAP-3
+        if (m.done) this.offerTimeoutNow(slot); // LT-2
+        return;
+      }
       case 'AppendEntries':
       case 'InstallSnapshot':
         return; // DEC-8: a second leader of our term cannot exist
       case 'RequestVoteResponse':
+      case 'TimeoutNow':
         return; // DEC-1
       default:
         assertNever(m);
@@ -345,6 +427,7 @@ export class RaftNode {
     this._currentTerm = term;
     this._votedFor = null;
     this._leaderId = null; // CLI-1: no leader known in the new term yet
+    this._heardFromLeader = false; // PV-2, CFG-6: nor heard from one
     this.becomeFollower();
   }
 
@@ -364,30 +447,38 @@ export class RaftNode {
     this.tracker.recordVote(voter);
   }
 
-  /** DEC-10: a follower keeps no votes and no per-peer progress. */
+  /** DEC-10: a follower keeps no votes, no per-peer progress and none of a leader's bookkeeping. */
   protected becomeFollower(): void {
     this._role = 'follower';
     this.tracker.votes.length = 0;
     this.tracker.clearProgress();
     this.resetReads(); // CLI-4: a leader that steps down never answers its pending reads
+    this.clearActive(); // CQ-1
+    this._transferee = null; // LT-5: a leader that steps down forgets its transfer
   }
 
-  /** CAN-1: a new term, a vote for ourselves, a RequestVote to every other server; CAN-2 at once if that is a majority. */
-  protected campaign(): void {
+  /**
+   * CAN-1: a new term, a vote for ourselves, a RequestVote to every other server; CAN-2 at once if
+   * that is a majority. LT-4: a campaign that a TimeoutNow started marks its RequestVotes `transfer`.
+   */
+  protected campaign(transfer = false): void {
     this._role = 'candidate';
     this._currentTerm += 1;
     this._votedFor = this.id;
     this._leaderId = null; // CLI-1
+    this._heardFromLeader = false; // a new term
     this.tracker.votes.length = 0;
     this.tracker.votes.push(this.id);
     this.tracker.clearProgress(); // DEC-10
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
     for (const slot of this.peerSlots) {
-      this.send({
+      const m: RequestVote = {
         type: 'RequestVote', from: this.id, to: this.servers[slot] as NodeId,
         term: this._currentTerm, candidateId: this.id, lastLogIndex, lastLogTerm,
-      });
+      };
+      if (transfer) m.transfer = true;
+      this.send(m);
     }
     if (this.tracker.hasVoteMajority()) this.becomeLeader(); // a cluster of one
   }
@@ -402,6 +493,8 @@ export class RaftNode {
     this.tracker.resetProgress(this.log.lastIndex);
     this.quorumStale = true;
     this.resetReads(); // CLI-4: readRound is 0 at election
+    this.clearActive(); // CQ-1: none heard from yet
+    this._transferee = null; // LT-1
     if (this.leaderNoop) this.appendNoop();
     this.broadcastAppendEntries();
   }
@@ -416,6 +509,110 @@ export class RaftNode {
   }
 
   // -------------------------------------------------------------------------------------------
+  // The dissertation's election options (docs/dissertation-options.md): PreVote, CheckQuorum,
+  // the disruption guard, leadership transfer
+
+  /**
+   * An election timeout clears heardFromLeader, whatever the role. A leader checks its quorum
+   * (CQ-1) and abandons a pending transfer (LT-5); nothing else happens to it (DEC-9). Any other
+   * role campaigns: with preVote through a pre-vote (PV-1), else at once (FOL-2, CAN-4).
+   */
+  protected electionTimeout(): void {
+    this._heardFromLeader = false;
+    if (this._role === 'leader') {
+      if (this.checkQuorum) this.checkQuorumNow();
+      this._transferee = null; // LT-5 (a leader that stepped down has none already)
+      return;
+    }
+    if (this.preVote) this.preCampaign();
+    else this.campaign();
+  }
+
+  /** CQ-1: stay leader if we and the peers heard from since the last check are a majority, else step down in the same term. */
+  protected checkQuorumNow(): void {
+    if (2 * (this.active.length + 1) > this.servers.length) return this.clearActive();
+    this.becomeFollower(); // DEC-10; CLI-4: the pending reads are dropped
+    this._leaderId = null; // CLI-1
+  }
+
+  /** CQ-1: a response of our term from the peer in `slot` marks it active (once, in the order heard). */
+  protected markActive(slot: number): void {
+    if (this.activeSlots[slot]) return;
+    this.activeSlots[slot] = true;
+    this.active.push(this.servers[slot] as NodeId);
+  }
+
+  /** CQ-1: forget the peers heard from (O(their number)). */
+  protected clearActive(): void {
+    if (this.active.length === 0) return;
+    for (const id of this.active) this.activeSlots[this.tracker.slotOf(id) as number] = false;
+    this.active.length = 0;
+  }
+
+  /**
+   * PV-1: become a precandidate, with no new term and no vote, and ask every other server whether
+   * it would vote for us in currentTerm + 1; PV-3 at once if that is already a majority.
+   */
+  protected preCampaign(): void {
+    this._role = 'precandidate';
+    this._leaderId = null; // CLI-1
+    this.tracker.votes.length = 0;
+    this.tracker.votes.push(this.id);
+    this.tracker.clearProgress(); // DEC-10
+    const term = this._currentTerm + 1;
+    const lastLogIndex = this.log.lastIndex;
+    const lastLogTerm = this.log.lastTerm;
+    for (const slot of this.peerSlots) {
+      this.send({ type: 'PreVote', from: this.id, to: this.servers[slot] as NodeId, term, candidateId: this.id, lastLogIndex, lastLogTerm });
+    }
+    if (this.tracker.hasVoteMajority()) this.campaign(); // PV-3: a cluster of one
+  }
+
+  /** PV-2 and PV-3, before and instead of ALL-2. Without preVote only an injected PreVote or PreVoteResponse exists: dropped (DEC-8). */
+  protected stepPreVote(m: PreVote | PreVoteResponse): void {
+    if (!this.preVote) return; // DEC-8
+    if (m.type === 'PreVote') {
+      // PV-2: a leader, or a server that heard from its leader since its last timeout, sees no need for an election (§9.6).
+      const grant = this._role !== 'leader' && m.term > this._currentTerm && !this._heardFromLeader && this.candidateIsUpToDate(m);
+      return this.send({ type: 'PreVoteResponse', from: this.id, to: m.from, term: grant ? m.term : this._currentTerm, voteGranted: grant });
+    }
+    if (!m.voteGranted) {
+      if (m.term > this._currentTerm) this.adoptNewerTerm(m.term); // ALL-2, and nothing more
+      return; // DEC-1 otherwise
+    }
+    // A grant carries the term we proposed, so it never triggers ALL-2.
+    if (this._role !== 'precandidate' || m.term !== this._currentTerm + 1) return; // DEC-1
+    this.countVote(m.from); // PV-3
+    if (this.tracker.hasVoteMajority()) this.campaign(); // PV-3: a real election (CAN-1)
+  }
+
+  /** CFG-6: a leader, or a server that heard from its leader since its last timeout, ignores a newer term's RequestVote unless a TimeoutNow caused it (LT-4). */
+  protected guardsAgainst(m: RequestVote): boolean {
+    return this.disruptionGuard && m.term > this._currentTerm && m.transfer !== true && (this._role === 'leader' || this._heardFromLeader);
+  }
+
+  /** LT-1 on a leader with leadershipTransfer, for another server of the cluster; no effect otherwise (DEC-9). */
+  protected transferLeadership(target: NodeId): void {
+    if (this._role !== 'leader' || !this.leadershipTransfer || target === this.id) return; // DEC-9
+    const slot = this.tracker.slotOf(target);
+    if (slot === undefined || this._transferee === target) return; // DEC-9; LT-1: already under way
+    this._transferee = target;
+    // LT-2 at once if it holds our whole log; else catch it up (LEA-3, or SNAP-2's InstallSnapshot).
+    if (this.tracker.matchIndexAt(slot) === this.log.lastIndex) this.sendTimeoutNow(slot);
+    else this.sendAppendEntries(slot);
+  }
+
+  /** LT-2: after a response from the transferee (LEA-3a, SNAP-3), TimeoutNow if it now holds our whole log. */
+  protected offerTimeoutNow(slot: number): void {
+    if (this._transferee === null || this.servers[slot] !== this._transferee) return;
+    if (this.tracker.matchIndexAt(slot) === this.log.lastIndex) this.sendTimeoutNow(slot);
+  }
+
+  protected sendTimeoutNow(slot: number): void {
+    this.send({ type: 'TimeoutNow', from: this.id, to: this.servers[slot] as NodeId, term: this._currentTerm });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // RequestVote receiver
 
   /** RV-2: grant if we have not voted for another and the candidate's log is at least as up-to-date (§5.4.1). */
@@ -426,7 +623,7 @@ export class RaftNode {
   }
 
   /** §5.4.1: the candidate's log is at least as up-to-date as ours. The seam the mutation tests override. */
-  protected candidateIsUpToDate(m: RequestVote): boolean {
+  protected candidateIsUpToDate(m: Pick<RequestVote, 'lastLogIndex' | 'lastLogTerm'>): boolean {
     const lastTerm = this.log.lastTerm;
     return m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= this.log.lastIndex);
   }
@@ -441,6 +638,7 @@ export class RaftNode {
   /** AE-2 to AE-5 and ALL-1, on a follower of the sender's term. */
   protected handleAppendEntries(m: AppendEntries): void {
     this._leaderId = m.leaderId; // CLI-1: the leader of our term, whatever the consistency check says
+    this._heardFromLeader = true; // PV-2, CFG-6
     // AE-2; SNAP-5: below our snapshot every entry is committed, so it matches.
     if (m.prevLogIndex >= this.log.base && !this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.rejectInconsistent(m);
     this.mergeEntries(m.prevLogIndex, m.entries);
@@ -478,44 +676,63 @@ export class RaftNode {
   }
 
   protected replyAppend(m: AppendEntries, success: boolean, matchIndex: number): void {
+    this.send(this.appendResponse(m, success, matchIndex));
+  }
+
+  /** The answer to `m`, with what the options add to every answer: the readRound echoed (CLI-4) and our lastApplied (FC-1). */
+  protected appendResponse(m: AppendEntries, success: boolean, matchIndex: number): AppendEntriesResponse {
     const r: AppendEntriesResponse = {
       type: 'AppendEntriesResponse', from: this.id, to: m.from,
       term: this._currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
     };
     if (m.readRound !== undefined) r.readRound = m.readRound; // CLI-4: echoed, on every answer
-    this.send(r);
+    if (this.flowControlWindow > 0) r.lastApplied = this._lastApplied; // FC-1: after handling the request, AE-1 rejections included
+    return r;
   }
 
   /** AE-2; with fastBacktracking, FB-1: say where our log stops agreeing (its term there and that term's first index). */
   protected rejectInconsistent(m: AppendEntries): void {
     if (!this.fastBacktracking) return this.replyAppend(m, false, 0);
     const holds = m.prevLogIndex <= this.log.lastIndex;
-    const conflictTerm = holds ? this.log.termAt(m.prevLogIndex) : 0;
-    const conflictIndex = holds ? this.log.firstIndexOfTerm(conflictTerm) : this.log.lastIndex + 1;
-    const r: AppendEntriesResponse = {
-      type: 'AppendEntriesResponse', from: this.id, to: m.from,
-      term: this._currentTerm, success: false, matchIndex: 0, prevLogIndex: m.prevLogIndex, conflictTerm, conflictIndex,
-    };
-    if (m.readRound !== undefined) r.readRound = m.readRound; // CLI-4
+    const r = this.appendResponse(m, false, 0);
+    r.conflictTerm = holds ? this.log.termAt(m.prevLogIndex) : 0;
+    r.conflictIndex = holds ? this.log.firstIndexOfTerm(r.conflictTerm) : this.log.lastIndex + 1;
     this.send(r);
   }
 
   // -------------------------------------------------------------------------------------------
   // Leaders
 
-  /** LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them. */
+  /**
+   * LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them; with
+   * flow control, none beyond max(the peer's appliedIndex + W, termStart) (FC-3); with pipelining,
+   * nextIndex moves past the entries sent at once (PIP-1).
+   */
   protected sendAppendEntries(slot: number): void {
-    const nextIndex = this.tracker.nextIndexAt(slot, this.log.lastIndex + 1);
+    const t = this.tracker;
+    const nextIndex = t.nextIndexAt(slot, this.log.lastIndex + 1);
     if (nextIndex <= this.log.base) return this.sendSnapshotChunk(slot, 0); // SNAP-2: those entries are compacted
     const prevLogIndex = nextIndex - 1;
+    let count = this.maxEntries;
+    if (this.flowControlWindow > 0) {
+      let limit = t.appliedIndexAt(slot) + this.flowControlWindow; // FC-3
+      if (limit - prevLogIndex < count) {
+        const termStart = this.termStart(); // only when the window would cut: a binary search
+        if (termStart > limit) limit = termStart;
+        const window = limit - prevLogIndex;
+        if (window < count) count = window > 0 ? window : 0;
+      }
+    }
+    const entries = count > 0 ? this.log.slice(nextIndex, count) : [];
     const m: AppendEntries = {
       type: 'AppendEntries', from: this.id, to: this.servers[slot] as NodeId,
       term: this._currentTerm, leaderId: this.id,
       prevLogIndex, prevLogTerm: this.log.termAt(prevLogIndex),
-      entries: this.log.slice(nextIndex, this.maxEntries),
+      entries,
       leaderCommit: this._commitIndex,
     };
     if (this.readRound > 0) m.readRound = this.readRound; // CLI-4: absent until the first round
+    if (this.pipelining && entries.length > 0) t.nextIndex[slot] = nextIndex + entries.length; // PIP-1: optimistically
     this.send(m);
   }
 
@@ -550,10 +767,10 @@ export class RaftNode {
     if (this.log.lastIndex >= nextIndex) this.sendAppendEntries(slot);
   }
 
-  /** LEA-3b with DEC-4: only a rejection of the current probe moves nextIndex back, and we retry. */
+  /** LEA-3b with DEC-4 (PIP-2 with pipelining): only a rejection of a request still outstanding moves nextIndex back, and we retry. */
   protected handleAppendFailure(m: AppendEntriesResponse, slot: number): void {
     const t = this.tracker;
-    if (m.prevLogIndex !== t.nextIndexAt(slot, 1) - 1) return; // DEC-4: a stale or duplicated rejection
+    if (!this.answersOutstanding(m, slot)) return; // DEC-4: a stale or duplicated rejection
     let target = m.prevLogIndex;
     if (this.fastBacktracking && m.conflictIndex !== undefined) {
       // FB-2: past our last entry of the conflicting term, else to the follower's first index of it.
@@ -563,6 +780,34 @@ export class RaftNode {
     }
     t.nextIndex[slot] = Math.max(target, t.matchIndexAt(slot) + 1, 1);
     this.sendAppendEntries(slot);
+  }
+
+  /**
+   * DEC-4: whether a rejection answers a request we still wait on: the current probe
+   * (prevLogIndex = nextIndex - 1); with pipelining, any request still outstanding,
+   * matchIndex < prevLogIndex < nextIndex (PIP-2).
+   */
+  protected answersOutstanding(m: AppendEntriesResponse, slot: number): boolean {
+    const nextIndex = this.tracker.nextIndexAt(slot, 1);
+    if (!this.pipelining) return m.prevLogIndex === nextIndex - 1;
+    return this.tracker.matchIndexAt(slot) < m.prevLogIndex && m.prevLogIndex < nextIndex;
+  }
+
+  /**
+   * FC-3's termStart: the index of our first entry of currentTerm after the snapshot, 0 if none.
+   * Flow control always lets it through: followers apply only what we commit, and we commit only
+   * entries of our term (Figure 8), so holding it back could stop the cluster for good.
+   */
+  protected termStart(): number {
+    const log = this.log;
+    if (log.lastIndex <= log.base || log.lastTerm !== this._currentTerm) return 0;
+    // Terms never decrease along the log (INV-5); the base itself is not an entry we hold.
+    return Math.max(log.firstIndexOfTerm(this._currentTerm), log.base + 1);
+  }
+
+  /** FC-2: the highest lastApplied the peer reported (an answer without one, which only an injected message can be, reports nothing). */
+  protected recordApplied(m: AppendEntriesResponse, slot: number): void {
+    if (m.lastApplied !== undefined && m.lastApplied > this.tracker.appliedIndexAt(slot)) this.tracker.appliedIndex[slot] = m.lastApplied;
   }
 
   /**
@@ -601,7 +846,7 @@ export class RaftNode {
   protected machineAt(index: number): KvState {
     if (index === this._lastApplied) return this.kv.toState();
     const m = KvMachine.from(this._snapshotMachine);
-    for (let i = this.log.base + 1; i <= index; i++) m.execute(this.log.commandAt(i));
+    for (let i = this.log.base + 1; i <= index; i++) this.execute(m, this.log.commandAt(i));
     return m.toState();
   }
 
@@ -655,6 +900,7 @@ export class RaftNode {
   /** IS-2 .. IS-8 with DEC-11 and DEC-12, on a follower of the sender's term. */
   protected handleInstallSnapshot(m: InstallSnapshot): void {
     this._leaderId = m.leaderId; // CLI-1
+    this._heardFromLeader = true; // PV-2, CFG-6
     const end = m.offset + m.data.length;
     if (m.lastIncludedIndex <= this._commitIndex) return this.replySnapshot(m, end, true); // DEC-11: held and committed already
     const held = this.partial;
@@ -711,7 +957,7 @@ export class RaftNode {
     for (let i = this._lastApplied + 1; i <= this._commitIndex; i++) {
       const term = this.log.termAt(i);
       const command = this.log.commandAt(i);
-      const { result, duplicate } = this.kv.execute(command);
+      const { result, duplicate } = this.execute(this.kv, command);
       applied.push({ index: i, term, command, result, duplicate });
       if (awaiting.size === 0) continue;
       const awaitedTerm = awaiting.get(i);
@@ -724,6 +970,11 @@ export class RaftNode {
     this._lastApplied = this._commitIndex;
   }
 
+  /** KV-1, CLI-2: one command on a state machine (the running one, or one rebuilt for a snapshot). The seam the mutation tests override. */
+  protected execute(machine: KvMachine, command: unknown): Execution {
+    return machine.execute(command);
+  }
+
   /** IS-8: the awaited commands at or below `index` are dropped without an answer (a snapshot replaced them). */
   protected dropAwaitingThrough(index: number): void {
     for (const i of this.awaiting.keys()) if (i <= index) this.awaiting.delete(i);
@@ -734,9 +985,10 @@ export class RaftNode {
 
   /** LEA-2 on a leader; CLI-1 elsewhere (DEC-9: no state changes). Returns the index the command was appended at, 0 if it was not. */
   protected clientRequest(command: unknown): number {
-    if (this._role === 'leader') return this.appendClientCommand(command);
+    if (this._role === 'leader' && this._transferee === null) return this.appendClientCommand(command);
     const op = sessionOf(command);
-    this.redirect(op?.client ?? null, op?.seq ?? null);
+    // LT-3: a leader handing over its leadership sends the client to its successor.
+    this.redirect(op?.client ?? null, op?.seq ?? null, this._role === 'leader' ? this._transferee : this._leaderId);
     return 0;
   }
 
@@ -746,9 +998,9 @@ export class RaftNode {
     this.pendingReads.push({ client, seq, key, readIndex: null, round: 0 });
   }
 
-  /** CLI-1: name the leader last heard from in this term, or none. */
-  protected redirect(client: string | null, seq: number | null): void {
-    this.ready.replies.push({ type: 'redirect', node: this.id, client, seq, leader: this._leaderId });
+  /** CLI-1: name the leader last heard from in this term, or none (LT-3: a transferring leader names the transferee). */
+  protected redirect(client: string | null, seq: number | null, leader: NodeId | null = this._leaderId): void {
+    this.ready.replies.push({ type: 'redirect', node: this.id, client, seq, leader });
   }
 
   /** CLI-4: forget every read, round and acknowledgement (on election, on stepping down, on a crash). */
@@ -885,9 +1137,27 @@ export class RaftNode {
     const v = slot === undefined ? ABSENT : (this.tracker.matchIndex[slot] as number);
     return v === ABSENT ? undefined : v;
   }
+  /** The leader's appliedIndex for `peer` (FC-2): the highest lastApplied it reported; undefined when it keeps none (no flow control, DEC-10). */
+  appliedIndexOf(peer: NodeId): number | undefined {
+    const slot = this.tracker.slotOf(peer);
+    const v = slot === undefined ? ABSENT : (this.tracker.appliedIndex[slot] as number);
+    return v === ABSENT ? undefined : v;
+  }
   /** The servers that granted this candidate or leader its vote, itself included. A live view: copy it to keep it. */
   votesGranted(): readonly NodeId[] {
     return this.tracker.votes;
+  }
+  /** Whether this server handled an AppendEntries or InstallSnapshot from the leader of its term since its last election timeout (PV-2, CFG-6). */
+  get heardFromLeader(): boolean {
+    return this._heardFromLeader;
+  }
+  /** CQ-1: the peers this leader heard from since it became leader or last checked, in the order heard. A live view: copy it to keep it. */
+  recentlyActive(): readonly NodeId[] {
+    return this.active;
+  }
+  /** LT-1: the server this leader is handing its leadership to, or null. */
+  get transferee(): NodeId | null {
+    return this._transferee;
   }
   /** The lowest log index written or removed since the last call (Infinity if none); resets the mark. Lets a checker compare logs incrementally. */
   takeLogChangedFrom(): number {
@@ -921,11 +1191,14 @@ export class RaftNode {
   toJSON(): NodeState {
     const nextIndex: Record<NodeId, number> = {};
     const matchIndex: Record<NodeId, number> = {};
+    const appliedIndex: Record<NodeId, number> = {};
     this.servers.forEach((id, slot) => {
       const next = this.tracker.nextIndex[slot] as number;
       const match = this.tracker.matchIndex[slot] as number;
+      const applied = this.tracker.appliedIndex[slot] as number;
       if (next !== ABSENT) nextIndex[id] = next;
       if (match !== ABSENT) matchIndex[id] = match;
+      if (applied !== ABSENT) appliedIndex[id] = applied;
     });
     return {
       role: this._role,
@@ -940,12 +1213,19 @@ export class RaftNode {
       machine: this.kv.toState(),
       leaderId: this._leaderId,
       partialSnapshot: this.partialSnapshot,
+      heardFromLeader: this._heardFromLeader,
       nextIndex,
       matchIndex,
+      recentlyActive: [...this.active],
+      transferee: this._transferee,
+      appliedIndex,
       votesGranted: [...this.tracker.votes],
     };
   }
 }
+
+/** The messages handled after ALL-2 and the stale checks: all but the pre-vote's (PV-2, PV-3). */
+type TermMessage = Exclude<Message, PreVote | PreVoteResponse>;
 
 function assertNever(x: never): never {
   throw new Error(`unhandled input ${JSON.stringify(x)}`);

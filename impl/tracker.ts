@@ -1,5 +1,6 @@
 // The role-local state of Figure 2, kept per server slot (the server's position in `servers`):
-// a leader's nextIndex and matchIndex, a candidate's votesGranted. As etcd's tracker package, it
+// a leader's nextIndex and matchIndex (and, with flow control, appliedIndex: FC-2), a candidate's
+// votesGranted. As etcd's tracker package, it
 // also answers the quorum question: the largest index that a majority holds.
 import type { NodeId } from '../spec/schema.js';
 
@@ -11,16 +12,20 @@ export class Tracker {
   readonly nextIndex: number[];
   /** slot -> matchIndex, or ABSENT. */
   readonly matchIndex: number[];
+  /** FC-2: slot -> the highest lastApplied that peer reported, or ABSENT (always ABSENT without flow control). */
+  readonly appliedIndex: number[];
   /** votesGranted, in the order the votes arrived; each voter once (CAN-2). */
   readonly votes: NodeId[] = [];
   private readonly slots = new Map<NodeId, number>();
   /** Reused by quorumIndex: one number per server. */
   private readonly held: number[];
 
-  constructor(readonly servers: readonly NodeId[], readonly selfSlot: number) {
+  /** `flowControl`: whether a leader keeps appliedIndex (the flowControlWindow option). */
+  constructor(readonly servers: readonly NodeId[], readonly selfSlot: number, readonly flowControl = false) {
     servers.forEach((id, slot) => this.slots.set(id, slot));
     this.nextIndex = servers.map(() => ABSENT);
     this.matchIndex = servers.map(() => ABSENT);
+    this.appliedIndex = servers.map(() => ABSENT);
     this.held = servers.map(() => 0);
   }
 
@@ -41,18 +46,27 @@ export class Tracker {
     return v === ABSENT ? 0 : v;
   }
 
+  /** FC-2: the lastApplied the server in `slot` last reported (the highest); 0 when none is kept. */
+  appliedIndexAt(slot: number): number {
+    const v = this.appliedIndex[slot] as number;
+    return v === ABSENT ? 0 : v;
+  }
+
   /** DEC-10: forget every peer's progress. */
   clearProgress(): void {
     this.nextIndex.fill(ABSENT);
     this.matchIndex.fill(ABSENT);
+    this.appliedIndex.fill(ABSENT);
   }
 
-  /** Leader election (Figure 2): nextIndex = last log index + 1 and matchIndex = 0 for every peer. */
+  /** Leader election (Figure 2): nextIndex = last log index + 1 and matchIndex = 0 for every peer; with flow control, appliedIndex = 0 too (FC-2). */
   resetProgress(lastIndex: number): void {
+    const applied = this.flowControl ? 0 : ABSENT;
     for (let slot = 0; slot < this.servers.length; slot++) {
       const peer = slot !== this.selfSlot;
       this.nextIndex[slot] = peer ? lastIndex + 1 : ABSENT;
       this.matchIndex[slot] = peer ? 0 : ABSENT;
+      this.appliedIndex[slot] = peer ? applied : ABSENT;
     }
   }
 

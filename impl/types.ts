@@ -69,7 +69,8 @@ export type Input =
   | { type: 'heartbeatTimeout' }
   | { type: 'clientRequest'; command: unknown }
   | { type: 'clientRead'; client: string; seq: number; key: string }
-  | { type: 'snapshot'; index?: number };
+  | { type: 'snapshot'; index?: number }
+  | { type: 'transferLeadership'; target: NodeId };
 
 /** What a server keeps across a crash (PER-1): the input of `RaftNode.restart`. */
 export interface Persisted {

@@ -82,6 +82,7 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     case 'clientRequest':
     case 'clientRead':
     case 'snapshot':
+    case 'transferLeadership':
     case 'inject': {
       const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
       return deliverInput(c, to.node, to.input);

@@ -474,9 +474,18 @@ export class InvariantChecker {
     if (s.role === 'follower' && (s.votesGranted.length > 0 || hasProgress)) {
       this.fail('INV-8', [id], `follower ${id} keeps ${s.votesGranted.length > 0 ? `votesGranted [${s.votesGranted.join(', ')}]` : 'nextIndex/matchIndex'}`);
     }
-    if (s.role === 'candidate' && hasProgress) this.fail('INV-8', [id], `candidate ${id} keeps nextIndex/matchIndex`);
-    if (s.role !== 'follower' && (s.votedFor !== id || !s.votesGranted.includes(id))) {
+    if ((s.role === 'candidate' || s.role === 'precandidate') && hasProgress) this.fail('INV-8', [id], `${s.role} ${id} keeps nextIndex/matchIndex`);
+    // PV-1: a precandidate counts itself among its pre-votes, but a pre-vote is not a vote: votedFor is whatever it was.
+    if (s.role === 'precandidate' && !s.votesGranted.includes(id)) {
+      this.fail('INV-8', [id], `precandidate ${id} of term ${s.currentTerm} has votesGranted [${s.votesGranted.join(', ')}] without itself`);
+    }
+    if ((s.role === 'candidate' || s.role === 'leader') && (s.votedFor !== id || !s.votesGranted.includes(id))) {
       this.fail('INV-8', [id], `${s.role} ${id} of term ${s.currentTerm} has votedFor ${String(s.votedFor)} and votesGranted [${s.votesGranted.join(', ')}]`);
+    }
+    // DEC-10: the leader-only state of the dissertation options (CQ-1, LT-1, FC-2) is empty on every other role.
+    if (s.role !== 'leader' && (s.recentlyActive.length > 0 || s.transferee !== null || Object.keys(s.appliedIndex).length > 0)) {
+      const kept = [s.recentlyActive.length > 0 ? `recentlyActive [${s.recentlyActive.join(', ')}]` : '', s.transferee !== null ? `transferee ${s.transferee}` : '', Object.keys(s.appliedIndex).length > 0 ? 'appliedIndex' : ''];
+      this.fail('INV-8', [id], `${s.role} ${id} keeps ${kept.filter((k) => k !== '').join(', ')}`);
     }
   }
 }

@@ -1,7 +1,7 @@
 // The per-server reducer: (state, input) -> (state, messages sent, entries applied, rules fired).
 // As etcd's Step: the term is handled once, at the entry point (ALL-2, and the stale checks), then
 // the input goes to the handler of the server's role.
-import type { AppendEntries, AppendEntriesResponse, ClientReply, InstallSnapshot, InstallSnapshotResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, InstallSnapshot, InstallSnapshotResponse, Message, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, TimeoutNow } from '../spec/schema.js';
 import { sessionOf } from '../spec/kv.js';
 import type { RuleId } from '../spec/rules.js';
 import { type AppliedEntry, type Env, type NodeState, type Transition, begin } from './state.js';
@@ -33,11 +33,13 @@ export function stepTransition(t0: Transition, env: Env, input: NodeInput): Tran
 function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
   switch (input.type) {
     case 'electionTimeout':
-      return onElectionTimeout(t0, env);
+      return onElectionTimeout(R.forgetLeaderContact(t0), env); // heardFromLeader: a new period starts
     case 'heartbeatTimeout':
       return t0.state.role === 'leader' ? R.heartbeat(t0, env) : R.ignore(t0, 'DEC-9');
     case 'clientRequest': {
-      if (t0.state.role === 'leader') return R.appendClientCommand(t0, env, input.command); // LEA-2
+      if (t0.state.role === 'leader') {
+        return R.isTransferring(t0.state) ? R.redirectToTransferee(t0, env, input.command) : R.appendClientCommand(t0, env, input.command); // LT-3 / LEA-2
+      }
       const op = sessionOf(input.command);
       return R.redirect(t0, env, op?.client ?? null, op?.seq ?? null); // CLI-1
     }
@@ -45,12 +47,20 @@ function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
       return t0.state.role === 'leader' ? R.startRead(t0, input) : R.redirect(t0, env, input.client, input.seq); // CLI-4 / CLI-1
     case 'snapshot':
       return R.takeSnapshot(t0, input.index); // SNAP-1 (DEC-13)
+    case 'transferLeadership':
+      return t0.state.role === 'leader' && R.canTransferTo(env, input.target) ? R.startTransfer(t0, env, input.target) : R.ignore(t0, 'DEC-9'); // LT-1
+    case 'PreVote':
+      return onPreVote(t0, env, input);
+    case 'PreVoteResponse':
+      return onPreVoteResponse(t0, env, input);
     case 'RequestVote':
     case 'RequestVoteResponse':
     case 'AppendEntries':
     case 'AppendEntriesResponse':
     case 'InstallSnapshot':
-    case 'InstallSnapshotResponse': {
+    case 'InstallSnapshotResponse':
+    case 'TimeoutNow': {
+      if (input.type === 'RequestVote' && R.isDisruptiveRequestVote(env, t0.state, input)) return R.ignoreDisruptiveRequestVote(t0); // CFG-6, before ALL-2
       const t = R.isNewerTerm(t0.state, input) ? R.adoptNewerTerm(t0, input.term) : t0; // ALL-2
       return onMessage(t, env, input);
     }
@@ -62,12 +72,38 @@ function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
 function onElectionTimeout(t: Transition, env: Env): Transition {
   switch (t.state.role) {
     case 'follower':
+      if (env.options.preVote) return winPreVoteIfMajority(R.startPreVote(t, env), env); // PV-1
       return winIfMajority(R.convertToCandidate(t, env), env); // FOL-2, CAN-1
     case 'candidate':
+      if (env.options.preVote) return winPreVoteIfMajority(R.startPreVote(t, env), env); // PV-1
       return winIfMajority(R.retryElection(t, env), env); // CAN-4, CAN-1
-    case 'leader':
-      return R.ignore(t, 'DEC-9');
+    case 'precandidate':
+      return winPreVoteIfMajority(R.startPreVote(t, env), env); // PV-1 again
+    case 'leader': {
+      if (!env.options.checkQuorum && !R.isTransferring(t.state)) return R.ignore(t, 'DEC-9');
+      const checked = env.options.checkQuorum ? R.checkQuorum(t, env) : t; // CQ-1
+      return checked.state.role === 'leader' ? R.abandonTransfer(checked) : checked; // LT-5
+    }
   }
+}
+
+/** PV-3: a precandidate with pre-votes from a majority starts the real election, and wins it at once if that is already a majority (CAN-2). */
+function winPreVoteIfMajority(t: Transition, env: Env): Transition {
+  return t.state.role === 'precandidate' && R.hasVoteMajority(env, t.state) ? winIfMajority(R.winPreVote(t, env), env) : t;
+}
+
+/** PV-2, before and instead of ALL-2: a pre-vote's term is only proposed. Without preVote only an injected one exists (DEC-8). */
+function onPreVote(t: Transition, env: Env, m: PreVote): Transition {
+  if (!env.options.preVote) return R.ignore(t, 'DEC-8');
+  return R.answerPreVote(t, env, m);
+}
+
+/** A refusal of a newer term is ALL-2 and nothing more; a grant never is (its term is the proposed one): PV-3, or DEC-1. */
+function onPreVoteResponse(t: Transition, env: Env, m: PreVoteResponse): Transition {
+  if (!env.options.preVote) return R.ignore(t, 'DEC-8');
+  if (R.isNewerRefusal(t.state, m)) return R.adoptNewerTerm(t, m.term); // ALL-2
+  if (R.isPreVoteForNextTerm(t.state, m)) return winPreVoteIfMajority(R.recordPreVote(t, m), env); // PV-3
+  return R.ignore(t, 'DEC-1');
 }
 
 /** CAN-2: a candidate with a majority of votes becomes leader within the same step. */
@@ -75,7 +111,7 @@ function winIfMajority(t: Transition, env: Env): Transition {
   return t.state.role === 'candidate' && R.hasVoteMajority(env, t.state) ? R.becomeLeader(t, env) : t;
 }
 
-function onMessage(t: Transition, env: Env, m: Message): Transition {
+function onMessage(t: Transition, env: Env, m: Exclude<Message, PreVote | PreVoteResponse>): Transition {
   switch (m.type) {
     case 'RequestVote':
       return onRequestVote(t, env, m);
@@ -89,6 +125,8 @@ function onMessage(t: Transition, env: Env, m: Message): Transition {
       return onInstallSnapshot(t, env, m);
     case 'InstallSnapshotResponse':
       return onInstallSnapshotResponse(t, env, m);
+    case 'TimeoutNow':
+      return onTimeoutNow(t, env, m);
     default:
       return assertNever(m);
   }
@@ -110,16 +148,19 @@ function onAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition 
     case 'leader':
       return R.ignore(t, 'DEC-8');
     case 'candidate':
+    case 'precandidate':
       return R.handleAppendEntries(R.concede(t), env, m); // CAN-3, then as a follower
     case 'follower':
       return R.handleAppendEntries(t, env, m); // AE-2 .. AE-5
   }
 }
 
-function onAppendEntriesResponse(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
-  if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
-  if (R.claimsMoreThanLog(t.state, m)) return R.ignore(t, 'DEC-8');
-  return m.success ? R.handleAppendSuccess(t, env, m) : R.handleAppendFailure(t, env, m); // LEA-3a / LEA-3b
+function onAppendEntriesResponse(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  if (R.isStaleTerm(t0.state, m) || t0.state.role !== 'leader') return R.ignore(t0, 'DEC-1');
+  if (R.claimsMoreThanLog(t0.state, m)) return R.ignore(t0, 'DEC-8');
+  const t = R.recordActivity(t0, env, m.from); // CQ-1
+  if (!m.success) return R.handleAppendFailure(t, env, m); // LEA-3b
+  return R.sendTimeoutNowIfCaughtUp(R.handleAppendSuccess(t, env, m), env, m.from); // LEA-3a, LT-2
 }
 
 function onInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transition {
@@ -128,15 +169,27 @@ function onInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transit
     case 'leader':
       return R.ignore(t, 'DEC-8');
     case 'candidate':
+    case 'precandidate':
       return R.handleInstallSnapshot(R.concede(t), env, m); // CAN-3, then as a follower
     case 'follower':
       return R.handleInstallSnapshot(t, env, m); // IS-2 .. IS-8
   }
 }
 
-function onInstallSnapshotResponse(t: Transition, env: Env, m: InstallSnapshotResponse): Transition {
-  if (R.isStaleTerm(t.state, m) || t.state.role !== 'leader') return R.ignore(t, 'DEC-1');
-  return R.handleInstallSnapshotResponse(t, env, m); // SNAP-3
+function onInstallSnapshotResponse(t0: Transition, env: Env, m: InstallSnapshotResponse): Transition {
+  if (R.isStaleTerm(t0.state, m) || t0.state.role !== 'leader') return R.ignore(t0, 'DEC-1');
+  if (R.snapshotClaimsMoreThanLog(t0.state, m)) return R.ignore(t0, 'DEC-8');
+  const t = R.recordActivity(t0, env, m.from); // CQ-1
+  const handled = R.handleInstallSnapshotResponse(t, env, m); // SNAP-3
+  // LT-2: only a done response can leave matchIndex at our last index by SNAP-3 (a chunk request
+  // means nextIndex <= snapshotIndex, so matchIndex is below it).
+  return m.done ? R.sendTimeoutNowIfCaughtUp(handled, env, m.from) : handled;
+}
+
+/** LT-4: a TimeoutNow of our term on a follower; on any other role, or stale, dropped (DEC-1). */
+function onTimeoutNow(t: Transition, env: Env, m: TimeoutNow): Transition {
+  if (R.isStaleTerm(t.state, m) || t.state.role !== 'follower') return R.ignore(t, 'DEC-1');
+  return winIfMajority(R.campaignNow(t, env), env); // LT-4, CAN-1 (CAN-2)
 }
 
 /** PER-1, DEC-7: a server restarts from its persistent state. */

@@ -2,7 +2,7 @@
 // one action per rule. Guards are predicates on (state, message); actions take the step so far
 // (a Transition) and return it extended. The reducer (node.ts) and the statechart (statechart.ts)
 // are two compositions of these same functions.
-import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse } from '../spec/schema.js';
 import { chunkAt, isKvCommand, parseSnapshotData, sessionOf, snapshotData } from '../spec/kv.js';
 import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
@@ -35,8 +35,8 @@ export const isNewerTerm = (s: NodeState, m: Message): boolean => m.term > s.cur
 /** RV-1, AE-1, DEC-1: the message carries a term older than ours. */
 export const isStaleTerm = (s: NodeState, m: Message): boolean => m.term < s.currentTerm;
 
-/** §5.4.1: the candidate's log is at least as up-to-date as ours. */
-export const candidateLogIsUpToDate = (s: NodeState, m: RequestVote): boolean =>
+/** §5.4.1: the candidate's log is at least as up-to-date as ours (a RequestVote's or a PreVote's, PV-2). */
+export const candidateLogIsUpToDate = (s: NodeState, m: Pick<RequestVote, 'lastLogIndex' | 'lastLogTerm'>): boolean =>
   m.lastLogTerm > s.log.lastTerm || (m.lastLogTerm === s.log.lastTerm && m.lastLogIndex >= s.log.lastIndex);
 
 /** RV-2: we have not voted for anyone else this term, and the candidate's log is up-to-date. */
@@ -57,16 +57,27 @@ export const logMatchesAt = (s: NodeState, prevLogIndex: number, prevLogTerm: nu
 /** DEC-8: a success that claims entries beyond the leader's log (no AppendEntries of its own could have caused it). */
 export const claimsMoreThanLog = (s: NodeState, m: AppendEntriesResponse): boolean => m.success && m.matchIndex > s.log.lastIndex;
 
+/** DEC-8: a finished InstallSnapshot that reaches beyond the leader's log (no snapshot of ours can). */
+export const snapshotClaimsMoreThanLog = (s: NodeState, m: InstallSnapshotResponse): boolean => m.done && m.lastIncludedIndex > s.log.lastIndex;
+
 /** DEC-4: a rejection answers the leader's current probe for that follower, not an older one. */
 export const answersCurrentProbe = (s: NodeState, m: AppendEntriesResponse): boolean =>
   m.prevLogIndex === (s.nextIndex[m.from] ?? 1) - 1;
+
+/**
+ * PIP-2: with pipelining, a rejection answers a request still outstanding: one sent after the
+ * follower's matchIndex and before its nextIndex. At or below matchIndex it is stale (DEC-4).
+ */
+export const answersOutstandingRequest = (s: NodeState, m: AppendEntriesResponse): boolean =>
+  (s.matchIndex[m.from] ?? 0) < m.prevLogIndex && m.prevLogIndex < (s.nextIndex[m.from] ?? 1);
 
 // ---------------------------------------------------------------------------------------------
 // All servers
 
 /** ALL-2: adopt the newer term, forget the vote and the leader of the old term (CLI-1), and become (or stay) a follower. */
 export function adoptNewerTerm(t: Transition, term: number): Transition {
-  return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null, leaderId: null }), 'ALL-2'));
+  // heardFromLeader: nothing is known yet of the new term's leader (PV-2, CFG-6).
+  return becomeFollower(cite(update(t, { currentTerm: term, votedFor: null, leaderId: null, heardFromLeader: false }), 'ALL-2'));
 }
 
 /**
@@ -106,14 +117,19 @@ export function applyCommitted(t: Transition, env: Env): Transition {
 }
 
 /**
- * DEC-10: a follower keeps no votes and no per-follower progress. CLI-4: a leader that steps down
+ * DEC-10: a follower keeps no votes and no per-follower progress, and none of a leader's other
+ * state (recentlyActive, transferee: LT-5, appliedIndex). CLI-4: a leader that steps down
  * drops its pending reads unanswered, with its read round and acknowledgements (it can no longer
  * confirm them); awaiting survives (LEA-2: the commands may still commit).
  */
 function becomeFollower(t: Transition): Transition {
   const s = t.state;
-  const clears = s.votesGranted.length > 0 || Object.keys(s.nextIndex).length > 0 || Object.keys(s.matchIndex).length > 0;
-  const next = update(t, { role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {}, readRound: 0, readAcks: {}, pendingReads: [] });
+  const clears = s.votesGranted.length > 0 || Object.keys(s.nextIndex).length > 0 || Object.keys(s.matchIndex).length > 0
+    || s.recentlyActive.length > 0 || s.transferee !== null || Object.keys(s.appliedIndex).length > 0;
+  const next = update(t, {
+    role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {}, recentlyActive: [], transferee: null, appliedIndex: {},
+    readRound: 0, readAcks: {}, pendingReads: [],
+  });
   const cleared = clears ? cite(next, 'DEC-10') : next;
   return s.pendingReads.length > 0 ? cite(cleared, 'CLI-4') : cleared;
 }
@@ -131,13 +147,18 @@ export function retryElection(t: Transition, env: Env): Transition {
   return startElection(cite(t, 'CAN-4'), env);
 }
 
-/** CAN-1: increment currentTerm, vote for self, send RequestVote to all other servers. The new term has no known leader yet (CLI-1). */
-export function startElection(t: Transition, env: Env): Transition {
+/**
+ * CAN-1: increment currentTerm, vote for self, send RequestVote to all other servers. The new term
+ * has no known leader yet (CLI-1, heardFromLeader). LT-4: a campaign a TimeoutNow started marks
+ * its RequestVotes `transfer: true`, so that the disruption guard lets them through (CFG-6).
+ */
+export function startElection(t: Transition, env: Env, transfer = false): Transition {
   let next = cite(update(t, {
     role: 'candidate',
     currentTerm: t.state.currentTerm + 1,
     votedFor: env.self,
     leaderId: null,
+    heardFromLeader: false,
     votesGranted: [env.self],
     nextIndex: {}, // DEC-10
     matchIndex: {},
@@ -147,6 +168,7 @@ export function startElection(t: Transition, env: Env): Transition {
     next = send(next, {
       type: 'RequestVote', from: env.self, to: peer,
       term: s.currentTerm, candidateId: env.self, lastLogIndex: s.log.lastIndex, lastLogTerm: s.log.lastTerm,
+      ...(transfer ? { transfer: true as const } : {}),
     });
   }
   return next;
@@ -167,11 +189,14 @@ export function recordVote(t: Transition, m: RequestVoteResponse): Transition {
 export function becomeLeader(t: Transition, env: Env): Transition {
   const nextIndex: Record<NodeId, number> = {};
   const matchIndex: Record<NodeId, number> = {};
+  // FC-2: with flow control, no peer has reported anything applied yet.
+  const appliedIndex: Record<NodeId, number> = {};
   for (const peer of peersOf(env)) {
     nextIndex[peer] = t.state.log.lastIndex + 1;
     matchIndex[peer] = 0;
+    if (env.options.flowControlWindow > 0) appliedIndex[peer] = 0;
   }
-  let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, readRound: 0, readAcks: {}, pendingReads: [] }), 'CAN-2');
+  let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, appliedIndex, readRound: 0, readAcks: {}, pendingReads: [] }), 'CAN-2');
   if (env.options.leaderNoop) next = appendNoop(next, env);
   return broadcastAppendEntries(cite(next, 'LEA-1'), env);
 }
@@ -211,13 +236,17 @@ export function handleRequestVote(t: Transition, env: Env, m: RequestVote): Tran
 // ---------------------------------------------------------------------------------------------
 // AppendEntries receiver
 
-function replyAppend(t: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number, conflict?: { conflictTerm: number; conflictIndex: number }): Transition {
+function replyAppend(t0: Transition, env: Env, m: AppendEntries, success: boolean, matchIndex: number, conflict?: { conflictTerm: number; conflictIndex: number }): Transition {
+  // FC-1: with flow control, every answer (AE-1 rejections included) reports how far we have applied.
+  const reports = env.options.flowControlWindow > 0;
+  const t = reports ? cite(t0, 'FC-1') : t0;
   return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, {
     type: 'AppendEntriesResponse', from: env.self, to: m.from,
     term: t.state.currentTerm, success, matchIndex, prevLogIndex: m.prevLogIndex,
     ...(conflict ?? {}),
     // CLI-4: echo the leader's read round, so that any answer of this term confirms its leadership.
     ...(m.readRound === undefined ? {} : { readRound: m.readRound }),
+    ...(reports ? { lastApplied: t.state.lastApplied } : {}),
   });
 }
 
@@ -255,7 +284,9 @@ export function handleAppendEntries(t0: Transition, env: Env, m: AppendEntries):
 }
 
 /** CLI-1: the sender of an AppendEntries or InstallSnapshot of our term is its leader; redirects name it. */
-export function rememberLeader(t: Transition, leaderId: NodeId): Transition {
+export function rememberLeader(t0: Transition, leaderId: NodeId): Transition {
+  // PV-2, CFG-6: it has heard from its term's leader since its last election timeout.
+  const t = t0.state.heardFromLeader ? t0 : update(t0, { heardFromLeader: true });
   return t.state.leaderId === leaderId ? t : cite(update(t, { leaderId }), 'CLI-1');
 }
 
@@ -303,17 +334,51 @@ export function sendAppendEntries(t: Transition, env: Env, peer: NodeId): Transi
   if (nextIndex <= s.snapshotIndex) return sendSnapshotChunk(cite(t, 'SNAP-2'), env, peer, 0);
   const prevLogIndex = nextIndex - 1;
   const max = env.options.maxEntriesPerAppendEntries;
-  // DEC-6: more to send than one AppendEntries carries; the rest follows on success (LEA-3a).
-  const capped = s.log.lastIndex - prevLogIndex > max ? cite(t, 'DEC-6') : t;
-  return send(capped, {
+  const available = s.log.lastIndex - prevLogIndex;
+  const batch = Math.min(max, available);
+  const window = flowControlWindowAfter(s, env, peer, prevLogIndex);
+  const count = Math.max(0, Math.min(batch, window));
+  // FC-3: the follower's window cut the batch (to a heartbeat when it allows nothing); else DEC-6:
+  // more to send than one AppendEntries carries, and the rest follows on success (LEA-3a).
+  const capped = count < batch ? cite(t, 'FC-3') : available > max ? cite(t, 'DEC-6') : t;
+  // PIP-1: with pipelining the next send continues after these entries, without waiting for the answer.
+  const sent = env.options.pipelining && count > 0
+    ? cite(update(capped, { nextIndex: { ...s.nextIndex, [peer]: prevLogIndex + count + 1 } }), 'PIP-1')
+    : capped;
+  return send(sent, {
     type: 'AppendEntries', from: env.self, to: peer,
     term: s.currentTerm, leaderId: env.self,
     prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
-    entries: s.log.slice(nextIndex, max),
+    entries: s.log.slice(nextIndex, count),
     leaderCommit: s.commitIndex,
     // CLI-4: once the leader has started a read round, every AppendEntries carries it: heartbeats, replication and retries alike.
     ...(s.readRound > 0 ? { readRound: s.readRound } : {}),
   });
+}
+
+/**
+ * FC-3: how many entries after prevLogIndex a follower may be sent: up to the lastApplied it
+ * reported (FC-2) plus the window, and always up to the leader's first entry of its own term (or
+ * it might never commit anything: its followers apply only what it commits, and it commits only
+ * entries of its term, Figure 8). Unbounded without flow control.
+ */
+function flowControlWindowAfter(s: NodeState, env: Env, peer: NodeId, prevLogIndex: number): number {
+  const w = env.options.flowControlWindow;
+  if (w === 0) return Infinity;
+  return Math.max((s.appliedIndex[peer] ?? 0) + w, firstIndexOfTerm(s, s.currentTerm)) - prevLogIndex;
+}
+
+/** The first index after the snapshot whose entry has this term; 0 if none (terms never decrease along a log, INV-5: binary search). */
+function firstIndexOfTerm(s: NodeState, term: number): number {
+  let lo = s.log.firstIndex;
+  let hi = s.log.lastIndex;
+  if (hi < lo || s.log.termAt(hi) < term) return 0;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (s.log.termAt(mid) < term) lo = mid + 1;
+    else hi = mid;
+  }
+  return s.log.termAt(lo) === term ? lo : 0;
 }
 
 function broadcastAppendEntries(t: Transition, env: Env): Transition {
@@ -343,9 +408,30 @@ export function appendClientCommand(t: Transition, env: Env, command: unknown): 
   return broadcastAppendEntries(cite(next, 'LEA-3'), env);
 }
 
-/** LEA-3a with DEC-3, then LEA-4, ALL-1, and LEA-3 again if the follower is still behind. */
+/**
+ * The bookkeeping of an AppendEntriesResponse of our term, before LEA-3a, LEA-3b or a drop by
+ * DEC-4, in the order docs/dissertation-options.md gives: after the DEC-8 check and CheckQuorum's
+ * recentlyActive (CQ-1, recordActivity, in the dispatch), flow control's appliedIndex (FC-2), then
+ * ReadIndex's readAcks (CLI-4).
+ */
+function recordAppendResponse(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  return acknowledgeReadRound(recordAppliedIndex(t, env, m), m);
+}
+
+/** FC-2: with flow control, keep the highest lastApplied the follower has reported (responses can be reordered). */
+function recordAppliedIndex(t: Transition, env: Env, m: AppendEntriesResponse): Transition {
+  if (env.options.flowControlWindow === 0 || m.lastApplied === undefined) return t;
+  const was = t.state.appliedIndex[m.from] ?? 0;
+  if (m.lastApplied <= was) return cite(t, 'FC-2');
+  return cite(update(t, { appliedIndex: { ...t.state.appliedIndex, [m.from]: m.lastApplied } }), 'FC-2');
+}
+
+/**
+ * LEA-3a with DEC-3, then LEA-4, ALL-1, and LEA-3 again if the follower is still behind. PIP-1:
+ * with pipelining nextIndex is already past the entries in flight, which are not sent again.
+ */
 export function handleAppendSuccess(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
-  const t = acknowledgeReadRound(t0, m);
+  const t = recordAppendResponse(t0, env, m);
   const s = t.state;
   const matchIndex = Math.max(s.matchIndex[m.from] ?? 0, m.matchIndex);
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.matchIndex + 1);
@@ -363,16 +449,19 @@ export function handleAppendSuccess(t0: Transition, env: Env, m: AppendEntriesRe
 /**
  * LEA-3b with DEC-4: a rejection of the current probe moves nextIndex back by one, and we retry.
  * FB-2: a rejection that reports its conflict (fastBacktracking) moves it back past the whole term.
+ * PIP-2: with pipelining several requests are in flight, and a rejection of any still outstanding
+ * one is acted on, not only of the latest.
  */
 export function handleAppendFailure(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
-  const t = acknowledgeReadRound(t0, m);
+  const t = recordAppendResponse(t0, env, m);
   const s = t.state;
-  if (!answersCurrentProbe(s, m)) return cite(t, 'DEC-4');
+  const pipelined = env.options.pipelining;
+  if (!(pipelined ? answersOutstandingRequest(s, m) : answersCurrentProbe(s, m))) return cite(t, 'DEC-4');
   const skipTerm = env.options.fastBacktracking && m.conflictIndex !== undefined;
   const target = skipTerm ? Math.min(skipTo(s, m.conflictTerm ?? 0, m.conflictIndex ?? 1), m.prevLogIndex) : m.prevLogIndex;
   const nextIndex = Math.max(target, (s.matchIndex[m.from] ?? 0) + 1, 1);
   const next = cite(update(t, { nextIndex: { ...s.nextIndex, [m.from]: nextIndex } }), 'LEA-3b', skipTerm ? 'FB-2' : undefined);
-  return sendAppendEntries(next, env, m.from);
+  return sendAppendEntries(pipelined ? cite(next, 'PIP-2') : next, env, m.from);
 }
 
 /**
@@ -587,7 +676,7 @@ export function handleInstallSnapshotResponse(t: Transition, env: Env, m: Instal
     return wanted ? sendSnapshotChunk(cite(t, 'SNAP-3'), env, m.from, m.offset) : cite(t, 'DEC-4');
   }
   // DEC-8: no snapshot of ours can reach beyond our log.
-  if (m.lastIncludedIndex > s.log.lastIndex) return cite(t, 'DEC-8');
+  if (snapshotClaimsMoreThanLog(s, m)) return cite(t, 'DEC-8');
   const was = s.matchIndex[m.from] ?? 0;
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.lastIncludedIndex + 1);
   // DEC-3: an older acknowledgement moves neither index back.
@@ -599,6 +688,155 @@ export function handleInstallSnapshotResponse(t: Transition, env: Env, m: Instal
   next = applyCommitted(advanceCommitIndex(next, env), env);
   if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
   return next;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dissertation options for elections (docs/dissertation-options.md): PreVote (PV-1 .. PV-3),
+// CheckQuorum (CQ-1), the disruption guard (CFG-6), leadership transfer (LT-1 .. LT-5). Timers are
+// events: "since its last election timeout" is "since its last electionTimeout event".
+
+/** heardFromLeader: every electionTimeout of a server starts a new period without news of a leader. */
+export function forgetLeaderContact(t: Transition): Transition {
+  return t.state.heardFromLeader ? update(t, { heardFromLeader: false }) : t;
+}
+
+/**
+ * PV-1: with preVote, the election timeout of a non-leader starts a pre-vote instead of an
+ * election: no term or vote changes (a pre-vote is not a vote); it asks every other server whether
+ * it would vote for it in currentTerm + 1. A precandidate keeps no leader state (DEC-10).
+ */
+export function startPreVote(t: Transition, env: Env): Transition {
+  let next = cite(update(t, { role: 'precandidate', leaderId: null, votesGranted: [env.self], nextIndex: {}, matchIndex: {} }), 'PV-1');
+  const s = next.state;
+  for (const peer of peersOf(env)) {
+    next = send(next, {
+      type: 'PreVote', from: env.self, to: peer,
+      term: s.currentTerm + 1, candidateId: env.self, lastLogIndex: s.log.lastIndex, lastLogTerm: s.log.lastTerm,
+    });
+  }
+  return next;
+}
+
+/**
+ * PV-2: we would vote for this candidate in its term: we lead no one, its term is newer, we have
+ * not heard from a leader since our last election timeout (§9.6: the leader is probably still up),
+ * and its log is at least as up-to-date as ours (§5.4.1). votedFor plays no part: the term is newer.
+ */
+export const canGrantPreVote = (s: NodeState, m: PreVote): boolean =>
+  s.role !== 'leader' && m.term > s.currentTerm && !s.heardFromLeader && candidateLogIsUpToDate(s, m);
+
+/** PV-2: answer a pre-vote, changing nothing (no ALL-2: its term is only proposed). FOL-1 on a follower. */
+export function answerPreVote(t: Transition, env: Env, m: PreVote): Transition {
+  const voteGranted = canGrantPreVote(t.state, m);
+  const answered = cite(t, 'PV-2');
+  return send(t.state.role === 'follower' ? cite(answered, 'FOL-1') : answered, {
+    type: 'PreVoteResponse', from: env.self, to: m.from, term: voteGranted ? m.term : t.state.currentTerm, voteGranted,
+  });
+}
+
+/** ALL-2 for a PreVoteResponse: only a refusal carries the responder's own term; a grant carries the proposed one. */
+export const isNewerRefusal = (s: NodeState, m: PreVoteResponse): boolean => !m.voteGranted && isNewerTerm(s, m);
+
+/** PV-3: a grant for the term this precandidate would campaign in. Any other PreVoteResponse is dropped (DEC-1). */
+export const isPreVoteForNextTerm = (s: NodeState, m: PreVoteResponse): boolean =>
+  s.role === 'precandidate' && m.voteGranted && m.term === s.currentTerm + 1;
+
+/** PV-3: count a pre-vote, once per voter. */
+export function recordPreVote(t: Transition, m: PreVoteResponse): Transition {
+  const votes = t.state.votesGranted.includes(m.from) ? t.state.votesGranted : [...t.state.votesGranted, m.from];
+  return cite(update(t, { votesGranted: votes }), 'PV-3');
+}
+
+/** PV-3: a majority (itself included) would vote for it: start the real election (CAN-1). */
+export function winPreVote(t: Transition, env: Env): Transition {
+  return startElection(cite(t, 'PV-3'), env);
+}
+
+/**
+ * CQ-1: with checkQuorum, a leader notes each peer that answered it in its term (once, in the
+ * order heard), whatever the answer said.
+ */
+export function recordActivity(t: Transition, env: Env, peer: NodeId): Transition {
+  if (!env.options.checkQuorum || t.state.recentlyActive.includes(peer)) return t;
+  return cite(update(t, { recentlyActive: t.state.recentlyActive.concat(peer) }), 'CQ-1');
+}
+
+/** CQ-1: the leader and the peers it heard from since the last check are a majority of the servers. */
+export const hasActiveQuorum = (env: Env, s: NodeState): boolean => 2 * (1 + s.recentlyActive.length) > env.servers.length;
+
+/** CQ-1: a majority still follows us: stay leader and start the next period. */
+export function confirmQuorum(t: Transition): Transition {
+  return cite(update(t, { recentlyActive: [] }), 'CQ-1');
+}
+
+/**
+ * CQ-1: no majority answered during a whole election timeout (§6.2: we may be partitioned away,
+ * and a new leader may be serving clients): step down in the same term. DEC-10 clears the leader
+ * state, the transfer (LT-5) and the pending reads (CLI-4).
+ */
+export function stepDownWithoutQuorum(t: Transition): Transition {
+  return becomeFollower(cite(update(t, { leaderId: null }), 'CQ-1'));
+}
+
+/** CQ-1 at the leader's election timeout. */
+export function checkQuorum(t: Transition, env: Env): Transition {
+  return hasActiveQuorum(env, t.state) ? confirmQuorum(t) : stepDownWithoutQuorum(t);
+}
+
+/**
+ * CFG-6: with disruptionGuard, a RequestVote of a newer term reaching a leader, or a server that
+ * heard from its leader since its last election timeout, is from a server that should not be
+ * campaigning (§4.2.3), unless a TimeoutNow sent it (LT-4).
+ */
+export const isDisruptiveRequestVote = (env: Env, s: NodeState, m: RequestVote): boolean =>
+  env.options.disruptionGuard && m.term > s.currentTerm && m.transfer !== true && (s.role === 'leader' || s.heardFromLeader);
+
+/** CFG-6: dropped before ALL-2: no term change, no vote, no reply. */
+export const ignoreDisruptiveRequestVote = (t: Transition): Transition => cite(t, 'CFG-6');
+
+/** LT-1: with leadershipTransfer, a leader can hand leadership to any other server of the cluster (else DEC-9). */
+export const canTransferTo = (env: Env, target: NodeId): boolean =>
+  env.options.leadershipTransfer && target !== env.self && env.servers.includes(target);
+
+/**
+ * LT-1: remember the target (a repeated request changes nothing) and bring its log up to date:
+ * at once with TimeoutNow if it already holds our whole log (LT-2), else with its AppendEntries (LEA-3, or SNAP-2).
+ */
+export function startTransfer(t: Transition, env: Env, target: NodeId): Transition {
+  if (t.state.transferee === target) return cite(t, 'LT-1');
+  const next = cite(update(t, { transferee: target }), 'LT-1');
+  if (next.state.matchIndex[target] === next.state.log.lastIndex) return sendTimeoutNow(next, env, target);
+  return sendAppendEntries(cite(next, 'LEA-3'), env, target);
+}
+
+/** LT-2: the transferee holds our whole log: tell it to start an election now (§3.10). */
+function sendTimeoutNow(t: Transition, env: Env, peer: NodeId): Transition {
+  return send(cite(t, 'LT-2'), { type: 'TimeoutNow', from: env.self, to: peer, term: t.state.currentTerm });
+}
+
+/** LT-2: after LEA-3a or SNAP-3 handled a response of the transferee, TimeoutNow if that left it holding our whole log. */
+export function sendTimeoutNowIfCaughtUp(t: Transition, env: Env, peer: NodeId): Transition {
+  const s = t.state;
+  return s.role === 'leader' && s.transferee === peer && s.matchIndex[peer] === s.log.lastIndex ? sendTimeoutNow(t, env, peer) : t;
+}
+
+/** LT-3: a transfer is pending. */
+export const isTransferring = (s: NodeState): boolean => s.transferee !== null;
+
+/** LT-3: while a transfer is pending, a command is not appended (§3.10: it could keep the target behind); the client is sent to the transferee. */
+export function redirectToTransferee(t: Transition, env: Env, command: unknown): Transition {
+  const op = sessionOf(command);
+  return reply(cite(t, 'LT-3'), { type: 'redirect', node: env.self, client: op?.client ?? null, seq: op?.seq ?? null, leader: t.state.transferee });
+}
+
+/** LT-4: a TimeoutNow of our term on a follower: start an election at once, without PreVote, its RequestVotes marked transfer. */
+export function campaignNow(t: Transition, env: Env): Transition {
+  return startElection(cite(t, 'LT-4'), env, true);
+}
+
+/** LT-5: an election timeout passed without the transfer completing: abandon it, and accept commands again. */
+export function abandonTransfer(t: Transition): Transition {
+  return t.state.transferee === null ? t : cite(update(t, { transferee: null }), 'LT-5');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,9 +863,13 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     machine: s.snapshotMachine,
     leaderId: null,
     partialSnapshot: null,
+    heardFromLeader: false,
     awaiting: new Map(),
     nextIndex: {},
     matchIndex: {},
+    recentlyActive: [],
+    transferee: null,
+    appliedIndex: {},
     readRound: 0,
     readAcks: {},
     pendingReads: [],

@@ -25,11 +25,19 @@ export interface NodeState {
   readonly leaderId: NodeId | null;
   /** IS-2, IS-3: an InstallSnapshot being received (DEC-12: volatile). */
   readonly partialSnapshot: PartialSnapshot | null;
+  /** PV-2, CFG-6: handled an AppendEntries or InstallSnapshot from its term's leader since its last election timeout. */
+  readonly heardFromLeader: boolean;
   /** LEA-2: the indexes this server appended client commands at, with their term, awaiting apply. Not in the JSON form. */
   readonly awaiting: ReadonlyMap<number, number>;
   // volatile, leaders
   readonly nextIndex: Readonly<Record<NodeId, number>>;
   readonly matchIndex: Readonly<Record<NodeId, number>>;
+  /** CQ-1: the peers heard from since the last check (checkQuorum only). */
+  readonly recentlyActive: readonly NodeId[];
+  /** LT-1: the server leadership is being transferred to. */
+  readonly transferee: NodeId | null;
+  /** FC-2: per peer, the highest lastApplied reported (flowControlWindow only). */
+  readonly appliedIndex: Readonly<Record<NodeId, number>>;
   /** CLI-4: the latest ReadIndex round of this term, the highest round each peer acknowledged, and the reads pending. Not in the JSON form. */
   readonly readRound: number;
   readonly readAcks: Readonly<Record<NodeId, number>>;
@@ -105,9 +113,13 @@ export const INITIAL_STATE: NodeState = {
   machine: EMPTY_KV,
   leaderId: null,
   partialSnapshot: null,
+  heardFromLeader: false,
   awaiting: new Map(),
   nextIndex: {},
   matchIndex: {},
+  recentlyActive: [],
+  transferee: null,
+  appliedIndex: {},
   readRound: 0,
   readAcks: {},
   pendingReads: [],
@@ -131,9 +143,13 @@ export function fromJson(o: Observation | undefined): NodeState {
     machine: o.machine ?? o.snapshotMachine ?? EMPTY_KV,
     leaderId: o.leaderId ?? null,
     partialSnapshot: o.partialSnapshot ?? null,
+    heardFromLeader: o.heardFromLeader ?? false,
     awaiting: new Map(),
     nextIndex: { ...(o.nextIndex ?? {}) },
     matchIndex: { ...(o.matchIndex ?? {}) },
+    recentlyActive: [...(o.recentlyActive ?? [])],
+    transferee: o.transferee ?? null,
+    appliedIndex: { ...(o.appliedIndex ?? {}) },
     readRound: 0,
     readAcks: {},
     pendingReads: [],
@@ -156,8 +172,12 @@ export function toJson(s: NodeState, withLog = true): NodeStateJson {
     machine: s.machine,
     leaderId: s.leaderId,
     partialSnapshot: s.partialSnapshot,
+    heardFromLeader: s.heardFromLeader,
     nextIndex: { ...s.nextIndex },
     matchIndex: { ...s.matchIndex },
+    recentlyActive: [...s.recentlyActive],
+    transferee: s.transferee,
+    appliedIndex: { ...s.appliedIndex },
     votesGranted: [...s.votesGranted],
   };
 }

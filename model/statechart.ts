@@ -6,8 +6,10 @@
 // no event of its own: it happens in the step that brings the last vote, or the timeout of a
 // single-server cluster. The end-of-step work of a leader with reads pending (CLI-4, the reducer's
 // epilogue) is an eventless transition of the leader too, guarded so that it runs once per step.
+// With preVote (PV-1 .. PV-3) a precandidate wins its pre-vote the same way: an eventless
+// transition to candidate (CAN-1), which a single server then follows at once to leader.
 import { assign, raise, setup, transition } from 'xstate';
-import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse } from '../spec/schema.js';
 import { sessionOf } from '../spec/kv.js';
 import { type Env, type NodeState, type Transition, begin } from './state.js';
 import type { NodeInput } from './node.js';
@@ -23,7 +25,8 @@ type ServerEvent = NodeInput;
 
 const isMessage = (e: ServerEvent): e is Message =>
   e.type === 'RequestVote' || e.type === 'RequestVoteResponse' || e.type === 'AppendEntries' || e.type === 'AppendEntriesResponse'
-  || e.type === 'InstallSnapshot' || e.type === 'InstallSnapshotResponse';
+  || e.type === 'InstallSnapshot' || e.type === 'InstallSnapshotResponse'
+  || e.type === 'PreVote' || e.type === 'PreVoteResponse' || e.type === 'TimeoutNow';
 
 const asMessage = (e: ServerEvent): Message => {
   if (!isMessage(e)) throw new Error(`expected a message, got ${e.type}`);
@@ -41,6 +44,13 @@ const step = (rule: Rule) => assign<ServerContext, ServerEvent, undefined, Serve
 
 /** ALL-2 then the same message again, now of our term, as a follower. */
 const NEWER_TERM = { guard: 'termIsNewer', target: '#raftServer.follower', actions: ['adoptNewerTerm', 'handleAgainAsFollower'] } as const;
+/** CFG-6: a RequestVote that would disrupt a live leader is dropped before ALL-2. */
+const DISRUPTIVE = { guard: 'isDisruptiveRequestVote', actions: 'ignoreDisruptiveRequestVote' } as const;
+/** PV-2 on every role, before and instead of ALL-2; without preVote a PreVote is impossible (DEC-8). */
+const PRE_VOTE = [{ guard: 'preVoteOff', actions: 'dropImpossibleMessage' }, { actions: 'answerPreVote' }] as const;
+/** A PreVoteResponse: impossible without preVote (DEC-8); a refusal of a newer term is ALL-2 and nothing more. */
+const PRE_VOTE_OFF = { guard: 'preVoteOff', actions: 'dropImpossibleMessage' } as const;
+const NEWER_REFUSAL = { guard: 'isNewerRefusal', target: '#raftServer.follower', actions: 'adoptNewerTerm' } as const;
 
 export const serverMachine = setup({
   types: {
@@ -52,6 +62,19 @@ export const serverMachine = setup({
     termIsNewer: ({ context, event }) => isMessage(event) && R.isNewerTerm(context.t.state, event),
     termIsStale: ({ context, event }) => isMessage(event) && R.isStaleTerm(context.t.state, event),
     hasVoteMajority: ({ context }) => R.hasVoteMajority(context.env, context.t.state),
+    preVoteOn: ({ context }) => context.env.options.preVote,
+    preVoteOff: ({ context }) => !context.env.options.preVote,
+    isNewerRefusal: ({ context, event }) => event.type === 'PreVoteResponse' && R.isNewerRefusal(context.t.state, event),
+    isPreVoteForNextTerm: ({ context, event }) => event.type === 'PreVoteResponse' && R.isPreVoteForNextTerm(context.t.state, event),
+    isDisruptiveRequestVote: ({ context, event }) => event.type === 'RequestVote' && R.isDisruptiveRequestVote(context.env, context.t.state, event),
+    // DEC-9: an election timeout on a leader does something only with checkQuorum (CQ-1) or a transfer pending (LT-5).
+    leaderTimeoutIsIdle: ({ context }) => !context.env.options.checkQuorum && !R.isTransferring(context.t.state),
+    checkQuorumOn: ({ context }) => context.env.options.checkQuorum,
+    lacksActiveQuorum: ({ context }) => context.env.options.checkQuorum && !R.hasActiveQuorum(context.env, context.t.state),
+    isTransferring: ({ context }) => R.isTransferring(context.t.state),
+    canTransferTo: ({ context, event }) => event.type === 'transferLeadership' && R.canTransferTo(context.env, event.target),
+    snapshotClaimsMoreThanLog: ({ context, event }) => event.type === 'InstallSnapshotResponse' && R.snapshotClaimsMoreThanLog(context.t.state, event),
+    isSnapshotDone: ({ event }) => event.type === 'InstallSnapshotResponse' && event.done,
     isSuccess: ({ event }) => event.type === 'AppendEntriesResponse' && event.success,
     claimsMoreThanLog: ({ context, event }) => event.type === 'AppendEntriesResponse' && R.claimsMoreThanLog(context.t.state, event),
     // CLI-4: the epilogue has something to do: a round to start or a read to answer (once done, neither holds, so it runs once per step).
@@ -88,7 +111,25 @@ export const serverMachine = setup({
     rejectStaleInstallSnapshot: step((t, env, e) => R.rejectStaleInstallSnapshot(t, env, as(e, 'InstallSnapshot') as InstallSnapshot)),
     handleInstallSnapshot: step((t, env, e) => R.handleInstallSnapshot(t, env, as(e, 'InstallSnapshot') as InstallSnapshot)),
     handleInstallSnapshotResponse: step((t, env, e) => R.handleInstallSnapshotResponse(t, env, as(e, 'InstallSnapshotResponse') as InstallSnapshotResponse)),
+    forgetLeaderContact: step((t) => R.forgetLeaderContact(t)),
+    startPreVote: step((t, env) => R.startPreVote(t, env)),
+    answerPreVote: step((t, env, e) => R.answerPreVote(t, env, as(e, 'PreVote') as PreVote)),
+    recordPreVote: step((t, _env, e) => R.recordPreVote(t, as(e, 'PreVoteResponse') as PreVoteResponse)),
+    winPreVote: step((t, env) => R.winPreVote(t, env)),
+    recordActivity: step((t, env, e) => R.recordActivity(t, env, asMessage(e).from)),
+    confirmQuorum: step((t) => R.confirmQuorum(t)),
+    stepDownWithoutQuorum: step((t) => R.stepDownWithoutQuorum(t)),
+    ignoreDisruptiveRequestVote: step((t) => R.ignoreDisruptiveRequestVote(t)),
+    startTransfer: step((t, env, e) => {
+      if (e.type !== 'transferLeadership') throw new Error(`expected transferLeadership, got ${e.type}`);
+      return R.startTransfer(t, env, e.target);
+    }),
+    sendTimeoutNowIfCaughtUp: step((t, env, e) => R.sendTimeoutNowIfCaughtUp(t, env, asMessage(e).from)),
+    redirectToTransferee: step((t, env, e) => R.redirectToTransferee(t, env, e.type === 'clientRequest' ? e.command : undefined)),
+    campaignNow: step((t, env) => R.campaignNow(t, env)),
+    abandonTransfer: step((t) => R.abandonTransfer(t)),
     dropStaleResponse: step((t) => R.ignore(t, 'DEC-1')),
+    ignoreTimeoutNow: step((t) => R.ignore(t, 'DEC-1')),
     dropImpossibleMessage: step((t) => R.ignore(t, 'DEC-8')),
     ignoreForRole: step((t) => R.ignore(t, 'DEC-9')),
   },
@@ -99,11 +140,18 @@ export const serverMachine = setup({
   states: {
     follower: {
       on: {
-        electionTimeout: { target: 'candidate', actions: 'convertToCandidate' }, // FOL-2, CAN-1
+        electionTimeout: [
+          { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
+          { target: 'candidate', actions: ['forgetLeaderContact', 'convertToCandidate'] }, // FOL-2, CAN-1
+        ],
         heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
         clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
         clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
-        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // RV-1, RV-2
+        transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
+        PreVote: PRE_VOTE, // PV-2
+        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }], // ALL-2, DEC-1
+        TimeoutNow: [NEWER_TERM, { guard: 'termIsStale', actions: 'ignoreTimeoutNow' }, { target: 'candidate', actions: 'campaignNow' }], // LT-4, DEC-1
+        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // CFG-6, RV-1, RV-2
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
         AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'handleAppendEntries' }], // AE-1, AE-2..5
         AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
@@ -115,12 +163,48 @@ export const serverMachine = setup({
     candidate: {
       always: { guard: 'hasVoteMajority', target: 'leader', actions: 'becomeLeader' }, // CAN-2, LEA-1
       on: {
-        electionTimeout: { actions: 'retryElection' }, // CAN-4, CAN-1
+        electionTimeout: [
+          { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
+          { actions: ['forgetLeaderContact', 'retryElection'] }, // CAN-4, CAN-1
+        ],
         heartbeatTimeout: { actions: 'ignoreForRole' },
         clientRequest: { actions: 'redirect' },
         clientRead: { actions: 'redirect' },
-        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        transferLeadership: { actions: 'ignoreForRole' },
+        PreVote: PRE_VOTE,
+        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }],
+        TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // DEC-1
+        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
         RequestVoteResponse: [NEWER_TERM, { guard: 'termIsStale', actions: 'dropStaleResponse' }, { actions: 'recordVote' }], // CAN-2
+        AppendEntries: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' },
+          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+        ],
+        AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+        snapshot: { actions: 'takeSnapshot' },
+        InstallSnapshot: [
+          NEWER_TERM,
+          { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' },
+          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+        ],
+        InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+      },
+    },
+    // PV-1 .. PV-3: asking whether it could win, in its own term; otherwise it acts as a follower.
+    precandidate: {
+      always: { guard: 'hasVoteMajority', target: 'candidate', actions: 'winPreVote' }, // PV-3, CAN-1
+      on: {
+        electionTimeout: { actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1 again
+        heartbeatTimeout: { actions: 'ignoreForRole' },
+        clientRequest: { actions: 'redirect' },
+        clientRead: { actions: 'redirect' },
+        transferLeadership: { actions: 'ignoreForRole' },
+        PreVote: PRE_VOTE,
+        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { guard: 'isPreVoteForNextTerm', actions: 'recordPreVote' }, { actions: 'dropStaleResponse' }], // PV-3, DEC-1
+        TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // LT-4 is for followers only: DEC-1
+        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
         AppendEntries: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' },
@@ -140,26 +224,37 @@ export const serverMachine = setup({
       // CLI-4: after every event a leader handles, start the read round that can start, then answer the reads that can be answered.
       always: { guard: 'hasReadWork', actions: ['startReadRounds', 'serveReads'] },
       on: {
-        electionTimeout: { actions: 'ignoreForRole' }, // DEC-9
+        electionTimeout: [
+          { guard: 'leaderTimeoutIsIdle', actions: ['forgetLeaderContact', 'ignoreForRole'] }, // DEC-9
+          { guard: 'lacksActiveQuorum', target: 'follower', actions: ['forgetLeaderContact', 'stepDownWithoutQuorum'] }, // CQ-1
+          { guard: 'checkQuorumOn', actions: ['forgetLeaderContact', 'confirmQuorum', 'abandonTransfer'] }, // CQ-1, LT-5
+          { actions: ['forgetLeaderContact', 'abandonTransfer'] }, // LT-5
+        ],
         heartbeatTimeout: { actions: 'heartbeat' }, // LEA-1
-        clientRequest: { actions: 'appendClientCommand' }, // LEA-2, LEA-4, LEA-3
+        clientRequest: [{ guard: 'isTransferring', actions: 'redirectToTransferee' }, { actions: 'appendClientCommand' }], // LT-3; LEA-2, LEA-4, LEA-3
         clientRead: { actions: 'startRead' }, // CLI-4
-        RequestVote: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        transferLeadership: [{ guard: 'canTransferTo', actions: 'startTransfer' }, { actions: 'ignoreForRole' }], // LT-1, DEC-9
+        PreVote: PRE_VOTE, // PV-2 (a leader refuses)
+        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }],
+        TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // DEC-1
+        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
         AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropImpossibleMessage' }], // AE-1, DEC-8
         AppendEntriesResponse: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'dropStaleResponse' },
           { guard: 'claimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
-          { guard: 'isSuccess', actions: 'handleAppendSuccess' }, // LEA-3a
-          { actions: 'handleAppendFailure' }, // LEA-3b
+          { guard: 'isSuccess', actions: ['recordActivity', 'handleAppendSuccess', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, LEA-3a, LT-2
+          { actions: ['recordActivity', 'handleAppendFailure'] }, // CQ-1, LEA-3b
         ],
         snapshot: { actions: 'takeSnapshot' },
         InstallSnapshot: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' }, { actions: 'dropImpossibleMessage' }], // IS-1, DEC-8
         InstallSnapshotResponse: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'dropStaleResponse' },
-          { actions: 'handleInstallSnapshotResponse' }, // SNAP-3 (DEC-8 for a claim beyond our log)
+          { guard: 'snapshotClaimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
+          { guard: 'isSnapshotDone', actions: ['recordActivity', 'handleInstallSnapshotResponse', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, SNAP-3, LT-2
+          { actions: ['recordActivity', 'handleInstallSnapshotResponse'] }, // CQ-1, SNAP-3
         ],
       },
     },

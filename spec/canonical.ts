@@ -56,8 +56,16 @@ export function sameMessage(a: Message, b: Message): boolean {
   switch (a.type) {
     case 'RequestVote': {
       const o = b as typeof a;
+      return a.candidateId === o.candidateId && a.lastLogIndex === o.lastLogIndex && a.lastLogTerm === o.lastLogTerm && a.transfer === o.transfer;
+    }
+    case 'PreVote': {
+      const o = b as typeof a;
       return a.candidateId === o.candidateId && a.lastLogIndex === o.lastLogIndex && a.lastLogTerm === o.lastLogTerm;
     }
+    case 'PreVoteResponse':
+      return a.voteGranted === (b as typeof a).voteGranted;
+    case 'TimeoutNow':
+      return true;
     case 'RequestVoteResponse':
       return a.voteGranted === (b as typeof a).voteGranted;
     case 'AppendEntries': {
@@ -68,7 +76,7 @@ export function sameMessage(a: Message, b: Message): boolean {
     case 'AppendEntriesResponse': {
       const o = b as typeof a;
       return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex
-        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex && a.readRound === o.readRound;
+        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex && a.readRound === o.readRound && a.lastApplied === o.lastApplied;
     }
     case 'InstallSnapshot': {
       const o = b as typeof a;
@@ -86,13 +94,19 @@ export function sameMessage(a: Message, b: Message): boolean {
 export function messageKey(m: Message): string {
   switch (m.type) {
     case 'RequestVote':
-      return `RV ${m.from}>${m.to} t${m.term} c=${m.candidateId} li${m.lastLogIndex} lt${m.lastLogTerm}`;
+      return `RV ${m.from}>${m.to} t${m.term} c=${m.candidateId} li${m.lastLogIndex} lt${m.lastLogTerm}${m.transfer ? ' transfer' : ''}`;
+    case 'PreVote':
+      return `PV ${m.from}>${m.to} t${m.term} c=${m.candidateId} li${m.lastLogIndex} lt${m.lastLogTerm}`;
+    case 'PreVoteResponse':
+      return `PVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
+    case 'TimeoutNow':
+      return `TN ${m.from}>${m.to} t${m.term}`;
     case 'RequestVoteResponse':
       return `RVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
     case 'AppendEntries':
       return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit}${round(m.readRound)} ${entries(m.entries)}`;
     case 'AppendEntriesResponse':
-      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${round(m.readRound)}`;
+      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${round(m.readRound)}${m.lastApplied === undefined ? '' : ` la${m.lastApplied}`}`;
     case 'InstallSnapshot':
       return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''} ${JSON.stringify(m.data)}`;
     case 'InstallSnapshotResponse':

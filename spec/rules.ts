@@ -74,6 +74,23 @@ export const RULES: readonly Rule[] = [
   r('CLI-3', 'Leader no-op', '§8', 'With leaderNoop, a new leader appends a no-op entry (command null) of its term, before sending its first AppendEntries.'),
   r('CLI-4', 'ReadIndex', '§8; dissertation §6.4', 'A read waits until the leader has committed an entry of its term; the leader then records commitIndex as the read index, starts a heartbeat round (readRound) and answers once a majority, itself included, has acknowledged that round or a later one and lastApplied >= read index. A leader that steps down or crashes drops its pending reads unanswered.'),
 
+  // Dissertation options (docs/dissertation-options.md; each off by default)
+  r('PV-1', 'PreVote: start', '§9.6', 'With preVote, an election timeout on a non-leader makes it a precandidate: votesGranted = [self], leaderId = null, no term or vote change; it sends PreVote (term + 1, its last log index and term) to every other server.'),
+  r('PV-2', 'PreVote: answer', '§9.6', 'A PreVote changes no term or vote. It is granted if the receiver is not a leader, the term is above its currentTerm, it has not heard from a leader since its last election timeout, and the candidate\'s log is at least as up-to-date; the reply carries the request\'s term when granted, its own when refused.'),
+  r('PV-3', 'PreVote: win', '§9.6', 'A precandidate with grants (of its currentTerm + 1) from a majority, itself included, starts a real election (CAN-1).'),
+  r('CQ-1', 'CheckQuorum', '§6.2', 'With checkQuorum, a leader records the peers it hears from (responses of its term); at its election timeout it stays leader and forgets them if they and it are a majority, else it steps down to follower of the same term.'),
+  r('CFG-6', 'Disruption guard', '§4.2.3', 'With disruptionGuard, a leader, or a server that heard from its leader since its last election timeout, drops a RequestVote of a newer term (no term change, no vote, no reply) unless it carries transfer: true (LT-4).'),
+  r('LT-1', 'Transfer: start', '§3.10', 'With leadershipTransfer, a leader asked to transfer to another server records it as transferee and catches it up (LEA-3), or sends TimeoutNow at once if it is caught up (LT-2).'),
+  r('LT-2', 'Transfer: TimeoutNow', '§3.10', 'When a response from the transferee leaves its matchIndex at the leader\'s last index, the leader sends it TimeoutNow.'),
+  r('LT-3', 'Transfer: no new commands', '§3.10', 'While a transfer is pending the leader appends no client command; it answers with a redirect naming the transferee.'),
+  r('LT-4', 'Transfer: campaign now', '§3.10', 'A follower receiving TimeoutNow of its term starts an election at once (CAN-1, no PreVote), its RequestVotes marked transfer: true.'),
+  r('LT-5', 'Transfer: abort', '§3.10', 'At the leader\'s election timeout a pending transfer is abandoned.'),
+  r('PIP-1', 'Pipelining: optimistic nextIndex', 'etcd replicate state', 'With pipelining, a leader sending an AppendEntries with entries sets nextIndex to one past the last entry sent, without waiting for the response.'),
+  r('PIP-2', 'Pipelining: repair', 'etcd replicate state', 'With pipelining, a rejection of any outstanding request (matchIndex < prevLogIndex < nextIndex) moves nextIndex back as LEA-3b says and the leader sends again; one at or below matchIndex is stale.'),
+  r('FC-1', 'Flow control: report', 'course notes', 'With flowControlWindow, every AppendEntriesResponse carries the follower\'s lastApplied.'),
+  r('FC-2', 'Flow control: track', 'course notes', 'A leader keeps, per follower, the highest lastApplied reported.'),
+  r('FC-3', 'Flow control: hold back', 'course notes', 'A leader sends a follower no entry beyond its reported lastApplied + flowControlWindow: it sends a heartbeat instead.'),
+
   // Figure 3: safety properties
   r('SAFE-1', 'Election Safety', '§5.2, Figure 3', 'At most one leader can be elected in a given term.', 'property'),
   r('SAFE-2', 'Leader Append-Only', '§5.3, Figure 3', 'A leader never overwrites or deletes entries in its log; it only appends new entries.', 'property'),
@@ -94,7 +111,7 @@ export const RULES: readonly Rule[] = [
   r('INV-11', 'Snapshots match', '§7', "A snapshot's lastIncludedTerm is the term of the committed entry at lastIncludedIndex, and its state machine equals the state machine of every server that applied through that index.", 'invariant'),
   r('INV-12', 'Exactly once', '§8', 'No (client, seq) is executed at two different log indexes.', 'invariant'),
   r('LIN-1', 'Linearizable client histories', '§8', 'The client operations of a run, with the replies they got, are linearizable against the key-value specification: no read returns a stale value, no acknowledged write is lost, no duplicate executes twice (checked per key with Wing and Gong\'s search and Lowe\'s memoization).', 'property'),
-  r('INV-8', 'Role-local state', 'DEC-10', 'Followers have no votesGranted, nextIndex or matchIndex; candidates have no nextIndex or matchIndex; a candidate or leader has voted for itself and counts itself in votesGranted.', 'invariant'),
+  r('INV-8', 'Role-local state', 'DEC-10', 'Followers have no votesGranted, nextIndex or matchIndex; candidates and precandidates have no nextIndex or matchIndex; a candidate or leader has voted for itself and counts itself in votesGranted; a precandidate counts itself in votesGranted (its votedFor is whatever it was); no server but a leader has recentlyActive, a transferee or appliedIndex.', 'invariant'),
 
   // Choices where the paper or raft.tla leaves one (docs/choices.md)
   r('DEC-1', 'Stale responses are dropped', 'raft.tla DropStaleResponse', 'A response whose term is older than currentTerm is dropped without effect; so is a RequestVote response on a non-candidate and an AppendEntries response on a non-leader.', 'choice'),
@@ -105,11 +122,11 @@ export const RULES: readonly Rule[] = [
   r('DEC-6', 'Batch size is an option', 'Figure 2', 'One AppendEntries carries at most maxEntriesPerAppendEntries entries (default 1, as raft.tla).', 'choice'),
   r('DEC-7', 'Crashed nodes do nothing', '§5.5', 'An event addressed to a crashed node has no effect; a message delivered to it is lost. It keeps only its persistent state (PER-1): term, vote, snapshot and log; and restarts as a follower with commitIndex = lastApplied = snapshotIndex (SNAP-4).', 'choice'),
   r('DEC-8', 'Impossible messages are dropped', '§5.2, §5.3', 'A leader drops an AppendEntries of its own term (Election Safety rules out a second leader), and a success response whose matchIndex is beyond its last index (no AppendEntries it sent in its term could cause one). Only an injected message can carry either.', 'choice'),
-  r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader and a heartbeat timeout on a non-leader have no effect; a client request or read to a non-leader changes no state (it is answered with a redirect, CLI-1).', 'choice'),
+  r('DEC-9', 'Timers and clients by role', '§5.2, §8', 'An election timeout on a leader (without checkQuorum or a pending transfer) and a heartbeat timeout on a non-leader have no effect; a client request or read to a non-leader changes no state (it is answered with a redirect, CLI-1); so does a transferLeadership on a non-leader or without the option.', 'choice'),
   r('DEC-11', 'Covered snapshots are acknowledged', 'etcd restore', 'An InstallSnapshot whose lastIncludedIndex is at or below commitIndex is answered done at once and installs nothing: the follower already holds those entries, committed, and installing would apply them twice.', 'choice'),
   r('DEC-12', 'Chunks in order', 'Figure 13', 'A chunk is written only if it continues the partial snapshot of the same lastIncludedIndex and term (offset = length received), or starts one (offset 0, no partial of that snapshot); any other chunk, a first chunk of the snapshot already being received included, is not written. Every reply gives the offset the follower wants next, so a leader that sends the first chunk again (every heartbeat does, SNAP-2) resumes the transfer rather than restarting it. The partial snapshot is volatile.', 'choice'),
   r('DEC-13', 'Snapshot requests in range', '§7', 'A snapshot event takes effect only if snapshotIndex < index <= lastApplied on a live server.', 'choice'),
-  r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex; becoming a candidate empties nextIndex and matchIndex.', 'choice'),
+  r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex (and the leader-only recentlyActive, transferee, appliedIndex); becoming a candidate or precandidate empties nextIndex and matchIndex.', 'choice'),
 ];
 
 export type RuleId = string;

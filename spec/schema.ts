@@ -69,7 +69,7 @@ export const Entry = Type.Object({
 }, { additionalProperties: false, description: 'A log entry (Figure 2: "each entry contains command for state machine, and term when entry was received by leader").' });
 export type Entry = Static<typeof Entry>;
 
-export const Role = Type.Union([Type.Literal('follower'), Type.Literal('candidate'), Type.Literal('leader')]);
+export const Role = Type.Union([Type.Literal('follower'), Type.Literal('candidate'), Type.Literal('leader'), Type.Literal('precandidate')], { description: 'precandidate only with the preVote option (PV-1).' });
 export type Role = Static<typeof Role>;
 
 const routed = { from: NodeId, to: NodeId };
@@ -77,6 +77,7 @@ const routed = { from: NodeId, to: NodeId };
 export const RequestVote = Type.Object({
   type: Type.Literal('RequestVote'), ...routed,
   term: Term, candidateId: NodeId, lastLogIndex: Index, lastLogTerm: Term,
+  transfer: Type.Optional(Type.Literal(true, { description: 'Sent by a server that a TimeoutNow made campaign (LT-4): the disruption guard (CFG-6) does not apply. Absent otherwise.' })),
 }, { additionalProperties: false });
 export type RequestVote = Static<typeof RequestVote>;
 
@@ -102,8 +103,29 @@ export const AppendEntriesResponse = Type.Object({
   conflictTerm: Type.Optional(Type.Integer({ minimum: 0, description: 'With the fastBacktracking option, on a rejection by the consistency check (AE-2): the term of the follower\'s entry at prevLogIndex, or 0 when it has none (FB-1).' })),
   conflictIndex: Type.Optional(Type.Integer({ minimum: 1, description: 'With conflictTerm: the first index the follower holds of conflictTerm, or its last index + 1 when it has no entry at prevLogIndex (FB-1).' })),
   readRound: Type.Optional(Type.Integer({ minimum: 1, description: 'The readRound of the request answered, echoed (CLI-4); present exactly when the request carried one.' })),
+  lastApplied: Type.Optional(Type.Integer({ minimum: 0, description: "With flowControlWindow: the follower's lastApplied after it handled the request (FC-1). Absent otherwise." })),
 }, { additionalProperties: false });
 export type AppendEntriesResponse = Static<typeof AppendEntriesResponse>;
+
+export const PreVote = Type.Object({
+  type: Type.Literal('PreVote'), ...routed,
+  term: Type.Integer({ minimum: 1, description: "The term the sender would campaign in: its currentTerm + 1 (PV-1)." }),
+  candidateId: NodeId, lastLogIndex: Index, lastLogTerm: Term,
+}, { additionalProperties: false, description: '§9.6: would you vote for me? Changes no term or vote (PV-2).' });
+export type PreVote = Static<typeof PreVote>;
+
+export const PreVoteResponse = Type.Object({
+  type: Type.Literal('PreVoteResponse'), ...routed,
+  term: Type.Integer({ minimum: 0, description: "The request's term when granted; the responder's currentTerm when refused (PV-2)." }),
+  voteGranted: Type.Boolean(),
+}, { additionalProperties: false });
+export type PreVoteResponse = Static<typeof PreVoteResponse>;
+
+export const TimeoutNow = Type.Object({
+  type: Type.Literal('TimeoutNow'), ...routed,
+  term: Term,
+}, { additionalProperties: false, description: '§3.10: the leader tells the transferee to start an election at once (LT-2, LT-4).' });
+export type TimeoutNow = Static<typeof TimeoutNow>;
 
 export const InstallSnapshot = Type.Object({
   type: Type.Literal('InstallSnapshot'), ...routed,
@@ -125,7 +147,7 @@ export const InstallSnapshotResponse = Type.Object({
 }, { additionalProperties: false, description: 'Figure 13 has only the term; the rest tells the leader which chunk to send next (SNAP-3).' });
 export type InstallSnapshotResponse = Static<typeof InstallSnapshotResponse>;
 
-export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse],
+export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, PreVote, PreVoteResponse, TimeoutNow],
   'A message between servers. Messages are named by their whole content: two messages with the same fields are the same message (the network is a multiset).');
 export type Message = Static<typeof Message>;
 export type MessageType = Message['type'];
@@ -150,14 +172,18 @@ export const NodeState = Type.Object({
   partialSnapshot: Type.Union([Type.Object({
     lastIncludedIndex: Type.Integer({ minimum: 1 }), lastIncludedTerm: Type.Integer({ minimum: 1 }), data: Type.String(),
   }, { additionalProperties: false }), Type.Null()], { description: 'An InstallSnapshot being received: the chunks so far (IS-2, IS-3); null when none. Volatile: a crash loses it (DEC-12).' }),
+  heardFromLeader: Type.Boolean({ description: 'Whether it has handled an AppendEntries or InstallSnapshot from the leader of its term since its last election timeout (PV-2, CFG-6). Volatile.' }),
   // volatile, leaders (empty on other roles: DEC-10)
   nextIndex: PerPeer,
   matchIndex: PerPeer,
+  recentlyActive: Type.Array(NodeId, { uniqueItems: true, description: 'With checkQuorum: the peers heard from since the last check (CQ-1).' }),
+  transferee: Type.Union([NodeId, Type.Null()], { description: 'The server leadership is being transferred to (LT-1), or null.' }),
+  appliedIndex: Type.Record(NodeId, Index, { description: 'With flowControlWindow: the highest lastApplied each peer reported (FC-2).' }),
   // volatile, candidates and leaders (empty on followers: DEC-10)
   votesGranted: Type.Array(NodeId, { uniqueItems: true }),
 }, { additionalProperties: false });
 export type NodeState = Static<typeof NodeState>;
-export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'nextIndex', 'matchIndex', 'votesGranted'] as const;
+export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'heardFromLeader', 'nextIndex', 'matchIndex', 'recentlyActive', 'transferee', 'appliedIndex', 'votesGranted'] as const;
 export type NodeField = typeof NODE_FIELDS[number];
 
 /** What a trace may assert about one server: any subset of its state. */
@@ -179,10 +205,20 @@ export const ProtocolOptions = Type.Object({
   leaderNoop: Type.Optional(Type.Boolean({
     description: 'CLI-3: a new leader appends a no-op entry (command null) of its term before anything else, so that it commits an entry of its term (and can serve reads) without waiting for a client. Default false.',
   })),
+  preVote: Type.Optional(Type.Boolean({ description: 'Dissertation §9.6: elections start with a pre-vote that changes no term (PV-1..PV-3). Default false.' })),
+  checkQuorum: Type.Optional(Type.Boolean({ description: 'Dissertation §6.2: a leader that has not heard from a majority since its last election timeout steps down (CQ-1). Default false.' })),
+  disruptionGuard: Type.Optional(Type.Boolean({ description: 'Dissertation §4.2.3: a server that heard from its leader since its last election timeout ignores RequestVotes of newer terms (CFG-6). Default false.' })),
+  leadershipTransfer: Type.Optional(Type.Boolean({ description: 'Dissertation §3.10: the transferLeadership event and TimeoutNow (LT-1..LT-5). Default false.' })),
+  pipelining: Type.Optional(Type.Boolean({ description: 'Several AppendEntries in flight per follower: nextIndex advances when entries are sent (PIP-1) and is repaired on rejection (PIP-2). Default false.' })),
+  flowControlWindow: Type.Optional(Type.Integer({ minimum: 1, description: "Flow control: followers report lastApplied (FC-1) and a leader sends no entry beyond a follower's lastApplied + this window (FC-2, FC-3). Absent: no flow control." })),
 }, { additionalProperties: false, description: 'Protocol options in force. Every option is off (or at its Figure 2 value) by default.' });
 export type ProtocolOptions = Static<typeof ProtocolOptions>;
+/** Options with their defaults filled in; flowControlWindow 0 means off. */
 export type ResolvedOptions = Required<ProtocolOptions>;
-export const DEFAULT_OPTIONS: ResolvedOptions = { maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false };
+export const DEFAULT_OPTIONS: ResolvedOptions = {
+  maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false,
+  preVote: false, checkQuorum: false, disruptionGuard: false, leadershipTransfer: false, pipelining: false, flowControlWindow: 0,
+};
 export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions {
   return { ...DEFAULT_OPTIONS, ...(o ?? {}) };
 }
@@ -196,6 +232,7 @@ export const Event = taggedUnion([
   Type.Object({ type: Type.Literal('heartbeatTimeout'), node: NodeId }, { additionalProperties: false, description: "A leader's heartbeat timer fires (LEA-1). No effect on other roles or a crashed node." }),
   Type.Object({ type: Type.Literal('clientRequest'), node: NodeId, command: Command }, { additionalProperties: false, description: 'A client command reaches a node. A leader appends it (LEA-2) and answers once it has applied it; any other live node answers with a redirect (CLI-1).' }),
   Type.Object({ type: Type.Literal('clientRead'), node: NodeId, client: ClientId, seq: Seq, key: Key }, { additionalProperties: false, description: 'A linearizable read reaches a node (CLI-4, ReadIndex): a leader answers once a majority has confirmed it is still leader and it has applied through the read index; any other live node answers with a redirect (CLI-1).' }),
+  Type.Object({ type: Type.Literal('transferLeadership'), node: NodeId, target: NodeId }, { additionalProperties: false, description: 'The leader is asked to hand leadership to `target` (LT-1). No effect without the leadershipTransfer option or on a non-leader (DEC-9).' }),
   Type.Object({ type: Type.Literal('snapshot'), node: NodeId, index: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false, description: 'The node compacts its log through `index` (default: lastApplied), which it must have applied (SNAP-1). No effect on a crashed node or when index is not above snapshotIndex or is above lastApplied (DEC-13).' }),
   messageEvent('deliver', 'One copy of an in-flight message is delivered to its receiver. The message must be in flight.'),
   messageEvent('drop', 'One copy of an in-flight message is lost. The message must be in flight.'),

@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeIds, runCampaign, type CampaignConfig } from '../conformance/campaign.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
-import { DEFAULT_WEIGHTS, type Weights } from '../conformance/generate.js';
+import { CLIENT_WEIGHTS, DEFAULT_WEIGHTS, type Weights } from '../conformance/generate.js';
 import { describeEvent } from '../conformance/replay.js';
 import { describeResult } from '../conformance/report.js';
 import { validateTrace } from '../spec/validate.js';
@@ -31,11 +31,15 @@ const campaign = (shape: CampaignShape, impl: ImplFactory): CampaignConfig => ({
   impl,
   ...(shape.options ? { options: shape.options } : {}),
   ...(shape.weights ? { weights: shape.weights } : {}),
+  ...(shape.clients ? { clients: shape.clients } : {}),
 });
 
 function shapeName(shape: CampaignShape): string {
-  const changed = Object.entries(shape.weights ?? {}).filter(([k, v]) => DEFAULT_WEIGHTS[k as keyof Weights] !== v).map(([k, v]) => `${k} ${v}`);
-  return `${shape.servers} servers${shape.options ? `, options ${JSON.stringify(shape.options)}` : ''}, ${changed.length > 0 ? `weights changed: ${changed.join(', ')}` : 'default weights'}`;
+  // With clients a campaign's weights default to CLIENT_WEIGHTS (conformance/campaign.ts).
+  const base = shape.clients ? CLIENT_WEIGHTS : DEFAULT_WEIGHTS;
+  const changed = Object.entries(shape.weights ?? {}).filter(([k, v]) => base[k as keyof Weights] !== v).map(([k, v]) => `${k} ${v}`);
+  const clients = shape.clients ? `, clients ${shape.clients.ids.join('/')} on keys ${shape.clients.keys.join('/')}` : '';
+  return `${shape.servers} servers${shape.options ? `, options ${JSON.stringify(shape.options)}` : ''}${clients}, ${changed.length > 0 ? `weights changed: ${changed.join(', ')}` : `${shape.clients ? 'client' : 'default'} weights`}`;
 }
 
 /** The field (divergence) or the invariant IDs (failure) a result names. */

@@ -1,17 +1,19 @@
 // Mutation tests' variants of the implementation: each subclass of RaftNode puts ONE pitfall of
-// section 6 of the reference (/work/shared/raft-reference.md) back into the code, by overriding a
+// section 6 of the reference (/work/shared/raft-reference.md), or of the rules of log compaction
+// and client interaction (docs/compaction-and-clients.md), back into the code, by overriding a
 // protected method of impl/node.ts (the test-only seam; no production flag). Each is described by
 // data: the pitfall, the rule it breaks, and the field a lockstep report is expected to name.
 //
 // A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
 import fc from 'fast-check';
-import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, Observation, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
+import { isKvCommand, parseSnapshotData } from '../spec/kv.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
-import { RaftNode, type Persisted, type RaftConfig } from '../impl/index.js';
+import { KvMachine, RaftNode, type Execution, type Persisted, type RaftConfig } from '../impl/index.js';
 import { lockstep, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
 import { describeResult } from '../conformance/report.js';
-import { DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type GenerateOptions, type Weights } from '../conformance/generate.js';
+import { CLIENT_WEIGHTS, DEFAULT_CLIENTS, DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type Weights } from '../conformance/generate.js';
 
 // -----------------------------------------------------------------------------------------------
 // The mutants
@@ -156,6 +158,133 @@ export class NoStepDownOnResponse extends RaftNode {
   }
 }
 
+// Log compaction and clients (issue 4, docs/compaction-and-clients.md)
+
+/** DEC-11 checked against the snapshot's index instead of commitIndex: a snapshot of entries already committed (and applied) is installed, moving commitIndex and lastApplied back, so they are applied again. */
+export class InstallBelowCommit extends RaftNode {
+  protected override handleInstallSnapshot(m: InstallSnapshot): void {
+    if (m.lastIncludedIndex > this.log.base && m.lastIncludedIndex <= this._commitIndex) {
+      // The real check would stop here (DEC-11); this one only refuses snapshots not newer than its own.
+      this._leaderId = m.leaderId;
+      const held = this.partial;
+      let p = held !== null && held.lastIncludedIndex === m.lastIncludedIndex && held.lastIncludedTerm === m.lastIncludedTerm ? held : null;
+      if (p === null && m.offset === 0) p = this.partial = { lastIncludedIndex: m.lastIncludedIndex, lastIncludedTerm: m.lastIncludedTerm, data: '' };
+      if (p === null || m.offset !== p.data.length) return this.replySnapshot(m, p === null ? 0 : p.data.length, false);
+      p.data += m.data;
+      if (!m.done) return this.replySnapshot(m, p.data.length, false);
+      this.partial = null;
+      const machine = parseSnapshotData(p.data);
+      if (machine === null) return this.replySnapshot(m, 0, false);
+      this.installSnapshot(m.lastIncludedIndex, m.lastIncludedTerm, machine);
+      return this.replySnapshot(m, m.offset + m.data.length, true);
+    }
+    super.handleInstallSnapshot(m);
+  }
+}
+
+/** SNAP-4 forgotten: a restart initialises commitIndex and lastApplied to 0, as Figure 2 says, instead of to the snapshot's index (the state machine is the snapshot's), so it would apply from index 1 again. */
+export class RestartAppliesFromZero extends RaftNode {
+  static override restart(config: RaftConfig, persisted: Persisted): RaftNode {
+    const node = super.restart(config, persisted) as RestartAppliesFromZero;
+    node._commitIndex = 0;
+    node._lastApplied = 0;
+    return node;
+  }
+}
+
+/** IS-6 ignored: an installed snapshot always discards the whole log (IS-7), even the entries after a last included entry it holds. */
+export class DiscardLogOnInstall extends RaftNode {
+  protected override installSnapshot(index: number, term: number, machine: KvState): void {
+    if (this.log.lastIndex > index) this.ready.truncatedAfter = index;
+    this.log.discardThrough(index, term);
+    this.saveSnapshot(index, term, machine);
+    this.kv = KvMachine.from(machine);
+    this._commitIndex = index;
+    this._lastApplied = index;
+    this.dropAwaitingThrough(index);
+  }
+}
+
+/** CLI-2 without the client table's check: a retried command (same client and seq) committed twice is executed twice. */
+export class ExecuteDuplicateAgain extends RaftNode {
+  protected override execute(machine: KvMachine, command: unknown): Execution {
+    const r = machine.execute(command);
+    if (!r.duplicate || !isKvCommand(command)) return r;
+    const { client: _client, seq: _seq, ...op } = command;
+    return { result: machine.execute(op).result, duplicate: false };
+  }
+}
+
+/** CLI-4 without the heartbeat round: a leader answers a read as soon as its read index is applied, without a majority confirming it is still leader. */
+export class ReadWithoutRound extends RaftNode {
+  protected override roundConfirmed(_round: number): boolean {
+    return true;
+  }
+}
+
+/** CLI-4 without waiting for an entry of the leader's term to commit: a new leader takes its commitIndex, possibly stale, as the read index at once. */
+export class ReadBeforeTermCommit extends RaftNode {
+  protected override startReadRound(): void {
+    const reads = this.pendingReads;
+    if (this.readsUnstarted >= reads.length) return;
+    const round = ++this.readRound;
+    for (let k = this.readsUnstarted; k < reads.length; k++) {
+      const r = reads[k];
+      if (r) {
+        r.readIndex = this._commitIndex;
+        r.round = round;
+      }
+    }
+    this.readsUnstarted = reads.length;
+    this.broadcastAppendEntries();
+  }
+}
+
+/** CLI-1 with leaderId never learned from AppendEntries: a follower redirects clients to no leader (or, before a new term, a leader of the past). */
+export class LeaderIdNotLearned extends RaftNode {
+  protected override handleAppendEntries(m: AppendEntries): void {
+    const known = this._leaderId;
+    super.handleAppendEntries(m);
+    this._leaderId = known;
+  }
+}
+
+/** CLI-1 with leaderId kept across terms: a server that adopts a newer term keeps redirecting clients to the leader of an older one. */
+export class LeaderIdKeptOnNewTerm extends RaftNode {
+  protected override adoptNewerTerm(term: number): void {
+    const known = this._leaderId;
+    super.adoptNewerTerm(term);
+    this._leaderId = known;
+  }
+}
+
+/** SNAP-2 missing: to a follower whose nextIndex is compacted, the leader sends an AppendEntries from its snapshot's index instead of an InstallSnapshot. */
+export class AppendEntriesFromSnapshot extends RaftNode {
+  protected override sendAppendEntries(slot: number): void {
+    const nextIndex = this.tracker.nextIndexAt(slot, this.log.lastIndex + 1);
+    if (nextIndex > this.log.base) return super.sendAppendEntries(slot);
+    const prevLogIndex = this.log.base;
+    const m: AppendEntries = {
+      type: 'AppendEntries', from: this.id, to: this.servers[slot] as NodeId,
+      term: this._currentTerm, leaderId: this.id,
+      prevLogIndex, prevLogTerm: this.log.baseTerm,
+      entries: this.log.slice(prevLogIndex + 1, this.maxEntries),
+      leaderCommit: this._commitIndex,
+    };
+    if (this.readRound > 0) m.readRound = this.readRound;
+    this.send(m);
+  }
+}
+
+/** SNAP-5 missing: a follower whose snapshot covers an AppendEntries' prevLogIndex rejects it (AE-2 cannot find the entry) instead of treating the compacted prefix as matching. */
+export class RejectBelowSnapshot extends RaftNode {
+  protected override handleAppendEntries(m: AppendEntries): void {
+    if (m.prevLogIndex >= this.log.base) return super.handleAppendEntries(m);
+    this._leaderId = m.leaderId;
+    this.replyAppend(m, false, 0);
+  }
+}
+
 // -----------------------------------------------------------------------------------------------
 // Factories and descriptions
 
@@ -175,11 +304,13 @@ export interface CampaignShape {
   readonly options?: ProtocolOptions;
   /** Event weights when the defaults make the pitfall's situation too rare (see the mutant). */
   readonly weights?: Weights;
+  /** Key-value clients, reads and snapshots (issue 4); the weights default to CLIENT_WEIGHTS then. */
+  readonly clients?: ClientOptions;
 }
 
 export interface Mutant {
   readonly name: string;
-  /** The pitfall, as section 6 of the reference words it. */
+  /** The pitfall, as section 6 of the reference words it (or, for the rules of issue 4 it does not list, in the same style). */
   readonly pitfall: string;
   /** The rule (or choice) the mutant breaks. */
   readonly rule: string;
@@ -202,6 +333,13 @@ const PITFALL = {
   indexes: 'nextIndex falling below 1, or matchIndex moving backwards.',
   commitBack: 'commitIndex moving backwards on a follower when an old AppendEntries arrives.',
   stepDown: 'A candidate or leader not stepping down on a response with a higher term.',
+  snapshotApply: 'Applying an entry twice, or out of order, after a snapshot is installed.',
+  // Not in section 6 of the reference: the rules of docs/compaction-and-clients.md, worded likewise.
+  keepTail: 'Discarding the whole log when a snapshot is installed, even the entries after a last included entry the log holds (IS-6).',
+  exactlyOnce: 'Executing a retried client command again: applying a (client, seq) the client table already holds (CLI-2).',
+  readIndex: 'Answering a read without a heartbeat round acknowledged by a majority, or before the leader has committed an entry of its term (CLI-4).',
+  redirect: 'Redirecting a client to the wrong leader: leaderId not learned from AppendEntries, or kept from an older term (CLI-1).',
+  compacted: 'Sending an AppendEntries with a compacted prevLogIndex instead of an InstallSnapshot (SNAP-2), or rejecting one whose prevLogIndex is compacted (SNAP-5).',
 } as const;
 
 const mutant = (name: string, cls: Mutant['cls'], pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape): Mutant =>
@@ -231,6 +369,18 @@ const THREE_CHURN: CampaignShape = {
   weights: { ...DEFAULT_WEIGHTS, crash: 60, restart: 100, partition: 60, heal: 40, clientRequest: 250, electionTimeout: 80 },
 };
 
+/** Key-value clients with retries, ReadIndex reads and snapshots (CLIENT_WEIGHTS), each chunk of a snapshot 64 characters (the default). */
+const THREE_CLIENTS: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS };
+/**
+ * IS-6 matters only when a follower holds the snapshot's last included entry and entries after it
+ * without knowing they are committed. With one entry per AppendEntries (the default) a follower
+ * gets entries past the leader's nextIndex for it only through reordering across terms, and no
+ * seed of 1..9 finds the mutant in 300 schedules; with four, one AppendEntries carries entries
+ * beyond the index the leader commits and compacts while the follower's acknowledgement is still in
+ * flight, and the next heartbeat sends the snapshot (every seed of 1..11 finds it).
+ */
+const THREE_CLIENTS_BATCH: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS, options: { maxEntriesPerAppendEntries: 4 } };
+
 export const MUTANTS: readonly Mutant[] = [
   mutant('TruncateAfterPrev', TruncateAfterPrev, PITFALL.truncate, 'AE-3', ['log'], THREE),
   mutant('CommitToLocalLast', CommitToLocalLast, PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED),
@@ -248,4 +398,15 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('VoteNotPersisted', VoteNotPersisted, PITFALL.votedFor, 'PER-1', ['persisted currentTerm/votedFor (PER-1)'], THREE),
   mutant('CommitMovesBack', CommitMovesBack, PITFALL.commitBack, 'DEC-2', ['commitIndex'], THREE),
   mutant('NoStepDownOnResponse', NoStepDownOnResponse, PITFALL.stepDown, 'ALL-2', ['role', 'currentTerm', 'messages sent'], THREE),
+  // Log compaction and clients
+  mutant('InstallBelowCommit', InstallBelowCommit, PITFALL.snapshotApply, 'DEC-11', ['snapshotIndex', 'messages sent', 'commitIndex', 'lastApplied'], THREE_CLIENTS),
+  mutant('RestartAppliesFromZero', RestartAppliesFromZero, PITFALL.snapshotApply, 'SNAP-4', ['commitIndex', 'lastApplied'], THREE_CLIENTS),
+  mutant('DiscardLogOnInstall', DiscardLogOnInstall, PITFALL.keepTail, 'IS-6', ['log length', 'log['], THREE_CLIENTS_BATCH),
+  mutant('ExecuteDuplicateAgain', ExecuteDuplicateAgain, PITFALL.exactlyOnce, 'CLI-2', ['state machine result (KV-1, CLI-2)', 'machine (the key-value state machine, KV-1)', 'client replies'], THREE_CLIENTS),
+  mutant('ReadWithoutRound', ReadWithoutRound, PITFALL.readIndex, 'CLI-4', ['client replies'], THREE_CLIENTS),
+  mutant('ReadBeforeTermCommit', ReadBeforeTermCommit, PITFALL.readIndex, 'CLI-4', ['messages sent', 'client replies'], THREE_CLIENTS),
+  mutant('LeaderIdNotLearned', LeaderIdNotLearned, PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS),
+  mutant('LeaderIdKeptOnNewTerm', LeaderIdKeptOnNewTerm, PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS),
+  mutant('AppendEntriesFromSnapshot', AppendEntriesFromSnapshot, PITFALL.compacted, 'SNAP-2', ['messages sent'], THREE_CLIENTS),
+  mutant('RejectBelowSnapshot', RejectBelowSnapshot, PITFALL.compacted, 'SNAP-5', ['messages sent'], THREE_CLIENTS),
 ];

@@ -32,6 +32,13 @@ const CAMPAIGNS: readonly Campaign[] = [
   { name: '3 servers, clients, reads and snapshots in chunks of 48', servers: ['s1', 's2', 's3'], options: { snapshotChunkSize: 48 }, clients: true, runs: 120, steps: 300, seed: 110 },
   { name: '5 servers, clients with the leader no-op, batches of 3, chunks of 32', servers: ['s1', 's2', 's3', 's4', 's5'], options: { leaderNoop: true, maxEntriesPerAppendEntries: 3, snapshotChunkSize: 32 }, clients: true, runs: 60, steps: 400, seed: 111 },
   { name: '1 server, clients and snapshots', servers: ['s1'], options: { leaderNoop: true }, clients: true, runs: 20, steps: 100, seed: 112 },
+  // Issue 5: the dissertation's options, alone and in combination.
+  { name: '3 servers, PreVote', servers: ['s1', 's2', 's3'], options: { preVote: true }, runs: 60, steps: 300, seed: 113 },
+  { name: '5 servers, PreVote, CheckQuorum and the disruption guard', servers: ['s1', 's2', 's3', 's4', 's5'], options: { preVote: true, checkQuorum: true, disruptionGuard: true }, runs: 40, steps: 400, seed: 114 },
+  { name: '3 servers, leadership transfer with clients', servers: ['s1', 's2', 's3'], options: { leadershipTransfer: true }, clients: true, runs: 60, steps: 300, seed: 115 },
+  { name: '3 servers, pipelining, batches of 3', servers: ['s1', 's2', 's3'], options: { pipelining: true, maxEntriesPerAppendEntries: 3 }, runs: 60, steps: 300, seed: 116 },
+  { name: '3 servers, flow control window 1 with clients', servers: ['s1', 's2', 's3'], options: { flowControlWindow: 1, maxEntriesPerAppendEntries: 4 }, clients: true, runs: 40, steps: 300, seed: 117 },
+  { name: '5 servers, every option at once', servers: ['s1', 's2', 's3', 's4', 's5'], options: { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true, pipelining: true, flowControlWindow: 2, maxEntriesPerAppendEntries: 2, fastBacktracking: true, leaderNoop: true, snapshotChunkSize: 32 }, clients: true, runs: 40, steps: 400, seed: 118 },
 ];
 
 describe('invariants hold on random schedules (Figure 3 and the local invariants, after every step)', () => {

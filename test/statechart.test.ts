@@ -74,7 +74,19 @@ describe('the xstate statechart agrees with the reducer', () => {
       compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
     }), { numRuns: 300, seed: 11 });
   });
+  it('on 300 generated schedules of 3 servers with PreVote, CheckQuorum, the disruption guard and leadership transfer', () => {
+    fc.assert(fc.property(scheduleArb(20, 80), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3'], { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true }, DEFAULT_CLIENTS));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 300, seed: 12 });
+  });
+  it('on 300 generated schedules of 3 servers with pipelining and flow control', () => {
+    fc.assert(fc.property(scheduleArb(20, 80), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3'], { pipelining: true, flowControlWindow: 1, maxEntriesPerAppendEntries: 3, fastBacktracking: true }, DEFAULT_CLIENTS));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 300, seed: 13 });
+  });
   it('compared tens of thousands of steps', () => {
-    expect(compared).toBeGreaterThan(45_000);
+    expect(compared).toBeGreaterThan(55_000);
   });
 });

@@ -207,6 +207,16 @@ describe('LIN-1 pending operations', () => {
   });
 });
 
+describe('LIN-1 initial values', () => {
+  it('LIN-1: a history may start from data a trace\'s initial state holds: a read of it is ok, a read of absence is not', () => {
+    expect(checkLinearizable([op('a:1', 'x', get, 0, 1, '1')], { initial: { x: '1' } }).status).toBe('ok');
+    expect(checkLinearizable([op('a:1', 'x', get, 0, 1, null)], { initial: { x: '1' } }).status).toBe('violation');
+    expect(checkLinearizable([op('a:1', 'x', get, 0, 1, '1')]).status).toBe('violation');
+    expect(checkLinearizable([op('a:1', 'y', get, 0, 1, null)], { initial: { x: '1' } }).status).toBe('ok');
+    expect(checkLinearizable([op('a:1', 'x', cas('1', '2'), 0, 1, true), op('a:2', 'x', get, 2, 3, '2')], { initial: { x: '1' } }).status).toBe('ok');
+  });
+});
+
 describe('LIN-1 keys are independent', () => {
   it('LIN-1: operations on other keys neither help nor hide a violation; the violation names its key and only its operations', () => {
     const x = [op('a:1', 'x', put('1'), 0, 1), op('b:1', 'x', get, 4, 5, '1')];
@@ -341,6 +351,23 @@ describe('LIN-1 history of a run', () => {
     ));
     expect(h.violations).toEqual([]);
     expect(checkLinearizable(h.operations).status).toBe('violation');
+  });
+
+  it('LIN-1: a duplicate answered after the client sent a newer operation (CLI-2 keeps only the latest result, so null) is not a second answer', () => {
+    const h = historyOf(steps(
+      [request('s1', { op: 'cas', key: 'x', expected: null, value: 'v', client: 'c', seq: 1 }), [result('s1', 'c', 1, true)]],
+      [request('s1', { op: 'put', key: 'x', value: 'w', client: 'c', seq: 2 }), [result('s1', 'c', 2, null)]],
+      [request('s1', { op: 'cas', key: 'x', expected: null, value: 'v', client: 'c', seq: 1 })],
+      [tick, [{ type: 'result', node: 's1', client: 'c', seq: 1, index: 3, result: null, duplicate: true }]],
+    ));
+    expect(h.violations).toEqual([]);
+    expect(checkLinearizable(h.operations).status).toBe('ok');
+    // The same late null without the newer operation sent is a second, different answer.
+    const g = historyOf(steps(
+      [request('s1', { op: 'cas', key: 'x', expected: null, value: 'v', client: 'c', seq: 1 }), [result('s1', 'c', 1, true)]],
+      [tick, [{ type: 'result', node: 's1', client: 'c', seq: 1, index: 3, result: null, duplicate: true }]],
+    ));
+    expect(g.violations).toEqual(['operation c:1 answered true at step 0 and null at step 1']);
   });
 
   it('LIN-1: the same (client, seq) sent with two different commands is a problem of the input; the first is kept', () => {

@@ -26,6 +26,12 @@ export const EMPTY_MACHINE = { data: {}, sessions: {} };
 /** The JSON fields of a server that has no snapshot and receives none (SNAP-1, IS-2): their initial values. */
 export const NO_SNAPSHOT = { snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: EMPTY_MACHINE, partialSnapshot: null };
 
+/**
+ * The JSON fields of the dissertation options (docs/dissertation-options.md) at their initial
+ * values: not heard from a leader since the last election timeout, and no leader-only option state.
+ */
+export const NO_OPTION_STATE = { heardFromLeader: false, recentlyActive: [], transferee: null, appliedIndex: {} };
+
 /** A state from its JSON form; missing fields take their initial values (commitIndex and lastApplied: snapshotIndex; machine: snapshotMachine). */
 export const st = (o: Observation): NodeState => fromJson(o);
 

@@ -252,6 +252,41 @@ describe('INV-1..INV-9: local invariants', () => {
   });
 });
 
+describe('INV-8 with the dissertation options: precandidates (PV-1) and leader-only state (DEC-10)', () => {
+  function violations(from: Observation, to: Observation, id: NodeId = 's1'): Array<[string, NodeId[]]> {
+    const c0 = initCluster(SERVERS, undefined, { [id]: from });
+    const checker = new InvariantChecker(c0);
+    expect(checker.takeInitialViolations()).toEqual([]);
+    return found(checker.check(c0, stepTo(c0, id, to), 1, SOME_EVENT));
+  }
+
+  it('INV-8: a precandidate that counts itself is fine whatever its votedFor (a pre-vote is not a vote)', () => {
+    for (const votedFor of [null, 's1', 's2']) {
+      expect(violations({ currentTerm: 2, votedFor }, { role: 'precandidate', currentTerm: 2, votedFor, votesGranted: ['s1', 's3'] })).toEqual([]);
+    }
+  });
+
+  it('INV-8: a precandidate that does not count itself, or keeps nextIndex or matchIndex, is reported', () => {
+    expect(violations({ currentTerm: 2 }, { role: 'precandidate', currentTerm: 2, votesGranted: ['s2'] })).toEqual([['INV-8', ['s1']]]);
+    expect(violations({ currentTerm: 2 }, { role: 'precandidate', currentTerm: 2, votesGranted: ['s1'], matchIndex: { s2: 0 } })).toEqual([['INV-8', ['s1']]]);
+  });
+
+  it('INV-8, DEC-10: a follower, candidate or precandidate that keeps recentlyActive, a transferee or appliedIndex is reported; a leader may hold them', () => {
+    expect(violations({ currentTerm: 2 }, { currentTerm: 2, transferee: 's2' })).toEqual([['INV-8', ['s1']]]);
+    expect(violations({ currentTerm: 2 }, { role: 'candidate', currentTerm: 3, votedFor: 's1', votesGranted: ['s1'], recentlyActive: ['s2'] })).toEqual([['INV-8', ['s1']]]);
+    expect(violations({ currentTerm: 2 }, { role: 'precandidate', currentTerm: 2, votesGranted: ['s1'], appliedIndex: { s2: 0 } })).toEqual([['INV-8', ['s1']]]);
+    expect(violations({ currentTerm: 2 }, { ...leader('s1', 3), recentlyActive: ['s2'], transferee: 's3', appliedIndex: { s2: 0, s3: 0 } })).toEqual([]);
+  });
+
+  it('SAFE-1: a precandidate is not a candidate of any term: one beside the leader of its term breaks nothing', () => {
+    const c0 = initCluster(SERVERS, undefined, { s1: leader('s1', 2), s2: { currentTerm: 2, votedFor: 's1' } });
+    const checker = new InvariantChecker(c0);
+    expect(checker.takeInitialViolations()).toEqual([]);
+    const r = stepTo(c0, 's2', { role: 'precandidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s2', 's3'] });
+    expect(found(checker.check(c0, r, 1, SOME_EVENT))).toEqual([]);
+  });
+});
+
 describe('a correct run', () => {
   /** Apply events, then deliver every message in flight (oldest first) until none is left; check every step. */
   function run(c0: ClusterState, script: ReadonlyArray<Event | 'deliverAll'>): { state: ClusterState; violations: Violation[]; steps: number } {

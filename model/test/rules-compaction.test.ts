@@ -11,7 +11,7 @@ import { type NodeInput, type NodeStep, step } from '../node.js';
 import { restartFromPersistentState } from '../rules.js';
 import { type Env, type NodeState, toJson } from '../state.js';
 import { snapshotAt, statechartStep } from '../statechart.js';
-import { THREE, e, envOf, expectFired, st } from './fixtures.js';
+import { NO_OPTION_STATE, THREE, e, envOf, expectFired, st } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
 const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads });
@@ -246,7 +246,7 @@ describe('SNAP-4: restarting from a snapshot', () => {
       role: 'follower', currentTerm: 2, votedFor: 's2', log: [e(2, put('y', '2'))],
       snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1,
       commitIndex: 2, lastApplied: 2, machine: M1, leaderId: null, partialSnapshot: null,
-      nextIndex: {}, matchIndex: {}, votesGranted: [],
+      nextIndex: {}, matchIndex: {}, votesGranted: [], ...NO_OPTION_STATE,
     });
     // Only the entry after the snapshot is applied again.
     const r = run(S1, restarted, aeFromS2(2, 3, 2, [], 3));
@@ -262,7 +262,7 @@ describe('SNAP-5: the compacted prefix on the AppendEntries receiver', () => {
   it('SNAP-5: a prevLogIndex below snapshotIndex passes the consistency check; entries at or below snapshotIndex are skipped, the rest merged', () => {
     const s = compacted();
     const r = run(S1, s, aeFromS2(2, 1, 1, [e(1, 'b'), e(1, 'c'), e(2, 'd'), e(2, 'e')], 5));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), log: [e(2, 'd'), e(2, 'e')], commitIndex: 5, lastApplied: 5 });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), heardFromLeader: true, log: [e(2, 'd'), e(2, 'e')], commitIndex: 5, lastApplied: 5 });
     expect(r.state.log.firstIndex).toBe(4);
     expect(r.applied).toEqual([
       { index: 4, term: 2, command: 'd', result: null, duplicate: false },
@@ -275,7 +275,7 @@ describe('SNAP-5: the compacted prefix on the AppendEntries receiver', () => {
   it('SNAP-5: a stale heartbeat below the snapshot succeeds with matchIndex = prevLogIndex and moves nothing back', () => {
     const s = compacted();
     const r = run(S1, s, aeFromS2(2, 2, 1, [], 3));
-    expect(toJson(r.state)).toEqual(toJson(s));
+    expect(toJson(r.state)).toEqual({ ...toJson(s), heardFromLeader: true });
     expect(r.sent).toEqual([aerToS2(2, true, 2, 2)]);
     expectFired(r.rules, ['SNAP-5', 'FOL-1']);
   });
@@ -328,7 +328,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
   it('IS-2, IS-3, IS-4: a first chunk (offset 0) starts a partial snapshot holding it; the reply asks for the next offset', () => {
     const s = st({ currentTerm: 2 });
     const r = run(S1, s, isFromS2(2, 2, 1, 0, M1_CHUNKS[0], false));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"' } });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true, partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"' } });
     expect(r.sent).toEqual([isrToS2(2, 2, 10, false)]);
     expectFired(r.rules, ['CLI-1', 'IS-2', 'IS-3', 'IS-4', 'FOL-1']);
   });
@@ -344,14 +344,15 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
   it('IS-3, IS-4: a chunk at the end of the partial snapshot of the same index and term is written after it', () => {
     const s = st({ currentTerm: 2, leaderId: 's2', partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"' } });
     const r = run(S1, s, isFromS2(2, 2, 1, 10, M1_CHUNKS[1], false));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"x":"1"},"s' } });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), heardFromLeader: true, partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"x":"1"},"s' } });
     expect(r.sent).toEqual([isrToS2(2, 2, 20, false)]);
     expect(r.rules).toEqual(['IS-3', 'IS-4', 'FOL-1']);
   });
 
   it('DEC-12: a chunk past the end, a repeated chunk, or one of another snapshot is not written; the reply gives the offset wanted next', () => {
     const partial = { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"' };
-    const s = st({ currentTerm: 2, leaderId: 's2', partialSnapshot: partial });
+    // Already heard from s2 since its last election timeout: a chunk not written changes nothing at all.
+    const s = st({ currentTerm: 2, leaderId: 's2', heardFromLeader: true, partialSnapshot: partial });
     const gap = run(S1, s, isFromS2(2, 2, 1, 20, M1_CHUNKS[2], false));
     expect(gap.state).toBe(s);
     expect(gap.sent).toEqual([isrToS2(2, 2, 10, false)]);
@@ -375,7 +376,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = st({ currentTerm: 2, leaderId: 's2', log: [e(1, put('x', '9'))], partialSnapshot: { lastIncludedIndex: 2, lastIncludedTerm: 1, data: '{"data":{"x":"1"},"s' } });
     const r = run(S1, s, isFromS2(2, 2, 1, 20, 'essions":{}}', true));
     expect(toJson(r.state)).toEqual({
-      ...toJson(s),
+      ...toJson(s), heardFromLeader: true,
       snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1, log: [],
       commitIndex: 2, lastApplied: 2, machine: M1, partialSnapshot: null,
     });
@@ -390,7 +391,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = st({ currentTerm: 2, leaderId: 's2', log: [e(1, 'a'), e(1, 'b'), e(2, 'c')], commitIndex: 1, lastApplied: 1 });
     const r = run(S1, s, isFromS2(2, 2, 1, 0, M1_DATA, true));
     expect(toJson(r.state)).toEqual({
-      ...toJson(s),
+      ...toJson(s), heardFromLeader: true,
       snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1, log: [e(2, 'c')],
       commitIndex: 2, lastApplied: 2, machine: M1,
     });
@@ -421,7 +422,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(1, 'c')], commitIndex: 3, lastApplied: 3, partialSnapshot: partial });
     for (const lastIncludedIndex of [2, 3]) {
       const r = run(S1, s, isFromS2(2, lastIncludedIndex, 1, 10, M1_CHUNKS[1], false));
-      expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2' }); // the partial snapshot stays as it is
+      expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true }); // the partial snapshot stays as it is
       expect(r.sent).toEqual([isrToS2(2, lastIncludedIndex, 20, true)]);
       expectFired(r.rules, ['CLI-1', 'DEC-11', 'FOL-1']);
     }
@@ -431,7 +432,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = st({ currentTerm: 2, leaderId: 's2' });
     for (const data of ['not json', '{"data":{"x":1},"sessions":{}}', '{"data":{},"sessions":{"c1":{"seq":0,"result":null}}}', '{"data":{},"sessions":{},"more":1}']) {
       const r = run(S1, s, isFromS2(2, 2, 1, 0, data, true));
-      expect(toJson(r.state)).toEqual(toJson(s));
+      expect(toJson(r.state)).toEqual({ ...toJson(s), heardFromLeader: true });
       expect(r.sent).toEqual([isrToS2(2, 2, 0, false)]);
       expectFired(r.rules, ['IS-2', 'IS-3', 'DEC-8', 'FOL-1']);
     }
@@ -449,7 +450,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] });
     const r = run(S1, s, isFromS2(2, 2, 1, 0, M1_DATA, true));
     expect(toJson(r.state)).toEqual({
-      ...toJson(s), role: 'follower', votesGranted: [], leaderId: 's2',
+      ...toJson(s), role: 'follower', votesGranted: [], leaderId: 's2', heardFromLeader: true,
       snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1, commitIndex: 2, lastApplied: 2, machine: M1,
     });
     expect(r.sent).toEqual([isrToS2(2, 2, 32, true)]);
@@ -460,7 +461,7 @@ describe('IS-1..IS-8, DEC-11, DEC-12: InstallSnapshot receiver', () => {
     const s = leaderS1(1, { log: [e(1, 'a')], commitIndex: 0, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } });
     const r = run(S1, s, isFromS2(2, 2, 1, 0, M1_DATA, true));
     expect(toJson(r.state)).toEqual({
-      ...toJson(s), role: 'follower', currentTerm: 2, votedFor: null, votesGranted: [], nextIndex: {}, matchIndex: {}, leaderId: 's2',
+      ...toJson(s), role: 'follower', currentTerm: 2, votedFor: null, votesGranted: [], nextIndex: {}, matchIndex: {}, leaderId: 's2', heardFromLeader: true,
       snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1, log: [], commitIndex: 2, lastApplied: 2, machine: M1,
     });
     expect(r.sent).toEqual([isrToS2(2, 2, 32, true)]);

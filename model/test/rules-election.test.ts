@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { step } from '../node.js';
 import { toJson } from '../state.js';
-import { EMPTY_MACHINE, FIVE, FOUR, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
+import { EMPTY_MACHINE, FIVE, FOUR, NO_OPTION_STATE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
 
 describe('FOL-1, FOL-2: followers', () => {
   it('FOL-1: a follower answers a RequestVote and an AppendEntries, each to its sender, with its currentTerm', () => {
@@ -21,7 +21,7 @@ describe('FOL-1, FOL-2: followers', () => {
     const s = st({ currentTerm: 1, votedFor: 's2', leaderId: 's2', log: [e(1, 'a')], commitIndex: 1, lastApplied: 1 });
     const r = step(envOf('s1'), s, { type: 'electionTimeout' });
     expect(toJson(r.state)).toEqual({
-      role: 'candidate', currentTerm: 2, votedFor: 's1', log: [e(1, 'a')], ...NO_SNAPSHOT, commitIndex: 1, lastApplied: 1,
+      role: 'candidate', currentTerm: 2, votedFor: 's1', log: [e(1, 'a')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 1, lastApplied: 1,
       machine: EMPTY_MACHINE, leaderId: null, // CLI-1: s2 led term 1; term 2 has no known leader
       nextIndex: {}, matchIndex: {}, votesGranted: ['s1'],
     });
@@ -51,7 +51,7 @@ describe('CAN-1..CAN-4: candidates', () => {
   it('CAN-1, CAN-2: a single server wins its own election at once and sends nothing', () => {
     const r = step(envOf('s1', ['s1']), st({}), { type: 'electionTimeout' });
     expect(toJson(r.state)).toEqual({
-      role: 'leader', currentTerm: 1, votedFor: 's1', log: [], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'leader', currentTerm: 1, votedFor: 's1', log: [], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: 's1', // CLI-1: a leader is its own leaderId
       nextIndex: {}, matchIndex: {}, votesGranted: ['s1'],
     });
@@ -63,7 +63,7 @@ describe('CAN-1..CAN-4: candidates', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'], log: [e(1, 'a'), e(1, 'b')], commitIndex: 1, lastApplied: 1 });
     const r = step(envOf('s1'), s, { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 2, voteGranted: true });
     expect(toJson(r.state)).toEqual({
-      role: 'leader', currentTerm: 2, votedFor: 's1', log: [e(1, 'a'), e(1, 'b')], ...NO_SNAPSHOT, commitIndex: 1, lastApplied: 1,
+      role: 'leader', currentTerm: 2, votedFor: 's1', log: [e(1, 'a'), e(1, 'b')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 1, lastApplied: 1,
       machine: EMPTY_MACHINE, leaderId: 's1', // CLI-1: a leader is its own leaderId
       nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 0, s3: 0 }, votesGranted: ['s1', 's2'],
     });
@@ -129,8 +129,9 @@ describe('CAN-1..CAN-4: candidates', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'], log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, { type: 'AppendEntries', from: 's2', to: 's1', term: 2, leaderId: 's2', prevLogIndex: 1, prevLogTerm: 1, entries: [e(2, 'x')], leaderCommit: 0 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(1, 'a'), e(2, 'x')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(1, 'a'), e(2, 'x')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: 's2', // CLI-1: the sender leads this term
+      heardFromLeader: true,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's2', term: 2, success: true, matchIndex: 2, prevLogIndex: 1 }]);
@@ -152,8 +153,9 @@ describe('CAN-1..CAN-4: candidates', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] });
     const r = step(envOf('s1'), s, { type: 'AppendEntries', from: 's3', to: 's1', term: 3, leaderId: 's3', prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: null, log: [], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 3, votedFor: null, log: [], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: 's3', // ALL-2 clears it, then CLI-1: the sender leads term 3
+      heardFromLeader: true,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
     expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 3, success: true, matchIndex: 0, prevLogIndex: 0 }]);
@@ -172,7 +174,7 @@ describe('CAN-1..CAN-4: candidates', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], log: [e(1, 'a')] });
     const r = step(envOf('s1', FIVE), s, { type: 'electionTimeout' });
     expect(toJson(r.state)).toEqual({
-      role: 'candidate', currentTerm: 3, votedFor: 's1', log: [e(1, 'a')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'candidate', currentTerm: 3, votedFor: 's1', log: [e(1, 'a')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: ['s1'],
     });

@@ -35,7 +35,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-2: no entry at prevLogIndex: refused, and leaderCommit is not followed', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, aeFromS2(2, 2, 1, [e(2, 'x')], 2));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2' }); // CLI-1: the sender is the leader of the term, even on a refusal
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true }); // CLI-1: the sender is the leader of the term, even on a refusal
     expect(r.sent).toEqual([aerToS2(2, false, 0, 2)]);
     expectFired(r.rules, ['AE-2']);
   });
@@ -57,7 +57,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-3: a real conflict (same index, different term) deletes that entry and all that follow it', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a'), e(1, 'b'), e(1, 'c')], commitIndex: 1, lastApplied: 1 });
     const r = step(envOf('s1'), s, aeFromS2(2, 1, 1, [e(2, 'x')], 1));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a'), e(2, 'x')] });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true, log: [e(1, 'a'), e(2, 'x')] });
     expect(r.sent).toEqual([aerToS2(2, true, 2, 1)]);
     expectFired(r.rules, ['AE-3', 'AE-4']);
   });
@@ -91,7 +91,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
   it('AE-4: new entries after the end of the log are appended', () => {
     const s = st({ currentTerm: 2, log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, aeFromS2(2, 1, 1, [e(2, 'b')], 0));
-    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a'), e(2, 'b')] });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true, log: [e(1, 'a'), e(2, 'b')] });
     expect(r.sent).toEqual([aerToS2(2, true, 2, 1)]);
     expectFired(r.rules, ['AE-4']);
     expect(r.rules).not.toContain('AE-3');
@@ -110,7 +110,7 @@ describe('AE-1..AE-5: AppendEntries receiver', () => {
     const s = st({ currentTerm: 1 });
     const r = step(envOf('s1'), s, aeFromS2(1, 0, 0, [e(1, 'a')], 1));
     // The opaque command 'a' leaves the state machine empty (KV-1); the sender leads term 1 (CLI-1).
-    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', log: [e(1, 'a')], commitIndex: 1, lastApplied: 1 });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), leaderId: 's2', heardFromLeader: true, log: [e(1, 'a')], commitIndex: 1, lastApplied: 1 });
     expect(r.applied).toEqual([{ index: 1, term: 1, command: 'a', result: null, duplicate: false }]);
     expectFired(r.rules, ['AE-4', 'AE-5', 'ALL-1']);
   });

@@ -6,7 +6,7 @@ import { step, restart } from '../node.js';
 import { toJson } from '../state.js';
 import { applyEvent, inFlight, initCluster, type ClusterState, type ClusterStep } from '../cluster.js';
 import type { AppendEntries, Event } from '../../spec/schema.js';
-import { EMPTY_MACHINE, FIVE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
+import { EMPTY_MACHINE, FIVE, NO_OPTION_STATE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
 
 describe('ALL-1: apply', () => {
   it('ALL-1: entries up to the new commitIndex are applied once each, in index order', () => {
@@ -46,7 +46,7 @@ describe('ALL-2: newer term', () => {
   it('ALL-2: a follower adopts the newer term of an AppendEntries and forgets its vote of the old term', () => {
     const s = st({ currentTerm: 2, votedFor: 's2', log: [e(1, 'a')] });
     const r = step(envOf('s1'), s, { type: 'AppendEntries', from: 's3', to: 's1', term: 4, leaderId: 's3', prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 0 });
-    expect(toJson(r.state)).toEqual({ ...toJson(s), currentTerm: 4, votedFor: null, leaderId: 's3' });
+    expect(toJson(r.state)).toEqual({ ...toJson(s), currentTerm: 4, votedFor: null, leaderId: 's3', heardFromLeader: true });
     expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 4, success: true, matchIndex: 1, prevLogIndex: 1 }]);
     expect(r.rules[0]).toBe('ALL-2');
   });
@@ -58,7 +58,7 @@ describe('ALL-2: newer term', () => {
     });
     const r = step(envOf('s1'), s, { type: 'RequestVote', from: 's3', to: 's1', term: 3, candidateId: 's3', lastLogIndex: 1, lastLogTerm: 1 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: null, log: [e(1, 'a'), e(2, 'b')], ...NO_SNAPSHOT, commitIndex: 1, lastApplied: 1,
+      role: 'follower', currentTerm: 3, votedFor: null, log: [e(1, 'a'), e(2, 'b')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 1, lastApplied: 1,
       machine: EMPTY_MACHINE, leaderId: null, // CLI-1: no leader known in the new term
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
@@ -70,7 +70,7 @@ describe('ALL-2: newer term', () => {
     const s = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] });
     const r = step(envOf('s1'), s, { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 5, voteGranted: false });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 5, votedFor: null, log: [], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 5, votedFor: null, log: [], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
@@ -85,7 +85,7 @@ describe('ALL-2: newer term', () => {
     });
     const r = step(envOf('s1'), s, { type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 3, success: false, matchIndex: 0, prevLogIndex: 1 });
     expect(toJson(r.state)).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: null, log: [e(2, 'x')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 3, votedFor: null, log: [e(2, 'x')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: null, // CLI-1: no leader known in the new term
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
@@ -101,7 +101,7 @@ describe('PER-1, DEC-7: crash and restart', () => {
       nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 1 },
     });
     expect(toJson(restart(s))).toEqual({
-      role: 'follower', currentTerm: 3, votedFor: 's1', log: [e(1, 'a'), e(3, 'b')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 3, votedFor: 's1', log: [e(1, 'a'), e(3, 'b')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });
@@ -147,7 +147,7 @@ describe('PER-1, DEC-7: crash and restart', () => {
     expect(crash.rules).toEqual(['PER-1', 'DEC-7']);
     expect([...crash.state.crashed]).toEqual(['s1']);
     expect(toJson(crash.state.nodes.s1 ?? st({}))).toEqual({
-      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(2, 'x')], ...NO_SNAPSHOT, commitIndex: 0, lastApplied: 0,
+      role: 'follower', currentTerm: 2, votedFor: 's1', log: [e(2, 'x')], ...NO_SNAPSHOT, ...NO_OPTION_STATE, commitIndex: 0, lastApplied: 0,
       machine: EMPTY_MACHINE, leaderId: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [],
     });

@@ -85,6 +85,21 @@ describe('raftspec record', () => {
     expect(runCli(['check', file]).code).toBe(0);
   });
 
+  it('with --clients and the issue 4 and 5 options: replies and options are recorded, and validate (with LIN-1) and check pass', () => {
+    const dir = tmp();
+    const file = join(dir, 'clients.json');
+    expect(runCli(['record', '--seed', '13', '--steps', '400', '--clients', '--chunk-size', '24', '--leader-noop', '--pre-vote', '--check-quorum', '--out', file]).code).toBe(0);
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    expect(trace.options).toEqual({ snapshotChunkSize: 24, leaderNoop: true, preVote: true, checkQuorum: true });
+    expect(trace.source).toContain('--chunk-size 24 --leader-noop --pre-vote --check-quorum --clients');
+    const replies = trace.steps.flatMap((s: { expect?: { replies?: unknown[] } }) => s.expect?.replies ?? []);
+    expect(replies.length).toBeGreaterThan(5);
+    expect(trace.steps.some((s: { event: { type: string } }) => s.event.type === 'clientRead')).toBe(true);
+    expect(trace.steps.some((s: { event: { type: string } }) => s.event.type === 'snapshot')).toBe(true);
+    expect(runCli(['validate', file]).code).toBe(0);
+    expect(runCli(['check', file]).code).toBe(0);
+  });
+
   it('is reproducible from the seed', () => {
     const dir = tmp();
     runCli(['record', '--seed', '5', '--steps', '120', '--out', join(dir, 'a.json')]);

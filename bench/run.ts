@@ -144,6 +144,13 @@ function main(): void {
   // Committed commands per second: 3 nodes, perfect network, one proposal at a time in batches.
   const committed = commitThroughput(200_000);
   console.log(`impl, 3-node in-process cluster, perfect network: ${fmt(committed)} committed commands/s`);
+
+  // Log compaction (issue 4): the same cluster, 10^6 key-value commands, with and without a
+  // snapshot on every node every 10^4 applied entries: memory retained at the end, and throughput.
+  for (const every of [0, 10_000]) {
+    const m = compactionRun(1_000_000, every);
+    console.log(`impl, 10^6 key-value commands, ${every ? `snapshot every ${fmt(every)} entries` : 'no snapshots'}: ${fmt(m.perSecond)} committed commands/s; entries kept in the leader's log ${fmt(m.kept)}; heap after GC ${m.heapMB.toFixed(1)} MB`);
+  }
   console.log('targets: impl >= 1M node-steps/s; lockstep >= 200k steps/s; cost per step at 10^6 within 1.5x of 10^4');
 }
 
@@ -177,6 +184,50 @@ function commitThroughput(total: number): number {
   });
   if (leader.commitIndex < total) throw new Error(`only ${leader.commitIndex} of ${total} committed`);
   return leader.commitIndex / seconds;
+}
+
+/**
+ * Key-value puts on 8 keys through a 3-node cluster in rounds of 256, delivered FIFO; with
+ * `every` > 0 each node compacts its log through lastApplied whenever it has applied `every`
+ * entries past its snapshot (SNAP-1). Returns throughput, the leader's log length kept, and the
+ * heap after a full GC with the cluster still alive (node --expose-gc; NaN without it).
+ */
+function compactionRun(total: number, every: number): { perSecond: number; kept: number; heapMB: number } {
+  const ids = ['a', 'b', 'c'];
+  const nodes = new Map(ids.map((id) => [id, new RaftNode({ id, servers: ids, options: { maxEntriesPerAppendEntries: 256 } })]));
+  const queue: import('../spec/schema.js').Message[] = [];
+  const compact = (n: RaftNode) => { if (every > 0 && n.lastApplied - n.snapshotIndex >= every) for (const out of n.step({ type: 'snapshot' }).messages) queue.push(out); };
+  const drain = () => {
+    for (let i = 0; i < queue.length; i++) {
+      const m = queue[i]!;
+      const n = nodes.get(m.to)!;
+      for (const out of n.step(m).messages) queue.push(out);
+      compact(n);
+    }
+    queue.length = 0;
+  };
+  for (const m of nodes.get('a')!.step({ type: 'electionTimeout' }).messages) queue.push(m);
+  drain();
+  const leader = nodes.get('a')!;
+  let proposed = 0;
+  const seconds = time(() => {
+    while (proposed < total) {
+      for (let k = 0; k < 256; k++) {
+        const r = leader.propose({ op: 'put', key: `k${proposed % 8}`, value: `v${proposed}` });
+        proposed++;
+        if (k === 0) for (const m of r.ready.messages) queue.push(m);
+      }
+      drain();
+      compact(leader);
+    }
+  });
+  if (leader.commitIndex < total) throw new Error(`only ${leader.commitIndex} of ${total} committed`);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapMB = gc ? process.memoryUsage().heapUsed / 2 ** 20 : Number.NaN;
+  const kept = leader.lastIndex - leader.snapshotIndex;
+  if (nodes.size !== 3) throw new Error('unreachable'); // keeps the cluster alive until the heap is measured
+  return { perSecond: leader.commitIndex / seconds, kept, heapMB };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

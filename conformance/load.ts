@@ -87,7 +87,7 @@ function checkNames(t: Trace): InputError | null {
     for (const [k, r] of (s.expect?.replies ?? []).entries()) {
       const e5 = node(r.node, `${at}/expect/replies/${k}/node`) ?? (r.type === 'redirect' && r.leader !== null ? node(r.leader, `${at}/expect/replies/${k}/leader`) : null);
       if (e5) return e5;
-      if ((r.client === null) !== (r.seq === null)) return new InputError(`${at}/expect/replies/${k}/${r.client === null ? 'seq' : 'client'}`, 'expected client and seq both set or both null');
+      if ((r.client === null) !== (r.seq === null)) return new InputError(`${at}/expect/replies/${k}/${r.client === null ? 'client' : 'seq'}`, 'expected client and seq both set or both null');
     }
   }
   return null;
@@ -102,7 +102,7 @@ function kvCommand(c: unknown, path: string): InputError | null {
   const op = (c as Record<string, unknown>).op;
   if (typeof op !== 'string' || !KV_OPS.has(op) || isKvCommand(c)) return null;
   const v = validateKvCommand(c, path);
-  const detail = v.ok ? 'client and seq together' : v.error.message;
+  const detail = v.ok ? 'client and seq together' : v.error.expected;
   return new InputError(v.ok ? path : v.error.path, `a key-value command (KvCommand: ${op} with ${op === 'get' ? 'key' : op === 'cas' ? 'key, expected, value' : 'key, value'}, and optionally client and seq); ${detail}`);
 }
 

@@ -15,8 +15,8 @@ export const SCHEMA_BASE = 'urn:raftspec:schema:v1:';
  * which ajv uses to report the errors of the matching member only (a validator that does not know
  * the keyword ignores it; the members' `type` constants already make `oneOf` exact).
  */
-function taggedUnion<T extends TObject[]>(members: [...T], description: string) {
-  return Type.Unsafe<Static<TUnion<T>>>({ type: 'object', oneOf: members, discriminator: { propertyName: 'type' }, description });
+function taggedUnion<T extends TObject[]>(members: [...T], description: string, tag = 'type') {
+  return Type.Unsafe<Static<TUnion<T>>>({ type: 'object', oneOf: members, discriminator: { propertyName: tag }, description });
 }
 
 const Index = Type.Integer({ minimum: 0, description: 'A log index; 0 means "before the first entry".' });
@@ -42,12 +42,12 @@ const session = { client: Type.Optional(ClientId), seq: Type.Optional(Seq) };
 const bothOrNeither = { client: ['seq'], seq: ['client'] };
 
 /** A command of the key-value state machine (KV-1). With `client` and `seq` (both or neither) it runs exactly once (CLI-2). */
-export const KvCommand = Type.Union([
+export const KvCommand = taggedUnion([
   Type.Object({ op: Type.Literal('get'), key: Key, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Result: the value, or null when the key is absent.' }),
   Type.Object({ op: Type.Literal('put'), key: Key, value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Sets the value. Result: null.' }),
   Type.Object({ op: Type.Literal('append'), key: Key, value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Appends to the value (an absent key holds ""). Result: null.' }),
   Type.Object({ op: Type.Literal('cas'), key: Key, expected: Type.Union([Value, Type.Null()]), value: Value, ...session }, { additionalProperties: false, dependentRequired: bothOrNeither, description: 'Sets the value if the current one is `expected` (null: absent). Result: whether it did.' }),
-], { description: 'A command the key-value state machine executes (KV-1).' });
+], 'A command the key-value state machine executes (KV-1).', 'op');
 export type KvCommand = Static<typeof KvCommand>;
 export const KV_OPS: ReadonlySet<string> = new Set(['get', 'put', 'append', 'cas']);
 

@@ -311,3 +311,48 @@ describe('a failing expectation', () => {
     expect(validate(file).code).toBe(0);
   });
 });
+
+describe('bad input of compaction, clients and the dissertation options (issues 4 and 5)', () => {
+  const request = (command: unknown) => ({ event: { type: 'clientRequest', node: 's1', command } });
+  const elect = [timeout('s1')];
+
+  it('a command that names a key-value operation but is not a well-formed KvCommand (KV-1 would silently treat it as opaque)', () => {
+    expectBad(trace({ steps: [request({ op: 'put', key: 'x' })] }), '/steps/0/event/command', 'a key-value command', 'put with key, value', 'missing required field "value"');
+    expectBad(trace({ steps: [request({ op: 'get', key: 'x', client: 'c1' })] }), '/steps/0/event/command', 'a key-value command', /seq/);
+    expectBad(trace({ steps: [request({ op: 'cas', key: 'x', value: 'v' })] }), '/steps/0/event/command', 'a key-value command', 'expected');
+  });
+
+  it('an InstallSnapshot no leader could send: a lastIncludedTerm above its term, a leaderId that is not the sender', () => {
+    const is = { type: 'InstallSnapshot', from: 's1', to: 's2', term: 2, leaderId: 's1', lastIncludedIndex: 3, lastIncludedTerm: 2, offset: 0, data: '{', done: false };
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: { ...is, lastIncludedTerm: 3 } } }] }), '/steps/0/event/message/lastIncludedTerm', "expected at most the leader's term 2", 'got 3');
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: { ...is, leaderId: 's3' } } }] }), '/steps/0/event/message/leaderId', 'expected the sender "s1"');
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: { ...is, data: '' } } }] }), '/steps/0/event/message/data', /fewer than 1|at least 1|minLength|expected a string of at least/);
+  });
+
+  it('a PreVote whose last log term is not below the proposed term, or a TimeoutNow of term 0', () => {
+    const pv = { type: 'PreVote', from: 's1', to: 's2', term: 2, candidateId: 's1', lastLogIndex: 3, lastLogTerm: 2 };
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: pv } }] }), '/steps/0/event/message/lastLogTerm', 'expected below the proposed term 2');
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: { type: 'TimeoutNow', from: 's1', to: 's2', term: 0 } } }] }), '/steps/0/event/message/term', 'expected a term >= 1');
+  });
+
+  it('a transferLeadership to a server that is not in the cluster', () => {
+    expectBad(trace({ steps: [...elect, { event: { type: 'transferLeadership', node: 's1', target: 's9' } }] }), '/steps/1/event/target', 'unknown node "s9"');
+  });
+
+  it('an expected reply naming an unknown server, or a client without a seq', () => {
+    const reply = { type: 'redirect', node: 's1', client: 'c1', seq: 1, leader: null };
+    expectBad(trace({ steps: [{ ...timeout('s1'), expect: { replies: [{ ...reply, node: 's7' }] } }] }), '/steps/0/expect/replies/0/node', 'unknown node "s7"');
+    expectBad(trace({ steps: [{ ...timeout('s1'), expect: { replies: [{ ...reply, seq: null }] } }] }), '/steps/0/expect/replies/0/seq', 'client and seq both set or both null');
+    expectBad(trace({ steps: [{ ...timeout('s1'), expect: { replies: [{ ...reply, client: null }] } }] }), '/steps/0/expect/replies/0/client', 'client and seq both set or both null');
+  });
+
+  it('one client operation (client, seq) sent as two different commands: bad input at the later send', () => {
+    const put = (value: string) => request({ op: 'put', key: 'x', value, client: 'c1', seq: 1 });
+    expectBad(trace({ steps: [...elect, put('a'), put('b')] }), '/steps/2/event', 'one command per client operation (client, seq)', 'c1:1');
+  });
+
+  it('an option out of range: a chunk size of 0, a flow control window of 0', () => {
+    expectBad(trace({ options: { snapshotChunkSize: 0 } }), '/options/snapshotChunkSize', 'expected a number >= 1');
+    expectBad(trace({ options: { flowControlWindow: 0 } }), '/options/flowControlWindow', 'expected a number >= 1');
+  });
+});

@@ -73,6 +73,8 @@ export class InvariantChecker {
   private readonly snapshotPoints: number[] = [];
   /** INV-12: client -> seq -> the index where that operation was executed (not answered as a duplicate). */
   private readonly executedAt = new Map<string, Map<number, { index: number; by: NodeId }>>();
+  /** INV-13: per crashed server, its lastApplied and state machine at the crash, until it applies through that index again. */
+  private readonly atCrash = new Map<NodeId, { index: number; machine: NodeState['machine'] }>();
   private violations: Violation[] = [];
   private stepNo = 0;
   private current: ClusterState;
@@ -122,6 +124,8 @@ export class InvariantChecker {
       this.noteCommit(id, after);
       const inOrder = this.checkApplyOrder(id, before, after, r.applied, restarted);
       this.checkMachines(id, before, after, inOrder ? r.applied : [], this.noteSnapshot(id, before, after));
+      if (restarted) this.noteCrash(id, before);
+      else this.checkRebuilt(id, before, after, inOrder ? r.applied : []);
     }
     for (const a of r.applied) this.noteApplied(r.node as NodeId, a.index, a.term, a.command);
     for (const a of r.applied) if (!a.duplicate) this.noteExecuted(r.node as NodeId, a.index, a.command);
@@ -422,6 +426,36 @@ export class InvariantChecker {
     } else if (seen.json !== json) {
       this.fail('INV-11', seen.by === id ? [id] : [seen.by, id], `${id}'s ${what} differs from the snapshot ${seen.by} took at index ${index}: ${abbreviate(json)} instead of ${abbreviate(seen.json)}`);
     }
+  }
+
+  /**
+   * INV-13: a server that crashed with lastApplied i rebuilds, from its snapshot and log, the state
+   * machine it had at i. A second crash before it gets there keeps the higher index.
+   */
+  private noteCrash(id: NodeId, before: NodeState): void {
+    const pending = this.atCrash.get(id);
+    if (before.lastApplied === 0 || (pending && pending.index > before.lastApplied)) return;
+    this.atCrash.set(id, { index: before.lastApplied, machine: before.machine });
+  }
+
+  private checkRebuilt(id: NodeId, before: NodeState, after: NodeState, applied: readonly AppliedEntry[]): void {
+    const pending = this.atCrash.get(id);
+    if (!pending || after.lastApplied < pending.index) return;
+    this.atCrash.delete(id);
+    let machine: NodeState['machine'] | null = null;
+    if (after.lastApplied === pending.index) machine = after.machine;
+    else if (applied.length > 0 && before.lastApplied < pending.index) {
+      // The step applied past it: rebuild the machine at that index from the one before the step.
+      machine = before.machine;
+      for (const a of applied) {
+        if (a.index > pending.index) break;
+        machine = execute(machine, a.command).machine;
+      }
+    }
+    if (machine === null || machine === pending.machine) return; // passed over by a snapshot install: nothing to compare
+    const got = canonicalJson(machine);
+    const want = canonicalJson(pending.machine);
+    if (got !== want) this.fail('INV-13', [id], `${id} crashed with lastApplied ${pending.index} and state machine ${abbreviate(want)}, but after its restart its state machine at index ${pending.index} is ${abbreviate(got)}`);
   }
 
   /** The position in snapshotPoints of the first index above `index`. */

@@ -112,7 +112,7 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     const fb = cfg.options?.fastBacktracking ? '-fb' : '';
     const kv = cfg.clients ? '-clients' : '';
     const o = cfg.options ?? {};
-    const flags = [o.leaderNoop && 'noop', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
+    const flags = [o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
       .filter(Boolean).map((x) => `-${x}`).join('');
     file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${flags}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
@@ -184,6 +184,7 @@ export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions):
   if (options?.fastBacktracking) f += ' --fast-backtracking';
   if (options?.snapshotChunkSize) f += ` --chunk-size ${options.snapshotChunkSize}`;
   if (options?.leaderNoop) f += ' --leader-noop';
+  if (options?.leaseReads) f += ' --lease-reads';
   if (options?.preVote) f += ' --pre-vote';
   if (options?.checkQuorum) f += ' --check-quorum';
   if (options?.disruptionGuard) f += ' --disruption-guard';

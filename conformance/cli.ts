@@ -36,10 +36,10 @@ commands:
                              written and with the option flags laid over its options; prints
                              the first step where the two runs differ (exit 1 if any differs)
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then seven seeded campaigns (3 servers; 5 servers with batches
+                             then eight seeded campaigns (3 servers; 5 servers with batches
                              of 4; 3 servers with batches of 4 and fast backtracking; with
-                             clients, reads and snapshots: 3 servers, and 5 servers with the
-                             leader no-op; PreVote, CheckQuorum, the disruption guard and
+                             clients, reads and snapshots: 3 servers, lease reads, and 5
+                             servers with the leader no-op; PreVote, CheckQuorum, the disruption guard and
                              leadership transfer; pipelining with flow control), then which
                              rules fired; with --json, one JSON object
 
@@ -53,6 +53,8 @@ options:
   --fast-backtracking  protocol option fastBacktracking (FB-1, FB-2; default off)
   --chunk-size N     protocol option snapshotChunkSize: characters per InstallSnapshot (default 64)
   --leader-noop      protocol option leaderNoop (CLI-3; default off)
+  --lease-reads      protocol option leaseReads (LR-1..LR-3; default off); generated schedules
+                     keep its clock assumption
   --pre-vote         protocol option preVote (PV-1..PV-3; default off)
   --check-quorum     protocol option checkQuorum (CQ-1; default off)
   --disruption-guard protocol option disruptionGuard (CFG-6; default off)
@@ -91,6 +93,7 @@ function protocolOptions(values: Record<string, unknown>): ProtocolOptions | und
   if (values['fast-backtracking'] === true) o.fastBacktracking = true;
   if (values['chunk-size'] !== undefined) o.snapshotChunkSize = intOption(values, 'chunk-size', 64, 1);
   if (values['leader-noop'] === true) o.leaderNoop = true;
+  if (values['lease-reads'] === true) o.leaseReads = true;
   if (values['pre-vote'] === true) o.preVote = true;
   if (values['check-quorum'] === true) o.checkQuorum = true;
   if (values['disruption-guard'] === true) o.disruptionGuard = true;
@@ -192,6 +195,7 @@ const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: numbe
   { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
   // Issue 4: key-value clients with retries and reads, snapshots and InstallSnapshot in small chunks.
   { seed: 4, count: 100, steps: 300, servers: nodeIds(3), options: { snapshotChunkSize: 48 }, clients: DEFAULT_CLIENTS },
+  { seed: 8, count: 60, steps: 300, servers: nodeIds(3), options: { leaseReads: true, leaderNoop: true }, clients: DEFAULT_CLIENTS },
   { seed: 5, count: 60, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 2, leaderNoop: true, snapshotChunkSize: 32, fastBacktracking: true }, clients: DEFAULT_CLIENTS },
   // Issue 5: the dissertation's options, the election ones together and the replication ones together.
   { seed: 6, count: 80, steps: 300, servers: nodeIds(3), options: { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true }, clients: DEFAULT_CLIENTS },
@@ -215,7 +219,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
         servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
         'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
-        'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
+        'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
         'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
       },
     });
@@ -248,7 +252,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       case 'diff': {
         if (paths.length === 0) throw new UsageError('diff expects at least one file or folder');
         const change = protocolOptions(values);
-        if (!change) throw new UsageError('diff expects the change as option flags (--fast-backtracking, --max-entries N, --chunk-size N, --leader-noop, --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining, --flow-control N)');
+        if (!change) throw new UsageError('diff expects the change as option flags (--fast-backtracking, --max-entries N, --chunk-size N, --leader-noop, --lease-reads, --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining, --flow-control N)');
         return emit(diffFiles(paths, change, out), out);
       }
       case 'gen': {
@@ -283,7 +287,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       }
       case 'start': {
         for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients',
-          'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control'] as const) {
+          'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control'] as const) {
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();

@@ -13,6 +13,8 @@
 import fc from 'fast-check';
 import type { ClientReply, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { type ClusterState, applyEvent, inFlight, initCluster } from '../model/cluster.js';
+import { LeaseClock, type LeaseView } from './lease.js';
+import { leaseViewOf } from './replay.js';
 
 export interface Choice {
   readonly k: number;
@@ -126,6 +128,8 @@ export interface World {
   groupOf(id: NodeId): number | null;
   partitioned(): boolean;
   inFlight(): Message[];
+  /** What the lease's clock assumption needs to know of a server (conformance/lease.ts). */
+  leaseView(id: NodeId): LeaseView;
   /** The range a snapshot can cover on a live server: above snapshotIndex, up to lastApplied. */
   snapshotRange(id: NodeId): { snapshotIndex: number; lastApplied: number };
   /** Apply a possible event; returns the messages it sent, the client replies and the rule IDs fired (if known). */
@@ -144,6 +148,7 @@ export class ModelWorld implements World {
   groupOf(id: NodeId) { return this.c.partition?.get(id) ?? null; }
   partitioned() { return this.c.partition !== null; }
   inFlight() { return inFlight(this.c); }
+  leaseView(id: NodeId) { return leaseViewOf(this.c, id); }
   snapshotRange(id: NodeId) {
     const s = this.c.nodes[id];
     return { snapshotIndex: s?.snapshotIndex ?? 0, lastApplied: s?.lastApplied ?? 0 };
@@ -186,13 +191,19 @@ export function runChoices(
   const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0 };
   let commandNo = 0;
   const clients = g.clients ? new Clients(g.clients) : null;
+  // With lease reads, the lease's clock assumption: no election timeout or crash of a bound server.
+  const lease = g.options?.leaseReads ? new LeaseClock() : null;
 
   const up = () => servers.filter((id) => !world.isCrashed(id));
   const leaders = () => up().filter((id) => world.isLeader(id));
 
   for (const ch of choices) {
-    const event = chooseEvent(ch);
+    const chosen = chooseEvent(ch);
+    const bound = lease && (chosen.type === 'electionTimeout' || chosen.type === 'crash') ? lease.boundTo(chosen.node, (id) => world.leaseView(id)) : null;
+    // A bound server's timer cannot run out yet: the leader that binds it sends its heartbeat instead.
+    const event: Event = bound ? { type: 'heartbeatTimeout', node: bound.leader } : chosen;
     const r = world.apply(event);
+    lease?.noteSent(r.sent);
     for (const m of r.sent) {
       history.push(m);
       if (history.length > historySize) history.shift();

@@ -35,6 +35,10 @@ export class ImplWorld implements World {
   isFollower(id: NodeId) { return this.node(id).role === 'follower'; }
   groupOf(id: NodeId) { return this.partition?.get(id) ?? null; }
   partitioned() { return this.partition !== null; }
+  leaseView(id: NodeId) {
+    const n = this.node(id);
+    return { up: !this.crashed.has(id), isLeader: n.role === 'leader', term: n.currentTerm, leaseFloor: n.leaseFloor };
+  }
   snapshotRange(id: NodeId) {
     const n = this.node(id);
     return { snapshotIndex: n.snapshotIndex, lastApplied: n.lastApplied };

@@ -9,6 +9,7 @@ import { toJson } from '../model/state.js';
 import { compareInFlight, compareObservation } from './observe.js';
 import { historyOf, type HistoryStep } from './history.js';
 import { checkLinearizable } from './linearizability.js';
+import { LeaseClock, type LeaseView } from './lease.js';
 
 export interface Failure {
   /** Index into the trace's steps (the JSON path is /steps/<step>); -1 for the initial state. */
@@ -86,11 +87,15 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
   }
   const clientSteps: HistoryStep[] = [];
+  const lease = trace.options?.leaseReads ? new LeaseClock() : null;
   for (const [i, s] of trace.steps.entries()) {
+    const breach = lease?.breach(s.event, (id) => leaseViewOf(c, id));
+    if (breach) return { status: 'bad-input', path: `/steps/${i}/event`, expected: breach };
     const r = applyEvent(c, s.event);
     if ('error' in r) return { status: 'bad-input', path: `/steps/${i}/event${'message' in s.event ? '/message' : ''}`, expected: `an event possible in this state: ${r.error}` };
     if (coverage) for (const id of r.rules) coverage.set(id, (coverage.get(id) ?? 0) + 1);
     if (s.event.type === 'clientRequest' || s.event.type === 'clientRead' || r.replies.length > 0) clientSteps.push({ index: i, event: s.event, replies: r.replies });
+    lease?.noteSent(r.sent);
     const violations = checker.check(c, r, i, s.event);
     const prev = c;
     c = r.state;
@@ -121,6 +126,12 @@ function initialData(trace: Trace): Readonly<Record<string, string>> | undefined
     if (!best || applied > best.applied) best = { applied, data: m.data };
   }
   return best?.data;
+}
+
+/** What the lease's clock assumption needs of a server in the model's cluster. */
+export function leaseViewOf(c: ClusterState, id: string): LeaseView {
+  const s = c.nodes[id];
+  return { up: !c.crashed.has(id), isLeader: s?.role === 'leader', term: s?.currentTerm ?? 0, leaseFloor: s?.leaseFloor ?? 0 };
 }
 
 /**

@@ -49,6 +49,8 @@ export class RaftNode {
   protected readonly maxEntries: number;
   protected readonly fastBacktracking: boolean;
   protected readonly leaderNoop: boolean;
+  /** LR-1 .. LR-3: reads under a lease; implies the disruption guard (CFG-6). */
+  protected readonly leaseReads: boolean;
   // The dissertation's election options (docs/dissertation-options.md).
   protected readonly preVote: boolean;
   protected readonly checkQuorum: boolean;
@@ -111,6 +113,10 @@ export class RaftNode {
   protected readsHead = 0;
   /** The first pending read without a read index (pendingReads.length when every one has one). */
   protected readsUnstarted = 0;
+  /** LR-2: how many lease reads (round 0) are queued; they can be answerable behind a read whose round is not confirmed. */
+  protected leaseReadsQueued = 0;
+  /** LR-3: readRound at the leader's last election timeout (0 at election): only a later round gives a lease. */
+  protected _leaseFloor = 0;
 
   // The step in progress.
   protected ready: Ready = newReady();
@@ -144,7 +150,8 @@ export class RaftNode {
     this.leaderNoop = options.leaderNoop;
     this.preVote = options.preVote;
     this.checkQuorum = options.checkQuorum;
-    this.disruptionGuard = options.disruptionGuard;
+    this.leaseReads = options.leaseReads;
+    this.disruptionGuard = options.disruptionGuard || options.leaseReads; // CFG-6: leaseReads turns the guard on
     this.leadershipTransfer = options.leadershipTransfer;
     this.pipelining = options.pipelining;
     this.flowControlWindow = options.flowControlWindow;
@@ -216,7 +223,7 @@ export class RaftNode {
         this.electionTimeout(); // FOL-2, CAN-4 or PV-1; CQ-1, LT-5 or DEC-9 on a leader
         break;
       case 'heartbeatTimeout':
-        if (this._role === 'leader') this.broadcastAppendEntries(); // LEA-1 (DEC-5); DEC-9 otherwise
+        if (this._role === 'leader') this.heartbeat(); // LR-1, LEA-1 (DEC-5); DEC-9 otherwise
         break;
       case 'clientRequest':
         this.clientRequest(input.command); // LEA-2; CLI-1 and DEC-9 on a non-leader
@@ -513,13 +520,15 @@ export class RaftNode {
   // the disruption guard, leadership transfer
 
   /**
-   * An election timeout clears heardFromLeader, whatever the role. A leader checks its quorum
-   * (CQ-1) and abandons a pending transfer (LT-5); nothing else happens to it (DEC-9). Any other
+   * An election timeout clears heardFromLeader, whatever the role. A leader ends its lease (LR-3),
+   * checks its quorum (CQ-1) and abandons a pending transfer (LT-5), in that order; nothing else
+   * happens to it (DEC-9). Any other
    * role campaigns: with preVote through a pre-vote (PV-1), else at once (FOL-2, CAN-4).
    */
   protected electionTimeout(): void {
     this._heardFromLeader = false;
     if (this._role === 'leader') {
+      if (this.leaseReads) this._leaseFloor = Math.max(this._leaseFloor, this.readRound); // LR-3: the lease ends; only later rounds give one
       if (this.checkQuorum) this.checkQuorumNow();
       this._transferee = null; // LT-5 (a leader that stepped down has none already)
       return;
@@ -610,6 +619,8 @@ export class RaftNode {
 
   protected sendTimeoutNow(slot: number): void {
     this.send({ type: 'TimeoutNow', from: this.id, to: this.servers[slot] as NodeId, term: this._currentTerm });
+    // LR-2: its target may be elected at once, bound or not: no lease for the rest of this term.
+    if (this.leaseReads) this._leaseFloor = Infinity;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -713,16 +724,7 @@ export class RaftNode {
     const nextIndex = t.nextIndexAt(slot, this.log.lastIndex + 1);
     if (nextIndex <= this.log.base) return this.sendSnapshotChunk(slot, 0); // SNAP-2: those entries are compacted
     const prevLogIndex = nextIndex - 1;
-    let count = this.maxEntries;
-    if (this.flowControlWindow > 0) {
-      let limit = t.appliedIndexAt(slot) + this.flowControlWindow; // FC-3
-      if (limit - prevLogIndex < count) {
-        const termStart = this.termStart(); // only when the window would cut: a binary search
-        if (termStart > limit) limit = termStart;
-        const window = limit - prevLogIndex;
-        if (window < count) count = window > 0 ? window : 0;
-      }
-    }
+    const count = this.flowControlWindow > 0 ? this.windowedCount(slot, prevLogIndex) : this.maxEntries;
     const entries = count > 0 ? this.log.slice(nextIndex, count) : [];
     const m: AppendEntries = {
       type: 'AppendEntries', from: this.id, to: this.servers[slot] as NodeId,
@@ -734,6 +736,12 @@ export class RaftNode {
     if (this.readRound > 0) m.readRound = this.readRound; // CLI-4: absent until the first round
     if (this.pipelining && entries.length > 0) t.nextIndex[slot] = nextIndex + entries.length; // PIP-1: optimistically
     this.send(m);
+  }
+
+  /** LEA-1 (DEC-5) at a heartbeat timeout; with leaseReads a new round first (LR-1), so the AppendEntries carry it. */
+  protected heartbeat(): void {
+    if (this.leaseReads) this.readRound++; // LR-1: every heartbeat is a read round
+    this.broadcastAppendEntries();
   }
 
   /** LEA-1, LEA-3: every follower its AppendEntries, in `servers` order. */
@@ -791,6 +799,16 @@ export class RaftNode {
     const nextIndex = this.tracker.nextIndexAt(slot, 1);
     if (!this.pipelining) return m.prevLogIndex === nextIndex - 1;
     return this.tracker.matchIndexAt(slot) < m.prevLogIndex && m.prevLogIndex < nextIndex;
+  }
+
+  /** FC-3: how many entries after `prevLogIndex` the follower in `slot` may get: at most maxEntries, none beyond max(appliedIndex + W, termStart). The seam the mutation tests override. */
+  protected windowedCount(slot: number, prevLogIndex: number): number {
+    let limit = this.tracker.appliedIndexAt(slot) + this.flowControlWindow;
+    if (limit - prevLogIndex >= this.maxEntries) return this.maxEntries;
+    const termStart = this.termStart(); // only when the window would cut: a binary search
+    if (termStart > limit) limit = termStart;
+    const window = limit - prevLogIndex;
+    return window < this.maxEntries ? (window > 0 ? window : 0) : this.maxEntries;
   }
 
   /**
@@ -992,10 +1010,32 @@ export class RaftNode {
     return 0;
   }
 
-  /** CLI-4 on a leader: the read waits for the end of the step (see `end`); CLI-1 elsewhere. */
+  /**
+   * CLI-4 on a leader: the read waits for the end of the step (see `end`); CLI-1 elsewhere. LR-2:
+   * a leader that has committed an entry of its term and holds the lease gives it commitIndex at
+   * once and no round (round 0 is always confirmed), so the end of the step answers it.
+   */
   protected clientRead(client: string, seq: number, key: string): void {
     if (this._role !== 'leader') return this.redirect(client, seq);
+    if (this.leaseReads && this.log.termAt(this._commitIndex) === this._currentTerm && this.holdsLease()) {
+      // Only reads with a read index can be queued here: a read without one waits only while no
+      // entry of our term is committed, and then none is, so readsUnstarted is the queue's end.
+      this.pendingReads.push({ client, seq, key, readIndex: this._commitIndex, round: 0 });
+      this.readsUnstarted = this.pendingReads.length;
+      this.leaseReadsQueued++;
+      return;
+    }
     this.pendingReads.push({ client, seq, key, readIndex: null, round: 0 });
+  }
+
+  /**
+   * LR-2: no leadership transfer is pending (the transferee could be elected at once, LT-4) and
+   * some round r > leaseFloor is acknowledged by a majority, the leader counted (one server:
+   * always). Acknowledgements only grow, so r = leaseFloor + 1 is the one to check.
+   */
+  protected holdsLease(): boolean {
+    if (this._transferee !== null) return false;
+    return this.servers.length === 1 || (this.readRound > this._leaseFloor && this.roundConfirmed(this._leaseFloor + 1));
   }
 
   /** CLI-1: name the leader last heard from in this term, or none (LT-3: a transferring leader names the transferee). */
@@ -1010,6 +1050,8 @@ export class RaftNode {
     this.pendingReads.length = 0;
     this.readsHead = 0;
     this.readsUnstarted = 0;
+    this.leaseReadsQueued = 0;
+    this._leaseFloor = 0; // LR-3: 0 on becoming leader, and on every other role
   }
 
   /**
@@ -1035,6 +1077,8 @@ export class RaftNode {
    * CLI-4, serve: answer, in arrival order, the reads whose round a majority acknowledged (the
    * leader counting itself) and whose read index is applied. Rounds and read indexes never
    * decrease along the queue, so the answerable reads are a prefix: stop at the first that is not.
+   * LR-2's lease reads (round 0, always confirmed) are the exception: one queued behind a read
+   * whose round is not confirmed yet is answered by a scan of the rest (see `serveLeaseReads`).
    */
   protected serveReads(): void {
     const reads = this.pendingReads;
@@ -1047,9 +1091,10 @@ export class RaftNode {
         if (!this.roundConfirmed(r.round)) break;
         confirmed = r.round;
       }
-      this.ready.replies.push({ type: 'read', node: this.id, client: r.client, seq: r.seq, key: r.key, index: readIndex, result: this.kv.get(r.key) });
+      this.answerRead(r);
       this.readsHead++;
     }
+    if (this.leaseReadsQueued > 0 && this.readsHead < this.readsUnstarted) this.serveLeaseReads();
     if (this.readsHead === reads.length) {
       reads.length = 0;
       this.readsHead = this.readsUnstarted = 0;
@@ -1058,6 +1103,32 @@ export class RaftNode {
       this.readsUnstarted -= this.readsHead;
       this.readsHead = 0;
     }
+  }
+
+  /**
+   * LR-2: the reads after the first one that cannot be answered, in arrival order: a lease read
+   * (round 0) whose read index is applied is answered, and so is any other read that can be; the
+   * rest keep their order. O(the reads waiting), only while a lease read waits behind a round.
+   */
+  protected serveLeaseReads(): void {
+    const reads = this.pendingReads;
+    let kept = this.readsHead + 1; // the head cannot be answered (serveReads stopped there)
+    for (let k = kept; k < this.readsUnstarted; k++) {
+      const r = reads[k] as PendingRead;
+      if (this._lastApplied >= (r.readIndex as number) && this.roundConfirmed(r.round)) this.answerRead(r);
+      else reads[kept++] = r;
+    }
+    const removed = this.readsUnstarted - kept;
+    if (removed === 0) return;
+    reads.copyWithin(kept, this.readsUnstarted);
+    reads.length -= removed;
+    this.readsUnstarted = kept;
+  }
+
+  /** CLI-4: answer a read from the state machine as of lastApplied. */
+  protected answerRead(r: PendingRead): void {
+    if (r.round === 0) this.leaseReadsQueued--; // LR-2
+    this.ready.replies.push({ type: 'read', node: this.id, client: r.client, seq: r.seq, key: r.key, index: r.readIndex as number, result: this.kv.get(r.key) });
   }
 
   /** CLI-4: the leader and the peers that acknowledged `round` or a later one are a majority of the servers. */
@@ -1100,6 +1171,10 @@ export class RaftNode {
   /** The value of `key` in the state machine as of lastApplied, or null: O(1). */
   valueOf(key: string): string | null {
     return this.kv.get(key);
+  }
+  /** LR-3: this leader's readRound at its last election timeout (0 since its election, and on every other role); only a later round gives a lease (LR-2). */
+  get leaseFloor(): number {
+    return this._leaseFloor;
   }
   /** How many client reads wait on this leader (CLI-4). */
   get pendingReadCount(): number {

@@ -44,7 +44,7 @@ function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
       return R.redirect(t0, env, op?.client ?? null, op?.seq ?? null); // CLI-1
     }
     case 'clientRead':
-      return t0.state.role === 'leader' ? R.startRead(t0, input) : R.redirect(t0, env, input.client, input.seq); // CLI-4 / CLI-1
+      return t0.state.role === 'leader' ? R.startRead(t0, env, input) : R.redirect(t0, env, input.client, input.seq); // CLI-4 (LR-2) / CLI-1
     case 'snapshot':
       return R.takeSnapshot(t0, input.index); // SNAP-1 (DEC-13)
     case 'transferLeadership':
@@ -80,8 +80,9 @@ function onElectionTimeout(t: Transition, env: Env): Transition {
     case 'precandidate':
       return winPreVoteIfMajority(R.startPreVote(t, env), env); // PV-1 again
     case 'leader': {
-      if (!env.options.checkQuorum && !R.isTransferring(t.state)) return R.ignore(t, 'DEC-9');
-      const checked = env.options.checkQuorum ? R.checkQuorum(t, env) : t; // CQ-1
+      if (!env.options.checkQuorum && !env.options.leaseReads && !R.isTransferring(t.state)) return R.ignore(t, 'DEC-9');
+      const expired = R.expireLease(t, env); // LR-3
+      const checked = env.options.checkQuorum ? R.checkQuorum(expired, env) : expired; // CQ-1
       return checked.state.role === 'leader' ? R.abandonTransfer(checked) : checked; // LT-5
     }
   }

@@ -128,7 +128,7 @@ function becomeFollower(t: Transition): Transition {
     || s.recentlyActive.length > 0 || s.transferee !== null || Object.keys(s.appliedIndex).length > 0;
   const next = update(t, {
     role: 'follower', votesGranted: [], nextIndex: {}, matchIndex: {}, recentlyActive: [], transferee: null, appliedIndex: {},
-    readRound: 0, readAcks: {}, pendingReads: [],
+    readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0,
   });
   const cleared = clears ? cite(next, 'DEC-10') : next;
   return s.pendingReads.length > 0 ? cite(cleared, 'CLI-4') : cleared;
@@ -196,7 +196,7 @@ export function becomeLeader(t: Transition, env: Env): Transition {
     matchIndex[peer] = 0;
     if (env.options.flowControlWindow > 0) appliedIndex[peer] = 0;
   }
-  let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, appliedIndex, readRound: 0, readAcks: {}, pendingReads: [] }), 'CAN-2');
+  let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, appliedIndex, readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 }), 'CAN-2');
   if (env.options.leaderNoop) next = appendNoop(next, env);
   return broadcastAppendEntries(cite(next, 'LEA-1'), env);
 }
@@ -388,7 +388,9 @@ function broadcastAppendEntries(t: Transition, env: Env): Transition {
 }
 
 /** LEA-1 (DEC-5): the heartbeat timer fired: send every follower its AppendEntries. */
-export function heartbeat(t: Transition, env: Env): Transition {
+export function heartbeat(t0: Transition, env: Env): Transition {
+  // LR-1: with lease reads every heartbeat is a read round, so its acknowledgements renew the lease.
+  const t = env.options.leaseReads ? cite(update(t0, { readRound: t0.state.readRound + 1 }), 'LR-1') : t0;
   const s = t.state;
   // DEC-5: a follower that is behind gets entries with its heartbeat, not an empty one.
   const behind = peersOf(env).some((p) => (s.nextIndex[p] ?? s.log.lastIndex + 1) <= s.log.lastIndex);
@@ -500,10 +502,31 @@ export function redirect(t: Transition, env: Env, client: string | null, seq: nu
   return reply(cite(t, 'CLI-1', 'DEC-9'), { type: 'redirect', node: env.self, client, seq, leader: t.state.leaderId });
 }
 
-/** CLI-4: a read reaches the leader; it waits, in arrival order, for a read index and a confirmed round. */
-export function startRead(t: Transition, input: { readonly client: string; readonly seq: number; readonly key: string }): Transition {
+/**
+ * CLI-4: a read reaches the leader; it waits, in arrival order, for a read index and a confirmed
+ * round. LR-2: under a lease it takes commitIndex at once and needs no round (round 0).
+ */
+export function startRead(t: Transition, env: Env, input: { readonly client: string; readonly seq: number; readonly key: string }): Transition {
+  const s = t.state;
+  if (holdsLease(env, s) && s.log.termAt(s.commitIndex) === s.currentTerm) {
+    const read: PendingRead = { client: input.client, seq: input.seq, key: input.key, readIndex: s.commitIndex, round: 0 };
+    return cite(update(t, { pendingReads: s.pendingReads.concat(read) }), 'LR-2');
+  }
   const read: PendingRead = { client: input.client, seq: input.seq, key: input.key, readIndex: null, round: 0 };
-  return cite(update(t, { pendingReads: t.state.pendingReads.concat(read) }), 'CLI-4');
+  return cite(update(t, { pendingReads: s.pendingReads.concat(read) }), 'CLI-4');
+}
+
+/** LR-2: with leaseReads, some round sent since the leader's last election timeout is acknowledged by a majority (the leader counted). */
+export function holdsLease(env: Env, s: NodeState): boolean {
+  // Not while handing leadership over: the transferee may be elected before the lease runs out (LT-4).
+  if (!env.options.leaseReads || s.role !== 'leader' || s.transferee !== null) return false;
+  if (env.servers.length === 1) return true;
+  return s.readRound > s.leaseFloor && readRoundConfirmed(env, s, s.leaseFloor + 1);
+}
+
+/** LR-3: at the leader's election timeout its lease ends: only rounds sent after now can give a new one. */
+export function expireLease(t: Transition, env: Env): Transition {
+  return env.options.leaseReads ? cite(update(t, { leaseFloor: Math.max(t.state.leaseFloor, t.state.readRound) }), 'LR-3') : t;
 }
 
 /** CLI-4: a response of our term that echoes a read round acknowledges our leadership up to that round (a rejection as much as a success). */
@@ -789,7 +812,7 @@ export function checkQuorum(t: Transition, env: Env): Transition {
  * campaigning (§4.2.3), unless a TimeoutNow sent it (LT-4).
  */
 export const isDisruptiveRequestVote = (env: Env, s: NodeState, m: RequestVote): boolean =>
-  env.options.disruptionGuard && m.term > s.currentTerm && m.transfer !== true && (s.role === 'leader' || s.heardFromLeader);
+  (env.options.disruptionGuard || env.options.leaseReads) && m.term > s.currentTerm && m.transfer !== true && (s.role === 'leader' || s.heardFromLeader);
 
 /** CFG-6: dropped before ALL-2: no term change, no vote, no reply. */
 export const ignoreDisruptiveRequestVote = (t: Transition): Transition => cite(t, 'CFG-6');
@@ -811,7 +834,9 @@ export function startTransfer(t: Transition, env: Env, target: NodeId): Transiti
 
 /** LT-2: the transferee holds our whole log: tell it to start an election now (§3.10). */
 function sendTimeoutNow(t: Transition, env: Env, peer: NodeId): Transition {
-  return send(cite(t, 'LT-2'), { type: 'TimeoutNow', from: env.self, to: peer, term: t.state.currentTerm });
+  // LR-2: its target may be elected at once, whatever the lease binds: no lease for the rest of this term.
+  const t1 = env.options.leaseReads ? update(t, { leaseFloor: Infinity }) : t;
+  return send(cite(t1, 'LT-2'), { type: 'TimeoutNow', from: env.self, to: peer, term: t.state.currentTerm });
 }
 
 /** LT-2: after LEA-3a or SNAP-3 handled a response of the transferee, TimeoutNow if that left it holding our whole log. */
@@ -873,6 +898,7 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     readRound: 0,
     readAcks: {},
     pendingReads: [],
+    leaseFloor: 0,
     votesGranted: [],
   };
 }

@@ -42,6 +42,8 @@ export interface NodeState {
   readonly readRound: number;
   readonly readAcks: Readonly<Record<NodeId, number>>;
   readonly pendingReads: readonly PendingRead[];
+  /** LR-2, LR-3: the readRound at the leader's last election timeout; only rounds above it can give a lease. Not in the JSON form. */
+  readonly leaseFloor: number;
   // volatile, candidates and leaders
   readonly votesGranted: readonly NodeId[];
 }
@@ -123,6 +125,7 @@ export const INITIAL_STATE: NodeState = {
   readRound: 0,
   readAcks: {},
   pendingReads: [],
+  leaseFloor: 0,
   votesGranted: [],
 };
 
@@ -153,6 +156,7 @@ export function fromJson(o: Observation | undefined): NodeState {
     readRound: 0,
     readAcks: {},
     pendingReads: [],
+    leaseFloor: 0,
     votesGranted: [...(o.votesGranted ?? [])],
   };
 }

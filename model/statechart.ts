@@ -68,7 +68,7 @@ export const serverMachine = setup({
     isPreVoteForNextTerm: ({ context, event }) => event.type === 'PreVoteResponse' && R.isPreVoteForNextTerm(context.t.state, event),
     isDisruptiveRequestVote: ({ context, event }) => event.type === 'RequestVote' && R.isDisruptiveRequestVote(context.env, context.t.state, event),
     // DEC-9: an election timeout on a leader does something only with checkQuorum (CQ-1) or a transfer pending (LT-5).
-    leaderTimeoutIsIdle: ({ context }) => !context.env.options.checkQuorum && !R.isTransferring(context.t.state),
+    leaderTimeoutIsIdle: ({ context }) => !context.env.options.checkQuorum && !context.env.options.leaseReads && !R.isTransferring(context.t.state),
     checkQuorumOn: ({ context }) => context.env.options.checkQuorum,
     lacksActiveQuorum: ({ context }) => context.env.options.checkQuorum && !R.hasActiveQuorum(context.env, context.t.state),
     isTransferring: ({ context }) => R.isTransferring(context.t.state),
@@ -99,9 +99,9 @@ export const serverMachine = setup({
       const op = e.type === 'clientRequest' ? sessionOf(e.command) : null;
       return R.redirect(t, env, op?.client ?? null, op?.seq ?? null);
     }),
-    startRead: step((t, _env, e) => {
+    startRead: step((t, env, e) => {
       if (e.type !== 'clientRead') throw new Error(`expected clientRead, got ${e.type}`);
-      return R.startRead(t, e);
+      return R.startRead(t, env, e);
     }),
     startReadRounds: step((t, env) => R.startReadRounds(t, env)),
     serveReads: step((t, env) => R.serveReads(t, env)),
@@ -128,6 +128,7 @@ export const serverMachine = setup({
     redirectToTransferee: step((t, env, e) => R.redirectToTransferee(t, env, e.type === 'clientRequest' ? e.command : undefined)),
     campaignNow: step((t, env) => R.campaignNow(t, env)),
     abandonTransfer: step((t) => R.abandonTransfer(t)),
+    expireLease: step((t, env) => R.expireLease(t, env)),
     dropStaleResponse: step((t) => R.ignore(t, 'DEC-1')),
     ignoreTimeoutNow: step((t) => R.ignore(t, 'DEC-1')),
     dropImpossibleMessage: step((t) => R.ignore(t, 'DEC-8')),
@@ -226,9 +227,9 @@ export const serverMachine = setup({
       on: {
         electionTimeout: [
           { guard: 'leaderTimeoutIsIdle', actions: ['forgetLeaderContact', 'ignoreForRole'] }, // DEC-9
-          { guard: 'lacksActiveQuorum', target: 'follower', actions: ['forgetLeaderContact', 'stepDownWithoutQuorum'] }, // CQ-1
-          { guard: 'checkQuorumOn', actions: ['forgetLeaderContact', 'confirmQuorum', 'abandonTransfer'] }, // CQ-1, LT-5
-          { actions: ['forgetLeaderContact', 'abandonTransfer'] }, // LT-5
+          { guard: 'lacksActiveQuorum', target: 'follower', actions: ['forgetLeaderContact', 'expireLease', 'stepDownWithoutQuorum'] }, // LR-3, CQ-1
+          { guard: 'checkQuorumOn', actions: ['forgetLeaderContact', 'expireLease', 'confirmQuorum', 'abandonTransfer'] }, // LR-3, CQ-1, LT-5
+          { actions: ['forgetLeaderContact', 'expireLease', 'abandonTransfer'] }, // LR-3, LT-5
         ],
         heartbeatTimeout: { actions: 'heartbeat' }, // LEA-1
         clientRequest: [{ guard: 'isTransferring', actions: 'redirectToTransferee' }, { actions: 'appendClientCommand' }], // LT-3; LEA-2, LEA-4, LEA-3

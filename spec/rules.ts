@@ -74,6 +74,10 @@ export const RULES: readonly Rule[] = [
   r('CLI-3', 'Leader no-op', '§8', 'With leaderNoop, a new leader appends a no-op entry (command null) of its term, before sending its first AppendEntries.'),
   r('CLI-4', 'ReadIndex', '§8; dissertation §6.4', 'A read waits until the leader has committed an entry of its term; the leader then records commitIndex as the read index, starts a heartbeat round (readRound) and answers once a majority, itself included, has acknowledged that round or a later one and lastApplied >= read index. A leader that steps down or crashes drops its pending reads unanswered.'),
 
+  r('LR-1', 'Lease reads: heartbeats are rounds', '§6.4.1', 'With leaseReads, a leader increments readRound at every heartbeat timeout before it sends, so heartbeats are read rounds.'),
+  r('LR-2', 'Lease reads: serve under the lease', '§6.4.1', 'A leader that has committed an entry of its term, has no transfer pending and has sent no TimeoutNow in its term, and has a round sent after its last election timeout acknowledged by a majority, answers a read at readIndex = commitIndex without a round of its own.'),
+  r('LR-3', 'Lease reads: expiry', '§6.4.1', 'At a leader\'s election timeout its lease ends: only rounds sent after it can give a new one.'),
+
   // Dissertation options (docs/dissertation-options.md; each off by default)
   r('PV-1', 'PreVote: start', '§9.6', 'With preVote, an election timeout on a non-leader makes it a precandidate: votesGranted = [self], leaderId = null, no term or vote change; it sends PreVote (term + 1, its last log index and term) to every other server.'),
   r('PV-2', 'PreVote: answer', '§9.6', 'A PreVote changes no term or vote. It is granted if the receiver is not a leader, the term is above its currentTerm, it has not heard from a leader since its last election timeout, and the candidate\'s log is at least as up-to-date; the reply carries the request\'s term when granted, its own when refused.'),

@@ -205,6 +205,7 @@ export const ProtocolOptions = Type.Object({
   leaderNoop: Type.Optional(Type.Boolean({
     description: 'CLI-3: a new leader appends a no-op entry (command null) of its term before anything else, so that it commits an entry of its term (and can serve reads) without waiting for a client. Default false.',
   })),
+  leaseReads: Type.Optional(Type.Boolean({ description: 'Dissertation §6.4.1: a leader acknowledged by a majority since its last election timeout answers reads without a round (LR-1..LR-3); implies the disruption guard (CFG-6). Rests on a clock assumption that traces must respect (docs/compaction-and-clients.md). Default false.' })),
   preVote: Type.Optional(Type.Boolean({ description: 'Dissertation §9.6: elections start with a pre-vote that changes no term (PV-1..PV-3). Default false.' })),
   checkQuorum: Type.Optional(Type.Boolean({ description: 'Dissertation §6.2: a leader that has not heard from a majority since its last election timeout steps down (CQ-1). Default false.' })),
   disruptionGuard: Type.Optional(Type.Boolean({ description: 'Dissertation §4.2.3: a server that heard from its leader since its last election timeout ignores RequestVotes of newer terms (CFG-6). Default false.' })),
@@ -216,7 +217,7 @@ export type ProtocolOptions = Static<typeof ProtocolOptions>;
 /** Options with their defaults filled in; flowControlWindow 0 means off. */
 export type ResolvedOptions = Required<ProtocolOptions>;
 export const DEFAULT_OPTIONS: ResolvedOptions = {
-  maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false,
+  maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false, leaseReads: false,
   preVote: false, checkQuorum: false, disruptionGuard: false, leadershipTransfer: false, pipelining: false, flowControlWindow: 0,
 };
 export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions {

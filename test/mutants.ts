@@ -1,12 +1,13 @@
 // Mutation tests' variants of the implementation: each subclass of RaftNode puts ONE pitfall of
 // section 6 of the reference (/work/shared/raft-reference.md), or of the rules of log compaction
-// and client interaction (docs/compaction-and-clients.md), back into the code, by overriding a
+// and client interaction (docs/compaction-and-clients.md), or of the dissertation's options
+// (docs/dissertation-options.md), back into the code, by overriding a
 // protected method of impl/node.ts (the test-only seam; no production flag). Each is described by
 // data: the pitfall, the rule it breaks, and the field a lockstep report is expected to name.
 //
 // A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
 import fc from 'fast-check';
-import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, PreVote, PreVoteResponse, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
 import { isKvCommand, parseSnapshotData } from '../spec/kv.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
@@ -285,6 +286,105 @@ export class RejectBelowSnapshot extends RaftNode {
   }
 }
 
+// The dissertation's options (docs/dissertation-options.md)
+
+/** PV-2 handled after ALL-2, like a RequestVote: a pre-vote of a newer term makes its receiver adopt that term (and refuse, since it is no longer newer), so a partitioned server's pre-votes disrupt the cluster after all. */
+export class PreVoteChangesTerm extends RaftNode {
+  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
+    if (this.preVote && m.type === 'PreVote' && m.term > this._currentTerm) this.adoptNewerTerm(m.term);
+    super.stepPreVote(m);
+  }
+}
+
+/** PV-2 without the heardFromLeader check: a follower that hears from a live leader still grants pre-votes, so a server that lost touch can win one and depose that leader. */
+export class PreVoteDespiteLeader extends RaftNode {
+  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
+    if (!this.preVote || m.type !== 'PreVote') return super.stepPreVote(m);
+    const grant = this._role !== 'leader' && m.term > this._currentTerm && this.candidateIsUpToDate(m);
+    this.send({ type: 'PreVoteResponse', from: this.id, to: m.from, term: grant ? m.term : this._currentTerm, voteGranted: grant });
+  }
+}
+
+/** ALL-2 applied to a granted PreVoteResponse: its term is the one proposed (currentTerm + 1), so the precandidate adopts it and becomes a follower instead of counting the pre-vote (PV-3). */
+export class PreVoteGrantAdoptsTerm extends RaftNode {
+  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
+    if (this.preVote && m.type === 'PreVoteResponse' && m.voteGranted && m.term > this._currentTerm) return this.adoptNewerTerm(m.term);
+    super.stepPreVote(m);
+  }
+}
+
+/** CQ-1 that never steps down: a leader cut off from a majority stays leader (and keeps serving reads, CLI-4). */
+export class CheckQuorumNeverStepsDown extends RaftNode {
+  protected override checkQuorumNow(): void {
+    this.clearActive();
+  }
+}
+
+/** CQ-1 without emptying recentlyActive: a peer heard from once counts at every later check, so a leader that lost it never steps down. */
+export class CheckQuorumKeepsActive extends RaftNode {
+  protected override checkQuorumNow(): void {
+    if (2 * (this.active.length + 1) > this.servers.length) return;
+    super.checkQuorumNow();
+  }
+}
+
+/** CFG-6 not applied: a server that hears from its leader (or the leader itself) adopts the term of any newer RequestVote, so a partitioned server's elections depose a live leader. */
+export class GuardNotApplied extends RaftNode {
+  protected override guardsAgainst(_m: RequestVote): boolean {
+    return false;
+  }
+}
+
+/** CFG-6 dropping transfer RequestVotes too: the RequestVotes of a transfer's election (LT-4) reach servers that heard from the old leader, and the old leader itself, and are ignored, so the transfer fails. */
+export class GuardDropsTransfer extends RaftNode {
+  protected override guardsAgainst(m: RequestVote): boolean {
+    return this.disruptionGuard && m.term > this._currentTerm && (this._role === 'leader' || this._heardFromLeader);
+  }
+}
+
+/** LT-3 missing: a leader transferring its leadership still appends client commands, so the transferee may never catch up (and the commands are lost with the leadership). */
+export class AppendDuringTransfer extends RaftNode {
+  protected override clientRequest(command: unknown): number {
+    if (this._role === 'leader') return this.appendClientCommand(command);
+    return super.clientRequest(command);
+  }
+}
+
+/** LT-4 without `transfer: true` on the RequestVotes of the election a TimeoutNow starts, so the disruption guard (CFG-6) drops them. */
+export class TimeoutNowUnmarked extends RaftNode {
+  protected override campaign(_transfer = false): void {
+    super.campaign(false);
+  }
+}
+
+/** PIP-2 acting only on a rejection of the current probe (DEC-4 without pipelining): with nextIndex already past the entries in flight, the rejection of an earlier request is ignored and the follower is not repaired until a later one fails. */
+export class PipelineOnlyCurrentProbe extends RaftNode {
+  protected override answersOutstanding(m: AppendEntriesResponse, slot: number): boolean {
+    return m.prevLogIndex === this.tracker.nextIndexAt(slot, 1) - 1;
+  }
+}
+
+/** PIP-2 acting on stale rejections too (prevLogIndex <= matchIndex): a reordered rejection of a request already overtaken sends nextIndex back to matchIndex + 1 and the entries again. */
+export class PipelineStaleRejection extends RaftNode {
+  protected override answersOutstanding(m: AppendEntriesResponse, slot: number): boolean {
+    return m.prevLogIndex < this.tracker.nextIndexAt(slot, 1);
+  }
+}
+
+/** FC-3 ignoring the window: the leader sends a follower entries past its reported lastApplied + W, so a slow follower's unapplied log grows without bound. */
+export class IgnoreWindow extends RaftNode {
+  protected override windowedCount(_slot: number, _prevLogIndex: number): number {
+    return this.maxEntries;
+  }
+}
+
+/** FC-3 without termStart: a new leader whose log holds more than W unapplied entries of earlier terms never sends its own, so it never commits (Figure 8) and the cluster stops. */
+export class WindowWithoutTermStart extends RaftNode {
+  protected override termStart(): number {
+    return 0;
+  }
+}
+
 // -----------------------------------------------------------------------------------------------
 // Factories and descriptions
 
@@ -340,6 +440,14 @@ const PITFALL = {
   readIndex: 'Answering a read without a heartbeat round acknowledged by a majority, or before the leader has committed an entry of its term (CLI-4).',
   redirect: 'Redirecting a client to the wrong leader: leaderId not learned from AppendEntries, or kept from an older term (CLI-1).',
   compacted: 'Sending an AppendEntries with a compacted prevLogIndex instead of an InstallSnapshot (SNAP-2), or rejecting one whose prevLogIndex is compacted (SNAP-5).',
+  // Not in section 6 either: the options of docs/dissertation-options.md, worded likewise.
+  preVoteTerm: "A pre-vote that changes a term: the receiver adopting the PreVote's term (PV-2 handled after ALL-2), or the precandidate adopting the term of a granted PreVoteResponse (ALL-2 on a grant).",
+  preVoteLeader: 'Granting a pre-vote while hearing from a live leader (PV-2 without heardFromLeader), so a server that lost touch deposes it anyway.',
+  checkQuorum: 'A leader that never steps down when it has not heard from a majority since its last election timeout, or that never forgets the peers it heard from (CQ-1).',
+  guard: 'The disruption guard not applied (a live leader deposed by a newer RequestVote), or applied to the RequestVotes of a leadership transfer too, so the transfer cannot succeed (CFG-6, LT-4).',
+  transfer: 'Accepting client commands during a leadership transfer (LT-3), or a TimeoutNow election whose RequestVotes are not marked as a transfer (LT-4).',
+  pipelining: 'With pipelining, acting only on the rejection of the latest request (PIP-2 read as DEC-4), or on stale rejections of requests already overtaken.',
+  flowControl: "Flow control that ignores the window, or that holds back the leader's entries of its own term (FC-3 without termStart: the cluster stops).",
 } as const;
 
 const mutant = (name: string, cls: Mutant['cls'], pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape): Mutant =>
@@ -381,6 +489,26 @@ const THREE_CLIENTS: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS };
  */
 const THREE_CLIENTS_BATCH: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS, options: { maxEntriesPerAppendEntries: 4 } };
 
+/**
+ * PreVote and CheckQuorum together in one campaign (each mutant of either is found in the first few
+ * schedules with the default weights, so one shape, and one campaign of the real implementation, serves both).
+ */
+const THREE_PREVOTE_CHECKQUORUM: CampaignShape = { servers: 3, options: { preVote: true, checkQuorum: true } };
+/**
+ * Leadership transfer with the disruption guard: the guard is what makes a transfer's
+ * `transfer: true` matter (without it an unmarked RequestVote is handled as a marked one), and a
+ * transfer is what the guard must let through. transferLeadership events come at TRANSFER_WEIGHT.
+ */
+const THREE_TRANSFER_GUARD: CampaignShape = { servers: 3, options: { leadershipTransfer: true, disruptionGuard: true } };
+/** Pipelining with batches of three, so that several requests, each with entries, are in flight at once (PIP-1). */
+const THREE_PIPELINING: CampaignShape = { servers: 3, options: { pipelining: true, maxEntriesPerAppendEntries: 3 } };
+/**
+ * A window of one with batches of four and clients: the window cuts a batch as soon as a follower
+ * has not yet applied what it holds, and clients (and their retries) fill the log with entries of
+ * several terms, so that termStart lets a new leader's own entries past the window.
+ */
+const THREE_FLOW_CONTROL: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS, options: { flowControlWindow: 1, maxEntriesPerAppendEntries: 4 } };
+
 export const MUTANTS: readonly Mutant[] = [
   mutant('TruncateAfterPrev', TruncateAfterPrev, PITFALL.truncate, 'AE-3', ['log'], THREE),
   mutant('CommitToLocalLast', CommitToLocalLast, PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED),
@@ -409,4 +537,18 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('LeaderIdKeptOnNewTerm', LeaderIdKeptOnNewTerm, PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS),
   mutant('AppendEntriesFromSnapshot', AppendEntriesFromSnapshot, PITFALL.compacted, 'SNAP-2', ['messages sent'], THREE_CLIENTS),
   mutant('RejectBelowSnapshot', RejectBelowSnapshot, PITFALL.compacted, 'SNAP-5', ['messages sent'], THREE_CLIENTS),
+  // The dissertation's options
+  mutant('PreVoteChangesTerm', PreVoteChangesTerm, PITFALL.preVoteTerm, 'PV-2', ['messages sent', 'currentTerm'], THREE_PREVOTE_CHECKQUORUM),
+  mutant('PreVoteGrantAdoptsTerm', PreVoteGrantAdoptsTerm, PITFALL.preVoteTerm, 'ALL-2', ['messages sent', 'currentTerm', 'role', 'votesGranted'], THREE_PREVOTE_CHECKQUORUM),
+  mutant('PreVoteDespiteLeader', PreVoteDespiteLeader, PITFALL.preVoteLeader, 'PV-2', ['messages sent'], THREE_PREVOTE_CHECKQUORUM),
+  mutant('CheckQuorumNeverStepsDown', CheckQuorumNeverStepsDown, PITFALL.checkQuorum, 'CQ-1', ['role'], THREE_PREVOTE_CHECKQUORUM),
+  mutant('CheckQuorumKeepsActive', CheckQuorumKeepsActive, PITFALL.checkQuorum, 'CQ-1', ['recentlyActive'], THREE_PREVOTE_CHECKQUORUM),
+  mutant('GuardNotApplied', GuardNotApplied, PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD),
+  mutant('GuardDropsTransfer', GuardDropsTransfer, PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD),
+  mutant('AppendDuringTransfer', AppendDuringTransfer, PITFALL.transfer, 'LT-3', ['messages sent', 'log', 'client replies'], THREE_TRANSFER_GUARD),
+  mutant('TimeoutNowUnmarked', TimeoutNowUnmarked, PITFALL.transfer, 'LT-4', ['messages sent'], THREE_TRANSFER_GUARD),
+  mutant('PipelineOnlyCurrentProbe', PipelineOnlyCurrentProbe, PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING),
+  mutant('PipelineStaleRejection', PipelineStaleRejection, PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING),
+  mutant('IgnoreWindow', IgnoreWindow, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
+  mutant('WindowWithoutTermStart', WindowWithoutTermStart, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
 ];

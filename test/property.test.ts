@@ -35,6 +35,8 @@ const CAMPAIGNS: readonly Campaign[] = [
   // Issue 5: the dissertation's options, alone and in combination.
   { name: '3 servers, PreVote', servers: ['s1', 's2', 's3'], options: { preVote: true }, runs: 60, steps: 300, seed: 113 },
   { name: '5 servers, PreVote, CheckQuorum and the disruption guard', servers: ['s1', 's2', 's3', 's4', 's5'], options: { preVote: true, checkQuorum: true, disruptionGuard: true }, runs: 40, steps: 400, seed: 114 },
+  { name: '3 servers, lease reads with clients (the clock assumption kept)', servers: ['s1', 's2', 's3'], options: { leaseReads: true }, clients: true, runs: 80, steps: 300, seed: 121 },
+  { name: '5 servers, lease reads with the no-op, CheckQuorum and transfer', servers: ['s1', 's2', 's3', 's4', 's5'], options: { leaseReads: true, leaderNoop: true, checkQuorum: true, leadershipTransfer: true }, clients: true, runs: 40, steps: 400, seed: 122 },
   { name: '3 servers, CheckQuorum', servers: ['s1', 's2', 's3'], options: { checkQuorum: true }, runs: 40, steps: 300, seed: 119 },
   { name: '3 servers, the disruption guard', servers: ['s1', 's2', 's3'], options: { disruptionGuard: true }, runs: 40, steps: 300, seed: 120 },
   { name: '3 servers, leadership transfer with clients', servers: ['s1', 's2', 's3'], options: { leadershipTransfer: true }, clients: true, runs: 60, steps: 300, seed: 115 },

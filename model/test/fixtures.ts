@@ -1,10 +1,12 @@
-import { DEFAULT_OPTIONS, type ResolvedOptions } from '../../spec/schema.js';
 // Shared builders for the model's unit tests: an Env for one server of a small cluster, log
 // entries, and states from their JSON form. Expected values in the tests are written by hand;
 // nothing here computes them with the code under test.
 import { expect } from 'vitest';
 import type { Entry, NodeId, Observation } from '../../spec/schema.js';
-import { type Env, type NodeState, fromJson } from '../state.js';
+import { DEFAULT_OPTIONS, type ResolvedOptions } from '../../spec/schema.js';
+import { type NodeInput, type NodeStep, step } from '../node.js';
+import { snapshotAt, statechartStep } from '../statechart.js';
+import { type Env, type NodeState, fromJson, toJson } from '../state.js';
 
 export const THREE: readonly NodeId[] = ['s1', 's2', 's3'];
 export const FOUR: readonly NodeId[] = ['s1', 's2', 's3', 's4'];
@@ -43,4 +45,26 @@ export function expectFired(rules: readonly string[], ids: readonly string[]): v
   let k = 0;
   for (const r of rules) if (r === ids[k]) k++;
   expect(k === ids.length, `expected ${ids.join(', ')} in this order among the rules fired [${rules.join(', ')}]`).toBe(true);
+}
+
+/** The state that has no JSON form: client answers awaited, the read state, the lease floor. */
+export const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads, leaseFloor: s.leaseFloor });
+
+/**
+ * One step through the reducer and, beside it, through the statechart: both must agree on
+ * everything (state node, state, hidden state, messages, entries applied, replies, rules). Returns
+ * the reducer's step.
+ */
+export function stepBoth(env: Env, s: NodeState, input: NodeInput): NodeStep {
+  const r = step(env, s, input);
+  const chart = statechartStep(snapshotAt(env, s), input);
+  const t = chart.context.t;
+  expect(chart.value, 'statechart: state node').toBe(r.state.role);
+  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
+  expect(hidden(t.state), 'statechart: awaiting, read state and lease floor').toEqual(hidden(r.state));
+  expect(t.sent, 'statechart: messages').toEqual(r.sent);
+  expect(t.applied, 'statechart: applied').toEqual(r.applied);
+  expect(t.replies, 'statechart: replies').toEqual(r.replies);
+  expect(t.rules, 'statechart: rules').toEqual(r.rules);
+  return r;
 }

@@ -6,29 +6,14 @@
 // the same on generated schedules).
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, ClientReply, KvCommand, NodeId, Observation } from '../../spec/schema.js';
-import { type NodeInput, type NodeStep, step } from '../node.js';
+import { type NodeInput } from '../node.js';
 import { restartFromPersistentState } from '../rules.js';
 import { type Env, type NodeState, type PendingRead, toJson } from '../state.js';
-import { snapshotAt, statechartStep } from '../statechart.js';
-import { FIVE, e, envOf, expectFired, st } from './fixtures.js';
+import { FIVE, e, envOf, expectFired, st, stepBoth, hidden } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
-const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads });
-
-/** One step through the reducer and, beside it, through the statechart: both must agree on everything. */
-function run(env: Env, s: NodeState, input: NodeInput): NodeStep {
-  const r = step(env, s, input);
-  const chart = statechartStep(snapshotAt(env, s), input);
-  const t = chart.context.t;
-  expect(chart.value, 'statechart: state node').toBe(r.state.role);
-  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
-  expect(hidden(t.state), 'statechart: awaiting and read state').toEqual(hidden(r.state));
-  expect(t.sent, 'statechart: messages').toEqual(r.sent);
-  expect(t.applied, 'statechart: applied').toEqual(r.applied);
-  expect(t.replies, 'statechart: replies').toEqual(r.replies);
-  expect(t.rules, 'statechart: rules').toEqual(r.rules);
-  return r;
-}
+/** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
+const run = stepBoth;
 
 /** A state with internal fields set (they have no JSON form). */
 const withInternal = (o: Observation, internal: Partial<Pick<NodeState, 'awaiting' | 'readRound' | 'readAcks' | 'pendingReads'>>): NodeState => ({ ...st(o), ...internal });
@@ -387,7 +372,7 @@ describe('CLI-4: ReadIndex reads', () => {
     const s = withInternal(leader2(), { awaiting: new Map([[2, 2]]), readRound: 1, readAcks: { s2: 1 }, pendingReads: [pending('c1', 1, 'x', 2, 1)] });
     const r = run(E3, s, aer('s3', 's1', 4, false, 0, 2, 1));
     expect(r.state.role).toBe('follower');
-    expect(hidden(r.state)).toEqual({ awaiting: [[2, 2]], readRound: 0, readAcks: {}, pendingReads: [] });
+    expect(hidden(r.state)).toEqual({ awaiting: [[2, 2]], readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 });
     expect(r.replies).toEqual([]);
     expectFired(r.rules, ['ALL-2', 'CLI-4']);
   });
@@ -396,7 +381,7 @@ describe('CLI-4: ReadIndex reads', () => {
     const c = withInternal({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] }, { readRound: 3, readAcks: { s2: 3 }, pendingReads: [pending('c1', 1, 'x', 1, 3)] });
     const r = run(E3, c, { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 2, voteGranted: true });
     expect(r.state.role).toBe('leader');
-    expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 0, readAcks: {}, pendingReads: [] });
+    expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 });
     expect(r.sent).toEqual([ae('s1', 's2', 2, 0, 0, [], 0), ae('s1', 's3', 2, 0, 0, [], 0)]);
   });
 

@@ -7,29 +7,13 @@
 // state machine (keys sorted), cut into chunks.
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, KvCommand, KvState, Observation } from '../../spec/schema.js';
-import { type NodeInput, type NodeStep, step } from '../node.js';
 import { restartFromPersistentState } from '../rules.js';
 import { type Env, type NodeState, toJson } from '../state.js';
-import { snapshotAt, statechartStep } from '../statechart.js';
-import { NO_OPTION_STATE, THREE, e, envOf, expectFired, st } from './fixtures.js';
+import { NO_OPTION_STATE, THREE, e, envOf, expectFired, st, stepBoth } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
-const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads });
-
-/** One step through the reducer and, beside it, through the statechart: both must agree on everything. */
-function run(env: Env, s: NodeState, input: NodeInput): NodeStep {
-  const r = step(env, s, input);
-  const chart = statechartStep(snapshotAt(env, s), input);
-  const t = chart.context.t;
-  expect(chart.value, 'statechart: state node').toBe(r.state.role);
-  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
-  expect(hidden(t.state), 'statechart: awaiting and read state').toEqual(hidden(r.state));
-  expect(t.sent, 'statechart: messages').toEqual(r.sent);
-  expect(t.applied, 'statechart: applied').toEqual(r.applied);
-  expect(t.replies, 'statechart: replies').toEqual(r.replies);
-  expect(t.rules, 'statechart: rules').toEqual(r.rules);
-  return r;
-}
+/** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
+const run = stepBoth;
 
 const S1 = envOf('s1');
 /** s1 with chunks of 10 characters. */

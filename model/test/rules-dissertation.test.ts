@@ -6,29 +6,14 @@
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, ClientReply, InstallSnapshotResponse, KvCommand, Message, NodeId, Observation, PreVote, PreVoteResponse, RequestVote, TimeoutNow } from '../../spec/schema.js';
 import type { ResolvedOptions } from '../../spec/schema.js';
-import { type NodeInput, type NodeStep, step } from '../node.js';
+import { type NodeInput } from '../node.js';
 import { restartFromPersistentState } from '../rules.js';
 import { type Env, type NodeState, type PendingRead, toJson } from '../state.js';
-import { snapshotAt, statechartStep } from '../statechart.js';
-import { FIVE, THREE, e, envOf, expectFired, st } from './fixtures.js';
+import { FIVE, THREE, e, envOf, expectFired, st, stepBoth, hidden } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
-const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads });
-
-/** One step through the reducer and, beside it, through the statechart: both must agree on everything. */
-function run(env: Env, s: NodeState, input: NodeInput): NodeStep {
-  const r = step(env, s, input);
-  const chart = statechartStep(snapshotAt(env, s), input);
-  const t = chart.context.t;
-  expect(chart.value, 'statechart: state node').toBe(r.state.role);
-  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
-  expect(hidden(t.state), 'statechart: awaiting and read state').toEqual(hidden(r.state));
-  expect(t.sent, 'statechart: messages').toEqual(r.sent);
-  expect(t.applied, 'statechart: applied').toEqual(r.applied);
-  expect(t.replies, 'statechart: replies').toEqual(r.replies);
-  expect(t.rules, 'statechart: rules').toEqual(r.rules);
-  return r;
-}
+/** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
+const run = stepBoth;
 
 /** `self` in `servers` with these options on. */
 const withOptions = (self: NodeId, more: Partial<ResolvedOptions>, servers: readonly NodeId[] = THREE): Env => envOf(self, servers, 1, false, more);
@@ -374,7 +359,7 @@ describe('CQ-1: CheckQuorum (§6.2)', () => {
     };
     const r = run(withOptions('s1', { checkQuorum: true, leadershipTransfer: true }, FIVE), s, TIMEOUT);
     expect(toJson(r.state)).toEqual(toJson(st({ currentTerm: 2, votedFor: 's1', log: [e(2, 'a')], commitIndex: 1, lastApplied: 1 })));
-    expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 0, readAcks: {}, pendingReads: [] });
+    expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 });
     expect(r.sent).toEqual([]);
     expect(r.replies).toEqual([]);
     expect(r.rules).toEqual(['CQ-1', 'DEC-10', 'CLI-4']);

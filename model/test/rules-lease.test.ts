@@ -3,18 +3,12 @@
 // step also goes through the statechart, which must agree with the reducer.
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, Entry, NodeId, Observation } from '../../spec/schema.js';
-import { type NodeInput, type NodeStep, step } from '../node.js';
-import { type Env, type NodeState, toJson } from '../state.js';
-import { snapshotAt, statechartStep } from '../statechart.js';
-import { THREE, e, envOf, st } from './fixtures.js';
+import { type NodeInput } from '../node.js';
+import { type Env, type NodeState } from '../state.js';
+import { THREE, e, envOf, st, stepBoth } from './fixtures.js';
 
-function run(env: Env, s: NodeState, input: NodeInput): NodeStep {
-  const r = step(env, s, input);
-  const t = statechartStep(snapshotAt(env, s), input).context.t;
-  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
-  expect([t.sent, t.replies, t.rules, t.state.readRound, t.state.leaseFloor, t.state.pendingReads], 'statechart: outputs').toEqual([r.sent, r.replies, r.rules, r.state.readRound, r.state.leaseFloor, r.state.pendingReads]);
-  return r;
-}
+/** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
+const run = stepBoth;
 
 const LEASE: Env = envOf('s1', THREE, 1, false, { leaseReads: true });
 const NO_LEASE: Env = envOf('s1', THREE, 1, false);

@@ -6,24 +6,12 @@ import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, Event, NodeId, Observation, ProtocolOptions } from '../../spec/schema.js';
 import { type ClusterState, applyEvent, inFlight, initCluster } from '../cluster.js';
 import { InvariantChecker } from '../invariants.js';
-import { type NodeInput, type NodeStep, step } from '../node.js';
-import { type Env, type NodeState, toJson } from '../state.js';
-import { snapshotAt, statechartStep } from '../statechart.js';
-import { THREE, e, envOf, expectFired, st } from './fixtures.js';
+import { type NodeInput } from '../node.js';
+import { type Env, type NodeState } from '../state.js';
+import { THREE, e, envOf, expectFired, st, stepBoth } from './fixtures.js';
 
-/** One step through the reducer and, beside it, through the statechart: both must agree on everything. */
-function run(env: Env, s: NodeState, input: NodeInput): NodeStep {
-  const r = step(env, s, input);
-  const chart = statechartStep(snapshotAt(env, s), input);
-  const t = chart.context.t;
-  expect(chart.value, 'statechart: state node').toBe(r.state.role);
-  expect(toJson(t.state), 'statechart: state').toEqual(toJson(r.state));
-  expect(t.sent, 'statechart: messages').toEqual(r.sent);
-  expect(t.applied, 'statechart: applied').toEqual(r.applied);
-  expect(t.replies, 'statechart: replies').toEqual(r.replies);
-  expect(t.rules, 'statechart: rules').toEqual(r.rules);
-  return r;
-}
+/** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
+const run = stepBoth;
 
 // Envs of s1 (the leader) and s2 (a follower) in a cluster of three.
 const leaderEnv = (options: Partial<ProtocolOptions> & { maxEntriesPerAppendEntries?: number; fastBacktracking?: boolean } = {}): Env =>

@@ -145,14 +145,22 @@ function onRequestVoteResponse(t: Transition, env: Env, m: RequestVoteResponse):
 
 function onAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
   if (R.isStaleTerm(t.state, m)) return R.rejectStaleAppendEntries(t, env, m); // AE-1
+  return fromLeaderOfTerm(t, (f) => R.handleAppendEntries(f, env, m)); // AE-2 .. AE-5
+}
+
+/**
+ * A request from the leader of our term, handled by a follower: a leader drops it (DEC-8: Election
+ * Safety rules out a second leader), a candidate or precandidate concedes first (CAN-3).
+ */
+function fromLeaderOfTerm(t: Transition, handle: (asFollower: Transition) => Transition): Transition {
   switch (t.state.role) {
     case 'leader':
       return R.ignore(t, 'DEC-8');
     case 'candidate':
     case 'precandidate':
-      return R.handleAppendEntries(R.concede(t), env, m); // CAN-3, then as a follower
+      return handle(R.concede(t)); // CAN-3, then as a follower
     case 'follower':
-      return R.handleAppendEntries(t, env, m); // AE-2 .. AE-5
+      return handle(t);
   }
 }
 
@@ -166,15 +174,7 @@ function onAppendEntriesResponse(t0: Transition, env: Env, m: AppendEntriesRespo
 
 function onInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transition {
   if (R.isStaleTerm(t.state, m)) return R.rejectStaleInstallSnapshot(t, env, m); // IS-1
-  switch (t.state.role) {
-    case 'leader':
-      return R.ignore(t, 'DEC-8');
-    case 'candidate':
-    case 'precandidate':
-      return R.handleInstallSnapshot(R.concede(t), env, m); // CAN-3, then as a follower
-    case 'follower':
-      return R.handleInstallSnapshot(t, env, m); // IS-2 .. IS-8
-  }
+  return fromLeaderOfTerm(t, (f) => R.handleInstallSnapshot(f, env, m)); // IS-2 .. IS-8
 }
 
 function onInstallSnapshotResponse(t0: Transition, env: Env, m: InstallSnapshotResponse): Transition {

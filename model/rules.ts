@@ -6,7 +6,7 @@ import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, InstallS
 import { chunkAt, isKvCommand, parseSnapshotData, sessionOf, snapshotData } from '../spec/kv.js';
 import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
-import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, peersOf } from './state.js';
+import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, INITIAL_STATE, peersOf } from './state.js';
 import { Log } from './log.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -875,7 +875,7 @@ export const ignore = (t: Transition, id: 'DEC-1' | 'DEC-8' | 'DEC-9'): Transiti
 /** PER-1, DEC-7: after a crash only currentTerm, votedFor and the log survive. */
 export function restartFromPersistentState(s: NodeState): NodeState {
   return {
-    role: 'follower',
+    ...INITIAL_STATE, // every volatile variable takes its initial value
     currentTerm: s.currentTerm,
     votedFor: s.votedFor,
     log: s.log,
@@ -886,19 +886,6 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     commitIndex: s.snapshotIndex,
     lastApplied: s.snapshotIndex,
     machine: s.snapshotMachine,
-    leaderId: null,
-    partialSnapshot: null,
-    heardFromLeader: false,
     awaiting: new Map(),
-    nextIndex: {},
-    matchIndex: {},
-    recentlyActive: [],
-    transferee: null,
-    appliedIndex: {},
-    readRound: 0,
-    readAcks: {},
-    pendingReads: [],
-    leaseFloor: 0,
-    votesGranted: [],
   };
 }

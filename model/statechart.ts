@@ -52,6 +52,34 @@ const PRE_VOTE = [{ guard: 'preVoteOff', actions: 'dropImpossibleMessage' }, { a
 const PRE_VOTE_OFF = { guard: 'preVoteOff', actions: 'dropImpossibleMessage' } as const;
 const NEWER_REFUSAL = { guard: 'isNewerRefusal', target: '#raftServer.follower', actions: 'adoptNewerTerm' } as const;
 
+/**
+ * What a candidate and a precandidate do alike: they act as followers that are not following
+ * anyone (DEC-9, CLI-1), answer votes (RV-1, RV-2, CFG-6), and concede to a leader of their term
+ * (CAN-3). Only their election timeouts and the responses they count differ.
+ */
+const CAMPAIGNING = {
+  heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
+  clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
+  clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
+  transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
+  PreVote: PRE_VOTE, // PV-2
+  TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // LT-4 is for followers only: DEC-1
+  RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // CFG-6, RV-1, RV-2
+  AppendEntries: [
+    NEWER_TERM,
+    { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, // AE-1
+    { target: '#raftServer.follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+  ],
+  AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
+  snapshot: { actions: 'takeSnapshot' }, // SNAP-1, DEC-13
+  InstallSnapshot: [
+    NEWER_TERM,
+    { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' }, // IS-1
+    { target: '#raftServer.follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
+  ],
+  InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
+} as const;
+
 export const serverMachine = setup({
   types: {
     context: {} as ServerContext,
@@ -168,28 +196,9 @@ export const serverMachine = setup({
           { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
           { actions: ['forgetLeaderContact', 'retryElection'] }, // CAN-4, CAN-1
         ],
-        heartbeatTimeout: { actions: 'ignoreForRole' },
-        clientRequest: { actions: 'redirect' },
-        clientRead: { actions: 'redirect' },
-        transferLeadership: { actions: 'ignoreForRole' },
-        PreVote: PRE_VOTE,
-        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }],
-        TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // DEC-1
-        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
+        ...CAMPAIGNING,
+        PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }], // ALL-2, DEC-1
         RequestVoteResponse: [NEWER_TERM, { guard: 'termIsStale', actions: 'dropStaleResponse' }, { actions: 'recordVote' }], // CAN-2
-        AppendEntries: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' },
-          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
-        ],
-        AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
-        snapshot: { actions: 'takeSnapshot' },
-        InstallSnapshot: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' },
-          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
-        ],
-        InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
       },
     },
     // PV-1 .. PV-3: asking whether it could win, in its own term; otherwise it acts as a follower.
@@ -197,28 +206,9 @@ export const serverMachine = setup({
       always: { guard: 'hasVoteMajority', target: 'candidate', actions: 'winPreVote' }, // PV-3, CAN-1
       on: {
         electionTimeout: { actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1 again
-        heartbeatTimeout: { actions: 'ignoreForRole' },
-        clientRequest: { actions: 'redirect' },
-        clientRead: { actions: 'redirect' },
-        transferLeadership: { actions: 'ignoreForRole' },
-        PreVote: PRE_VOTE,
+        ...CAMPAIGNING,
         PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { guard: 'isPreVoteForNextTerm', actions: 'recordPreVote' }, { actions: 'dropStaleResponse' }], // PV-3, DEC-1
-        TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // LT-4 is for followers only: DEC-1
-        RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }],
-        RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
-        AppendEntries: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' },
-          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
-        ],
-        AppendEntriesResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
-        snapshot: { actions: 'takeSnapshot' },
-        InstallSnapshot: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' },
-          { target: 'follower', actions: ['concede', 'handleAgainAsFollower'] }, // CAN-3
-        ],
-        InstallSnapshotResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
+        RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
       },
     },
     leader: {

@@ -11,7 +11,7 @@ import { validateKvCommand, validateMessage, validateNodeState, validateReply, v
 import { isKvCommand } from '../spec/kv.js';
 import { collectTraceFiles } from '../conformance/files.js';
 import { checkTrace } from '../conformance/load.js';
-import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices, type GenerateOptions } from '../conformance/generate.js';
 import { generateOptions } from '../conformance/campaign.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
@@ -44,60 +44,34 @@ describe('every bundled trace is valid', () => {
 });
 
 describe('generated states and messages validate against the schemas', () => {
-  it('every node state and every message of 200 generated schedules', () => {
-    let checked = 0;
-    fc.assert(fc.property(scheduleArb(20, 120), (choices) => {
-      const { trace } = traceFromChoices(choices, { servers: ['s1', 's2', 's3'], options: { maxEntriesPerAppendEntries: 3 } });
-      const t = validateTrace(trace);
-      expect(t.ok ? 'valid' : t.error.message).toBe('valid');
+  /** Replays generated schedules through the model and validates every trace, message, client reply and node state it produces. */
+  function validateGenerated(gen: GenerateOptions, numRuns: number, seed: number, minLength: number, maxLength: number): { states: number; replies: number } {
+    const counted = { states: 0, replies: 0 };
+    const valid = (v: { ok: true } | { ok: false; error: Error }) => expect(v.ok ? 'valid' : v.error.message).toBe('valid');
+    fc.assert(fc.property(scheduleArb(minLength, maxLength), (choices) => {
+      const { trace } = traceFromChoices(choices, gen);
+      valid(validateTrace(trace));
       let c: ClusterState = initCluster(trace.cluster, trace.options);
       for (const { event } of trace.steps) {
         const r = applyEvent(c, event);
         if ('error' in r) throw new Error(r.error);
         c = r.state;
-        for (const m of r.sent) {
-          const v = validateMessage(m);
-          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
-        }
-        if (r.node) {
-          const v = validateNodeState(toJson(c.nodes[r.node]!));
-          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
-          checked++;
-        }
+        for (const m of r.sent) valid(validateMessage(m));
+        for (const x of r.replies) { valid(validateReply(x)); counted.replies++; }
+        if (r.node) { valid(validateNodeState(toJson(c.nodes[r.node]!))); counted.states++; }
       }
-    }), { numRuns: 200, seed: 11 });
-    expect(checked).toBeGreaterThan(5000);
+    }), { numRuns, seed });
+    return counted;
+  }
+
+  it('every node state and every message of 200 generated schedules', () => {
+    const { states } = validateGenerated({ servers: ['s1', 's2', 's3'], options: { maxEntriesPerAppendEntries: 3 } }, 200, 11, 20, 120);
+    expect(states).toBeGreaterThan(5000);
   });
 
   it('every node state, message and client reply of 150 generated schedules with clients, reads and snapshots', () => {
-    let checked = 0;
-    let replies = 0;
-    fc.assert(fc.property(scheduleArb(40, 160), (choices) => {
-      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3'], { snapshotChunkSize: 8, leaderNoop: true }, DEFAULT_CLIENTS));
-      const t = validateTrace(trace);
-      expect(t.ok ? 'valid' : t.error.message).toBe('valid');
-      let c: ClusterState = initCluster(trace.cluster, trace.options);
-      for (const { event } of trace.steps) {
-        const r = applyEvent(c, event);
-        if ('error' in r) throw new Error(r.error);
-        c = r.state;
-        for (const m of r.sent) {
-          const v = validateMessage(m);
-          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
-        }
-        for (const x of r.replies) {
-          const v = validateReply(x);
-          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
-          replies++;
-        }
-        if (r.node) {
-          const v = validateNodeState(toJson(c.nodes[r.node]!));
-          expect(v.ok ? 'valid' : v.error.message).toBe('valid');
-          checked++;
-        }
-      }
-    }), { numRuns: 150, seed: 12 });
-    expect(checked).toBeGreaterThan(5000);
+    const { states, replies } = validateGenerated(generateOptions(['s1', 's2', 's3'], { snapshotChunkSize: 8, leaderNoop: true }, DEFAULT_CLIENTS), 150, 12, 40, 160);
+    expect(states).toBeGreaterThan(5000);
     expect(replies).toBeGreaterThan(300);
   });
 });

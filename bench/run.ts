@@ -73,7 +73,7 @@ function time(f: () => void): number {
 }
 
 function runModel(trace: Trace, withInvariants: boolean): ClusterState {
-  let c = initCluster(trace.cluster, trace.options);
+  let c = initCluster(trace.cluster, trace.options, undefined, trace.configuration);
   const checker = withInvariants ? new InvariantChecker(c) : null;
   for (const [i, { event }] of trace.steps.entries()) {
     const r = applyEvent(c, event);
@@ -151,7 +151,57 @@ function main(): void {
     const m = compactionRun(1_000_000, every);
     console.log(`impl, 10^6 key-value commands, ${every ? `snapshot every ${fmt(every)} entries` : 'no snapshots'}: ${fmt(m.perSecond)} committed commands/s; entries kept in the leader's log ${fmt(m.kept)}; heap the cluster retains ${m.heapMB.toFixed(1)} MB`);
   }
+  // Membership changes (issue 5): the same load through 5 nodes, without changes and with a
+  // single-server change (demote e to learner, promote it back) every 4 rounds of 256 commands.
+  const still = membershipRun(500_000, 0);
+  const churn = membershipRun(500_000, 4);
+  console.log(`impl, 5-node cluster, 5*10^5 commands: ${fmt(still.perSecond)} committed commands/s without membership changes; ${fmt(churn.perSecond)} with ${churn.changes} single-server changes (${(churn.perSecond / still.perSecond).toFixed(2)}x)`);
   console.log('targets: impl >= 1M node-steps/s; lockstep >= 200k steps/s; cost per step at 10^6 within 1.5x of 10^4');
+}
+
+/**
+ * Proposals to the leader of a 5-node cluster in rounds of 256, delivered FIFO until quiet; with
+ * `every` > 0, every `every` rounds the leader is asked for a single-server change that demotes e
+ * to a learner or promotes it back (CFG-7, CFG-4), committed within the round. Returns committed
+ * commands per second and how many changes were appended.
+ */
+export function membershipRun(total: number, every: number): { perSecond: number; changes: number } {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  const nodes = new Map(ids.map((id) => [id, new RaftNode({ id, servers: ids, options: { maxEntriesPerAppendEntries: 256 } })]));
+  const queue: import('../spec/schema.js').Message[] = [];
+  const drain = () => {
+    for (let i = 0; i < queue.length; i++) {
+      const m = queue[i]!;
+      for (const out of nodes.get(m.to)!.step(m).messages) queue.push(out);
+    }
+    queue.length = 0;
+  };
+  for (const m of nodes.get('a')!.step({ type: 'electionTimeout' }).messages) queue.push(m);
+  drain();
+  const leader = nodes.get('a')!;
+  if (leader.role !== 'leader') throw new Error('no leader');
+  let proposed = 0;
+  let rounds = 0;
+  let changes = 0;
+  const seconds = time(() => {
+    while (proposed < total) {
+      if (every > 0 && ++rounds % every === 0) {
+        const demote = changes % 2 === 0;
+        const before = leader.lastIndex;
+        const r = leader.step({ type: 'reconfigure', change: 'single', voters: demote ? ['a', 'b', 'c', 'd'] : ids, ...(demote ? { learners: ['e'] } : {}) });
+        if (leader.lastIndex === before) throw new Error(`change ${changes} refused`);
+        changes++;
+        for (const m of r.messages) queue.push(m);
+      }
+      for (let k = 0; k < 256; k++) {
+        const r = leader.propose(`cmd${proposed++}`);
+        if (k === 0) for (const m of r.ready.messages) queue.push(m);
+      }
+      drain();
+    }
+  });
+  if (leader.commitIndex < total) throw new Error(`only ${leader.commitIndex} of ${total} committed`);
+  return { perSecond: proposed / seconds, changes };
 }
 
 /** Proposals to a leader of a 3-node cluster, messages delivered FIFO until quiet, in rounds of 256. */

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
-import { CLIENT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type ScheduleStats, type Weights } from './generate.js';
+import { CLIENT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type ScheduleStats, type Weights } from './generate.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
@@ -22,6 +22,8 @@ export interface CampaignConfig {
   readonly weights?: Weights;
   /** Key-value clients, reads and snapshots (issue 4); with CLIENT_WEIGHTS unless `weights` says otherwise. */
   readonly clients?: ClientOptions;
+  /** Membership changes from a bootstrap configuration with servers to add (issue 5). */
+  readonly membership?: MembershipOptions;
   readonly impl?: ImplFactory;
   /** Where a shrunk failing trace is written; nothing is written when absent. */
   readonly regressionsDir?: string;
@@ -41,6 +43,10 @@ export interface CampaignTotals {
   withInstall: number;
   answered: number;
   reads: number;
+  /** With membership: traces with a configuration entry appended; configuration entries; leaders that stepped down when removed (CFG-5). */
+  withReconfiguration: number;
+  reconfigurations: number;
+  removedLeaders: number;
 }
 
 export interface CampaignFailure {
@@ -66,10 +72,10 @@ export interface CampaignResult {
 export const nodeIds = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
 
 export function runCampaign(cfg: CampaignConfig): CampaignResult {
-  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0, withSnapshot: 0, withInstall: 0, answered: 0, reads: 0 };
+  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0, withSnapshot: 0, withInstall: 0, answered: 0, reads: 0, withReconfiguration: 0, reconfigurations: 0, removedLeaders: 0 };
   const impl = cfg.impl ?? REAL_IMPL;
   const coverage = new Map<string, number>();
-  const gen = generateOptions(cfg.servers, cfg.options, cfg.clients, cfg.weights);
+  const gen = generateOptions(cfg.servers, cfg.options, cfg.clients, cfg.weights, cfg.membership);
   const run = (choices: readonly Choice[], countCoverage: boolean): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
     const { trace, stats } = traceFromChoices(choices, gen);
     return { trace, stats, result: lockstep(trace, impl, countCoverage ? coverage : undefined) };
@@ -89,6 +95,9 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
       if (stats.installs > 0) totals.withInstall++;
       totals.answered += stats.answered;
       totals.reads += stats.reads;
+      if (stats.reconfigurations > 0) totals.withReconfiguration++;
+      totals.reconfigurations += stats.reconfigurations;
+      totals.removedLeaders += stats.removedLeaders;
       cfg.onProgress?.(totals.traces);
       return result.status === 'pass';
     }),
@@ -103,14 +112,14 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const named: Trace = {
     ...shrunk.trace,
     name: `regression-seed${cfg.seed}`,
-    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', with clients' : ''}); shrunk from ${found.trace.steps.length} steps`,
+    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', with clients' : ''}${cfg.membership ? ', with membership changes' : ''}); shrunk from ${found.trace.steps.length} steps`,
     description: `Shrunk from a generated schedule of ${found.trace.steps.length} steps. First failure: ${describeResult(shrunk.result).replace(/\n\s*/g, ' | ')}`,
   };
   let file: string | null = null;
   if (cfg.regressionsDir) {
     const batch = cfg.options?.maxEntriesPerAppendEntries;
     const fb = cfg.options?.fastBacktracking ? '-fb' : '';
-    const kv = cfg.clients ? '-clients' : '';
+    const kv = `${cfg.clients ? '-clients' : ''}${cfg.membership ? '-membership' : ''}`;
     const o = cfg.options ?? {};
     const flags = [o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
       .filter(Boolean).map((x) => `-${x}`).join('');
@@ -136,7 +145,7 @@ export function writeFileAtomic(file: string, text: string): void {
  * the server that handled it; after the last step, every server's whole state, logs included.
  */
 export function withModelExpectations(trace: Trace): Trace {
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
   const steps = trace.steps.map((s, i) => {
     const r = applyEvent(c, s.event);
     if ('error' in r) throw new Error(`generated an impossible event at /steps/${i}: ${r.error}`);
@@ -155,30 +164,30 @@ export function withModelExpectations(trace: Trace): Trace {
 }
 
 /** `raftspec gen`: seeded traces with the model's expectations, the same bytes for the same seed. */
-export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions): Array<{ name: string; trace: Trace }> {
+export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions): Array<{ name: string; trace: Trace }> {
   const schedules = fc.sample(scheduleArb(steps, steps), { seed, numRuns: count });
   return schedules.map((choices, k) => {
     const name = `gen-seed${seed}-${String(k + 1).padStart(3, '0')}`;
-    const { trace } = traceFromChoices(choices, generateOptions(servers, options, clients), name);
+    const { trace } = traceFromChoices(choices, generateOptions(servers, options, clients, undefined, membership), name);
     return {
       name,
       trace: withModelExpectations({
         ...trace,
-        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients)} (trace ${k + 1})`,
-        description: `Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts${clients ? '; key-value clients with retries, ReadIndex reads and snapshots' : ''}). Expectations are the reference model's observations: after each step the server that handled it and the client replies, after the last step every server in full.`,
+        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients, membership)} (trace ${k + 1})`,
+        description: `Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts${clients ? '; key-value clients with retries, ReadIndex reads and snapshots' : ''}${membership ? '; membership changes' : ''}). Expectations are the reference model's observations: after each step the server that handled it and the client replies, after the last step every server in full.`,
       }),
     };
   });
 }
 
 /** What the generator needs for these servers, options and clients. */
-export function generateOptions(servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, weights?: Weights): GenerateOptions {
+export function generateOptions(servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, weights?: Weights, membership?: MembershipOptions): GenerateOptions {
   const w = weights ?? (clients ? CLIENT_WEIGHTS : undefined);
-  return { servers, ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(w ? { weights: w } : {}) };
+  return { servers, ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(w ? { weights: w } : {}), ...(membership ? { membership } : {}) };
 }
 
 /** The command-line flags that give these options (for a trace's `source`). */
-export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions): string {
+export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions): string {
   let f = '';
   if (options?.maxEntriesPerAppendEntries) f += ` --max-entries ${options.maxEntriesPerAppendEntries}`;
   if (options?.fastBacktracking) f += ' --fast-backtracking';
@@ -192,5 +201,6 @@ export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions):
   if (options?.pipelining) f += ' --pipelining';
   if (options?.flowControlWindow) f += ` --flow-control ${options.flowControlWindow}`;
   if (clients) f += ' --clients';
+  if (membership) f += ' --membership';
   return f;
 }

@@ -11,7 +11,7 @@ import { formatReport, describeResult } from './report.js';
 import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
 import { recordRun } from './record.js';
 import { compareOptions, describeComparison, type CompareResult } from './compare.js';
-import { DEFAULT_CLIENTS, type ClientOptions } from './generate.js';
+import { DEFAULT_CLIENTS, type ClientOptions, type MembershipOptions } from './generate.js';
 import { join } from 'node:path';
 import { RULES } from '../spec/rules.js';
 
@@ -36,11 +36,12 @@ commands:
                              written and with the option flags laid over its options; prints
                              the first step where the two runs differ (exit 1 if any differs)
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then eight seeded campaigns (3 servers; 5 servers with batches
+                             then ten seeded campaigns (3 servers; 5 servers with batches
                              of 4; 3 servers with batches of 4 and fast backtracking; with
                              clients, reads and snapshots: 3 servers, lease reads, and 5
                              servers with the leader no-op; PreVote, CheckQuorum, the disruption guard and
-                             leadership transfer; pipelining with flow control), then which
+                             leadership transfer; pipelining with flow control; membership
+                             changes alone, and with every option and clients), then which
                              rules fired; with --json, one JSON object
 
 options:
@@ -64,6 +65,9 @@ options:
   --flow-control N   protocol option flowControlWindow (FC-1..FC-3; default off)
   --clients          gen, record, campaign: key-value clients (retries, ReadIndex reads) and
                      snapshots instead of opaque commands
+  --membership       gen, record, campaign: membership changes (reconfigure events: learners,
+                     promotions, removals, joint changes) from a bootstrap configuration of
+                     the first N-2 servers (docs/membership.md)
   --json             machine-readable output on stdout
   -h, --help         this text
 
@@ -104,6 +108,7 @@ function protocolOptions(values: Record<string, unknown>): ProtocolOptions | und
 }
 
 const clientsOption = (values: Record<string, unknown>): ClientOptions | undefined => (values.clients === true ? DEFAULT_CLIENTS : undefined);
+const membershipOption = (values: Record<string, unknown>): MembershipOptions | undefined => (values.membership === true ? {} : undefined);
 
 /** A progress line on stderr, at most every two seconds, for runs longer than a few seconds. */
 function progress(json: boolean): (what: string) => void {
@@ -145,16 +150,17 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
   return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, json };
 }
 
-function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
+function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
   const tick = progress(out.json);
   const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
   const t = result.totals;
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
-  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}`;
-  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
+  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}${cfg.membership ? ', membership changes' : ''}`;
+  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
   if (!out.json) {
     const clientShares = cfg.clients ? `; a snapshot ${pct(t.withSnapshot)}, an InstallSnapshot ${pct(t.withInstall)}; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
-    out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}${clientShares}`);
+    const membershipShares = cfg.membership ? `; a configuration change ${pct(t.withReconfiguration)}, ${t.reconfigurations} configuration entries, ${t.removedLeaders} removed leaders stepped down` : '';
+    out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}${clientShares}${membershipShares}`);
     if (result.failure) {
       out.log(`     shrunk to ${result.failure.trace.steps.length} steps${result.failure.file ? `, written to ${result.failure.file}` : ''}; reproduce with: raftspec check ${result.failure.file ?? '<file>'}`);
       out.log(`     ${result.failure.report.replace(/\n/g, '\n     ')}`);
@@ -188,8 +194,14 @@ function diffFiles(paths: readonly string[], change: ProtocolOptions, out: Out):
   return { code: summary.badInput > 0 ? 2 : summary.differ > 0 ? 1 : 0, json };
 }
 
+/** Every protocol option on at once (lease reads included: the generator keeps their clock assumption). */
+export const ALL_OPTIONS: ProtocolOptions = {
+  maxEntriesPerAppendEntries: 3, fastBacktracking: true, snapshotChunkSize: 40, leaderNoop: true, leaseReads: true,
+  preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true, pipelining: true, flowControlWindow: 3,
+};
+
 /** The campaigns `npm start` runs after checking the bundled traces. */
-const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions }> = [
+const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions }> = [
   { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
   { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
   { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
@@ -200,6 +212,9 @@ const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: numbe
   // Issue 5: the dissertation's options, the election ones together and the replication ones together.
   { seed: 6, count: 80, steps: 300, servers: nodeIds(3), options: { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true }, clients: DEFAULT_CLIENTS },
   { seed: 7, count: 60, steps: 300, servers: nodeIds(5), options: { pipelining: true, flowControlWindow: 2, maxEntriesPerAppendEntries: 3, fastBacktracking: true } },
+  // Issue 5: membership changes (3 of 5 servers voters at the start, 2 to add), alone and with every option and clients.
+  { seed: 9, count: 80, steps: 400, servers: nodeIds(5), membership: {} },
+  { seed: 10, count: 60, steps: 400, servers: nodeIds(5), options: ALL_OPTIONS, clients: DEFAULT_CLIENTS, membership: {} },
 ];
 
 /** In --json mode a command prints its one JSON object; otherwise its lines are already out. */
@@ -221,6 +236,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
         'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
         'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
+        membership: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -260,7 +276,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const count = intOption(values, 'count', undefined, 1);
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out DIR is required');
-        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values), clientsOption(values));
+        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values));
         // Write only once all are generated: an interrupted or failed run leaves nothing half-written.
         for (const f of fixtures) writeFileAtomic(join(values.out, `${f.name}.json`), `${JSON.stringify(f.trace, null, 2)}\n`);
         if (out.json) log(JSON.stringify({ written: fixtures.map((f) => join(values.out as string, `${f.name}.json`)) }));
@@ -271,7 +287,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const seed = intOption(values, 'seed');
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out FILE is required');
-        const trace = recordRun(seed, steps, servers(), protocolOptions(values), clientsOption(values));
+        const trace = recordRun(seed, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values));
         writeFileAtomic(values.out, `${JSON.stringify(trace, null, 2)}\n`);
         if (out.json) log(JSON.stringify({ written: values.out, steps: trace.steps.length }));
         else log(`recorded ${trace.steps.length} steps of the implementation to ${values.out}`);
@@ -280,14 +296,15 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       case 'campaign': {
         const options = protocolOptions(values);
         const clients = clientsOption(values);
+        const membership = membershipOption(values);
         return emit(campaign({
           seed: intOption(values, 'seed'), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
-          servers: servers(), ...(options ? { options } : {}), ...(clients ? { clients } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
+          servers: servers(), ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(membership ? { membership } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
         }, out), out);
       }
       case 'start': {
         for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients',
-          'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control'] as const) {
+          'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'membership'] as const) {
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();

@@ -37,8 +37,8 @@ const CONTEXT_STEPS = 5;
  * run only (a delivery of a message the other run never sent).
  */
 export function compareOptions(trace: Trace, changed: ProtocolOptions): CompareResult {
-  let a: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
-  let b: ClusterState = initCluster(trace.cluster, { ...(trace.options ?? {}), ...changed }, trace.initial);
+  let a: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  let b: ClusterState = initCluster(trace.cluster, { ...(trace.options ?? {}), ...changed }, trace.initial, trace.configuration);
   const recent: string[] = [];
   for (const [i, s] of trace.steps.entries()) {
     const ra = applyEvent(a, s.event);

@@ -11,8 +11,9 @@
 // most one operation outstanding, numbered for CLI-2, and retries it, at the leader a redirect
 // named, until it is answered), mixed with ReadIndex reads and snapshots (issue 4).
 import fc from 'fast-check';
-import type { ClientReply, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
-import { type ClusterState, applyEvent, inFlight, initCluster } from '../model/cluster.js';
+import type { BootstrapConfiguration, ClientReply, Configuration, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
+import { type ClusterState, applyEvent, envOf, inFlight, initCluster } from '../model/cluster.js';
+import { configOf } from '../model/state.js';
 import { LeaseClock, type LeaseView } from './lease.js';
 import { leaseViewOf } from './replay.js';
 
@@ -46,6 +47,8 @@ export interface Weights {
   readonly snapshot: number;
   /** A leader is asked to hand over leadership (LT-1); only with the leadershipTransfer option. */
   readonly transferLeadership?: number;
+  /** A server is asked to change the configuration (CFG-2, CFG-7); only with `membership`. */
+  readonly reconfigure?: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
@@ -66,6 +69,20 @@ export const CLIENT_WEIGHTS: Weights = {
 /** With leadershipTransfer: this weight of transferLeadership events on top of the others. */
 export const TRANSFER_WEIGHT = 15;
 
+/** With membership: this weight of reconfigure events on top of the others. */
+export const RECONFIGURE_WEIGHT = 25;
+
+/** Membership changes in a schedule (docs/membership.md): the configuration it starts from. */
+export interface MembershipOptions {
+  /** Default: the first max(1, n - 2) servers voters, the rest outside the configuration, to be added. */
+  readonly bootstrap?: BootstrapConfiguration;
+}
+
+/** The bootstrap configuration of a membership schedule. */
+export function membershipBootstrap(servers: readonly NodeId[], m: MembershipOptions): BootstrapConfiguration {
+  return m.bootstrap ?? { voters: servers.slice(0, Math.max(1, servers.length - 2)) };
+}
+
 /** The simulated clients of a schedule (issue 4). */
 export interface ClientOptions {
   /** Client IDs; each runs one operation at a time. */
@@ -83,6 +100,8 @@ export interface GenerateOptions {
   readonly historySize?: number;
   /** Key-value clients instead of opaque commands, with reads and retries (issue 4). */
   readonly clients?: ClientOptions;
+  /** reconfigure events, from a bootstrap configuration that leaves servers to add (issue 5). */
+  readonly membership?: MembershipOptions;
 }
 
 /** What happened in a generated schedule (to report how often interesting things happen). */
@@ -100,6 +119,9 @@ export interface ScheduleStats {
   answered: number;
   reads: number;
   redirects: number;
+  /** Configuration entries appended by leaders (CFG-2, CFG-3, CFG-7) and leaders that stepped down when removed (CFG-5). */
+  reconfigurations: number;
+  removedLeaders: number;
 }
 
 type Kind = keyof Weights;
@@ -132,6 +154,8 @@ export interface World {
   leaseView(id: NodeId): LeaseView;
   /** The range a snapshot can cover on a live server: above snapshotIndex, up to lastApplied. */
   snapshotRange(id: NodeId): { snapshotIndex: number; lastApplied: number };
+  /** The configuration in force at a server (CFG-1). */
+  configOf(id: NodeId): Configuration;
   /** Apply a possible event; returns the messages it sent, the client replies and the rule IDs fired (if known). */
   apply(event: Event): { sent: readonly Message[]; replies: readonly ClientReply[]; rules: readonly string[] };
 }
@@ -139,9 +163,10 @@ export interface World {
 /** The model's cluster as a World. */
 export class ModelWorld implements World {
   c: ClusterState;
-  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions) {
-    this.c = initCluster(servers, options);
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, configuration?: BootstrapConfiguration) {
+    this.c = initCluster(servers, options, undefined, configuration);
   }
+  configOf(id: NodeId) { return configOf(envOf(this.c, id), this.c.nodes[id] as NonNullable<ClusterState['nodes'][string]>); }
   isCrashed(id: NodeId) { return this.c.crashed.has(id); }
   isLeader(id: NodeId) { return this.c.nodes[id]?.role === 'leader'; }
   isFollower(id: NodeId) { return this.c.nodes[id]?.role === 'follower'; }
@@ -166,12 +191,14 @@ export class ModelWorld implements World {
  * no expectations: replaying it checks the invariants after every step.
  */
 export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions, name = 'generated'): { trace: Trace; stats: ScheduleStats } {
-  const world = new ModelWorld(g.servers, g.options);
+  const configuration = g.membership ? membershipBootstrap(g.servers, g.membership) : undefined;
+  const world = new ModelWorld(g.servers, g.options, configuration);
   const { events, stats } = runChoices(world, choices, g);
   const trace: Trace = {
     format: 'raft-trace', version: 1, name,
     cluster: [...g.servers],
     ...(g.options ? { options: g.options } : {}),
+    ...(configuration ? { configuration } : {}),
     steps: events.map((event) => ({ event })),
   };
   return { trace, stats };
@@ -184,11 +211,15 @@ export function runChoices(
 ): { events: Event[]; stats: ScheduleStats } {
   const servers = world.servers;
   const base = g.weights ?? DEFAULT_WEIGHTS;
-  const weights: Weights = g.options?.leadershipTransfer && base.transferLeadership === undefined ? { ...base, transferLeadership: TRANSFER_WEIGHT } : base;
+  const weights: Weights = {
+    ...base,
+    ...(g.options?.leadershipTransfer && base.transferLeadership === undefined ? { transferLeadership: TRANSFER_WEIGHT } : {}),
+    ...(g.membership && base.reconfigure === undefined ? { reconfigure: RECONFIGURE_WEIGHT } : {}),
+  };
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
   const events: Event[] = [];
-  const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0 };
+  const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0, reconfigurations: 0, removedLeaders: 0 };
   let commandNo = 0;
   const clients = g.clients ? new Clients(g.clients) : null;
   // With lease reads, the lease's clock assumption: no election timeout or crash of a bound server.
@@ -215,6 +246,8 @@ export function runChoices(
       else if (id === 'LEA-1' && r.rules.includes('CAN-2')) stats.leadersElected++;
       else if (id === 'SNAP-1') stats.snapshots++;
       else if (id === 'IS-5') stats.installs++;
+      else if (id === 'CFG-2' || id === 'CFG-3' || id === 'CFG-7') stats.reconfigurations++;
+      else if (id === 'CFG-5') stats.removedLeaders++;
     }
     for (const reply of r.replies) {
       if (reply.type === 'redirect') stats.redirects++;
@@ -267,6 +300,12 @@ export function runChoices(
         const others = servers.filter((id) => id !== from);
         return { type: 'transferLeadership', node: from, target: others[ch.b % others.length] as NodeId };
       }
+      case 'reconfigure': {
+        const ls = leaders();
+        // Mostly a leader; sometimes anyone (DEC-9).
+        const at = ls.length > 0 && ch.b % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
+        return reconfigureEvent(ch, at, world.configOf(at), servers);
+      }
       case 'snapshot': {
         const alive = up();
         if (alive.length === 0) break;
@@ -318,6 +357,49 @@ export function runChoices(
     if (ls.length > 0) return { type: 'heartbeatTimeout', node: ls[ch.a % ls.length] as NodeId };
     return { type: 'electionTimeout', node };
   }
+}
+
+/**
+ * A membership change asked of `node`, relative to the configuration it has in force: mostly one
+ * step of growing or shrinking (add a learner, promote it, demote or remove a server: CFG-4,
+ * CFG-7), sometimes a joint change to another voter set (CFG-2), sometimes a single change of two
+ * voters, which CFG-7 refuses.
+ */
+function reconfigureEvent(ch: Choice, node: NodeId, c: Configuration, servers: readonly NodeId[]): Event {
+  const voters = [...c.voters];
+  const learners = [...(c.learners ?? [])];
+  const outside = servers.filter((id) => !voters.includes(id) && !learners.includes(id));
+  const pick = <T>(xs: readonly T[], n: number): T => xs[n % xs.length] as T;
+  const single = (v: NodeId[], l: NodeId[]): Event => ({ type: 'reconfigure', node, change: 'single', voters: v, ...(l.length > 0 ? { learners: l } : {}) });
+  const without = (xs: readonly NodeId[], id: NodeId) => xs.filter((x) => x !== id);
+  switch (ch.a % 8) {
+    case 0: case 1: // add a learner (CFG-4), or promote one when there is no one left to add
+      if (outside.length > 0) return single(voters, [...learners, pick(outside, ch.a >> 3)]);
+      if (learners.length > 0) { const id = pick(learners, ch.a >> 3); return single([...voters, id], without(learners, id)); }
+      break;
+    case 2: case 3: // promote a learner (CFG-7: one voter more)
+      if (learners.length > 0) { const id = pick(learners, ch.a >> 3); return single([...voters, id], without(learners, id)); }
+      break;
+    case 4: // remove a voter, or demote it to learner; a third of the time the server asked itself (CFG-5 if it leads)
+      if (voters.length > 1) {
+        const id = (ch.a >> 8) % 3 === 0 && voters.includes(node) ? node : pick(voters, ch.a >> 3);
+        return (ch.a >> 6) % 2 === 0 ? single(without(voters, id), learners) : single(without(voters, id), [...learners, id]);
+      }
+      break;
+    case 5: // remove a learner
+      if (learners.length > 0) return single(voters, without(learners, pick(learners, ch.a >> 3)));
+      break;
+    case 6: { // a joint change to a voter set the choice names (CFG-2)
+      const n = 1 + ((ch.a >> 3) % servers.length);
+      const start = (ch.a >> 6) % servers.length;
+      const next = servers.filter((_, i) => (i - start + servers.length) % servers.length < n);
+      return { type: 'reconfigure', node, change: 'joint', voters: next, ...(learners.filter((id) => !next.includes(id)).length > 0 ? { learners: learners.filter((id) => !next.includes(id)) } : {}) };
+    }
+    case 7: // two voters changed in one single change: refused (CFG-7)
+      if (outside.length > 1) return single([...voters, outside[0] as NodeId, outside[1] as NodeId], learners);
+      break;
+  }
+  return single(voters, learners); // the configuration in force again: a change of nothing
 }
 
 /**

@@ -1,7 +1,7 @@
 // Loading a trace file: JSON parsing, schema validation and the checks a schema cannot express
 // (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
 import { readFileSync } from 'node:fs';
-import { type Message, type Observation, type Trace, KV_OPS } from '../spec/schema.js';
+import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS } from '../spec/schema.js';
 import { isKvCommand } from '../spec/kv.js';
 import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
 
@@ -39,8 +39,24 @@ function checkNames(t: Trace): InputError | null {
   const known = new Set(t.cluster);
   const expected = `a node of the cluster (${t.cluster.join(', ')})`;
   const node = (id: string, path: string) => (known.has(id) ? null : new InputError(path, `unknown node ${JSON.stringify(id)}; expected ${expected}`));
+  /** CFG-1: every member is in the cluster, and no server is both a voter and a learner. */
+  const config = (c: Pick<Configuration, 'voters' | 'learners' | 'oldVoters'>, path: string): InputError | null => {
+    for (const f of ['voters', 'learners', 'oldVoters'] as const) {
+      for (const [i, id] of (c[f] ?? []).entries()) { const e = node(id, `${path}/${f}/${i}`); if (e) return e; }
+    }
+    for (const [i, id] of (c.learners ?? []).entries()) {
+      if (c.voters.includes(id)) return new InputError(`${path}/learners/${i}`, `${id} is also a voter; expected a learner that is not a voter (CFG-4)`);
+    }
+    return null;
+  };
+  const entries = (es: readonly Entry[], path: string): InputError | null => {
+    for (const [k, en] of es.entries()) if (en.config) { const e = config(en.config, `${path}/${k}/config`); if (e) return e; }
+    return null;
+  };
   const message = (m: Message, path: string): InputError | null => {
-    const bad = node(m.from, `${path}/from`) ?? node(m.to, `${path}/to`);
+    const bad = node(m.from, `${path}/from`) ?? node(m.to, `${path}/to`)
+      ?? (m.type === 'AppendEntries' ? entries(m.entries, `${path}/entries`) : null)
+      ?? (m.type === 'InstallSnapshot' && m.lastConfig ? config(m.lastConfig, `${path}/lastConfig`) : null);
     if (bad) return bad;
     if (m.from === m.to) return new InputError(`${path}/to`, `a message from ${m.from} to itself; expected another node`);
     if ((m.type === 'RequestVote' || m.type === 'PreVote') && m.candidateId !== m.from) return new InputError(`${path}/candidateId`, `expected the sender ${JSON.stringify(m.from)}, got ${JSON.stringify(m.candidateId)}`);
@@ -55,8 +71,10 @@ function checkNames(t: Trace): InputError | null {
     for (const id of Object.keys(o.appliedIndex ?? {})) { const e = node(id, `${path}/appliedIndex/${id}`); if (e) return e; }
     for (const f of ['nextIndex', 'matchIndex'] as const) for (const id of Object.keys(o[f] ?? {})) { const e = node(id, `${path}/${f}/${id}`); if (e) return e; }
     for (const [i, id] of (o.votesGranted ?? []).entries()) { const e = node(id, `${path}/votesGranted/${i}`); if (e) return e; }
-    return null;
+    if (o.snapshotConfig) { const e = config(o.snapshotConfig, `${path}/snapshotConfig`); if (e) return e; }
+    return entries(o.log ?? [], `${path}/log`);
   };
+  if (t.configuration) { const e = config(t.configuration, '/configuration'); if (e) return e; }
   for (const [id, o] of Object.entries(t.initial ?? {})) {
     const e = node(id, `/initial/${id}`) ?? state(o, `/initial/${id}`);
     if (e) return e;
@@ -68,6 +86,7 @@ function checkNames(t: Trace): InputError | null {
     if ('node' in ev) e = node(ev.node, `${at}/event/node`);
     if (!e && ev.type === 'clientRequest') e = kvCommand(ev.command, `${at}/event/command`);
     if (!e && ev.type === 'transferLeadership') e = node(ev.target, `${at}/event/target`);
+    if (!e && ev.type === 'reconfigure') e = config(ev, `${at}/event`);
     else if ('message' in ev) e = message(ev.message, `${at}/event/message`);
     else if (ev.type === 'partition') {
       const seen = new Set<string>();

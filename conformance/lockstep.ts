@@ -78,13 +78,13 @@ class Harness implements StepObserver {
   constructor(private readonly trace: Trace, private readonly impl: ImplFactory) {
     const options: ProtocolOptions | undefined = trace.options;
     for (const id of trace.cluster) {
-      const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}) };
+      const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}), ...(trace.configuration ? { bootstrap: trace.configuration } : {}) };
       this.configs.set(id, config);
       const initial = trace.initial?.[id];
       const node = impl.create(config, initial);
       this.nodes.set(id, node);
       const snapshotIndex = initial?.snapshotIndex ?? 0;
-      const snapshot = snapshotIndex > 0 ? { index: snapshotIndex, term: initial?.snapshotTerm ?? 0, machine: initial?.snapshotMachine ?? EMPTY_KV } : null;
+      const snapshot = snapshotIndex > 0 ? { index: snapshotIndex, term: initial?.snapshotTerm ?? 0, machine: initial?.snapshotMachine ?? EMPTY_KV, config: initial?.snapshotConfig ?? null } : null;
       this.disks.set(id, { hardState: { currentTerm: node.currentTerm, votedFor: node.votedFor }, snapshot, log: (initial?.log ?? []).slice() });
       node.takeLogChangedFrom();
     }
@@ -168,7 +168,7 @@ class Harness implements StepObserver {
       // The durable log keeps only the entries after the new snapshot's index.
       const drop = ready.snapshot.index - diskBase(disk);
       disk.log = drop >= disk.log.length ? [] : disk.log.slice(Math.max(0, drop));
-      disk.snapshot = { index: ready.snapshot.index, term: ready.snapshot.term, machine: ready.snapshot.machine };
+      disk.snapshot = { index: ready.snapshot.index, term: ready.snapshot.term, machine: ready.snapshot.machine, config: ready.snapshot.config ?? null };
     }
     const base = diskBase(disk);
     if (ready.truncatedAfter !== null) disk.log.length = Math.max(0, Math.min(disk.log.length, ready.truncatedAfter - base));
@@ -189,6 +189,9 @@ class Harness implements StepObserver {
     const disk = this.disks.get(id) as Disk;
     const onDisk = canonicalJson(disk.snapshot?.machine ?? EMPTY_KV);
     if (s.snapshotIndex > 0 && onDisk !== wantSnap) return mismatch('persisted snapshot machine (PER-1)', wantSnap, onDisk);
+    const wantConfig = canonicalJson(s.snapshotConfig);
+    const gotConfig = canonicalJson(disk.snapshot?.config ?? null);
+    if (s.snapshotIndex > 0 && wantConfig !== gotConfig) return mismatch('persisted snapshotConfig (PER-1, SNAP-1)', wantConfig, gotConfig);
     return null;
   }
 
@@ -203,6 +206,11 @@ class Harness implements StepObserver {
     }
     if (n.snapshotIndex !== s.snapshotIndex) return mismatch('snapshotIndex', s.snapshotIndex, n.snapshotIndex);
     if (n.snapshotTerm !== s.snapshotTerm) return mismatch('snapshotTerm', s.snapshotTerm, n.snapshotTerm);
+    if (n.snapshotConfig !== s.snapshotConfig) {
+      const want = canonicalJson(s.snapshotConfig);
+      const got = canonicalJson(n.snapshotConfig);
+      if (want !== got) return mismatch('snapshotConfig (SNAP-1, CFG-1)', want, got);
+    }
     if (diskBase(disk) !== s.snapshotIndex || (disk.snapshot?.term ?? 0) !== s.snapshotTerm) {
       return mismatch('persisted snapshot index/term (PER-1)', `${s.snapshotIndex}/${s.snapshotTerm}`, `${diskBase(disk)}/${disk.snapshot?.term ?? 0}`);
     }
@@ -253,6 +261,7 @@ class Harness implements StepObserver {
       if (n.termAt(k) !== want.term) return mismatch(`log[${k}].term`, want.term, n.termAt(k));
       const got = n.entryAt(k);
       if (!sameCommand(got.command, want.command)) return mismatch(`log[${k}].command`, canonicalJson(want.command), canonicalJson(got.command));
+      if (!sameCommand(got.config ?? null, want.config ?? null)) return mismatch(`log[${k}].config (CFG-1)`, canonicalJson(want.config ?? null), canonicalJson(got.config ?? null));
     }
     const disk = this.disks.get(id) as Disk;
     const base = diskBase(disk);

@@ -2,11 +2,11 @@
 // records its own trace with its observations after every step. The model plays no part here:
 // the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
 import fc from 'fast-check';
-import type { ClientReply, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import type { BootstrapConfiguration, ClientReply, Configuration, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { optionFlags } from './campaign.js';
-import { CLIENT_WEIGHTS, type ClientOptions, runChoices, scheduleArb, type World } from './generate.js';
+import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, membershipBootstrap, runChoices, scheduleArb, type World } from './generate.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
 import { separated } from '../model/cluster.js';
 
@@ -21,9 +21,9 @@ export class ImplWorld implements World {
   /** The server the last event reached, if any. */
   lastNode: NodeId | null = null;
 
-  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions) {
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, bootstrap?: BootstrapConfiguration) {
     for (const id of servers) {
-      const config: RaftConfig = { id, servers, ...(options ? { options } : {}) };
+      const config: RaftConfig = { id, servers, ...(options ? { options } : {}), ...(bootstrap ? { bootstrap } : {}) };
       this.configs.set(id, config);
       this.nodes.set(id, new RaftNode(config));
       this.disks.set(id, new MemoryStorage());
@@ -39,6 +39,7 @@ export class ImplWorld implements World {
     const n = this.node(id);
     return { up: !this.crashed.has(id), isLeader: n.role === 'leader', term: n.currentTerm, leaseFloor: n.leaseFloor };
   }
+  configOf(id: NodeId): Configuration { return this.node(id).config; }
   snapshotRange(id: NodeId) {
     const n = this.node(id);
     return { snapshotIndex: n.snapshotIndex, lastApplied: n.lastApplied };
@@ -65,6 +66,7 @@ export class ImplWorld implements World {
       case 'clientRead':
       case 'snapshot':
       case 'transferLeadership':
+      case 'reconfigure':
       case 'inject': {
         const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
         return this.input(to.node, to.input);
@@ -158,12 +160,13 @@ export class ImplWorld implements World {
 }
 
 /** Record a seeded run of the implementation: events plus its observations after every step. */
-export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions): Trace {
+export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions): Trace {
   const [choices] = fc.sample(scheduleArb(steps, steps), { seed, numRuns: 1 });
-  const world = new ImplWorld(servers, options);
+  const configuration = membership ? membershipBootstrap(servers, membership) : undefined;
+  const world = new ImplWorld(servers, options, configuration);
   for (const id of servers) world.node(id).takeLogChangedFrom();
   const recorded: Trace['steps'] = [];
-  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}) }, (event, _sent, replies) => {
+  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}) }, (event, _sent, replies) => {
     const id = world.lastNode;
     if (id === null) {
       recorded.push({ event });
@@ -183,10 +186,11 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
   return {
     format: 'raft-trace', version: 1,
     name: `recorded-seed${seed}`,
-    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients)}: recorded by impl/ (RaftNode) in a simulated cluster`,
+    source: `raftspec record --seed ${seed} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients, membership)}: recorded by impl/ (RaftNode) in a simulated cluster`,
     description: "The implementation's own observations after every step, recorded without the model. `raftspec validate` replays them against the model.",
     cluster: [...servers],
     ...(options ? { options } : {}),
+    ...(configuration ? { configuration } : {}),
     steps: recorded,
   };
 }

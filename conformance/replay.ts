@@ -80,7 +80,7 @@ export function replayModel(trace: Trace): ReplayResult {
  * invariants, then the trace's expectations. Stops at the first failure.
  */
 export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<RuleId, number>): ReplayResult {
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
   const checker = new InvariantChecker(c);
   const initialViolations = checker.takeInitialViolations();
   if (initialViolations.length > 0) {

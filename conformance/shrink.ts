@@ -94,7 +94,7 @@ export function shrinkTrace(trace: Trace, impl: ImplFactory, maxRuns = 5_000): S
  */
 export function injectsAreDelayedCopies(trace: Trace): boolean {
   if (!trace.steps.some((s) => s.event.type === 'inject')) return true;
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial);
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
   const sent = new Set<string>();
   for (const { event } of trace.steps) {
     if (event.type === 'inject' && !sent.has(canonicalJson(event.message))) return false;

@@ -1,6 +1,6 @@
 // An in-process cluster: N RaftNodes, their stable storage, and a FIFO network (perfect unless a
 // drop rule says otherwise). Timers fire only when the caller says so, so a run is deterministic.
-import type { ClientReply, Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { BootstrapConfiguration, ClientReply, Entry, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
 import { RaftNode } from './node.js';
 import type { AppliedEntry, HardState, Persisted, Proposal, RaftConfig, Ready, Snapshot } from './types.js';
 
@@ -13,8 +13,8 @@ export class MemoryStorage implements Persisted {
   readonly log: Entry[] = [];
 
   /**
-   * Persists what one step produced, in the order Ready says: the hard state, the snapshot (and
-   * the entries it covers go), then the truncation, then the new entries.
+   * Persists what one step produced, in the order Ready says: the hard state, the snapshot with its
+   * configuration (and the entries it covers go), then the truncation, then the new entries.
    */
   save(ready: Ready): void {
     if (ready.hardState) this.hardState = ready.hardState;
@@ -37,6 +37,11 @@ export class MemoryStorage implements Persisted {
 export interface ClusterOptions {
   /** Protocol options for every server. */
   options?: ProtocolOptions;
+  /**
+   * The configuration every server starts from (CFG-1; docs/membership.md). Default: every server
+   * a voter. Servers it leaves out are spares: they take no part until a reconfigure adds them.
+   */
+  bootstrap?: BootstrapConfiguration;
   /** Called for every entry a server applies, in log order (the state machine). */
   onApply?: (server: NodeId, entry: AppliedEntry) => void;
   /** Whether a message is lost as it is sent; by default none is. */
@@ -84,7 +89,7 @@ export class Cluster {
   constructor(servers: readonly NodeId[] | number, private readonly opts: ClusterOptions = {}) {
     this.servers = typeof servers === 'number' ? Array.from({ length: servers }, (_, k) => `n${k + 1}`) : [...servers];
     for (const id of this.servers) {
-      const config: RaftConfig = { id, servers: this.servers, ...(opts.options ? { options: opts.options } : {}) };
+      const config: RaftConfig = { id, servers: this.servers, ...(opts.options ? { options: opts.options } : {}), ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}) };
       this.members.set(id, { config, node: new RaftNode(config), disk: new MemoryStorage(), down: false });
     }
   }
@@ -183,6 +188,21 @@ export class Cluster {
    */
   transferLeadership(id: NodeId, target: NodeId): void {
     this.input(id, { type: 'transferLeadership', target });
+  }
+
+  /**
+   * Asks server `id` to change the configuration (docs/membership.md): `single` for a single-server
+   * change (CFG-7: add or remove one voter, or change learners), `joint` for a change through
+   * C_old,new (CFG-2, then CFG-3 on its own). Only a leader acts on it, and only when no change is
+   * in progress, no transfer is pending and, for `single`, it has committed an entry of its term;
+   * returns whether it appended the configuration.
+   */
+  reconfigure(id: NodeId, change: 'single' | 'joint', voters: readonly NodeId[], learners: readonly NodeId[] = []): boolean {
+    const s = this.member(id);
+    if (s.down) return false;
+    const last = s.node.lastIndex;
+    this.input(id, { type: 'reconfigure', change, voters, learners });
+    return s.node.lastIndex > last;
   }
 
   /** Delivers the oldest message in flight; false when there is none. A message to a crashed server is lost. */

@@ -15,7 +15,12 @@
 //
 // The log also remembers the lowest index written or removed since the last takeChangedFrom(), so
 // that a checker can compare logs without rescanning them.
-import type { Entry } from '../spec/schema.js';
+//
+// CFG-1: the indexes of the configuration entries after the base are kept too, ascending: pushed
+// on append, popped on truncation, cut on compaction. So the last configuration entry (the one in
+// force) is O(1) to find and the one at or below an index (SNAP-1) a binary search.
+import type { Configuration, Entry } from '../spec/schema.js';
+import { copyConfig } from './membership.js';
 
 /** Stands in the base's slot: the compacted prefix (or the empty one before index 1). Never handed out. */
 const BASE: Entry = { term: 0, command: null };
@@ -32,6 +37,8 @@ export class RaftLog {
   private offset = 0;
   private _base = 0;
   private changedFrom = Infinity;
+  /** CFG-1: the indexes of the configuration entries after the base, ascending. */
+  private readonly configIndexes: number[] = [];
 
   /** The index the log starts after: the snapshot's lastIncludedIndex (SNAP-1), 0 without one. */
   get base(): number {
@@ -112,8 +119,7 @@ export class RaftLog {
   /** A copy of the entry at `index`. Throws a RangeError outside base + 1 .. lastIndex. */
   entryAt(index: number): Entry {
     if (!this.has(index)) throw new RangeError(`no entry at index ${index} (the log holds ${this._base + 1}..${this.lastIndex})`);
-    const e = this.entries[index - this.offset] as Entry;
-    return { term: e.term, command: e.command };
+    return copyEntry(this.entries[index - this.offset] as Entry);
   }
 
   /** Appends an entry, which must not change afterwards; returns its index. */
@@ -121,8 +127,34 @@ export class RaftLog {
     const index = this.terms.length + this.offset;
     this.terms.push(entry.term);
     this.entries.push(entry);
+    if (entry.config !== undefined) this.configIndexes.push(index);
     if (index < this.changedFrom) this.changedFrom = index;
     return index;
+  }
+
+  /** CFG-1: the index of the last configuration entry after the base, 0 if there is none. O(1). */
+  lastConfigIndex(): number {
+    const n = this.configIndexes.length;
+    return n === 0 ? 0 : (this.configIndexes[n - 1] as number);
+  }
+
+  /** CFG-1: the configuration of the last configuration entry after the base, or undefined. O(1). The log's own object: do not change it. */
+  lastConfig(): Configuration | undefined {
+    const n = this.configIndexes.length;
+    return n === 0 ? undefined : (this.entries[(this.configIndexes[n - 1] as number) - this.offset] as Entry).config;
+  }
+
+  /** SNAP-1: the configuration of the last configuration entry at or below `index` (and after the base), or undefined. A binary search. */
+  configAtOrBelow(index: number): Configuration | undefined {
+    const c = this.configIndexes;
+    let lo = 0;
+    let hi = c.length; // the first position whose index is above `index`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((c[mid] as number) <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? undefined : (this.entries[(c[lo - 1] as number) - this.offset] as Entry).config;
   }
 
   /** Drops every entry after `lastKept` (a no-op if there is none). Throws a RangeError below the base. */
@@ -131,6 +163,8 @@ export class RaftLog {
     if (lastKept < this._base) throw new RangeError(`cannot truncate after ${lastKept}: the entries up to ${this._base} are compacted`);
     this.terms.length = lastKept + 1 - this.offset;
     this.entries.length = lastKept + 1 - this.offset;
+    const c = this.configIndexes;
+    while (c.length > 0 && (c[c.length - 1] as number) > lastKept) c.pop();
     if (lastKept + 1 < this.changedFrom) this.changedFrom = lastKept + 1;
   }
 
@@ -144,6 +178,9 @@ export class RaftLog {
     this.terms[slot] = term;
     this.entries[slot] = BASE;
     this._base = index;
+    let covered = 0;
+    while (covered < this.configIndexes.length && (this.configIndexes[covered] as number) <= index) covered++;
+    if (covered > 0) this.configIndexes.splice(0, covered);
     if (slot >= MIN_DEAD_TO_CUT && slot >= this.terms.length - slot) this.cutDeadPrefix(slot);
   }
 
@@ -155,6 +192,7 @@ export class RaftLog {
     this.entries[0] = BASE;
     this.offset = index;
     this._base = index;
+    this.configIndexes.length = 0;
     if (index + 1 < this.changedFrom) this.changedFrom = index + 1;
   }
 
@@ -191,4 +229,9 @@ export class RaftLog {
     for (let i = this._base + 1; i <= this.lastIndex; i++) out.push(this.entryAt(i));
     return out;
   }
+}
+
+/** A copy of an entry for a caller to keep and change: a new object, with a copy of its configuration (the command is copied by reference, as always). */
+export function copyEntry(e: Entry): Entry {
+  return e.config === undefined ? { term: e.term, command: e.command } : { term: e.term, command: e.command, config: copyConfig(e.config) };
 }

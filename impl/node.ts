@@ -6,12 +6,14 @@
 //
 // Built for speed: the state is mutable and every step costs what it changes. The log is two
 // parallel arrays (log.ts); per-peer progress lives in arrays by server slot (tracker.ts); the
-// commit index is recomputed only when a matchIndex passes it or the leader's log grows.
-import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, NodeState, Observation, PreVote, PreVoteResponse, RequestVote, Role } from '../spec/schema.js';
+// commit index is recomputed only when a matchIndex passes it or the leader's log grows. The
+// configuration in force (membership.ts) is per-slot flags, rebuilt only when it changes.
+import type { AppendEntries, AppendEntriesResponse, Configuration, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, NodeState, Observation, PreVote, PreVoteResponse, RequestVote, Role } from '../spec/schema.js';
 import { EMPTY_KV, resolveOptions } from '../spec/schema.js';
 import { chunkAt, sessionOf, snapshotData, parseSnapshotData } from '../spec/kv.js';
 import { KvMachine, type Execution } from './kv.js';
-import { RaftLog } from './log.js';
+import { copyEntry, RaftLog } from './log.js';
+import { bootstrapConfig, copyConfig, Membership, normalizedConfig, votersChanged } from './membership.js';
 import { copyKvState } from './snapshot.js';
 import { ABSENT, Tracker } from './tracker.js';
 import type { HardState, Input, Persisted, Proposal, RaftConfig, Ready } from './types.js';
@@ -43,9 +45,11 @@ interface PendingRead {
 export class RaftNode {
   /** This server's ID. */
   readonly id: NodeId;
-  /** Every server of the cluster, in fan-out order. */
-  readonly servers: readonly NodeId[];
   // Members are protected, not private: the seam test/mutants.ts overrides to inject known bugs.
+  /** Every server known, in fan-out order: `servers` of the RaftConfig, then any server a configuration named since (knowServer). */
+  protected readonly serverList: NodeId[];
+  /** This server's slot in serverList. */
+  protected readonly selfSlot: number;
   protected readonly maxEntries: number;
   protected readonly fastBacktracking: boolean;
   protected readonly leaderNoop: boolean;
@@ -61,8 +65,10 @@ export class RaftNode {
   protected readonly pipelining: boolean;
   /** FC-1 .. FC-3: the window W past a follower's reported lastApplied; 0 when flow control is off. */
   protected readonly flowControlWindow: number;
-  /** The slots of the other servers, in `servers` order. */
-  protected readonly peerSlots: number[];
+  /** CFG-1: the configuration every server knows at the start. */
+  protected readonly bootstrap: Configuration;
+  /** The configuration in force (CFG-1) as per-slot flags: voters, members, peers (membership.ts). */
+  protected readonly members: Membership;
 
   // Persistent state (PER-1).
   protected _currentTerm = 0;
@@ -71,6 +77,8 @@ export class RaftNode {
   // The snapshot (SNAP-1): its lastIncludedIndex and lastIncludedTerm are the log's base and base
   // term; the state machine as of that index is kept as the immutable plain object it was saved as.
   protected _snapshotMachine: KvState = EMPTY_KV;
+  /** The configuration in force at the snapshot's index (SNAP-1); null: the bootstrap configuration. */
+  protected _snapshotConfig: Configuration | null = null;
   /** snapshotData(_snapshotMachine), computed when a leader first sends it (SNAP-2); null until then. */
   protected snapshotDataCache: string | null = null;
   protected readonly snapshotChunkSize: number;
@@ -143,7 +151,8 @@ export class RaftNode {
       throw new RangeError(`flowControlWindow must be an integer >= 1 (or 0 for none), got ${options.flowControlWindow}`);
     }
     this.id = config.id;
-    this.servers = [...config.servers];
+    this.serverList = [...config.servers];
+    this.selfSlot = selfSlot;
     this.maxEntries = options.maxEntriesPerAppendEntries;
     this.fastBacktracking = options.fastBacktracking;
     this.snapshotChunkSize = options.snapshotChunkSize;
@@ -155,11 +164,18 @@ export class RaftNode {
     this.leadershipTransfer = options.leadershipTransfer;
     this.pipelining = options.pipelining;
     this.flowControlWindow = options.flowControlWindow;
-    this.peerSlots = this.servers.map((_, slot) => slot).filter((slot) => slot !== selfSlot);
-    this.tracker = new Tracker(this.servers, selfSlot, this.flowControlWindow > 0);
-    this.readAcks = this.servers.map(() => 0);
-    this.activeSlots = this.servers.map(() => false);
+    this.bootstrap = bootstrapConfig(config.servers, config.bootstrap);
+    this.members = new Membership(selfSlot);
+    this.tracker = new Tracker(this.serverList, selfSlot, this.members, this.flowControlWindow > 0);
+    this.readAcks = this.serverList.map(() => 0);
+    this.activeSlots = this.serverList.map(() => false);
     if (initial) this.load(initial);
+    this.syncConfig();
+  }
+
+  /** Every server of the cluster, in fan-out order: those of the RaftConfig, then any a configuration named since. */
+  get servers(): readonly NodeId[] {
+    return this.serverList;
   }
 
   /**
@@ -169,11 +185,14 @@ export class RaftNode {
   static restart(config: RaftConfig, persisted: Persisted): RaftNode {
     // `new this`: a subclass restarts as itself (the seam the mutation tests use); the same node otherwise.
     const snap = persisted.snapshot ?? null;
+    const snapshotConfig = snap?.config ?? persisted.snapshotConfig ?? null;
     const node = new this(config, {
       currentTerm: persisted.hardState.currentTerm, votedFor: persisted.hardState.votedFor,
       ...(snap ? { snapshotIndex: snap.index, snapshotTerm: snap.term, snapshotMachine: snap.machine } : {}),
+      snapshotConfig,
     });
-    for (const e of persisted.log) node.log.append({ term: e.term, command: e.command });
+    for (const e of persisted.log) node.log.append(copyEntry(e));
+    node.syncConfig(); // CFG-1: the configuration entries of the log are in force again
     return node;
   }
 
@@ -185,8 +204,10 @@ export class RaftNode {
     const snapshotIndex = o.snapshotIndex ?? 0;
     if (snapshotIndex > 0 || o.snapshotTerm) this.log.discardThrough(snapshotIndex, o.snapshotTerm ?? 0);
     if (o.snapshotMachine) this._snapshotMachine = o.snapshotMachine;
+    if (o.snapshotConfig) this._snapshotConfig = copyConfig(o.snapshotConfig);
     if (o.partialSnapshot) this.partial = { ...o.partialSnapshot };
-    for (const e of o.log ?? []) this.log.append({ term: e.term, command: e.command });
+    for (const e of o.log ?? []) this.log.append(copyEntry(e));
+    this.syncConfig(); // CFG-1, before the progress below: a configuration may name servers not yet known
     this._commitIndex = o.commitIndex ?? snapshotIndex;
     this._lastApplied = o.lastApplied ?? snapshotIndex;
     const machine = o.machine ?? o.snapshotMachine; // the spec's default: the snapshot's machine, else empty
@@ -236,6 +257,9 @@ export class RaftNode {
         break;
       case 'transferLeadership':
         this.transferLeadership(input.target); // LT-1; DEC-9 elsewhere
+        break;
+      case 'reconfigure':
+        this.reconfigure(input.change, input.voters, input.learners); // CFG-2, CFG-7; DEC-9 elsewhere
         break;
       case 'RequestVote':
       case 'RequestVoteResponse':
@@ -288,6 +312,9 @@ export class RaftNode {
   }
 
   protected end(ready: Ready): Ready {
+    // CFG-1: the handlers that change the log or the snapshot update the configuration in force
+    // themselves; this O(1) check covers a variant that changes the log some other way.
+    this.syncConfig();
     // CLI-4: at the end of every step of a leader with reads pending.
     if (this._role === 'leader' && this.readsHead < this.pendingReads.length) {
       this.startReadRound();
@@ -401,6 +428,7 @@ export class RaftNode {
         return this.handleRequestVote(m); // RV-2: we voted for ourselves, so this refuses
       case 'AppendEntriesResponse': {
         const slot = this.tracker.slotOf(m.from) as number; // checked in stepMessage
+        if (!this.members.isMember(slot)) return; // DEC-15: not a peer any more (an answer to what we sent before it was removed)
         if (m.success && m.matchIndex > this.log.lastIndex) return; // DEC-8: no AppendEntries of ours could have caused it
         if (this.checkQuorum) this.markActive(slot); // CQ-1
         // CLI-4: any answer of our term to a round, success or not, acknowledges our leadership.
@@ -412,6 +440,7 @@ export class RaftNode {
       }
       case 'InstallSnapshotResponse': {
         const slot = this.tracker.slotOf(m.from) as number;
+        if (!this.members.isMember(slot)) return; // DEC-15, as above
         if (m.done && m.lastIncludedIndex > this.log.lastIndex) return; // DEC-8: we never sent a snapshot beyond our log
         if (this.checkQuorum) this.markActive(slot); // CQ-1
         this.handleSnapshotResponse(m, slot); // SNAP-3
@@ -465,8 +494,9 @@ export class RaftNode {
   }
 
   /**
-   * CAN-1: a new term, a vote for ourselves, a RequestVote to every other server; CAN-2 at once if
-   * that is a majority. LT-4: a campaign that a TimeoutNow started marks its RequestVotes `transfer`.
+   * CAN-1: a new term, a vote for ourselves, a RequestVote to every other voter of the
+   * configuration in force (DEC-14); CAN-2 at once if that is a quorum. LT-4: a campaign that a
+   * TimeoutNow started marks its RequestVotes `transfer`.
    */
   protected campaign(transfer = false): void {
     this._role = 'candidate';
@@ -479,9 +509,9 @@ export class RaftNode {
     this.tracker.clearProgress(); // DEC-10
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
-    for (const slot of this.peerSlots) {
+    for (const slot of this.members.voterPeerSlots) {
       const m: RequestVote = {
-        type: 'RequestVote', from: this.id, to: this.servers[slot] as NodeId,
+        type: 'RequestVote', from: this.id, to: this.serverList[slot] as NodeId,
         term: this._currentTerm, candidateId: this.id, lastLogIndex, lastLogTerm,
       };
       if (transfer) m.transfer = true;
@@ -491,8 +521,10 @@ export class RaftNode {
   }
 
   /**
-   * CAN-2, LEA-1: reset every peer's progress and announce the win with AppendEntries; with
-   * leaderNoop, append the no-op first (CLI-3), so that the AppendEntries carry it.
+   * CAN-2, LEA-1: reset the progress of every peer of the configuration in force (DEC-15); with
+   * leaderNoop, append the no-op (CLI-3); run the commit sequence (CFG-3 may append C_new: the
+   * joint configuration may be committed already); then, if still leader, announce the win with
+   * AppendEntries, which carry what was appended.
    */
   protected becomeLeader(): void {
     this._role = 'leader';
@@ -503,16 +535,22 @@ export class RaftNode {
     this.clearActive(); // CQ-1: none heard from yet
     this._transferee = null; // LT-1
     if (this.leaderNoop) this.appendNoop();
-    this.broadcastAppendEntries();
+    this.commitAsLeader();
+    if (this._role === 'leader') this.broadcastAppendEntries();
   }
 
-  /** CLI-3: a no-op entry of the new term (not awaited: no client asked for it), then LEA-4 and ALL-1 (a cluster of one commits it at once). */
+  /** CLI-3: a no-op entry of the new term (not awaited: no client asked for it). */
   protected appendNoop(): void {
-    const entry: Entry = { term: this._currentTerm, command: null };
+    this.appendOwn({ term: this._currentTerm, command: null });
+  }
+
+  /** A leader's own entry (LEA-2, CLI-3, CFG-2, CFG-3, CFG-7): into the log and into Ready, after what this step appended already. Returns its index. */
+  protected appendOwn(entry: Entry): number {
     const index = this.log.append(entry);
-    this.ready.appended = { index, entries: [entry] };
-    this.advanceCommitIndex();
-    this.applyCommitted();
+    const appended = this.ready.appended;
+    if (appended !== null && appended.index + appended.entries.length === index) appended.entries.push(entry);
+    else this.ready.appended = { index, entries: [entry] };
+    return index;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -523,7 +561,8 @@ export class RaftNode {
    * An election timeout clears heardFromLeader, whatever the role. A leader ends its lease (LR-3),
    * checks its quorum (CQ-1) and abandons a pending transfer (LT-5), in that order; nothing else
    * happens to it (DEC-9). Any other
-   * role campaigns: with preVote through a pre-vote (PV-1), else at once (FOL-2, CAN-4).
+   * role campaigns: with preVote through a pre-vote (PV-1), else at once (FOL-2, CAN-4); but only
+   * a voter of its configuration in force (DEC-14).
    */
   protected electionTimeout(): void {
     this._heardFromLeader = false;
@@ -533,13 +572,18 @@ export class RaftNode {
       this._transferee = null; // LT-5 (a leader that stepped down has none already)
       return;
     }
+    if (!this.members.selfVoter) return; // DEC-14: a learner, a removed server or one not yet added starts nothing
     if (this.preVote) this.preCampaign();
     else this.campaign();
   }
 
-  /** CQ-1: stay leader if we and the peers heard from since the last check are a majority, else step down in the same term. */
+  /**
+   * CQ-1: stay leader if we and the peers heard from since the last check are a quorum of the
+   * configuration in force (CFG-2; we count only if a voter, CFG-5), else step down in the same term.
+   */
   protected checkQuorumNow(): void {
-    if (2 * (this.active.length + 1) > this.servers.length) return this.clearActive();
+    const active = this.activeSlots;
+    if (this.members.isQuorum((slot) => slot === this.selfSlot || active[slot] === true)) return this.clearActive();
     this.becomeFollower(); // DEC-10; CLI-4: the pending reads are dropped
     this._leaderId = null; // CLI-1
   }
@@ -559,8 +603,9 @@ export class RaftNode {
   }
 
   /**
-   * PV-1: become a precandidate, with no new term and no vote, and ask every other server whether
-   * it would vote for us in currentTerm + 1; PV-3 at once if that is already a majority.
+   * PV-1: become a precandidate, with no new term and no vote, and ask every other voter of the
+   * configuration in force (DEC-14) whether it would vote for us in currentTerm + 1; PV-3 at once
+   * if that is already a quorum.
    */
   protected preCampaign(): void {
     this._role = 'precandidate';
@@ -571,8 +616,8 @@ export class RaftNode {
     const term = this._currentTerm + 1;
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
-    for (const slot of this.peerSlots) {
-      this.send({ type: 'PreVote', from: this.id, to: this.servers[slot] as NodeId, term, candidateId: this.id, lastLogIndex, lastLogTerm });
+    for (const slot of this.members.voterPeerSlots) {
+      this.send({ type: 'PreVote', from: this.id, to: this.serverList[slot] as NodeId, term, candidateId: this.id, lastLogIndex, lastLogTerm });
     }
     if (this.tracker.hasVoteMajority()) this.campaign(); // PV-3: a cluster of one
   }
@@ -600,11 +645,11 @@ export class RaftNode {
     return this.disruptionGuard && m.term > this._currentTerm && m.transfer !== true && (this._role === 'leader' || this._heardFromLeader);
   }
 
-  /** LT-1 on a leader with leadershipTransfer, for another server of the cluster; no effect otherwise (DEC-9). */
+  /** LT-1 on a leader with leadershipTransfer, for another voter of its configuration in force; no effect otherwise (DEC-9). */
   protected transferLeadership(target: NodeId): void {
     if (this._role !== 'leader' || !this.leadershipTransfer || target === this.id) return; // DEC-9
     const slot = this.tracker.slotOf(target);
-    if (slot === undefined || this._transferee === target) return; // DEC-9; LT-1: already under way
+    if (slot === undefined || !this.members.isVoter(slot) || this._transferee === target) return; // DEC-9; LT-1: already under way
     this._transferee = target;
     // LT-2 at once if it holds our whole log; else catch it up (LEA-3, or SNAP-2's InstallSnapshot).
     if (this.tracker.matchIndexAt(slot) === this.log.lastIndex) this.sendTimeoutNow(slot);
@@ -653,6 +698,7 @@ export class RaftNode {
     // AE-2; SNAP-5: below our snapshot every entry is committed, so it matches.
     if (m.prevLogIndex >= this.log.base && !this.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return this.rejectInconsistent(m);
     this.mergeEntries(m.prevLogIndex, m.entries);
+    this.syncConfig(); // CFG-1: an appended or truncated configuration entry changes the configuration in force
     const lastNewEntry = m.prevLogIndex + m.entries.length;
     this.followLeaderCommit(m, lastNewEntry);
     this.applyCommitted();
@@ -744,24 +790,21 @@ export class RaftNode {
     this.broadcastAppendEntries();
   }
 
-  /** LEA-1, LEA-3: every follower its AppendEntries, in `servers` order. */
+  /** LEA-1, LEA-3: every peer of the configuration in force its AppendEntries, in `servers` order (DEC-15). */
   protected broadcastAppendEntries(): void {
-    for (const slot of this.peerSlots) this.sendAppendEntries(slot);
+    for (const slot of this.members.peerSlots) this.sendAppendEntries(slot);
   }
 
-  /** LEA-2, then LEA-4 (a cluster of one commits at once), ALL-1 and LEA-3 to every follower. Returns the entry's index. */
+  /** LEA-2, then the commit sequence (LEA-4: a single voter commits at once; ALL-1; CFG-3, CFG-5) and LEA-3 to every peer. Returns the entry's index. */
   protected appendClientCommand(command: unknown): number {
-    const entry: Entry = { term: this._currentTerm, command };
-    const index = this.log.append(entry);
-    this.ready.appended = { index, entries: [entry] };
+    const index = this.appendOwn({ term: this._currentTerm, command });
     this.awaiting.set(index, this._currentTerm); // LEA-2: answered once applied
-    this.advanceCommitIndex();
-    this.applyCommitted();
-    this.broadcastAppendEntries();
+    this.commitAsLeader();
+    if (this._role === 'leader') this.broadcastAppendEntries();
     return index;
   }
 
-  /** LEA-3a with DEC-3 (nothing moves back), then LEA-4, ALL-1, and LEA-3 again if the peer is behind. */
+  /** LEA-3a with DEC-3 (nothing moves back), then the commit sequence and LEA-3 (replicateAfterProgress). */
   protected handleAppendSuccess(m: AppendEntriesResponse, slot: number): void {
     const t = this.tracker;
     const before = t.matchIndexAt(slot);
@@ -770,9 +813,20 @@ export class RaftNode {
     t.matchIndex[slot] = matchIndex;
     t.nextIndex[slot] = nextIndex;
     // The quorum can only move when a matchIndex passes commitIndex (see advanceCommitIndex).
-    if (this.quorumStale || (matchIndex > before && matchIndex > this._commitIndex)) this.advanceCommitIndex();
-    this.applyCommitted();
-    if (this.log.lastIndex >= nextIndex) this.sendAppendEntries(slot);
+    this.replicateAfterProgress(slot, nextIndex, this.quorumStale || (matchIndex > before && matchIndex > this._commitIndex));
+  }
+
+  /**
+   * After LEA-3a or SNAP-3 moved the progress of the peer in `slot`: the commit sequence (LEA-4
+   * only if `recompute`: see advanceCommitIndex), then, if still leader, LEA-3 to every peer if
+   * it appended C_new (CFG-3), else to this peer if it is still behind `nextIndex`.
+   */
+  protected replicateAfterProgress(slot: number, nextIndex: number, recompute: boolean): void {
+    const lastBefore = this.log.lastIndex;
+    this.commitAsLeader(recompute);
+    if (this._role !== 'leader') return; // CFG-5: stepped down
+    if (this.log.lastIndex > lastBefore) this.broadcastAppendEntries();
+    else if (this.log.lastIndex >= nextIndex) this.sendAppendEntries(slot);
   }
 
   /** LEA-3b with DEC-4 (PIP-2 with pipelining): only a rejection of a request still outstanding moves nextIndex back, and we retry. */
@@ -847,11 +901,16 @@ export class RaftNode {
   // -------------------------------------------------------------------------------------------
   // Log compaction (§7, Figure 13)
 
-  /** SNAP-1 with DEC-13: compact the log through `index`, which must be applied and above the snapshot's index. */
+  /**
+   * SNAP-1 with DEC-13: compact the log through `index`, which must be applied and above the
+   * snapshot's index. The snapshot records the configuration in force at `index` (CFG-1): the last
+   * configuration entry at or below it, else the previous snapshot's.
+   */
   protected takeSnapshot(index: number): void {
     if (!(index > this.log.base && index <= this._lastApplied)) return; // DEC-13
     const term = this.log.termAt(index);
     const machine = this.machineAt(index);
+    this._snapshotConfig = this.log.configAtOrBelow(index) ?? this._snapshotConfig;
     this.log.compactThrough(index, term);
     this.saveSnapshot(index, term, machine);
   }
@@ -868,22 +927,24 @@ export class RaftNode {
     return m.toState();
   }
 
-  /** The new snapshot, for this server and for stable storage (Ready.snapshot, before any truncation or append). */
+  /** The new snapshot, with the configuration _snapshotConfig holds, for this server and for stable storage (Ready.snapshot, before any truncation or append). */
   protected saveSnapshot(index: number, term: number, machine: KvState): void {
     this._snapshotMachine = machine;
     this.snapshotDataCache = null;
-    this.ready.snapshot = { index, term, machine };
+    this.ready.snapshot = { index, term, machine, config: this._snapshotConfig };
   }
 
-  /** SNAP-2: the chunk of our snapshot at `offset`, to the follower in `slot`. */
+  /** SNAP-2: the chunk of our snapshot at `offset`, to the follower in `slot`; every chunk carries the snapshot's configuration unless it is the bootstrap one (lastConfig). */
   protected sendSnapshotChunk(slot: number, offset: number): void {
     const chunk = chunkAt(this.snapshotData(), offset, this.snapshotChunkSize);
-    this.send({
-      type: 'InstallSnapshot', from: this.id, to: this.servers[slot] as NodeId,
+    const m: InstallSnapshot = {
+      type: 'InstallSnapshot', from: this.id, to: this.serverList[slot] as NodeId,
       term: this._currentTerm, leaderId: this.id,
       lastIncludedIndex: this.log.base, lastIncludedTerm: this.log.baseTerm,
       offset, data: chunk.data, done: chunk.done,
-    });
+    };
+    if (this._snapshotConfig !== null) m.lastConfig = this._snapshotConfig;
+    this.send(m);
   }
 
   /** Our snapshot as InstallSnapshot carries it (spec/kv.ts snapshotData), computed once per snapshot. */
@@ -910,9 +971,7 @@ export class RaftNode {
     const nextIndex = Math.max(t.nextIndexAt(slot, 1), m.lastIncludedIndex + 1);
     t.matchIndex[slot] = matchIndex;
     t.nextIndex[slot] = nextIndex;
-    if (this.quorumStale || (matchIndex > before && matchIndex > this._commitIndex)) this.advanceCommitIndex();
-    this.applyCommitted();
-    if (this.log.lastIndex >= nextIndex) this.sendAppendEntries(slot);
+    this.replicateAfterProgress(slot, nextIndex, this.quorumStale || (matchIndex > before && matchIndex > this._commitIndex));
   }
 
   /** IS-2 .. IS-8 with DEC-11 and DEC-12, on a follower of the sender's term. */
@@ -934,7 +993,9 @@ export class RaftNode {
     this.partial = null;
     const machine = parseSnapshotData(p.data);
     if (machine === null) return this.replySnapshot(m, 0, false); // DEC-8: no leader sends that
+    this._snapshotConfig = m.lastConfig ?? null; // IS-5: the snapshot's configuration (null: the bootstrap one)
     this.installSnapshot(m.lastIncludedIndex, m.lastIncludedTerm, machine); // IS-5 .. IS-8
+    this.syncConfig(); // CFG-1: IS-6 keeps the configuration entries after it, IS-7 leaves the snapshot's in force
     this.replySnapshot(m, end, true);
   }
 
@@ -958,6 +1019,126 @@ export class RaftNode {
       type: 'InstallSnapshotResponse', from: this.id, to: m.from,
       term: this._currentTerm, lastIncludedIndex: m.lastIncludedIndex, offset, done,
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Membership changes (§6, dissertation ch. 4; docs/membership.md)
+
+  /**
+   * CFG-2 (joint) or CFG-7 (single) on a leader. Refused (no effect) while a transfer is pending
+   * (LT-3), while a change is in progress (CFG-7, CFG-2), and, for a single change, when its voters
+   * differ from those in force by more than one server or before an entry of the current term is
+   * committed (CFG-7, the 2015 fix); no effect on any other role (DEC-9). Otherwise appends the
+   * configuration, runs the commit sequence and sends every peer of the new configuration its
+   * AppendEntries. Throws a RangeError, before anything changes, for a configuration without a
+   * voter or with a server that is both a voter and a learner.
+   */
+  protected reconfigure(change: 'single' | 'joint', voters: readonly NodeId[], learners?: readonly NodeId[]): void {
+    const asked = normalizedConfig(voters, learners);
+    if (this._role !== 'leader') return; // DEC-9
+    if (this._transferee !== null) return; // LT-3
+    if (this.changeInProgress()) return; // CFG-7, CFG-2
+    const inForce = this.members.config;
+    if (change === 'single' && !this.maySingleChange(inForce.voters, asked.voters)) return; // CFG-7
+    this.appendConfigEntry(change === 'joint' ? normalizedConfig(asked.voters, asked.learners, inForce.voters) : asked);
+    this.commitAsLeader();
+    if (this._role === 'leader') this.broadcastAppendEntries(); // LEA-3
+  }
+
+  /** CFG-2, CFG-7: a change is in progress while the configuration in force is joint or its entry is not yet committed. */
+  protected changeInProgress(): boolean {
+    return this.members.joint || this.log.lastConfigIndex() > this._commitIndex;
+  }
+
+  /**
+   * CFG-7: a single change adds or removes at most one voter, and comes only once the leader has
+   * committed an entry of its current term (the fix to the single-server bug, raft-dev 2015). The
+   * seam the mutation tests override.
+   */
+  protected maySingleChange(votersInForce: readonly NodeId[], votersAsked: readonly NodeId[]): boolean {
+    return votersChanged(votersInForce, votersAsked) <= 1 && this.log.termAt(this._commitIndex) === this._currentTerm;
+  }
+
+  /**
+   * A leader's configuration entry (CFG-2, CFG-3, CFG-7), in force at once (CFG-1). DEC-15: a new
+   * peer gets nextIndex = the entry's index and matchIndex 0 (appliedIndex 0 with flow control); a
+   * server no longer a member loses its progress, its read acknowledgements and its place in
+   * recentlyActive. A transfer to a server that is no longer a voter is abandoned (LT-5: LT-1 hands
+   * leadership only to a voter; etcd aborts a transfer whose target is removed or demoted).
+   * O(servers).
+   */
+  protected appendConfigEntry(config: Configuration): void {
+    const index = this.appendOwn({ term: this._currentTerm, command: null, config });
+    const wasPeer = this.members.peerSlots;
+    this.useConfig(config);
+    const t = this.tracker;
+    for (const slot of this.members.peerSlots) if (t.nextIndex[slot] === ABSENT) t.startProgress(slot, index);
+    for (const slot of wasPeer) {
+      if (this.members.isMember(slot)) continue;
+      t.dropProgress(slot);
+      this.readAcks[slot] = 0;
+      this.forgetActive(slot);
+    }
+    if (this._transferee !== null && !this.members.isVoter(this.tracker.slotOf(this._transferee) as number)) this._transferee = null; // LT-5
+  }
+
+  /**
+   * The leader's commit sequence (docs/membership.md), wherever its commitIndex may advance: LEA-4
+   * (only if `recompute`: see advanceCommitIndex), ALL-1, then, once the configuration in force is
+   * committed, CFG-3 (it is joint: append C_new and run the sequence again) or CFG-5 (we are not a
+   * voter of it: step down). The caller sends the AppendEntries.
+   */
+  protected commitAsLeader(recompute = true): void {
+    if (recompute) this.advanceCommitIndex();
+    this.applyCommitted();
+    if (this._role !== 'leader' || this.log.lastConfigIndex() > this._commitIndex) return;
+    const config = this.members.config;
+    if (config.oldVoters !== undefined) {
+      this.appendConfigEntry(normalizedConfig(config.voters, config.learners)); // CFG-3: C_new
+      return this.commitAsLeader();
+    }
+    if (!this.members.selfVoter) this.stepDownRemoved(); // CFG-5
+  }
+
+  /** CFG-5: the committed configuration in force does not count us: follower in the same term, no leader known (DEC-10 clears the leader state; CLI-4 drops the reads). */
+  protected stepDownRemoved(): void {
+    this.becomeFollower();
+    this._leaderId = null; // CLI-1
+  }
+
+  /**
+   * CFG-1: take the configuration in force from the log (its last configuration entry), else the
+   * snapshot, else the bootstrap. O(1) when it did not change; O(servers) when it did.
+   */
+  protected syncConfig(): void {
+    const inForce = this.log.lastConfig() ?? this._snapshotConfig ?? this.bootstrap;
+    if (inForce !== this.members.config) this.useConfig(inForce);
+  }
+
+  /** The per-slot flags of a configuration now in force; a server it names that we never heard of gets a slot first. */
+  protected useConfig(config: Configuration): void {
+    for (const id of config.voters) this.knowServer(id);
+    for (const id of config.oldVoters ?? []) this.knowServer(id);
+    for (const id of config.learners ?? []) this.knowServer(id);
+    this.members.set(config, (id) => this.tracker.slotOf(id) as number, this.serverList.length);
+    this.quorumStale = true;
+  }
+
+  /** A server not in `servers` (a library user added it): the next slot, with every per-slot array extended. */
+  protected knowServer(id: NodeId): void {
+    if (this.tracker.slotOf(id) !== undefined) return;
+    const slot = this.serverList.length;
+    this.serverList.push(id);
+    this.tracker.addSlot(id, slot);
+    this.readAcks.push(0);
+    this.activeSlots.push(false);
+  }
+
+  /** DEC-15: a removed server leaves recentlyActive (CQ-1). */
+  protected forgetActive(slot: number): void {
+    if (!this.activeSlots[slot]) return;
+    this.activeSlots[slot] = false;
+    this.active.splice(this.active.indexOf(this.serverList[slot] as NodeId), 1);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1030,12 +1211,13 @@ export class RaftNode {
 
   /**
    * LR-2: no leadership transfer is pending (the transferee could be elected at once, LT-4) and
-   * some round r > leaseFloor is acknowledged by a majority, the leader counted (one server:
-   * always). Acknowledgements only grow, so r = leaseFloor + 1 is the one to check.
+   * some round r > leaseFloor is acknowledged by a quorum, the leader counted if a voter (a leader
+   * that alone is a quorum of its configuration: always). Acknowledgements only grow, so
+   * r = leaseFloor + 1 is the one to check.
    */
   protected holdsLease(): boolean {
     if (this._transferee !== null) return false;
-    return this.servers.length === 1 || (this.readRound > this._leaseFloor && this.roundConfirmed(this._leaseFloor + 1));
+    return this.members.selfIsQuorum || (this.readRound > this._leaseFloor && this.roundConfirmed(this._leaseFloor + 1));
   }
 
   /** CLI-1: name the leader last heard from in this term, or none (LT-3: a transferring leader names the transferee). */
@@ -1131,11 +1313,10 @@ export class RaftNode {
     this.ready.replies.push({ type: 'read', node: this.id, client: r.client, seq: r.seq, key: r.key, index: r.readIndex as number, result: this.kv.get(r.key) });
   }
 
-  /** CLI-4: the leader and the peers that acknowledged `round` or a later one are a majority of the servers. */
+  /** CLI-4: the leader and the peers that acknowledged `round` or a later one are a quorum of the configuration in force (CFG-2; the leader counts only if a voter, CFG-5). */
   protected roundConfirmed(round: number): boolean {
-    let count = 1;
-    for (const slot of this.peerSlots) if ((this.readAcks[slot] as number) >= round) count++;
-    return 2 * count > this.servers.length;
+    const acks = this.readAcks;
+    return this.members.isQuorum((slot) => slot === this.selfSlot || (acks[slot] as number) >= round);
   }
 
   protected send(m: Message): void {
@@ -1246,6 +1427,21 @@ export class RaftNode {
   get snapshotTerm(): number {
     return this.log.baseTerm;
   }
+  /** The configuration in force at snapshotIndex (SNAP-1); null while that is the bootstrap configuration. Shared: do not change it. */
+  get snapshotConfig(): Configuration | null {
+    return this._snapshotConfig;
+  }
+  /**
+   * The configuration in force (CFG-1): that of the last configuration entry in the log, committed
+   * or not; else the snapshot's; else the bootstrap configuration. Shared: do not change it.
+   */
+  get config(): Configuration {
+    return this.members.config;
+  }
+  /** The index of the configuration entry in force; 0 when the configuration is the snapshot's or the bootstrap one (committed). */
+  get configIndex(): number {
+    return this.log.lastConfigIndex();
+  }
   /** The state machine as of snapshotIndex: the snapshot's own object, shared: do not change it. */
   get snapshotMachine(): KvState {
     return this._snapshotMachine;
@@ -1255,11 +1451,12 @@ export class RaftNode {
     const p = this.partial;
     return p && { lastIncludedIndex: p.lastIncludedIndex, lastIncludedTerm: p.lastIncludedTerm, data: p.data };
   }
-  /** What this server must have on stable storage (PER-1): the snapshot and the log after it. O(log length). */
+  /** What this server must have on stable storage (PER-1): the snapshot (with its configuration) and the log after it. O(log length). */
   persisted(): Persisted {
     const base = this.log.base;
     const log = this.log.toArray();
-    return base > 0 ? { hardState: this.hardState, snapshot: { index: base, term: this.log.baseTerm, machine: this._snapshotMachine }, log } : { hardState: this.hardState, log };
+    if (base > 0) return { hardState: this.hardState, snapshot: { index: base, term: this.log.baseTerm, machine: this._snapshotMachine, config: this._snapshotConfig }, log };
+    return this._snapshotConfig === null ? { hardState: this.hardState, log } : { hardState: this.hardState, snapshotConfig: this._snapshotConfig, log };
   }
 
   /** A full snapshot in the spec's NodeState shape (O(log length): for reports and recording, not per step). */
@@ -1267,7 +1464,7 @@ export class RaftNode {
     const nextIndex: Record<NodeId, number> = {};
     const matchIndex: Record<NodeId, number> = {};
     const appliedIndex: Record<NodeId, number> = {};
-    this.servers.forEach((id, slot) => {
+    this.serverList.forEach((id, slot) => {
       const next = this.tracker.nextIndex[slot] as number;
       const match = this.tracker.matchIndex[slot] as number;
       const applied = this.tracker.appliedIndex[slot] as number;
@@ -1283,6 +1480,7 @@ export class RaftNode {
       snapshotIndex: this.log.base,
       snapshotTerm: this.log.baseTerm,
       snapshotMachine: copyKvState(this._snapshotMachine),
+      snapshotConfig: this._snapshotConfig && copyConfig(this._snapshotConfig),
       commitIndex: this._commitIndex,
       lastApplied: this._lastApplied,
       machine: this.kv.toState(),

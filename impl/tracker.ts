@@ -1,8 +1,10 @@
 // The role-local state of Figure 2, kept per server slot (the server's position in `servers`):
 // a leader's nextIndex and matchIndex (and, with flow control, appliedIndex: FC-2), a candidate's
-// votesGranted. As etcd's tracker package, it
-// also answers the quorum question: the largest index that a majority holds.
+// votesGranted. As etcd's tracker package, it also answers the quorum questions, against the
+// configuration in force (membership.ts): the largest index a quorum holds, whether the votes are a
+// quorum.
 import type { NodeId } from '../spec/schema.js';
+import type { Membership } from './membership.js';
 
 /** A slot with no nextIndex or matchIndex entry (DEC-10: followers and candidates keep none). */
 export const ABSENT = -1;
@@ -17,16 +19,25 @@ export class Tracker {
   /** votesGranted, in the order the votes arrived; each voter once (CAN-2). */
   readonly votes: NodeId[] = [];
   private readonly slots = new Map<NodeId, number>();
-  /** Reused by quorumIndex: one number per server. */
-  private readonly held: number[];
 
-  /** `flowControl`: whether a leader keeps appliedIndex (the flowControlWindow option). */
-  constructor(readonly servers: readonly NodeId[], readonly selfSlot: number, readonly flowControl = false) {
+  /**
+   * `servers` is the node's own list (it grows when a configuration names a new server: addSlot);
+   * `members` the configuration in force; `flowControl`: whether a leader keeps appliedIndex (the
+   * flowControlWindow option).
+   */
+  constructor(readonly servers: readonly NodeId[], readonly selfSlot: number, readonly members: Membership, readonly flowControl = false) {
     servers.forEach((id, slot) => this.slots.set(id, slot));
     this.nextIndex = servers.map(() => ABSENT);
     this.matchIndex = servers.map(() => ABSENT);
     this.appliedIndex = servers.map(() => ABSENT);
-    this.held = servers.map(() => 0);
+  }
+
+  /** A new server, already pushed onto `servers` at `slot`: no progress yet. */
+  addSlot(id: NodeId, slot: number): void {
+    this.slots.set(id, slot);
+    this.nextIndex.push(ABSENT);
+    this.matchIndex.push(ABSENT);
+    this.appliedIndex.push(ABSENT);
   }
 
   /** The slot of a server, or undefined if it is not in the cluster. */
@@ -59,15 +70,28 @@ export class Tracker {
     this.appliedIndex.fill(ABSENT);
   }
 
-  /** Leader election (Figure 2): nextIndex = last log index + 1 and matchIndex = 0 for every peer; with flow control, appliedIndex = 0 too (FC-2). */
+  /**
+   * Leader election (Figure 2, DEC-15): nextIndex = last log index + 1 and matchIndex = 0 for every
+   * peer of the configuration in force, none for anyone else; with flow control, appliedIndex = 0
+   * too (FC-2).
+   */
   resetProgress(lastIndex: number): void {
-    const applied = this.flowControl ? 0 : ABSENT;
-    for (let slot = 0; slot < this.servers.length; slot++) {
-      const peer = slot !== this.selfSlot;
-      this.nextIndex[slot] = peer ? lastIndex + 1 : ABSENT;
-      this.matchIndex[slot] = peer ? 0 : ABSENT;
-      this.appliedIndex[slot] = peer ? applied : ABSENT;
-    }
+    this.clearProgress();
+    for (const slot of this.members.peerSlots) this.startProgress(slot, lastIndex + 1);
+  }
+
+  /** DEC-15: a peer the leader starts replicating to: nextIndex as given, matchIndex 0 (appliedIndex 0 with flow control). */
+  startProgress(slot: number, nextIndex: number): void {
+    this.nextIndex[slot] = nextIndex;
+    this.matchIndex[slot] = 0;
+    this.appliedIndex[slot] = this.flowControl ? 0 : ABSENT;
+  }
+
+  /** DEC-15: a server no longer a member: its progress is forgotten. */
+  dropProgress(slot: number): void {
+    this.nextIndex[slot] = ABSENT;
+    this.matchIndex[slot] = ABSENT;
+    this.appliedIndex[slot] = ABSENT;
   }
 
   /** CAN-2: count a granted vote once per voter. */
@@ -75,29 +99,21 @@ export class Tracker {
     if (!this.votes.includes(voter)) this.votes.push(voter);
   }
 
-  /** CAN-2: votes from a majority of the servers, the candidate's own included. */
+  /**
+   * CAN-2, PV-3: the votes are a quorum of the configuration in force (CFG-2: both halves while
+   * joint); the candidate's own counts only if it is a voter there, and so does anyone's.
+   */
   hasVoteMajority(): boolean {
-    return 2 * this.votes.length > this.servers.length;
+    return this.members.isQuorumOf(this.votes, (id) => this.slots.get(id));
   }
 
   /**
-   * LEA-4: the largest index that a majority of the servers hold, the leader counting its own last
-   * index: the (n/2+1)-th largest of the match indexes. O(n^2) on a reused array, which for the
-   * handful of servers a cluster has beats sorting (etcd does the same).
+   * LEA-4: the largest index that a quorum of the configuration in force holds (CFG-2: the lower
+   * of the two halves while joint), the leader counting its own last index only if it is a voter
+   * (CFG-5). O(voters^2) on a reused array, which for the handful of voters a cluster has beats
+   * sorting (etcd does the same).
    */
   quorumIndex(leaderLastIndex: number): number {
-    const held = this.held;
-    const n = held.length;
-    for (let slot = 0; slot < n; slot++) {
-      const v = slot === this.selfSlot ? leaderLastIndex : this.matchIndexAt(slot);
-      // Insertion sort, descending.
-      let j = slot;
-      while (j > 0 && (held[j - 1] as number) < v) {
-        held[j] = held[j - 1] as number;
-        j--;
-      }
-      held[j] = v;
-    }
-    return held[n >> 1] as number;
+    return this.members.quorumIndex((slot) => (slot === this.selfSlot ? leaderLastIndex : this.matchIndexAt(slot)));
   }
 }

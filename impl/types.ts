@@ -1,14 +1,22 @@
 // The public types of the implementation: what goes into a RaftNode and what comes out of a step.
-import type { ClientReply, Entry, KvState, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { BootstrapConfiguration, ClientReply, Configuration, Entry, KvState, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
 
 /** Who a server is and which cluster it belongs to. */
 export interface RaftConfig {
   /** This server's ID; must be one of `servers`. */
   id: NodeId;
-  /** Every server of the cluster, this one included, in the order used for message fan-out. */
+  /**
+   * Every server of the cluster, this one included, in the order used for message fan-out. A
+   * configuration that names a server not listed adds it at the end (docs/membership.md).
+   */
   servers: readonly NodeId[];
   /** Protocol options (spec/schema.ts); every option takes its default when left out. */
   options?: ProtocolOptions;
+  /**
+   * The configuration every server knows at the start (CFG-1), in force until a configuration entry
+   * or a snapshot's configuration replaces it. Default: every server of `servers` a voter.
+   */
+  bootstrap?: BootstrapConfiguration;
 }
 
 /** The persistent variables besides the log (Figure 2, PER-1). */
@@ -32,6 +40,11 @@ export interface Snapshot {
   index: number;
   term: number;
   machine: KvState;
+  /**
+   * The configuration in force at `index` (SNAP-1, CFG-1); null (or absent) for the bootstrap
+   * configuration. Every snapshot a node hands out in Ready sets it.
+   */
+  config?: Configuration | null;
 }
 
 /**
@@ -62,7 +75,7 @@ export interface Ready {
   replies: ClientReply[];
 }
 
-/** What reaches a server: a message, one of its two timers, or a client command. */
+/** What reaches a server: a message, one of its two timers, a client command or read, a snapshot request, a leadership transfer, a membership change. */
 export type Input =
   | Message
   | { type: 'electionTimeout' }
@@ -70,13 +83,19 @@ export type Input =
   | { type: 'clientRequest'; command: unknown }
   | { type: 'clientRead'; client: string; seq: number; key: string }
   | { type: 'snapshot'; index?: number }
-  | { type: 'transferLeadership'; target: NodeId };
+  | { type: 'transferLeadership'; target: NodeId }
+  | { type: 'reconfigure'; change: 'single' | 'joint'; voters: readonly NodeId[]; learners?: readonly NodeId[] };
 
 /** What a server keeps across a crash (PER-1): the input of `RaftNode.restart`. */
 export interface Persisted {
   hardState: HardState;
-  /** The latest snapshot, if any (SNAP-4). */
+  /** The latest snapshot, if any (SNAP-4), with its configuration (`snapshot.config`). */
   snapshot?: Snapshot | null;
+  /**
+   * The snapshot's configuration, for a storage that keeps it apart from the snapshot; used only
+   * when `snapshot.config` is absent. Null or absent: the bootstrap configuration.
+   */
+  snapshotConfig?: Configuration | null;
   /** The entries after the snapshot (all of them without one). */
   log: readonly Entry[];
 }

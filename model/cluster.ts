@@ -1,11 +1,12 @@
 // The cluster reducer: the servers plus an unreliable network (a multiset of messages in flight),
 // applying one trace event at a time. Pure: every event returns a new ClusterState.
-import type { ClientReply, Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
+import type { BootstrapConfiguration, ClientReply, Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
 import { resolveOptions } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
 import { OrderedMap } from 'immutable';
 import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
+import { bootstrapConfiguration } from './config.js';
 import { type NodeInput, nodeInputOf } from '../spec/input.js';
 import { step, restart, assertNever } from './node.js';
 
@@ -47,13 +48,14 @@ export interface EventError {
   readonly error: string;
 }
 
-export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>): ClusterState {
+export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>, configuration?: BootstrapConfiguration): ClusterState {
   const nodes: Record<NodeId, NodeState> = {};
   const envs: Record<NodeId, Env> = {};
   const resolved = resolveOptions(options);
+  const bootstrap = bootstrapConfiguration(servers, configuration); // CFG-1
   for (const id of servers) {
     nodes[id] = fromJson(initial?.[id]);
-    envs[id] = { self: id, servers, options: resolved };
+    envs[id] = { self: id, servers, options: resolved, bootstrap };
   }
   return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
 }
@@ -83,6 +85,7 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     case 'clientRead':
     case 'snapshot':
     case 'transferLeadership':
+    case 'reconfigure':
     case 'inject': {
       const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
       return deliverInput(c, to.node, to.input);

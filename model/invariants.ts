@@ -9,14 +9,16 @@
 // prefix's hash. State machines are compared (INV-11) only at the indexes snapshots are taken at.
 // The checker keeps history (who led which term, what was committed and applied), so it is the
 // one stateful object in model/; it never changes the states it is given.
-import type { NodeId } from '../spec/schema.js';
+import type { Entry, NodeId } from '../spec/schema.js';
 import { RULE_BY_ID } from '../spec/rules.js';
-import { canonicalJson } from '../spec/canonical.js';
+import { canonicalJson, sameEntry } from '../spec/canonical.js';
 import { sessionOf } from '../spec/kv.js';
 import type { ClusterState, ClusterStep } from './cluster.js';
 import { execute } from './kv.js';
 import type { Log } from './log.js';
-import type { AppliedEntry, NodeState } from './state.js';
+import { type AppliedEntry, type NodeState, configOf, peersOf } from './state.js';
+import { isQuorum } from './config.js';
+import { envOf } from './cluster.js';
 
 export interface Violation {
   /** The rule ID of the property or invariant (SAFE-n, INV-n). */
@@ -121,6 +123,7 @@ export class InvariantChecker {
       this.checkLocal(id, before, after, restarted);
       const becameLeader = after.role === 'leader' && (before.role !== 'leader' || before.currentTerm !== after.currentTerm);
       if (becameLeader) this.checkNewLeader(id, after);
+      if (after.role === 'leader' && (becameLeader || configOf(envOf(r.state, id), before) !== configOf(envOf(r.state, id), after))) this.checkDisjointQuorums(id, after);
       this.noteCommit(id, after);
       const inOrder = this.checkApplyOrder(id, before, after, r.applied, restarted);
       this.checkMachines(id, before, after, inOrder ? r.applied : [], this.noteSnapshot(id, before, after));
@@ -231,6 +234,25 @@ export class InvariantChecker {
       this.leaderOfTerm.set(s.currentTerm, id);
     }
     this.checkHoldsCommitted(id, s);
+  }
+
+  /**
+   * INV-14: a leader that just took office or changed its configuration, against every other
+   * leader: the one of the older term must not have a quorum of its configuration among the
+   * servers whose term is at most its own (they would still follow it). O(servers) per leader.
+   */
+  private checkDisjointQuorums(id: NodeId, s: NodeState): void {
+    for (const other of this.current.servers) {
+      const o = this.current.nodes[other] as NodeState;
+      if (other === id || o.role !== 'leader' || o.currentTerm === s.currentTerm) continue;
+      const [older, newer] = o.currentTerm < s.currentTerm ? [other, id] : [id, other];
+      const old = this.current.nodes[older] as NodeState;
+      const followers = (x: NodeId) => (this.current.nodes[x] as NodeState).currentTerm <= old.currentTerm;
+      if (isQuorum(configOf(envOf(this.current, older), old), followers)) {
+        const quorum = this.current.servers.filter(followers);
+        this.fail('INV-14', [older, newer], `${older}, leader of term ${old.currentTerm}, still has a quorum of its configuration among servers at its term or below (${quorum.join(', ')}) while ${newer} is leader of term ${(this.current.nodes[newer] as NodeState).currentTerm}`);
+      }
+    }
   }
 
   /** The last index committed in a term below `term` (0 if none): committedIn rises along the log. */
@@ -488,9 +510,11 @@ export class InvariantChecker {
     }
     if (s.log.baseTerm !== s.snapshotTerm) this.fail('INV-5', [id], `${id}'s snapshotTerm is ${s.snapshotTerm}, but its log records term ${s.log.baseTerm} at the snapshot's index`);
     if (s.role === 'leader') {
-      // Every peer: a peer missing from either map breaks the invariant as much as a bad value.
-      for (const peer of this.current.servers) {
-        if (peer === id) continue;
+      // Every peer of its configuration (DEC-15): a peer missing from either map breaks the invariant as much as a bad value, and so does a key of a server that is not a peer.
+      const peers = peersOf(envOf(this.current, id), s);
+      const stray = Object.keys(s.nextIndex).find((p) => !peers.includes(p)) ?? Object.keys(s.matchIndex).find((p) => !peers.includes(p));
+      if (stray !== undefined) this.fail('INV-6', [id, stray], `leader ${id} keeps progress for ${stray}, which is not a peer of its configuration`);
+      for (const peer of peers) {
         const next = s.nextIndex[peer];
         const match = s.matchIndex[peer];
         if (next === undefined || match === undefined) {
@@ -541,23 +565,24 @@ function agreedThrough(sum: LogSummary, log: Log): number {
   if (log.base < sum.base || log.base > lastOf(sum) || termIn(sum, log.base) !== log.baseTerm) return -1;
   let common = log.base;
   const n = Math.min(sum.log.lastIndex, log.lastIndex);
-  while (common < n && sameEntry(sum.log, log, common + 1)) common++;
+  while (common < n && sameEntryAt(sum.log, log, common + 1)) common++;
   return common;
 }
 
-function sameEntry(a: Log, b: Log, i: number): boolean {
+function sameEntryAt(a: Log, b: Log, i: number): boolean {
   const x = a.entry(i);
   const y = b.entry(i);
-  return x === y || (x.term === y.term && canonicalJson(x.command) === canonicalJson(y.command));
+  return x === y || sameEntry(x, y);
 }
 
 // 53-bit hashes from two 32-bit FNV-1a style lanes: collisions are negligible at any log size here.
 // Entries are immutable values shared between logs and messages: each is hashed once.
 const entryHashes = new WeakMap<object, number>();
-function hashOfEntry(e: { term: number; command: unknown }): number {
+function hashOfEntry(e: Entry): number {
   let h = entryHashes.get(e);
   if (h === undefined) {
-    h = entryHash(e.term, e.command);
+    // CFG-1: a configuration entry is named by its configuration too.
+    h = e.config === undefined ? entryHash(e.term, e.command) : hashString(`${e.term}|${canonicalJson(e.command)}|${canonicalJson(e.config)}`);
     entryHashes.set(e, h);
   }
   return h;

@@ -7,10 +7,14 @@
 // After compaction (SNAP-1) the log holds only the entries after its base (the snapshot's
 // lastIncludedIndex): indexes stay absolute, the base's term is remembered (it is the snapshot's
 // lastIncludedTerm, needed by AE-2 and RequestVote), and the entries at or below the base are gone.
-import type { Entry } from '../spec/schema.js';
+//
+// CFG-1: the log also knows where its configuration entries are (their indexes, ascending, in a
+// second buffer shared the same way), so that the configuration in force is O(1) to find and the
+// one at an index O(log n), without scanning the log.
+import type { Configuration, Entry } from '../spec/schema.js';
 
 export class Log {
-  static readonly EMPTY = new Log([], 0, 0, 0);
+  static readonly EMPTY = new Log([], 0, 0, 0, [], 0);
 
   private constructor(
     private readonly buf: Entry[],
@@ -20,11 +24,19 @@ export class Log {
     readonly base: number,
     /** The term of the entry at `base` (the snapshot's lastIncludedTerm), 0 without one. */
     readonly baseTerm: number,
+    /** The indexes of the configuration entries, ascending (CFG-1). */
+    private readonly cfgs: number[],
+    /** How many of them this version holds. */
+    private readonly cfgCount: number,
   ) {}
 
   /** A log holding `entries` at indexes base + 1, base + 2, ... */
   static of(entries: readonly Entry[], base = 0, baseTerm = 0): Log {
-    return new Log(entries.slice(), entries.length, base, baseTerm);
+    const cfgs: number[] = [];
+    entries.forEach((e, k) => {
+      if (e.config !== undefined) cfgs.push(base + 1 + k);
+    });
+    return new Log(entries.slice(), entries.length, base, baseTerm, cfgs, cfgs.length);
   }
 
   /** The index of the last entry; the base when no entry follows it (0 for an empty log). */
@@ -73,14 +85,27 @@ export class Log {
   append(entries: readonly Entry[]): Log {
     if (entries.length === 0) return this;
     const buf = this.buf.length === this.count ? this.buf : this.buf.slice(0, this.count);
-    for (const e of entries) buf.push(e);
-    return new Log(buf, this.count + entries.length, this.base, this.baseTerm);
+    let cfgs = this.cfgs;
+    let cfgCount = this.cfgCount;
+    let index = this.lastIndex;
+    for (const e of entries) {
+      buf.push(e);
+      index++;
+      if (e.config === undefined) continue;
+      if (cfgs === this.cfgs && cfgs.length !== cfgCount) cfgs = cfgs.slice(0, cfgCount);
+      cfgs.push(index);
+      cfgCount++;
+    }
+    return new Log(buf, this.count + entries.length, this.base, this.baseTerm, cfgs, cfgCount);
   }
 
   /** The log without the entries after `lastKept` (which must not be below the base). */
   truncateAfter(lastKept: number): Log {
     if (lastKept < this.base) throw new RangeError(`cannot truncate after ${lastKept}: entries up to ${this.base} are compacted`);
-    return lastKept >= this.lastIndex ? this : new Log(this.buf, lastKept - this.base, this.base, this.baseTerm);
+    if (lastKept >= this.lastIndex) return this;
+    let cfgCount = this.cfgCount;
+    while (cfgCount > 0 && (this.cfgs[cfgCount - 1] as number) > lastKept) cfgCount--;
+    return new Log(this.buf, lastKept - this.base, this.base, this.baseTerm, this.cfgs, cfgCount);
   }
 
   /**
@@ -90,7 +115,27 @@ export class Log {
   compactThrough(index: number, term: number): Log {
     if (index < this.base) throw new RangeError(`cannot compact through ${index}: entries up to ${this.base} are compacted already`);
     const kept = index < this.lastIndex ? this.buf.slice(Math.max(0, index - this.base), this.count) : [];
-    return new Log(kept, kept.length, index, term);
+    const cfgs = this.cfgs.slice(0, this.cfgCount).filter((i) => i > index && i <= this.lastIndex);
+    return new Log(kept, kept.length, index, term, cfgs, cfgs.length);
+  }
+
+  /** CFG-1: the last configuration entry after the base, with its index; null if there is none. */
+  lastConfig(): { readonly index: number; readonly config: Configuration } | null {
+    if (this.cfgCount === 0) return null;
+    const index = this.cfgs[this.cfgCount - 1] as number;
+    return { index, config: this.entry(index).config as Configuration };
+  }
+
+  /** SNAP-1: the last configuration entry at or below `index` (and after the base); null if there is none. Binary search. */
+  configAt(index: number): Configuration | null {
+    let lo = 0;
+    let hi = this.cfgCount; // the first position whose index is above `index`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.cfgs[mid] as number) <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? null : (this.entry(this.cfgs[lo - 1] as number).config as Configuration);
   }
 
   /**

@@ -32,8 +32,11 @@ export function stepTransition(t0: Transition, env: Env, input: NodeInput): Tran
 
 function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
   switch (input.type) {
-    case 'electionTimeout':
-      return onElectionTimeout(R.forgetLeaderContact(t0), env); // heardFromLeader: a new period starts
+    case 'electionTimeout': {
+      const t = R.forgetLeaderContact(t0); // heardFromLeader: a new period starts
+      if (t.state.role !== 'leader' && !R.canCampaign(env, t.state)) return R.stayOutOfElections(t, env); // DEC-14, CFG-4
+      return onElectionTimeout(t, env);
+    }
     case 'heartbeatTimeout':
       return t0.state.role === 'leader' ? R.heartbeat(t0, env) : R.ignore(t0, 'DEC-9');
     case 'clientRequest': {
@@ -48,7 +51,9 @@ function onInput(t0: Transition, env: Env, input: NodeInput): Transition {
     case 'snapshot':
       return R.takeSnapshot(t0, input.index); // SNAP-1 (DEC-13)
     case 'transferLeadership':
-      return t0.state.role === 'leader' && R.canTransferTo(env, input.target) ? R.startTransfer(t0, env, input.target) : R.ignore(t0, 'DEC-9'); // LT-1
+      return t0.state.role === 'leader' && R.canTransferTo(env, t0.state, input.target) ? R.startTransfer(t0, env, input.target) : R.ignore(t0, 'DEC-9'); // LT-1
+    case 'reconfigure':
+      return t0.state.role === 'leader' ? R.reconfigure(t0, env, input) : R.ignore(t0, 'DEC-9'); // CFG-2, CFG-7
     case 'PreVote':
       return onPreVote(t0, env, input);
     case 'PreVoteResponse':
@@ -166,6 +171,7 @@ function fromLeaderOfTerm(t: Transition, handle: (asFollower: Transition) => Tra
 
 function onAppendEntriesResponse(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
   if (R.isStaleTerm(t0.state, m) || t0.state.role !== 'leader') return R.ignore(t0, 'DEC-1');
+  if (R.isFromNonPeer(env, t0.state, m)) return R.ignoreNonPeer(t0);
   if (R.claimsMoreThanLog(t0.state, m)) return R.ignore(t0, 'DEC-8');
   const t = R.recordActivity(t0, env, m.from); // CQ-1
   if (!m.success) return R.handleAppendFailure(t, env, m); // LEA-3b
@@ -179,6 +185,7 @@ function onInstallSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transit
 
 function onInstallSnapshotResponse(t0: Transition, env: Env, m: InstallSnapshotResponse): Transition {
   if (R.isStaleTerm(t0.state, m) || t0.state.role !== 'leader') return R.ignore(t0, 'DEC-1');
+  if (R.isFromNonPeer(env, t0.state, m)) return R.ignoreNonPeer(t0);
   if (R.snapshotClaimsMoreThanLog(t0.state, m)) return R.ignore(t0, 'DEC-8');
   const t = R.recordActivity(t0, env, m.from); // CQ-1
   const handled = R.handleInstallSnapshotResponse(t, env, m); // SNAP-3

@@ -2,11 +2,12 @@
 // one action per rule. Guards are predicates on (state, message); actions take the step so far
 // (a Transition) and return it extended. The reducer (node.ts) and the statechart (statechart.ts)
 // are two compositions of these same functions.
-import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientReply, Configuration, Entry, InstallSnapshot, InstallSnapshotResponse, KvState, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse } from '../spec/schema.js';
 import { chunkAt, isKvCommand, parseSnapshotData, sessionOf, snapshotData } from '../spec/kv.js';
 import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
-import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, INITIAL_STATE, peersOf } from './state.js';
+import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, INITIAL_STATE, configIndexOf, configOf, peersOf, votersOf } from './state.js';
+import { isJoint, isQuorum, isVoter, normalized, quorumIndex, sameConfiguration, votersChanged } from './config.js';
 import { Log } from './log.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -43,8 +44,8 @@ export const candidateLogIsUpToDate = (s: NodeState, m: Pick<RequestVote, 'lastL
 export const canGrantVote = (s: NodeState, m: RequestVote): boolean =>
   (s.votedFor === null || s.votedFor === m.candidateId) && candidateLogIsUpToDate(s, m);
 
-/** CAN-2: votes from a majority of the servers (the candidate's own included). */
-export const hasVoteMajority = (env: Env, s: NodeState): boolean => 2 * s.votesGranted.length > env.servers.length;
+/** CAN-2 (PV-3): votes from a quorum of the configuration in force (CFG-2), the candidate's own included if it is a voter there (CFG-5). */
+export const hasVoteMajority = (env: Env, s: NodeState): boolean => isQuorum(configOf(env, s), (id) => s.votesGranted.includes(id));
 
 /**
  * AE-2: our log holds an entry at prevLogIndex whose term is prevLogTerm (index 0 always matches;
@@ -164,7 +165,7 @@ export function startElection(t: Transition, env: Env, transfer = false): Transi
     matchIndex: {},
   }), 'CAN-1');
   const s = next.state;
-  for (const peer of peersOf(env)) {
+  for (const peer of votersOf(env, s)) { // DEC-14: the voters of its configuration
     next = send(next, {
       type: 'RequestVote', from: env.self, to: peer,
       term: s.currentTerm, candidateId: env.self, lastLogIndex: s.log.lastIndex, lastLogTerm: s.log.lastTerm,
@@ -182,30 +183,32 @@ export function recordVote(t: Transition, m: RequestVoteResponse): Transition {
 }
 
 /**
- * CAN-2 then LEA-1: become leader, reset per-follower progress, announce with AppendEntries.
- * The leader is its own leaderId (CLI-1) and starts with no read state (CLI-4); with leaderNoop
- * it appends its no-op before the announcement, which then carries it (CLI-3).
+ * CAN-2 then LEA-1: become leader, reset per-follower progress (one key per peer of its
+ * configuration, DEC-15), announce with AppendEntries. The leader is its own leaderId (CLI-1) and
+ * starts with no read state (CLI-4); with leaderNoop it appends its no-op before the announcement,
+ * which then carries it (CLI-3). The commit sequence runs in between (docs/membership.md: it
+ * appends C_new at once if the joint configuration in force is already committed, CFG-3).
  */
 export function becomeLeader(t: Transition, env: Env): Transition {
   const nextIndex: Record<NodeId, number> = {};
   const matchIndex: Record<NodeId, number> = {};
   // FC-2: with flow control, no peer has reported anything applied yet.
   const appliedIndex: Record<NodeId, number> = {};
-  for (const peer of peersOf(env)) {
+  for (const peer of peersOf(env, t.state)) {
     nextIndex[peer] = t.state.log.lastIndex + 1;
     matchIndex[peer] = 0;
     if (env.options.flowControlWindow > 0) appliedIndex[peer] = 0;
   }
   let next = cite(update(t, { role: 'leader', leaderId: env.self, nextIndex, matchIndex, appliedIndex, readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 }), 'CAN-2');
-  if (env.options.leaderNoop) next = appendNoop(next, env);
-  return broadcastAppendEntries(cite(next, 'LEA-1'), env);
+  if (env.options.leaderNoop) next = appendNoop(next);
+  next = commitAsLeader(next, env);
+  return next.state.role === 'leader' ? broadcastAppendEntries(cite(next, 'LEA-1'), env) : next;
 }
 
-/** CLI-3: a new leader appends a no-op of its term (no client awaits it), then LEA-4 and ALL-1 (a single server commits it at once). */
-function appendNoop(t: Transition, env: Env): Transition {
+/** CLI-3: a new leader appends a no-op of its term (no client awaits it). */
+function appendNoop(t: Transition): Transition {
   const s = t.state;
-  const next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command: null }]) }), 'CLI-3');
-  return applyCommitted(advanceCommitIndex(next, env), env);
+  return cite(update(t, { log: s.log.append([{ term: s.currentTerm, command: null }]) }), 'CLI-3');
 }
 
 /** CAN-3: an AppendEntries from a leader of our term: that leader won, so we follow it. */
@@ -278,6 +281,7 @@ export function handleAppendEntries(t0: Transition, env: Env, m: AppendEntries):
   }
   // SNAP-5: a prevLogIndex below our snapshot passed the check; the entries it covers are skipped.
   let next = mergeEntries(m.prevLogIndex < t.state.snapshotIndex ? cite(t, 'SNAP-5') : t, m.prevLogIndex, m.entries);
+  next = citeConfigChange(next, env, t.state);
   next = followLeaderCommit(next, m);
   next = applyCommitted(next, env);
   return replyAppend(next, env, m, true, m.prevLogIndex + m.entries.length);
@@ -381,9 +385,10 @@ function firstIndexOfTerm(s: NodeState, term: number): number {
   return s.log.termAt(lo) === term ? lo : 0;
 }
 
+/** LEA-1, LEA-3: every peer of the configuration in force (DEC-15) its AppendEntries, in cluster order. */
 function broadcastAppendEntries(t: Transition, env: Env): Transition {
   let next = t;
-  for (const peer of peersOf(env)) next = sendAppendEntries(next, env, peer);
+  for (const peer of peersOf(env, t.state)) next = sendAppendEntries(next, env, peer);
   return next;
 }
 
@@ -393,21 +398,33 @@ export function heartbeat(t0: Transition, env: Env): Transition {
   const t = env.options.leaseReads ? cite(update(t0, { readRound: t0.state.readRound + 1 }), 'LR-1') : t0;
   const s = t.state;
   // DEC-5: a follower that is behind gets entries with its heartbeat, not an empty one.
-  const behind = peersOf(env).some((p) => (s.nextIndex[p] ?? s.log.lastIndex + 1) <= s.log.lastIndex);
+  const behind = peersOf(env, s).some((p) => (s.nextIndex[p] ?? s.log.lastIndex + 1) <= s.log.lastIndex);
   return broadcastAppendEntries(behind ? cite(t, 'LEA-1', 'DEC-5') : cite(t, 'LEA-1'), env);
 }
 
 /**
- * LEA-2: append the command and await its apply (the answer comes from applyCommitted), then LEA-4
- * (a single server commits at once), ALL-1 and LEA-3 to every follower.
+ * LEA-2: append the command and await its apply (the answer comes from applyCommitted), then the
+ * commit sequence (LEA-4: a single voter commits at once; ALL-1; CFG-3 or CFG-5) and LEA-3 to
+ * every follower.
  */
 export function appendClientCommand(t: Transition, env: Env, command: unknown): Transition {
   const s = t.state;
   const index = s.log.lastIndex + 1;
   const awaiting = new Map(s.awaiting).set(index, s.currentTerm);
-  let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]), awaiting }), 'LEA-2');
-  next = applyCommitted(advanceCommitIndex(next, env), env);
-  return broadcastAppendEntries(cite(next, 'LEA-3'), env);
+  const next = commitAsLeader(cite(update(t, { log: s.log.append([{ term: s.currentTerm, command }]), awaiting }), 'LEA-2'), env);
+  return next.state.role === 'leader' ? broadcastAppendEntries(cite(next, 'LEA-3'), env) : next;
+}
+
+/**
+ * After a success or a done InstallSnapshotResponse: the commit sequence, then LEA-3 to every peer
+ * if it appended C_new (CFG-3), else to the responder if it is still behind.
+ */
+function commitAndReplicate(t: Transition, env: Env, peer: NodeId, nextIndex: number): Transition {
+  const before = t.state.log.lastIndex;
+  const next = commitAsLeader(t, env);
+  if (next.state.role !== 'leader') return next;
+  if (next.state.log.lastIndex > before) return broadcastAppendEntries(cite(next, 'LEA-3'), env);
+  return next.state.log.lastIndex >= nextIndex ? sendAppendEntries(cite(next, 'LEA-3'), env, peer) : next;
 }
 
 /**
@@ -439,13 +456,11 @@ export function handleAppendSuccess(t0: Transition, env: Env, m: AppendEntriesRe
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.matchIndex + 1);
   // DEC-3: a reordered older success moves neither index back.
   const older = m.matchIndex < (s.matchIndex[m.from] ?? 0) ? cite(t, 'DEC-3') : t;
-  let next = cite(update(older, {
+  const next = cite(update(older, {
     matchIndex: { ...s.matchIndex, [m.from]: matchIndex },
     nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
   }), 'LEA-3a');
-  next = applyCommitted(advanceCommitIndex(next, env), env);
-  if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
-  return next;
+  return commitAndReplicate(next, env, m.from, nextIndex);
 }
 
 /**
@@ -481,17 +496,17 @@ function skipTo(s: NodeState, conflictTerm: number, conflictIndex: number): numb
 }
 
 /**
- * LEA-4: commit the largest N > commitIndex that a majority holds (the leader counts itself),
- * if log[N] is of the current term. The largest index a majority holds is the median of the
- * match indexes; if its entry is of an older term, so is every entry before it (INV-5), and
- * nothing can be committed by counting (§5.4.2, Figure 8).
+ * LEA-4: commit the largest N > commitIndex that a quorum of the configuration in force holds
+ * (CFG-2: both halves while joint; the leader counts itself only if it is a voter, CFG-5), if
+ * log[N] is of the current term. The largest index a majority of voters holds is their median
+ * match index; if its entry is of an older term, so is every entry before it (INV-5), and nothing
+ * can be committed by counting (§5.4.2, Figure 8).
  */
 export function advanceCommitIndex(t: Transition, env: Env): Transition {
   const s = t.state;
-  const held = env.servers.map((id) => (id === env.self ? s.log.lastIndex : s.matchIndex[id] ?? 0)).sort((a, b) => b - a);
-  const majorityHolds = held[Math.floor(env.servers.length / 2)] ?? 0;
-  if (majorityHolds <= s.commitIndex || s.log.termAt(majorityHolds) !== s.currentTerm) return t;
-  return cite(update(t, { commitIndex: majorityHolds }), 'LEA-4');
+  const quorumHolds = quorumIndex(configOf(env, s), (id) => (id === env.self ? s.log.lastIndex : s.matchIndex[id] ?? 0));
+  if (quorumHolds <= s.commitIndex || s.log.termAt(quorumHolds) !== s.currentTerm) return t;
+  return cite(update(t, { commitIndex: quorumHolds }), 'LEA-4');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,7 +535,7 @@ export function startRead(t: Transition, env: Env, input: { readonly client: str
 export function holdsLease(env: Env, s: NodeState): boolean {
   // Not while handing leadership over: the transferee may be elected before the lease runs out (LT-4).
   if (!env.options.leaseReads || s.role !== 'leader' || s.transferee !== null) return false;
-  if (env.servers.length === 1) return true;
+  if (isQuorum(configOf(env, s), (id) => id === env.self)) return true; // it alone is a quorum
   return s.readRound > s.leaseFloor && readRoundConfirmed(env, s, s.leaseFloor + 1);
 }
 
@@ -541,11 +556,9 @@ export function acknowledgeReadRound(t: Transition, m: AppendEntriesResponse): T
 export const canStartReadRound = (s: NodeState): boolean =>
   s.log.termAt(s.commitIndex) === s.currentTerm && s.pendingReads.some((r) => r.readIndex === null);
 
-/** CLI-4: the leader and the peers that acknowledged `round` or a later one are a majority of the servers. */
+/** CLI-4: the leader and the peers that acknowledged `round` or a later one are a quorum of its configuration (CFG-2, CFG-5). */
 export function readRoundConfirmed(env: Env, s: NodeState, round: number): boolean {
-  let acks = 1;
-  for (const peer of peersOf(env)) if ((s.readAcks[peer] ?? 0) >= round) acks++;
-  return 2 * acks > env.servers.length;
+  return isQuorum(configOf(env, s), (id) => id === env.self || (s.readAcks[id] ?? 0) >= round);
 }
 
 /** CLI-4: a read whose round is confirmed and whose read index the state machine has reached. */
@@ -600,7 +613,9 @@ export function takeSnapshot(t: Transition, index?: number): Transition {
   let snapshotMachine = s.snapshotMachine;
   for (let i = s.snapshotIndex + 1; i <= through; i++) snapshotMachine = execute(snapshotMachine, s.log.entry(i).command).machine;
   const snapshotTerm = s.log.termAt(through);
-  return cite(update(t, { snapshotIndex: through, snapshotTerm, snapshotMachine, log: s.log.compactThrough(through, snapshotTerm) }), 'SNAP-1');
+  // CFG-1: the configuration in force at `through` goes with the snapshot (null: still the bootstrap one).
+  const snapshotConfig = s.log.configAt(through) ?? s.snapshotConfig;
+  return cite(update(t, { snapshotIndex: through, snapshotTerm, snapshotMachine, snapshotConfig, log: s.log.compactThrough(through, snapshotTerm) }), 'SNAP-1');
 }
 
 /** The snapshot data of a state machine (spec/kv.ts), computed once per machine: a leader resends it on every probe. */
@@ -623,6 +638,8 @@ function sendSnapshotChunk(t: Transition, env: Env, peer: NodeId, offset: number
     term: s.currentTerm, leaderId: env.self,
     lastIncludedIndex: s.snapshotIndex, lastIncludedTerm: s.snapshotTerm,
     offset, data: chunk.data, done: chunk.done,
+    // CFG-1: the snapshot's configuration, unless it is the bootstrap one.
+    ...(s.snapshotConfig !== null ? { lastConfig: s.snapshotConfig } : {}),
   });
 }
 
@@ -673,11 +690,12 @@ function installSnapshot(t: Transition, env: Env, m: InstallSnapshot): Transitio
   if (snapshotMachine === null) return replySnapshot(cite(update(t, { partialSnapshot: null }), 'DEC-8'), env, m, 0, false);
   const index = m.lastIncludedIndex;
   const term = m.lastIncludedTerm;
-  let next = cite(update(t, { snapshotIndex: index, snapshotTerm: term, snapshotMachine, partialSnapshot: null }), 'IS-5');
+  let next = cite(update(t, { snapshotIndex: index, snapshotTerm: term, snapshotMachine, snapshotConfig: m.lastConfig ?? null, partialSnapshot: null }), 'IS-5');
   const keepsTail = s.log.has(index) && s.log.termAt(index) === term;
   next = keepsTail
     ? cite(update(next, { log: s.log.compactThrough(index, term) }), 'IS-6')
     : cite(update(next, { log: Log.of([], index, term) }), 'IS-7');
+  next = citeConfigChange(next, env, s);
   // IS-8: the commands awaited at the indexes the snapshot covers are dropped unanswered (LEA-2).
   const covered = [...s.awaiting.keys()].some((i) => i <= index);
   const awaiting = covered ? new Map([...s.awaiting].filter(([i]) => i > index)) : s.awaiting;
@@ -704,13 +722,11 @@ export function handleInstallSnapshotResponse(t: Transition, env: Env, m: Instal
   const nextIndex = Math.max(s.nextIndex[m.from] ?? 1, m.lastIncludedIndex + 1);
   // DEC-3: an older acknowledgement moves neither index back.
   const older = m.lastIncludedIndex < was ? cite(t, 'DEC-3') : t;
-  let next = cite(update(older, {
+  const next = cite(update(older, {
     matchIndex: { ...s.matchIndex, [m.from]: Math.max(was, m.lastIncludedIndex) },
     nextIndex: { ...s.nextIndex, [m.from]: nextIndex },
   }), 'SNAP-3');
-  next = applyCommitted(advanceCommitIndex(next, env), env);
-  if (next.state.log.lastIndex >= nextIndex) next = sendAppendEntries(cite(next, 'LEA-3'), env, m.from);
-  return next;
+  return commitAndReplicate(next, env, m.from, nextIndex);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -731,7 +747,7 @@ export function forgetLeaderContact(t: Transition): Transition {
 export function startPreVote(t: Transition, env: Env): Transition {
   let next = cite(update(t, { role: 'precandidate', leaderId: null, votesGranted: [env.self], nextIndex: {}, matchIndex: {} }), 'PV-1');
   const s = next.state;
-  for (const peer of peersOf(env)) {
+  for (const peer of votersOf(env, s)) { // DEC-14: the voters of its configuration
     next = send(next, {
       type: 'PreVote', from: env.self, to: peer,
       term: s.currentTerm + 1, candidateId: env.self, lastLogIndex: s.log.lastIndex, lastLogTerm: s.log.lastTerm,
@@ -784,8 +800,9 @@ export function recordActivity(t: Transition, env: Env, peer: NodeId): Transitio
   return cite(update(t, { recentlyActive: t.state.recentlyActive.concat(peer) }), 'CQ-1');
 }
 
-/** CQ-1: the leader and the peers it heard from since the last check are a majority of the servers. */
-export const hasActiveQuorum = (env: Env, s: NodeState): boolean => 2 * (1 + s.recentlyActive.length) > env.servers.length;
+/** CQ-1: the leader and the peers it heard from since the last check are a quorum of its configuration (CFG-2, CFG-5). */
+export const hasActiveQuorum = (env: Env, s: NodeState): boolean =>
+  isQuorum(configOf(env, s), (id) => id === env.self || s.recentlyActive.includes(id));
 
 /** CQ-1: a majority still follows us: stay leader and start the next period. */
 export function confirmQuorum(t: Transition): Transition {
@@ -817,9 +834,9 @@ export const isDisruptiveRequestVote = (env: Env, s: NodeState, m: RequestVote):
 /** CFG-6: dropped before ALL-2: no term change, no vote, no reply. */
 export const ignoreDisruptiveRequestVote = (t: Transition): Transition => cite(t, 'CFG-6');
 
-/** LT-1: with leadershipTransfer, a leader can hand leadership to any other server of the cluster (else DEC-9). */
-export const canTransferTo = (env: Env, target: NodeId): boolean =>
-  env.options.leadershipTransfer && target !== env.self && env.servers.includes(target);
+/** LT-1: with leadershipTransfer, a leader can hand leadership to any other voter of its configuration (else DEC-9). */
+export const canTransferTo = (env: Env, s: NodeState, target: NodeId): boolean =>
+  env.options.leadershipTransfer && target !== env.self && isVoter(configOf(env, s), target);
 
 /**
  * LT-1: remember the target (a repeated request changes nothing) and bring its log up to date:
@@ -865,6 +882,114 @@ export function abandonTransfer(t: Transition): Transition {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Membership changes (§6, dissertation ch. 4; docs/membership.md): CFG-1 .. CFG-5, CFG-7, DEC-14, DEC-15.
+
+/** DEC-15: a response from a server that is not a peer of the leader's configuration in force (it was removed since the request). */
+export const isFromNonPeer = (env: Env, s: NodeState, m: Message): boolean => !peersOf(env, s).includes(m.from);
+
+/** DEC-15: such a response is dropped: the leader keeps progress for its peers only. */
+export const ignoreNonPeer = (t: Transition): Transition => cite(t, 'DEC-15');
+
+/** DEC-14: only a voter of its configuration in force campaigns (or pre-votes). */
+export const canCampaign = (env: Env, s: NodeState): boolean => isVoter(configOf(env, s), env.self);
+
+/** DEC-14: an election timeout on a learner (CFG-4: learners never campaign), a removed server or one not yet added starts nothing. */
+export const stayOutOfElections = (t: Transition, env: Env): Transition =>
+  (configOf(env, t.state).learners?.includes(env.self) ? cite(t, 'CFG-4', 'DEC-14') : cite(t, 'DEC-14'));
+
+/** CFG-1: on a follower, cite the change when the log or snapshot just received changed the configuration in force (its contents, not which entry holds it). */
+function citeConfigChange(t: Transition, env: Env, before: NodeState): Transition {
+  return sameConfiguration(configOf(env, t.state), configOf(env, before)) ? t : cite(t, 'CFG-1');
+}
+
+/** CFG-2, CFG-7: a change is in progress while the configuration in force is joint or not yet committed. */
+export const changeInProgress = (env: Env, s: NodeState): boolean => isJoint(configOf(env, s)) || configIndexOf(s) > s.commitIndex;
+
+/** CFG-7: the leader has committed an entry of its current term (the 2015 fix). */
+export const committedInTerm = (s: NodeState): boolean => s.log.termAt(s.commitIndex) === s.currentTerm;
+
+export interface ReconfigureRequest {
+  readonly change: 'single' | 'joint';
+  readonly voters: readonly NodeId[];
+  readonly learners?: readonly NodeId[] | undefined;
+}
+
+/** Which rule refuses a reconfigure request on this leader, or null if none does (CFG-2, CFG-7, LT-3). */
+export function refusalOf(env: Env, s: NodeState, r: ReconfigureRequest): RuleId | null {
+  if (s.transferee !== null) return 'LT-3';
+  const rule = r.change === 'single' ? 'CFG-7' : 'CFG-2';
+  if (changeInProgress(env, s)) return rule;
+  if (r.change === 'single' && (votersChanged(configOf(env, s).voters, r.voters) > 1 || !committedInTerm(s))) return 'CFG-7';
+  return null;
+}
+
+/**
+ * CFG-2 (joint: C_old,new, its oldVoters the voters in force) or CFG-7 (single): append the
+ * configuration asked for, then the commit sequence and LEA-3 to every peer of the new
+ * configuration. Refused (no effect) where refusalOf says.
+ */
+export function reconfigure(t: Transition, env: Env, r: ReconfigureRequest): Transition {
+  const refused = refusalOf(env, t.state, r);
+  if (refused !== null) return cite(t, refused);
+  const config = r.change === 'joint'
+    ? normalized({ voters: r.voters, learners: r.learners, oldVoters: configOf(env, t.state).voters })
+    : normalized({ voters: r.voters, learners: r.learners });
+  const next = commitAsLeader(appendConfigEntry(t, env, config, r.change === 'joint' ? 'CFG-2' : 'CFG-7'), env);
+  return next.state.role === 'leader' ? broadcastAppendEntries(cite(next, 'LEA-3'), env) : next;
+}
+
+/**
+ * A leader appends a configuration entry of its term (CFG-2, CFG-3, CFG-7), in force at once
+ * (CFG-1). DEC-15: a new peer gets nextIndex = the entry's index and matchIndex 0 (appliedIndex 0
+ * with flow control); a server no longer a member loses its progress, read acknowledgements and
+ * recent activity; and a transfer to a server that is no longer a voter (removed, or demoted to
+ * learner) is abandoned (LT-5).
+ */
+function appendConfigEntry(t: Transition, env: Env, config: Configuration, rule: 'CFG-2' | 'CFG-3' | 'CFG-7'): Transition {
+  const s = t.state;
+  const index = s.log.lastIndex + 1;
+  let next = cite(update(t, { log: s.log.append([{ term: s.currentTerm, command: null, config }]) }), rule);
+  const peers = peersOf(env, next.state);
+  const nextIndex: Record<NodeId, number> = {};
+  const matchIndex: Record<NodeId, number> = {};
+  const appliedIndex: Record<NodeId, number> = {};
+  const readAcks: Record<NodeId, number> = {};
+  let changed = peers.length !== Object.keys(s.nextIndex).length;
+  for (const peer of peers) {
+    const known = s.nextIndex[peer] !== undefined;
+    changed ||= !known;
+    nextIndex[peer] = known ? (s.nextIndex[peer] as number) : index;
+    matchIndex[peer] = s.matchIndex[peer] ?? 0;
+    if (env.options.flowControlWindow > 0) appliedIndex[peer] = s.appliedIndex[peer] ?? 0;
+    const acked = s.readAcks[peer];
+    if (acked !== undefined) readAcks[peer] = acked;
+  }
+  if (changed) next = cite(update(next, { nextIndex, matchIndex, appliedIndex, readAcks, recentlyActive: s.recentlyActive.filter((id) => peers.includes(id)) }), 'DEC-15');
+  // LT-1, LT-5: a transfer goes to a voter only; one whose target is no longer a voter (removed, or demoted to learner) is abandoned.
+  if (s.transferee !== null && !isVoter(config, s.transferee)) next = cite(update(next, { transferee: null }), 'LT-5');
+  return next;
+}
+
+/**
+ * The leader's commit sequence (docs/membership.md), wherever its commitIndex may advance: LEA-4,
+ * ALL-1, then CFG-3 (append C_new once the joint configuration in force is committed, and run the
+ * sequence again) or CFG-5 (step down once a configuration it is not a voter of is committed).
+ */
+export function commitAsLeader(t: Transition, env: Env): Transition {
+  const next = applyCommitted(advanceCommitIndex(t, env), env);
+  const s = next.state;
+  if (s.role !== 'leader' || configIndexOf(s) > s.commitIndex) return next;
+  const config = configOf(env, s);
+  if (isJoint(config)) return commitAsLeader(appendConfigEntry(next, env, normalized({ voters: config.voters, learners: config.learners }), 'CFG-3'), env);
+  return isVoter(config, env.self) ? next : stepDownRemoved(next);
+}
+
+/** CFG-5: the committed configuration in force does not count us: step down in the same term (DEC-10 clears the leader state, CLI-4 the reads). */
+function stepDownRemoved(t: Transition): Transition {
+  return becomeFollower(cite(update(t, { leaderId: null }), 'CFG-5'));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Drops (DEC-1, DEC-8, DEC-9): inputs that have no effect, cited so that reports can say why.
 
 export const ignore = (t: Transition, id: 'DEC-1' | 'DEC-8' | 'DEC-9'): Transition => cite(t, id);
@@ -882,6 +1007,7 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     snapshotIndex: s.snapshotIndex,
     snapshotTerm: s.snapshotTerm,
     snapshotMachine: s.snapshotMachine,
+    snapshotConfig: s.snapshotConfig,
     // SNAP-4: the state machine restarts from the snapshot; only the entries after it are applied again.
     commitIndex: s.snapshotIndex,
     lastApplied: s.snapshotIndex,

@@ -1,9 +1,10 @@
 // A server's state in the model, grouped by lifetime as in Figure 2, and the accumulator that
 // the rule functions thread through one step.
-import type { ClientReply, Entry, KvState, Message, NodeId, Role, ResolvedOptions, NodeState as NodeStateJson, Observation } from '../spec/schema.js';
+import type { ClientReply, Configuration, Entry, KvState, Message, NodeId, Role, ResolvedOptions, NodeState as NodeStateJson, Observation } from '../spec/schema.js';
 import { EMPTY_KV } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { Log } from './log.js';
+import { isMember, isVoter } from './config.js';
 
 export interface NodeState {
   readonly role: Role;
@@ -16,6 +17,8 @@ export interface NodeState {
   readonly snapshotTerm: number;
   /** The state machine as of snapshotIndex (SNAP-1). */
   readonly snapshotMachine: KvState;
+  /** The configuration in force at snapshotIndex (SNAP-1, CFG-1); null: the bootstrap configuration. */
+  readonly snapshotConfig: Configuration | null;
   // volatile, all servers
   readonly commitIndex: number;
   readonly lastApplied: number;
@@ -63,23 +66,51 @@ export interface PendingRead {
   readonly round: number;
 }
 
-/** What a server knows of its surroundings: who it is, the cluster, the options in force. */
+/** What a server knows of its surroundings: who it is, the cluster, the options in force, the bootstrap configuration. */
 export interface Env {
   readonly self: NodeId;
   readonly servers: readonly NodeId[];
   readonly options: ResolvedOptions;
+  /** CFG-1: the configuration every server knows at the start. */
+  readonly bootstrap: Configuration;
 }
 
-const peers = new WeakMap<Env, readonly NodeId[]>();
+/** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
+export function configOf(env: Env, s: NodeState): Configuration {
+  return s.log.lastConfig()?.config ?? s.snapshotConfig ?? env.bootstrap;
+}
 
-/** The other servers, in cluster order (computed once per Env). */
-export function peersOf(env: Env): readonly NodeId[] {
-  let p = peers.get(env);
-  if (!p) {
-    p = env.servers.filter((id) => id !== env.self);
-    peers.set(env, p);
+/** CFG-3, CFG-5, CFG-7: the index of the configuration in force (0 when it is the snapshot's or the bootstrap one: committed). */
+export function configIndexOf(s: NodeState): number {
+  return s.log.lastConfig()?.index ?? 0;
+}
+
+type Fanout = { readonly peers: readonly NodeId[]; readonly voters: readonly NodeId[] };
+const fanouts = new WeakMap<Env, WeakMap<Configuration, Fanout>>();
+
+function fanoutOf(env: Env, config: Configuration): Fanout {
+  let byConfig = fanouts.get(env);
+  if (!byConfig) {
+    byConfig = new WeakMap();
+    fanouts.set(env, byConfig);
   }
-  return p;
+  let f = byConfig.get(config);
+  if (!f) {
+    const others = env.servers.filter((id) => id !== env.self);
+    f = { peers: others.filter((id) => isMember(config, id)), voters: others.filter((id) => isVoter(config, id)) };
+    byConfig.set(config, f);
+  }
+  return f;
+}
+
+/** DEC-15: a leader's peers: the members of its configuration in force but itself, in cluster order (computed once per configuration). */
+export function peersOf(env: Env, s: NodeState): readonly NodeId[] {
+  return fanoutOf(env, configOf(env, s)).peers;
+}
+
+/** DEC-14: where a candidate sends its RequestVotes (PreVotes): the voters of its configuration but itself, in cluster order. */
+export function votersOf(env: Env, s: NodeState): readonly NodeId[] {
+  return fanoutOf(env, configOf(env, s)).voters;
 }
 
 /** An entry handed to the state machine (ALL-1), with what the state machine returned (KV-1, CLI-2). */
@@ -110,6 +141,7 @@ export const INITIAL_STATE: NodeState = {
   snapshotIndex: 0,
   snapshotTerm: 0,
   snapshotMachine: EMPTY_KV,
+  snapshotConfig: null,
   commitIndex: 0,
   lastApplied: 0,
   machine: EMPTY_KV,
@@ -141,6 +173,7 @@ export function fromJson(o: Observation | undefined): NodeState {
     snapshotIndex,
     snapshotTerm: o.snapshotTerm ?? 0,
     snapshotMachine: o.snapshotMachine ?? EMPTY_KV,
+    snapshotConfig: o.snapshotConfig ?? null,
     commitIndex: o.commitIndex ?? snapshotIndex,
     lastApplied: o.lastApplied ?? snapshotIndex,
     machine: o.machine ?? o.snapshotMachine ?? EMPTY_KV,
@@ -171,6 +204,7 @@ export function toJson(s: NodeState, withLog = true): NodeStateJson {
     snapshotIndex: s.snapshotIndex,
     snapshotTerm: s.snapshotTerm,
     snapshotMachine: s.snapshotMachine,
+    snapshotConfig: s.snapshotConfig,
     commitIndex: s.commitIndex,
     lastApplied: s.lastApplied,
     machine: s.machine,

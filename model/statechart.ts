@@ -51,6 +51,8 @@ const PRE_VOTE = [{ guard: 'preVoteOff', actions: 'dropImpossibleMessage' }, { a
 /** A PreVoteResponse: impossible without preVote (DEC-8); a refusal of a newer term is ALL-2 and nothing more. */
 const PRE_VOTE_OFF = { guard: 'preVoteOff', actions: 'dropImpossibleMessage' } as const;
 const NEWER_REFUSAL = { guard: 'isNewerRefusal', target: '#raftServer.follower', actions: 'adoptNewerTerm' } as const;
+/** DEC-14: an election timeout on a server that is not a voter of its configuration starts nothing. */
+const NOT_A_VOTER = { guard: 'cannotCampaign', actions: ['forgetLeaderContact', 'stayOutOfElections'] } as const;
 
 /**
  * What a candidate and a precandidate do alike: they act as followers that are not following
@@ -62,6 +64,7 @@ const CAMPAIGNING = {
   clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
   clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
   transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
+  reconfigure: { actions: 'ignoreForRole' }, // DEC-9
   PreVote: PRE_VOTE, // PV-2
   TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // LT-4 is for followers only: DEC-1
   RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // CFG-6, RV-1, RV-2
@@ -100,7 +103,11 @@ export const serverMachine = setup({
     checkQuorumOn: ({ context }) => context.env.options.checkQuorum,
     lacksActiveQuorum: ({ context }) => context.env.options.checkQuorum && !R.hasActiveQuorum(context.env, context.t.state),
     isTransferring: ({ context }) => R.isTransferring(context.t.state),
-    canTransferTo: ({ context, event }) => event.type === 'transferLeadership' && R.canTransferTo(context.env, event.target),
+    canTransferTo: ({ context, event }) => event.type === 'transferLeadership' && R.canTransferTo(context.env, context.t.state, event.target),
+    cannotCampaign: ({ context }) => !R.canCampaign(context.env, context.t.state),
+    // CFG-5: an action of the leader made it step down (its committed configuration does not count it).
+    steppedDown: ({ context }) => context.t.state.role !== 'leader',
+    isFromNonPeer: ({ context, event }) => isMessage(event) && R.isFromNonPeer(context.env, context.t.state, event),
     snapshotClaimsMoreThanLog: ({ context, event }) => event.type === 'InstallSnapshotResponse' && R.snapshotClaimsMoreThanLog(context.t.state, event),
     isSnapshotDone: ({ event }) => event.type === 'InstallSnapshotResponse' && event.done,
     isSuccess: ({ event }) => event.type === 'AppendEntriesResponse' && event.success,
@@ -161,6 +168,12 @@ export const serverMachine = setup({
     ignoreTimeoutNow: step((t) => R.ignore(t, 'DEC-1')),
     dropImpossibleMessage: step((t) => R.ignore(t, 'DEC-8')),
     ignoreForRole: step((t) => R.ignore(t, 'DEC-9')),
+    stayOutOfElections: step((t, env) => R.stayOutOfElections(t, env)),
+    ignoreNonPeer: step((t) => R.ignoreNonPeer(t)),
+    reconfigure: step((t, env, e) => {
+      if (e.type !== 'reconfigure') throw new Error(`expected reconfigure, got ${e.type}`);
+      return R.reconfigure(t, env, e);
+    }),
   },
 }).createMachine({
   id: 'raftServer',
@@ -170,6 +183,7 @@ export const serverMachine = setup({
     follower: {
       on: {
         electionTimeout: [
+          NOT_A_VOTER, // DEC-14
           { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
           { target: 'candidate', actions: ['forgetLeaderContact', 'convertToCandidate'] }, // FOL-2, CAN-1
         ],
@@ -177,6 +191,7 @@ export const serverMachine = setup({
         clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
         clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
         transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
+        reconfigure: { actions: 'ignoreForRole' }, // DEC-9
         PreVote: PRE_VOTE, // PV-2
         PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }], // ALL-2, DEC-1
         TimeoutNow: [NEWER_TERM, { guard: 'termIsStale', actions: 'ignoreTimeoutNow' }, { target: 'candidate', actions: 'campaignNow' }], // LT-4, DEC-1
@@ -193,6 +208,7 @@ export const serverMachine = setup({
       always: { guard: 'hasVoteMajority', target: 'leader', actions: 'becomeLeader' }, // CAN-2, LEA-1
       on: {
         electionTimeout: [
+          NOT_A_VOTER, // DEC-14
           { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
           { actions: ['forgetLeaderContact', 'retryElection'] }, // CAN-4, CAN-1
         ],
@@ -205,7 +221,7 @@ export const serverMachine = setup({
     precandidate: {
       always: { guard: 'hasVoteMajority', target: 'candidate', actions: 'winPreVote' }, // PV-3, CAN-1
       on: {
-        electionTimeout: { actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1 again
+        electionTimeout: [NOT_A_VOTER, { actions: ['forgetLeaderContact', 'startPreVote'] }], // DEC-14, PV-1 again
         ...CAMPAIGNING,
         PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { guard: 'isPreVoteForNextTerm', actions: 'recordPreVote' }, { actions: 'dropStaleResponse' }], // PV-3, DEC-1
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }], // DEC-1
@@ -213,7 +229,10 @@ export const serverMachine = setup({
     },
     leader: {
       // CLI-4: after every event a leader handles, start the read round that can start, then answer the reads that can be answered.
-      always: { guard: 'hasReadWork', actions: ['startReadRounds', 'serveReads'] },
+      always: [
+        { guard: 'steppedDown', target: 'follower' }, // CFG-5 (checked first: a follower has no reads)
+        { guard: 'hasReadWork', actions: ['startReadRounds', 'serveReads'] },
+      ],
       on: {
         electionTimeout: [
           { guard: 'leaderTimeoutIsIdle', actions: ['forgetLeaderContact', 'ignoreForRole'] }, // DEC-9
@@ -225,6 +244,7 @@ export const serverMachine = setup({
         clientRequest: [{ guard: 'isTransferring', actions: 'redirectToTransferee' }, { actions: 'appendClientCommand' }], // LT-3; LEA-2, LEA-4, LEA-3
         clientRead: { actions: 'startRead' }, // CLI-4
         transferLeadership: [{ guard: 'canTransferTo', actions: 'startTransfer' }, { actions: 'ignoreForRole' }], // LT-1, DEC-9
+        reconfigure: { actions: 'reconfigure' }, // CFG-2, CFG-7 (LT-3 and the refusals inside)
         PreVote: PRE_VOTE, // PV-2 (a leader refuses)
         PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }],
         TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // DEC-1
@@ -234,6 +254,7 @@ export const serverMachine = setup({
         AppendEntriesResponse: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'dropStaleResponse' },
+          { guard: 'isFromNonPeer', actions: 'ignoreNonPeer' }, // DEC-15
           { guard: 'claimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSuccess', actions: ['recordActivity', 'handleAppendSuccess', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, LEA-3a, LT-2
           { actions: ['recordActivity', 'handleAppendFailure'] }, // CQ-1, LEA-3b
@@ -243,6 +264,7 @@ export const serverMachine = setup({
         InstallSnapshotResponse: [
           NEWER_TERM,
           { guard: 'termIsStale', actions: 'dropStaleResponse' },
+          { guard: 'isFromNonPeer', actions: 'ignoreNonPeer' }, // DEC-15
           { guard: 'snapshotClaimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSnapshotDone', actions: ['recordActivity', 'handleInstallSnapshotResponse', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, SNAP-3, LT-2
           { actions: ['recordActivity', 'handleInstallSnapshotResponse'] }, // CQ-1, SNAP-3

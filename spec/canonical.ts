@@ -13,7 +13,7 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
-const entries = (es: readonly Entry[]): string => `[${es.map((e) => `[${e.term},${canonicalJson(e.command)}]`).join(',')}]`;
+const entries = (es: readonly Entry[]): string => `[${es.map((e) => `[${e.term},${canonicalJson(e.command)}${e.config ? `,${canonicalJson(e.config)}` : ''}]`).join(',')}]`;
 
 /** Two commands are equal when their canonical JSON is (primitives compare directly). */
 export function sameCommand(a: unknown, b: unknown): boolean {
@@ -28,9 +28,14 @@ export function sameEntries(a: readonly Entry[], b: readonly Entry[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as Entry;
     const y = b[i] as Entry;
-    if (x !== y && (x.term !== y.term || !sameCommand(x.command, y.command))) return false;
+    if (x !== y && !sameEntry(x, y)) return false;
   }
   return true;
+}
+
+/** Two entries are equal when their terms, commands and configurations (CFG-1) are. */
+export function sameEntry(x: Entry, y: Entry): boolean {
+  return x.term === y.term && sameCommand(x.command, y.command) && sameCommand(x.config ?? null, y.config ?? null);
 }
 
 /**
@@ -81,7 +86,7 @@ export function sameMessage(a: Message, b: Message): boolean {
     case 'InstallSnapshot': {
       const o = b as typeof a;
       return a.leaderId === o.leaderId && a.lastIncludedIndex === o.lastIncludedIndex && a.lastIncludedTerm === o.lastIncludedTerm
-        && a.offset === o.offset && a.data === o.data && a.done === o.done;
+        && a.offset === o.offset && a.data === o.data && a.done === o.done && sameCommand(a.lastConfig ?? null, o.lastConfig ?? null);
     }
     case 'InstallSnapshotResponse': {
       const o = b as typeof a;
@@ -108,7 +113,7 @@ export function messageKey(m: Message): string {
     case 'AppendEntriesResponse':
       return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${round(m.readRound)}${m.lastApplied === undefined ? '' : ` la${m.lastApplied}`}`;
     case 'InstallSnapshot':
-      return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''} ${JSON.stringify(m.data)}`;
+      return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''}${m.lastConfig ? ` cfg${canonicalJson(m.lastConfig)}` : ''} ${JSON.stringify(m.data)}`;
     case 'InstallSnapshotResponse':
       return `ISR ${m.from}>${m.to} t${m.term} li${m.lastIncludedIndex} o${m.offset}${m.done ? ' done' : ''}`;
   }

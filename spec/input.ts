@@ -10,7 +10,8 @@ export type NodeInput =
   | { readonly type: 'clientRequest'; readonly command: unknown }
   | { readonly type: 'clientRead'; readonly client: string; readonly seq: number; readonly key: string }
   | { readonly type: 'snapshot'; readonly index?: number }
-  | { readonly type: 'transferLeadership'; readonly target: string };
+  | { readonly type: 'transferLeadership'; readonly target: string }
+  | { readonly type: 'reconfigure'; readonly change: 'single' | 'joint'; readonly voters: readonly string[]; readonly learners?: readonly string[] };
 
 /**
  * The server an event is handed to and the input it gets, or null for an event that reaches no
@@ -28,6 +29,8 @@ export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null
       return { node: e.node, input: { type: 'clientRead', client: e.client, seq: e.seq, key: e.key } };
     case 'transferLeadership':
       return { node: e.node, input: { type: 'transferLeadership', target: e.target } };
+    case 'reconfigure':
+      return { node: e.node, input: { type: 'reconfigure', change: e.change, voters: e.voters, ...(e.learners ? { learners: e.learners } : {}) } };
     case 'snapshot':
       return { node: e.node, input: e.index === undefined ? { type: 'snapshot' } : { type: 'snapshot', index: e.index } };
     case 'deliver':

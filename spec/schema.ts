@@ -63,10 +63,37 @@ export const KvState = Type.Object({
 export type KvState = Static<typeof KvState>;
 export const EMPTY_KV: KvState = Object.freeze({ data: Object.freeze({}), sessions: Object.freeze({}) }) as KvState;
 
+const Members = (description: string, minItems = 0) => Type.Array(NodeId, { uniqueItems: true, minItems, description });
+
+/**
+ * A cluster configuration (§6, dissertation ch. 4; docs/membership.md). Joint (C_old,new) exactly
+ * when oldVoters is present. A quorum needs more than half of `voters` and, while joint, more than
+ * half of `oldVoters` too.
+ */
+export const Configuration = Type.Object({
+  voters: Members('The servers whose votes and acknowledgements count (of C_new while joint).', 1),
+  learners: Type.Optional(Members('Servers that receive the log but count in no quorum and never campaign (CFG-4). Omitted when none.')),
+  oldVoters: Type.Optional(Members('Present only while joint (C_old,new, CFG-2): the voters of C_old.', 1)),
+}, { additionalProperties: false, description: 'A cluster configuration (CFG-1). A leader writes each list sorted, without duplicates.' });
+export type Configuration = Static<typeof Configuration>;
+
+/** The configuration a trace starts from: never joint. */
+export const BootstrapConfiguration = Type.Object({
+  voters: Members('The voters at the start.', 1),
+  learners: Type.Optional(Members('The learners at the start (CFG-4).')),
+}, { additionalProperties: false, description: 'The configuration every server knows at the start (CFG-1). Default: every server of `cluster` a voter, no learners.' });
+export type BootstrapConfiguration = Static<typeof BootstrapConfiguration>;
+
 export const Entry = Type.Object({
   term: Type.Integer({ minimum: 1, description: 'The term of the leader that created the entry.' }),
   command: Command,
-}, { additionalProperties: false, description: 'A log entry (Figure 2: "each entry contains command for state machine, and term when entry was received by leader").' });
+  config: Type.Optional(Configuration),
+}, {
+  additionalProperties: false,
+  // A configuration entry's command is null: the state machine applies it without effect.
+  dependentSchemas: { config: { properties: { command: { type: 'null' } } } },
+  description: 'A log entry (Figure 2: "each entry contains command for state machine, and term when entry was received by leader"). With `config` it is a configuration entry (CFG-1), whose command is null.',
+});
 export type Entry = Static<typeof Entry>;
 
 export const Role = Type.Union([Type.Literal('follower'), Type.Literal('candidate'), Type.Literal('leader'), Type.Literal('precandidate')], { description: 'precandidate only with the preVote option (PV-1).' });
@@ -135,7 +162,8 @@ export const InstallSnapshot = Type.Object({
   offset: Type.Integer({ minimum: 0, description: 'Where the chunk goes in the snapshot data (characters of its canonical JSON).' }),
   data: Type.String({ minLength: 1, description: 'A chunk of the snapshot data: characters offset .. offset + length of the canonical JSON of the state machine (KvState) at lastIncludedIndex.' }),
   done: Type.Boolean({ description: 'Whether this is the last chunk.' }),
-}, { additionalProperties: false, description: 'Figure 13: the leader sends a follower its snapshot, in chunks (SNAP-2).' });
+  lastConfig: Type.Optional(Configuration),
+}, { additionalProperties: false, description: "Figure 13: the leader sends a follower its snapshot, in chunks (SNAP-2). lastConfig (dissertation Figure 5.3) is the configuration as of lastIncludedIndex, the leader's snapshotConfig, in every chunk; absent when that is the bootstrap configuration." });
 export type InstallSnapshot = Static<typeof InstallSnapshot>;
 
 export const InstallSnapshotResponse = Type.Object({
@@ -164,6 +192,7 @@ export const NodeState = Type.Object({
   snapshotIndex: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedIndex; 0 without a snapshot (SNAP-1). Persistent." }),
   snapshotTerm: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedTerm; 0 without a snapshot. Persistent." }),
   snapshotMachine: KvState,
+  snapshotConfig: Type.Union([Configuration, Type.Null()], { description: 'The configuration in force at snapshotIndex (SNAP-1, CFG-1); null: the bootstrap configuration. Persistent.' }),
   // volatile, all servers
   commitIndex: Index,
   lastApplied: Index,
@@ -183,7 +212,7 @@ export const NodeState = Type.Object({
   votesGranted: Type.Array(NodeId, { uniqueItems: true }),
 }, { additionalProperties: false });
 export type NodeState = Static<typeof NodeState>;
-export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'heardFromLeader', 'nextIndex', 'matchIndex', 'recentlyActive', 'transferee', 'appliedIndex', 'votesGranted'] as const;
+export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'snapshotConfig', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'heardFromLeader', 'nextIndex', 'matchIndex', 'recentlyActive', 'transferee', 'appliedIndex', 'votesGranted'] as const;
 export type NodeField = typeof NODE_FIELDS[number];
 
 /** What a trace may assert about one server: any subset of its state. */
@@ -234,6 +263,12 @@ export const Event = taggedUnion([
   Type.Object({ type: Type.Literal('clientRequest'), node: NodeId, command: Command }, { additionalProperties: false, description: 'A client command reaches a node. A leader appends it (LEA-2) and answers once it has applied it; any other live node answers with a redirect (CLI-1).' }),
   Type.Object({ type: Type.Literal('clientRead'), node: NodeId, client: ClientId, seq: Seq, key: Key }, { additionalProperties: false, description: 'A linearizable read reaches a node (CLI-4, ReadIndex): a leader answers once a majority has confirmed it is still leader and it has applied through the read index; any other live node answers with a redirect (CLI-1).' }),
   Type.Object({ type: Type.Literal('transferLeadership'), node: NodeId, target: NodeId }, { additionalProperties: false, description: 'The leader is asked to hand leadership to `target` (LT-1). No effect without the leadershipTransfer option or on a non-leader (DEC-9).' }),
+  Type.Object({
+    type: Type.Literal('reconfigure'), node: NodeId,
+    change: Type.Union([Type.Literal('single'), Type.Literal('joint')], { description: 'single: a single-server change (CFG-7); joint: through C_old,new (CFG-2, CFG-3).' }),
+    voters: Members('The voters of the configuration asked for.', 1),
+    learners: Type.Optional(Members('Its learners (CFG-4); default none. None may also be a voter.')),
+  }, { additionalProperties: false, description: 'The node is asked to move the cluster to a new configuration (docs/membership.md). Only a leader acts on it, and only when the rules allow (CFG-2, CFG-7, LT-3); elsewhere no effect (DEC-9).' }),
   Type.Object({ type: Type.Literal('snapshot'), node: NodeId, index: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false, description: 'The node compacts its log through `index` (default: lastApplied), which it must have applied (SNAP-1). No effect on a crashed node or when index is not above snapshotIndex or is above lastApplied (DEC-13).' }),
   messageEvent('deliver', 'One copy of an in-flight message is delivered to its receiver. The message must be in flight.'),
   messageEvent('drop', 'One copy of an in-flight message is lost. The message must be in flight.'),
@@ -283,6 +318,7 @@ export const Trace = Type.Object({
   source: Type.Optional(Type.String({ description: 'Where the scenario comes from: a paper figure, a generator seed, an implementation.' })),
   cluster: Type.Array(NodeId, { minItems: 1, uniqueItems: true, description: 'The servers, in the order used for message fan-out.' }),
   options: Type.Optional(ProtocolOptions),
+  configuration: Type.Optional(BootstrapConfiguration),
   initial: Type.Optional(Type.Record(NodeId, Observation, { description: 'Per-node initial state; missing fields take their Figure 2 initial values.' })),
   steps: Type.Array(Step),
 }, { additionalProperties: false });
@@ -297,6 +333,7 @@ export const PUBLISHED: ReadonlyArray<readonly [string, TSchema]> = [
   ['observation.schema.json', Observation],
   ['options.schema.json', ProtocolOptions],
   ['entry.schema.json', Entry],
+  ['configuration.schema.json', Configuration],
   ['kv-command.schema.json', KvCommand],
   ['kv-state.schema.json', KvState],
   ['client-reply.schema.json', ClientReply],

@@ -14,6 +14,8 @@ interface Campaign {
   readonly options?: ProtocolOptions;
   /** Key-value clients, reads and snapshots (issue 4). */
   readonly clients?: boolean;
+  /** Membership changes from the generator's bootstrap configuration (issue 5). */
+  readonly membership?: boolean;
   readonly runs: number;
   readonly steps: number;
   readonly seed: number;
@@ -36,6 +38,11 @@ const CAMPAIGNS: readonly Campaign[] = [
   { name: '3 servers, PreVote', servers: ['s1', 's2', 's3'], options: { preVote: true }, runs: 60, steps: 300, seed: 113 },
   { name: '5 servers, PreVote, CheckQuorum and the disruption guard', servers: ['s1', 's2', 's3', 's4', 's5'], options: { preVote: true, checkQuorum: true, disruptionGuard: true }, runs: 40, steps: 400, seed: 114 },
   { name: '3 servers, lease reads with clients (the clock assumption kept)', servers: ['s1', 's2', 's3'], options: { leaseReads: true }, clients: true, runs: 80, steps: 300, seed: 121 },
+  // Issue 5: membership changes, alone, with snapshots and clients, and with every option.
+  { name: '5 servers (3 voters at the start), membership changes', servers: ['s1', 's2', 's3', 's4', 's5'], membership: true, runs: 80, steps: 400, seed: 123 },
+  { name: '4 servers (2 voters at the start), membership changes with clients and snapshots', servers: ['s1', 's2', 's3', 's4'], options: { leaderNoop: true, snapshotChunkSize: 24 }, clients: true, membership: true, runs: 60, steps: 400, seed: 124 },
+  { name: '3 servers (1 voter at the start), membership changes', servers: ['s1', 's2', 's3'], membership: true, runs: 60, steps: 300, seed: 125 },
+  { name: '5 servers, membership changes with every option and clients', servers: ['s1', 's2', 's3', 's4', 's5'], options: { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true, pipelining: true, flowControlWindow: 2, maxEntriesPerAppendEntries: 2, fastBacktracking: true, leaderNoop: true, snapshotChunkSize: 32, leaseReads: true }, clients: true, membership: true, runs: 50, steps: 400, seed: 126 },
   { name: '5 servers, lease reads with the no-op, CheckQuorum and transfer', servers: ['s1', 's2', 's3', 's4', 's5'], options: { leaseReads: true, leaderNoop: true, checkQuorum: true, leadershipTransfer: true }, clients: true, runs: 40, steps: 400, seed: 122 },
   { name: '3 servers, CheckQuorum', servers: ['s1', 's2', 's3'], options: { checkQuorum: true }, runs: 40, steps: 300, seed: 119 },
   { name: '3 servers, the disruption guard', servers: ['s1', 's2', 's3'], options: { disruptionGuard: true }, runs: 40, steps: 300, seed: 120 },
@@ -46,16 +53,16 @@ const CAMPAIGNS: readonly Campaign[] = [
 ];
 
 describe('invariants hold on random schedules (Figure 3 and the local invariants, after every step)', () => {
-  const total: ScheduleStats & { traces: number; withCommit: number; withTermChange: number; withTruncation: number; withSnapshot: number; withInstall: number } = {
-    steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0,
-    traces: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, withSnapshot: 0, withInstall: 0,
+  const total: ScheduleStats & { traces: number; withCommit: number; withTermChange: number; withTruncation: number; withSnapshot: number; withInstall: number; withReconfiguration: number } = {
+    steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0, reconfigurations: 0, removedLeaders: 0,
+    traces: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, withSnapshot: 0, withInstall: 0, withReconfiguration: 0,
   };
 
   for (const c of CAMPAIGNS) {
     it(`${c.name}: ${c.runs} schedules of up to ${c.steps} steps`, () => {
       fc.assert(
         fc.property(scheduleArb(Math.floor(c.steps / 2), c.steps), (choices) => {
-          const { trace, stats } = traceFromChoices(choices, generateOptions(c.servers, c.options, c.clients ? DEFAULT_CLIENTS : undefined));
+          const { trace, stats } = traceFromChoices(choices, generateOptions(c.servers, c.options, c.clients ? DEFAULT_CLIENTS : undefined, undefined, c.membership ? {} : undefined));
           const r = replayModel(trace);
           if (r.status !== 'pass') {
             throw new Error(r.status === 'fail' ? `step ${r.failure.step} (${r.failure.event}): ${r.failure.problems.join('; ')}` : `${r.path}: ${r.expected}`);
@@ -72,6 +79,9 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
           total.answered += stats.answered;
           total.reads += stats.reads;
           total.redirects += stats.redirects;
+          if (stats.reconfigurations > 0) total.withReconfiguration++;
+          total.reconfigurations += stats.reconfigurations;
+          total.removedLeaders += stats.removedLeaders;
         }),
         { numRuns: c.runs, seed: c.seed },
       );
@@ -83,7 +93,8 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
     console.log(
       `property campaigns: ${total.traces} traces, ${total.steps} steps; ${total.leadersElected} leaders elected; ` +
         `traces with a commit ${share(total.withCommit)}, with a term change ${share(total.withTermChange)}, with a truncation ${share(total.withTruncation)}, ` +
-        `with a snapshot ${share(total.withSnapshot)}, with an InstallSnapshot ${share(total.withInstall)}; ${total.answered} client operations answered (${total.reads} reads), ${total.redirects} redirects`,
+        `with a snapshot ${share(total.withSnapshot)}, with an InstallSnapshot ${share(total.withInstall)}; ${total.answered} client operations answered (${total.reads} reads), ${total.redirects} redirects; ` +
+        `${total.withReconfiguration} traces with a configuration change, ${total.reconfigurations} configuration entries, ${total.removedLeaders} removed leaders stepped down`,
     );
     expect(total.steps).toBeGreaterThanOrEqual(100_000);
     // The generator is biased so that leaders are elected, entries commit and logs get repaired.
@@ -95,5 +106,8 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
     expect(total.withInstall).toBeGreaterThan(10);
     expect(total.reads).toBeGreaterThan(100);
     expect(total.answered).toBeGreaterThan(500);
+    // With membership changes (issue 5): configurations change, and removed leaders step down (CFG-5).
+    expect(total.withReconfiguration).toBeGreaterThan(150);
+    expect(total.removedLeaders).toBeGreaterThan(5);
   });
 });

@@ -51,7 +51,7 @@ describe('generated states and messages validate against the schemas', () => {
     fc.assert(fc.property(scheduleArb(minLength, maxLength), (choices) => {
       const { trace } = traceFromChoices(choices, gen);
       valid(validateTrace(trace));
-      let c: ClusterState = initCluster(trace.cluster, trace.options);
+      let c: ClusterState = initCluster(trace.cluster, trace.options, undefined, trace.configuration);
       for (const { event } of trace.steps) {
         const r = applyEvent(c, event);
         if ('error' in r) throw new Error(r.error);

@@ -3,7 +3,7 @@
 // sent, every entry applied and every rule fired, after every event.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import type { Event, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { BootstrapConfiguration, Event, NodeId, ProtocolOptions } from '../spec/schema.js';
 import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/generate.js';
 import { generateOptions } from '../conformance/campaign.js';
 import { applyEvent, envOf, initCluster, type ClusterState } from '../model/cluster.js';
@@ -13,8 +13,8 @@ import { toJson } from '../model/state.js';
 import { type ServerSnapshot, snapshotAt, statechartStep } from '../model/statechart.js';
 
 /** Replays events through the cluster reducer and, beside it, one statechart per server. */
-function agreeOnEveryStep(servers: readonly NodeId[], events: readonly Event[], options?: ProtocolOptions): number {
-  let c: ClusterState = initCluster(servers, options);
+function agreeOnEveryStep(servers: readonly NodeId[], events: readonly Event[], options?: ProtocolOptions, configuration?: BootstrapConfiguration): number {
+  let c: ClusterState = initCluster(servers, options, undefined, configuration);
   const charts = new Map<NodeId, ServerSnapshot>(servers.map((id) => [id, snapshotAt(envOf(c, id), c.nodes[id]!)]));
   let compared = 0;
   for (const [i, e] of events.entries()) {
@@ -86,7 +86,20 @@ describe('the xstate statechart agrees with the reducer', () => {
       compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
     }), { numRuns: 300, seed: 13 });
   });
+  it('on 300 generated schedules of 5 servers (3 voters at the start) with membership changes and clients', () => {
+    fc.assert(fc.property(scheduleArb(30, 100), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3', 's4', 's5'], { leaderNoop: true, snapshotChunkSize: 16 }, DEFAULT_CLIENTS, undefined, {}));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options, trace.configuration);
+    }), { numRuns: 300, seed: 14 });
+  });
+  it('on 200 generated schedules of 4 servers with membership changes and every option', () => {
+    fc.assert(fc.property(scheduleArb(30, 100), (choices) => {
+      const options: ProtocolOptions = { preVote: true, checkQuorum: true, disruptionGuard: true, leadershipTransfer: true, pipelining: true, flowControlWindow: 2, maxEntriesPerAppendEntries: 2, fastBacktracking: true, leaderNoop: true, leaseReads: true };
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3', 's4'], options, DEFAULT_CLIENTS, undefined, {}));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options, trace.configuration);
+    }), { numRuns: 200, seed: 15 });
+  });
   it('compared tens of thousands of steps', () => {
-    expect(compared).toBeGreaterThan(55_000);
+    expect(compared).toBeGreaterThan(75_000);
   });
 });

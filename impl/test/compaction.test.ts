@@ -122,7 +122,7 @@ describe('the snapshot event (SNAP-1, DEC-13)', () => {
     const s1 = soloLeaderWithThreePuts();
     const ready = s1.step({ type: 'snapshot', index: 2 });
     const atTwo: KvState = { data: { x: '1', y: '2' }, sessions: {} };
-    expect(ready.snapshot).toEqual({ index: 2, term: 1, machine: atTwo });
+    expect(ready.snapshot).toEqual({ index: 2, term: 1, machine: atTwo, config: null });
     expect([ready.messages, ready.applied, ready.replies, ready.truncatedAfter, ready.appended]).toEqual([[], [], [], null, null]);
     expect([s1.snapshotIndex, s1.snapshotTerm, s1.lastIndex, s1.commitIndex, s1.lastApplied]).toEqual([2, 1, 3, 3, 3]);
     expect(s1.snapshotMachine).toEqual(atTwo);
@@ -136,7 +136,7 @@ describe('the snapshot event (SNAP-1, DEC-13)', () => {
     s1.step({ type: 'clientRequest', command: { op: 'put', key: 'z', value: '3', client: 'c1', seq: 1 } });
     const ready = s1.step({ type: 'snapshot' });
     const atFour: KvState = { data: { x: '1+', y: '2', z: '3' }, sessions: { c1: { seq: 1, result: null } } };
-    expect(ready.snapshot).toEqual({ index: 4, term: 1, machine: atFour });
+    expect(ready.snapshot).toEqual({ index: 4, term: 1, machine: atFour, config: null });
     expect([s1.snapshotIndex, s1.lastIndex, s1.lastTerm]).toEqual([4, 4, 1]);
     expect(s1.toJSON().log).toEqual([]);
   });
@@ -175,7 +175,7 @@ describe('the InstallSnapshot receiver (IS-1 .. IS-8)', () => {
     const s2 = server('s2', { currentTerm: 1, log: entries(1, 1, 1, 1), commitIndex: 1, lastApplied: 1 });
     const ready = s2.step(is());
     expect(ready.messages).toEqual([answer({ lastIncludedIndex: 2, offset: 32, done: true })]);
-    expect(ready.snapshot).toEqual({ index: 2, term: 1, machine: MX });
+    expect(ready.snapshot).toEqual({ index: 2, term: 1, machine: MX, config: null });
     expect([ready.truncatedAfter, ready.appended, ready.applied]).toEqual([null, null, []]);
     const json = s2.toJSON();
     expect(json.log).toEqual([{ term: 1, command: 'x3' }, { term: 1, command: 'x4' }]);
@@ -195,7 +195,7 @@ describe('the InstallSnapshot receiver (IS-1 .. IS-8)', () => {
     expect([s2.snapshotIndex, s2.snapshotTerm, s2.lastIndex, s2.lastTerm, s2.commitIndex, s2.lastApplied]).toEqual([3, 3, 3, 3, 3, 3]);
     expect(s2.toJSON().log).toEqual([]);
     disk.save(ready);
-    expect(disk.snapshot).toEqual({ index: 3, term: 3, machine: MX });
+    expect(disk.snapshot).toEqual({ index: 3, term: 3, machine: MX, config: null });
     expect(disk.log).toEqual([]);
   });
 
@@ -410,9 +410,9 @@ describe('initial states, restart and persistence (SNAP-4)', () => {
     const s1 = soloLeaderWithThreePuts(disk);
     disk.save(s1.step({ type: 'snapshot', index: 2 }));
     const atTwo: KvState = { data: { x: '1', y: '2' }, sessions: {} };
-    expect(disk.snapshot).toEqual({ index: 2, term: 1, machine: atTwo });
+    expect(disk.snapshot).toEqual({ index: 2, term: 1, machine: atTwo, config: null });
     expect(disk.log).toEqual([{ term: 1, command: { op: 'append', key: 'x', value: '+' } }]);
-    expect(s1.persisted()).toEqual({ hardState: { currentTerm: 1, votedFor: 's1' }, snapshot: { index: 2, term: 1, machine: atTwo }, log: disk.log });
+    expect(s1.persisted()).toEqual({ hardState: { currentTerm: 1, votedFor: 's1' }, snapshot: { index: 2, term: 1, machine: atTwo, config: null }, log: disk.log });
 
     const back = RaftNode.restart({ id: 's1', servers: ['s1'] }, disk);
     expect([back.role, back.snapshotIndex, back.snapshotTerm, back.lastIndex, back.commitIndex, back.lastApplied]).toEqual(['follower', 2, 1, 3, 2, 2]);
@@ -433,7 +433,7 @@ describe('initial states, restart and persistence (SNAP-4)', () => {
   it('MemoryStorage: a snapshot covering fewer entries than it holds drops only those; truncation and appends count from the snapshot', () => {
     const disk = new MemoryStorage();
     disk.save({ messages: [], applied: [], replies: [], hardState: null, truncatedAfter: null, snapshot: null, appended: { index: 1, entries: entries(1, 1, 1, 1) } });
-    disk.save({ messages: [], applied: [], replies: [], hardState: null, truncatedAfter: null, appended: null, snapshot: { index: 2, term: 1, machine: MX } });
+    disk.save({ messages: [], applied: [], replies: [], hardState: null, truncatedAfter: null, appended: null, snapshot: { index: 2, term: 1, machine: MX, config: null } });
     expect(disk.log).toEqual([{ term: 1, command: 'x3' }, { term: 1, command: 'x4' }]);
     disk.save({ messages: [], applied: [], replies: [], hardState: null, snapshot: null, truncatedAfter: 3, appended: { index: 4, entries: [{ term: 2, command: 'y4' }] } });
     expect(disk.log).toEqual([{ term: 1, command: 'x3' }, { term: 2, command: 'y4' }]);
@@ -473,7 +473,7 @@ describe('a lagging follower catches up through a chunked InstallSnapshot (SNAP-
     expect([s3.snapshotIndex, s3.snapshotTerm, s3.commitIndex, s3.lastApplied, s3.lastIndex]).toEqual([2, 1, 2, 2, 2]);
     expect(s3.machine).toEqual({ data: { x: '1', y: '2' }, sessions: {} });
     expect([c.node('s1').matchIndexOf('s3'), c.node('s1').nextIndexOf('s3')]).toEqual([2, 3]);
-    expect(c.storage('s3').snapshot).toEqual({ index: 2, term: 1, machine: { data: { x: '1', y: '2' }, sessions: {} } });
+    expect(c.storage('s3').snapshot).toEqual({ index: 2, term: 1, machine: { data: { x: '1', y: '2' }, sessions: {} }, config: null });
 
     c.propose(put('z', '3'));
     c.runUntilQuiet();

@@ -67,7 +67,7 @@ describe('crash and restart (PER-1, DEC-7)', () => {
     expect(s1.toJSON()).toEqual({
       role: 'follower', currentTerm: 3, votedFor: 's1', log: entries(1, 3),
       commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [],
-      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, snapshotConfig: null, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
       heardFromLeader: false, recentlyActive: [], transferee: null, appliedIndex: {},
     });
   });
@@ -86,7 +86,7 @@ describe('crash and restart (PER-1, DEC-7)', () => {
     expect(s1.toJSON()).toEqual({
       role: 'follower', currentTerm: 3, votedFor: 's1', log: entries(1, 3),
       commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [],
-      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, snapshotConfig: null, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null,
       heardFromLeader: false, recentlyActive: [], transferee: null, appliedIndex: {},
     });
     expect(s1.takeLogChangedFrom()).toBe(1);
@@ -117,11 +117,11 @@ describe('observation', () => {
   it('toJSON gives the spec\'s NodeState, with per-peer maps only where the server keeps them', () => {
     const state = {
       role: 'leader' as const, currentTerm: 2, votedFor: 's1', log: entries(1, 2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 0 }, votesGranted: ['s1', 's3'],
-      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: { x: '1' }, sessions: { c: { seq: 2, result: null } } }, leaderId: 's1', partialSnapshot: null,
+      snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, snapshotConfig: null, machine: { data: { x: '1' }, sessions: { c: { seq: 2, result: null } } }, leaderId: 's1', partialSnapshot: null,
       heardFromLeader: false, recentlyActive: ['s3'], transferee: 's2', appliedIndex: {},
     };
     expect(server('s1', state).toJSON()).toEqual(state);
-    expect(server('s2').toJSON()).toEqual({ role: 'follower', currentTerm: 0, votedFor: null, log: [], commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [], snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null, heardFromLeader: false, recentlyActive: [], transferee: null, appliedIndex: {}, });
+    expect(server('s2').toJSON()).toEqual({ role: 'follower', currentTerm: 0, votedFor: null, log: [], commitIndex: 0, lastApplied: 0, nextIndex: {}, matchIndex: {}, votesGranted: [], snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: { data: {}, sessions: {} }, snapshotConfig: null, machine: { data: {}, sessions: {} }, leaderId: null, partialSnapshot: null, heardFromLeader: false, recentlyActive: [], transferee: null, appliedIndex: {}, });
   });
 
   it('ignores a message from a server outside the cluster (no term change, no reply)', () => {

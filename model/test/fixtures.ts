@@ -17,6 +17,7 @@ export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntri
   self,
   servers,
   options: { ...DEFAULT_OPTIONS, maxEntriesPerAppendEntries, fastBacktracking, ...more },
+  bootstrap: { voters: [...servers].sort() },
 });
 
 /** A log entry. */
@@ -26,7 +27,7 @@ export const e = (term: number, command: unknown): Entry => ({ term, command });
 export const EMPTY_MACHINE = { data: {}, sessions: {} };
 
 /** The JSON fields of a server that has no snapshot and receives none (SNAP-1, IS-2): their initial values. */
-export const NO_SNAPSHOT = { snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: EMPTY_MACHINE, partialSnapshot: null };
+export const NO_SNAPSHOT = { snapshotIndex: 0, snapshotTerm: 0, snapshotMachine: EMPTY_MACHINE, snapshotConfig: null, partialSnapshot: null };
 
 /**
  * The JSON fields of the dissertation options (docs/dissertation-options.md) at their initial

@@ -42,7 +42,8 @@ describe('SAFE-1..SAFE-5: the properties of Figure 3', () => {
   });
 
   it('SAFE-1: a leader of a different term is not a second leader', () => {
-    const c0 = initCluster(SERVERS, undefined, { s1: leader('s1', 2), s3: { currentTerm: 2 } });
+    // s2 voted for s3 in term 3, so s1 of term 2 has no majority left (INV-14 holds too).
+    const c0 = initCluster(SERVERS, undefined, { s1: leader('s1', 2), s2: { currentTerm: 3, votedFor: 's3' }, s3: { currentTerm: 2 } });
     const checker = new InvariantChecker(c0);
     expect(checker.check(c0, stepTo(c0, 's3', leader('s3', 3)), 1, SOME_EVENT)).toEqual([]);
   });
@@ -604,5 +605,60 @@ describe('INV-13: a restarted server rebuilds the state machine it had at the cr
 
   it('INV-13: a different state machine at the crash\'s lastApplied is reported', () => {
     expect(replayAfterCrash({ data: { x: '1' }, sessions: {} }, [ap(1, 1, put('x', '1')), ap(2, 1, put('x', '2'))])).toEqual([['INV-13', ['s1']]]);
+  });
+});
+
+describe('INV-14: no two disjoint deciding quorums (docs/membership.md)', () => {
+  const FIVE: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
+  const BOOTSTRAP = { voters: ['s1', 's2', 's3', 's4'] };
+  const C1 = { voters: ['s1', 's2', 's3', 's4', 's5'] }; // s1 adds s5 in term 1 (CFG-7)
+  const C2 = { voters: ['s2', 's3', 's4'] }; // s2 removes s1 in term 2
+  const cfg = (term: number, config: { voters: string[] }) => ({ term, command: null, config });
+  const progress = (self: NodeId, peers: readonly NodeId[], next: number) => ({
+    nextIndex: Object.fromEntries(peers.filter((p) => p !== self).map((p) => [p, next])),
+    matchIndex: Object.fromEntries(peers.filter((p) => p !== self).map((p) => [p, 0])),
+  });
+
+  it('INV-14: the 2015 single-server bug: s1 elected in term 3 under its 5-server configuration while s2, leader of term 2, still has s3 under its 3-server one', () => {
+    // s2 appended C2 before committing an entry of term 2 (the guard of CFG-7 removed) and s3 holds it;
+    // s4 and s5 voted for s1 in term 3; s1's log, with C1 of term 1, is as up-to-date as theirs.
+    const c0 = initCluster(FIVE, undefined, {
+      s1: { role: 'candidate', currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's4', 's5'], log: [cfg(1, C1)] },
+      s2: { role: 'leader', currentTerm: 2, votedFor: 's2', votesGranted: ['s2', 's3', 's4'], log: [cfg(2, C2)], ...progress('s2', C2.voters, 1) },
+      s3: { currentTerm: 2, votedFor: 's2', log: [cfg(2, C2)] },
+      s4: { currentTerm: 3, votedFor: 's1' },
+      s5: { currentTerm: 3, votedFor: 's1', log: [cfg(1, C1)] },
+    }, BOOTSTRAP);
+    const checker = new InvariantChecker(c0);
+    const elected = { role: 'leader' as const, currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's4', 's5'], log: [cfg(1, C1)], ...progress('s1', C1.voters, 2) };
+    expect(found(checker.check(c0, stepTo(c0, 's1', elected), 1, SOME_EVENT))).toEqual([['INV-14', ['s2', 's1']]]);
+  });
+
+  it('INV-14: with the fix, s2 appends C2 only after committing an entry of term 2 on s3 and s4; s1, still leader of term 1 under C1, has only s5 at its term, so nothing is reported', () => {
+    const noop = { term: 2, command: null };
+    const c0 = initCluster(FIVE, undefined, {
+      s1: { role: 'leader', currentTerm: 1, votedFor: 's1', votesGranted: ['s1', 's2', 's3'], log: [cfg(1, C1)], ...progress('s1', C1.voters, 2) },
+      s2: { role: 'leader', currentTerm: 2, votedFor: 's2', votesGranted: ['s2', 's3', 's4'], log: [noop], commitIndex: 1, lastApplied: 1, ...progress('s2', BOOTSTRAP.voters, 2) },
+      s3: { currentTerm: 2, votedFor: 's2', log: [noop], commitIndex: 1, lastApplied: 1 },
+      s4: { currentTerm: 2, votedFor: 's2', log: [noop], commitIndex: 1, lastApplied: 1 },
+      s5: { currentTerm: 1, votedFor: 's1', log: [cfg(1, C1)] },
+    }, BOOTSTRAP);
+    const checker = new InvariantChecker(c0);
+    const appended = { role: 'leader' as const, currentTerm: 2, votedFor: 's2', votesGranted: ['s2', 's3', 's4'], log: [noop, cfg(2, C2)], commitIndex: 1, lastApplied: 1, ...progress('s2', C2.voters, 2) };
+    expect(checker.check(c0, stepTo(c0, 's2', appended), 1, SOME_EVENT)).toEqual([]);
+  });
+
+  it('INV-14: a leader of an older term that a newer election did not reach (two of three servers still at its term) is reported when the newer one takes office', () => {
+    // A hand-built state no correct run reaches: s3 became leader of term 2 without anyone's vote.
+    const c0 = initCluster(SERVERS, undefined, { s1: leader('s1', 1), s2: { currentTerm: 1, votedFor: 's1' }, s3: { currentTerm: 2, votedFor: 's3' } });
+    const checker = new InvariantChecker(c0);
+    expect(found(checker.check(c0, stepTo(c0, 's3', leader('s3', 2)), 1, SOME_EVENT))).toEqual([['INV-14', ['s1', 's3']]]);
+  });
+
+  it('INV-6: a leader keeping progress for a server outside its configuration is reported (DEC-15)', () => {
+    const c0 = initCluster(FIVE, undefined, { s1: { currentTerm: 1 } }, { voters: ['s1', 's2', 's3'] });
+    const checker = new InvariantChecker(c0);
+    const bad = { role: 'leader' as const, currentTerm: 1, votedFor: 's1', votesGranted: ['s1', 's2'], nextIndex: { s2: 1, s3: 1, s4: 1 }, matchIndex: { s2: 0, s3: 0, s4: 0 } };
+    expect(found(checker.check(c0, stepTo(c0, 's1', bad), 1, SOME_EVENT))).toEqual([['INV-6', ['s1', 's4']]]);
   });
 });

@@ -1,6 +1,7 @@
 // The persistent Log: every operation returns a new version and leaves every other version as it
 // was, even though versions share one buffer.
 import { describe, it, expect } from 'vitest';
+import type { Configuration, Entry } from '../../spec/schema.js';
 import { Log } from '../log.js';
 import { e } from './fixtures.js';
 
@@ -264,5 +265,104 @@ describe('Log with a base (SNAP-1: the entries after a snapshot, indexes absolut
     expect(log.sharedPrefixLength(c)).toBe(-1);
     const grown = c.append([e(2, 'x')]);
     expect(c.sharedPrefixLength(grown)).toBe(2);
+  });
+});
+
+describe('Log configuration entries (CFG-1, SNAP-1: lastConfig and configAt)', () => {
+  const A: Configuration = { voters: ['s1', 's2', 's3'] };
+  const B: Configuration = { voters: ['s1', 's2', 's3', 's4'] };
+  const C: Configuration = { voters: ['s2', 's3'], learners: ['s1'] };
+  /** A configuration entry: command null (CFG-1). */
+  const cfg = (term: number, config: Configuration): Entry => ({ term, command: null, config });
+
+  it('a log without configuration entries has none: lastConfig is null, configAt is null everywhere', () => {
+    expect(Log.EMPTY.lastConfig()).toBeNull();
+    expect(Log.EMPTY.configAt(0)).toBeNull();
+    const log = Log.of([e(1, 'a'), e(1, 'b')]);
+    expect(log.lastConfig()).toBeNull();
+    expect([0, 1, 2, 3].map((i) => log.configAt(i))).toEqual([null, null, null, null]);
+  });
+
+  it('Log.of and append track configuration entries: lastConfig is the last one with its index; configAt(i) the last one at or below i', () => {
+    const log = Log.of([e(1, 'a'), cfg(1, A), e(1, 'b')]);
+    expect(log.lastConfig()).toEqual({ index: 2, config: A });
+    expect([1, 2, 3].map((i) => log.configAt(i))).toEqual([null, A, A]);
+    const grown = log.append([cfg(2, B), e(2, 'c'), cfg(2, C)]);
+    expect(grown.lastConfig()).toEqual({ index: 6, config: C });
+    expect([1, 2, 3, 4, 5, 6].map((i) => grown.configAt(i))).toEqual([null, A, A, B, B, C]);
+    // The version appended to is unchanged.
+    expect(log.lastConfig()).toEqual({ index: 2, config: A });
+    expect(log.configAt(4)).toEqual(A);
+    // An append of ordinary entries keeps the last configuration entry.
+    expect(grown.append([e(2, 'd')]).lastConfig()).toEqual({ index: 6, config: C });
+  });
+
+  it('truncateAfter drops the configuration entries after lastKept: the one before is in force again (AE-3); the original keeps them all', () => {
+    const log = Log.of([e(1, 'a'), cfg(1, A), e(1, 'b'), cfg(2, B)]);
+    const cut = log.truncateAfter(3);
+    expect(cut.lastConfig()).toEqual({ index: 2, config: A });
+    expect(cut.configAt(3)).toEqual(A);
+    const none = log.truncateAfter(1);
+    expect(none.lastConfig()).toBeNull();
+    expect(none.configAt(1)).toBeNull();
+    expect(log.lastConfig()).toEqual({ index: 4, config: B });
+    expect(log.configAt(4)).toEqual(B);
+    // Appending after the cut: the new entry replaces the dropped one, in this version only.
+    const replaced = cut.append([cfg(3, C)]);
+    expect(replaced.lastConfig()).toEqual({ index: 4, config: C });
+    expect(replaced.configAt(3)).toEqual(A);
+    expect(log.lastConfig()).toEqual({ index: 4, config: B });
+    expect(cut.lastConfig()).toEqual({ index: 2, config: A });
+  });
+
+  it('compactThrough keeps only the configuration entries after the new base (SNAP-1: those at or below it are the snapshot\'s business)', () => {
+    const log = Log.of([e(1, 'a'), cfg(1, A), e(1, 'b'), cfg(2, B), e(2, 'c')]);
+    const c = log.compactThrough(3, 1);
+    expect(c.lastConfig()).toEqual({ index: 4, config: B });
+    expect(c.configAt(3)).toBeNull();
+    expect(c.configAt(5)).toEqual(B);
+    const past = log.compactThrough(4, 2);
+    expect(past.lastConfig()).toBeNull();
+    expect(past.configAt(5)).toBeNull();
+    // Beyond the log (IS-7): nothing is left.
+    expect(log.compactThrough(9, 3).lastConfig()).toBeNull();
+    expect(log.lastConfig()).toEqual({ index: 4, config: B });
+    // A log built after a base counts absolute indexes; it appends on from there.
+    const based = Log.of([e(2, 'd'), cfg(2, C)], 3, 2);
+    expect(based.lastConfig()).toEqual({ index: 5, config: C });
+    expect([4, 5].map((i) => based.configAt(i))).toEqual([null, C]);
+    expect(based.append([cfg(3, A)]).lastConfig()).toEqual({ index: 6, config: A });
+  });
+
+  it('two versions of one buffer never see each other\'s configuration entries', () => {
+    const base = Log.of([e(1, 'a'), cfg(1, A)]);
+    const left = base.append([cfg(2, B)]);
+    const right = base.append([e(2, 'x'), cfg(2, C)]);
+    expect(left.lastConfig()).toEqual({ index: 3, config: B });
+    expect(right.lastConfig()).toEqual({ index: 4, config: C });
+    expect(base.lastConfig()).toEqual({ index: 2, config: A });
+    expect([2, 3, 4].map((i) => right.configAt(i))).toEqual([A, A, C]);
+    expect(left.configAt(3)).toEqual(B);
+    // A version that appended only ordinary entries, beside one that appended a configuration entry.
+    const plain = base.append([e(2, 'y')]);
+    expect(plain.lastConfig()).toEqual({ index: 2, config: A });
+    expect(plain.configAt(3)).toEqual(A);
+    const plainThenConfig = plain.append([cfg(3, C)]);
+    expect(plainThenConfig.lastConfig()).toEqual({ index: 4, config: C });
+    expect(plainThenConfig.configAt(3)).toEqual(A);
+    expect(left.lastConfig()).toEqual({ index: 3, config: B });
+    expect(right.lastConfig()).toEqual({ index: 4, config: C });
+    // A truncated version that appends does not change the longer one it came from, nor the reverse.
+    const long = Log.of([cfg(1, A), cfg(1, B), e(1, 'c')]);
+    const short = long.truncateAfter(1);
+    const shortPlus = short.append([e(2, 'z'), cfg(2, C)]);
+    const longer = long.append([cfg(1, C)]);
+    expect(shortPlus.lastConfig()).toEqual({ index: 3, config: C });
+    expect(shortPlus.configAt(2)).toEqual(A);
+    expect(long.lastConfig()).toEqual({ index: 2, config: B });
+    expect(long.configAt(3)).toEqual(B);
+    expect(longer.lastConfig()).toEqual({ index: 4, config: C });
+    expect(longer.configAt(3)).toEqual(B);
+    expect(short.lastConfig()).toEqual({ index: 1, config: A });
   });
 });

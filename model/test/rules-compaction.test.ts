@@ -228,7 +228,7 @@ describe('SNAP-4: restarting from a snapshot', () => {
     const restarted = restartFromPersistentState(s);
     expect(toJson(restarted)).toEqual({
       role: 'follower', currentTerm: 2, votedFor: 's2', log: [e(2, put('y', '2'))],
-      snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1,
+      snapshotIndex: 2, snapshotTerm: 1, snapshotMachine: M1, snapshotConfig: null,
       commitIndex: 2, lastApplied: 2, machine: M1, leaderId: null, partialSnapshot: null,
       nextIndex: {}, matchIndex: {}, votesGranted: [], ...NO_OPTION_STATE,
     });

@@ -1,0 +1,184 @@
+// The configuration in force (§6, dissertation ch. 4; docs/membership.md), as per-slot flags: who
+// votes in C_new (or the only configuration), who votes in C_old while joint, who is a member.
+// Rebuilt only when the configuration in force changes (an append or a truncation of a
+// configuration entry, a snapshot install, a restart): O(servers) then, so that every quorum
+// question (votes, commitment, read rounds, leases, CheckQuorum) is a walk over a handful of voters.
+import type { BootstrapConfiguration, Configuration, NodeId } from '../spec/schema.js';
+
+/**
+ * A configuration as a leader writes it (docs/membership.md): each list sorted by UTF-16 code units
+ * (the default sort), without duplicates; learners omitted when there are none; oldVoters only
+ * while joint. Throws a RangeError for a configuration no rule could use: no voter, or a server
+ * that is both a voter and a learner.
+ */
+export function normalizedConfig(voters: readonly NodeId[], learners?: readonly NodeId[], oldVoters?: readonly NodeId[]): Configuration {
+  const v = sortedUnique(voters);
+  const l = sortedUnique(learners ?? []);
+  if (v.length === 0) throw new RangeError('a configuration needs at least one voter');
+  const both = l.filter((id) => v.includes(id));
+  if (both.length > 0) throw new RangeError(`${both.join(', ')} cannot be both a voter and a learner`);
+  const c: Configuration = { voters: v };
+  if (l.length > 0) c.learners = l;
+  if (oldVoters !== undefined) c.oldVoters = sortedUnique(oldVoters);
+  return c;
+}
+
+/** CFG-1: the bootstrap configuration (default: every server a voter, no learners), normalized. */
+export function bootstrapConfig(servers: readonly NodeId[], b?: BootstrapConfiguration): Configuration {
+  return b ? normalizedConfig(b.voters, b.learners) : normalizedConfig(servers);
+}
+
+/** CFG-7: how many servers are voters of one list and not of the other (lists of a few servers). */
+export function votersChanged(a: readonly NodeId[], b: readonly NodeId[]): number {
+  let n = 0;
+  for (const id of a) if (!b.includes(id)) n++;
+  for (const id of b) if (!a.includes(id)) n++;
+  return n;
+}
+
+/** A copy of a configuration that shares no array with it. */
+export function copyConfig(c: Configuration): Configuration {
+  const out: Configuration = { voters: [...c.voters] };
+  if (c.learners !== undefined) out.learners = [...c.learners];
+  if (c.oldVoters !== undefined) out.oldVoters = [...c.oldVoters];
+  return out;
+}
+
+const sortedUnique = (ids: readonly NodeId[]): NodeId[] => [...new Set(ids)].sort();
+
+/** The configuration in force at one server, by slot (a server's position in `servers`). */
+export class Membership {
+  /** The configuration in force (CFG-1): the object from the log, the snapshot or the bootstrap, shared. */
+  config: Configuration;
+  /** slot -> a voter of `voters` (C_new's while joint). */
+  private inVoters: boolean[] = [];
+  /** slot -> a voter of `oldVoters` (only while joint). */
+  private inOldVoters: boolean[] = [];
+  /** slot -> a member: a voter of either half or a learner. */
+  private members: boolean[] = [];
+  /** The slots of `voters`, and of `oldVoters` (empty unless joint). */
+  private voterSlots: number[] = [];
+  private oldVoterSlots: number[] = [];
+  /** DEC-15: the members but this server, in `servers` order: where AppendEntries and InstallSnapshot go. */
+  peerSlots: readonly number[] = [];
+  /** DEC-14: the voters (of either half) but this server, in `servers` order: where RequestVote and PreVote go. */
+  voterPeerSlots: readonly number[] = [];
+  /** CFG-5, DEC-14: whether this server is a voter of the configuration in force. */
+  selfVoter = false;
+  /** LR-2: whether this server alone is a quorum. */
+  selfIsQuorum = false;
+  /** Reused by quorumIndex. */
+  private readonly scratch: number[] = [];
+
+  constructor(private readonly selfSlot: number) {
+    this.config = { voters: [] };
+  }
+
+  /**
+   * Takes `config` as the configuration in force: O(servers). `slotOf` must know every server it
+   * names (the node gives unknown ones a slot first); `n` is the number of slots.
+   */
+  set(config: Configuration, slotOf: (id: NodeId) => number, n: number): void {
+    this.config = config;
+    const inVoters = new Array<boolean>(n).fill(false);
+    const inOld = new Array<boolean>(n).fill(false);
+    const members = new Array<boolean>(n).fill(false);
+    const voterSlots: number[] = [];
+    const oldVoterSlots: number[] = [];
+    for (const id of config.voters) {
+      const slot = slotOf(id);
+      if (inVoters[slot]) continue; // a list written by hand may repeat a server
+      inVoters[slot] = members[slot] = true;
+      voterSlots.push(slot);
+    }
+    for (const id of config.oldVoters ?? []) {
+      const slot = slotOf(id);
+      if (inOld[slot]) continue;
+      inOld[slot] = members[slot] = true;
+      oldVoterSlots.push(slot);
+    }
+    for (const id of config.learners ?? []) members[slotOf(id)] = true;
+    const peers: number[] = [];
+    const voterPeers: number[] = [];
+    for (let slot = 0; slot < n; slot++) {
+      if (slot === this.selfSlot) continue;
+      if (members[slot]) peers.push(slot);
+      if (inVoters[slot] || inOld[slot]) voterPeers.push(slot);
+    }
+    this.inVoters = inVoters;
+    this.inOldVoters = inOld;
+    this.members = members;
+    this.voterSlots = voterSlots;
+    this.oldVoterSlots = oldVoterSlots;
+    this.peerSlots = peers;
+    this.voterPeerSlots = voterPeers;
+    this.selfVoter = this.isVoter(this.selfSlot);
+    this.selfIsQuorum = this.isQuorum((slot) => slot === this.selfSlot);
+  }
+
+  /** CFG-2: joint (C_old,new). */
+  get joint(): boolean {
+    return this.config.oldVoters !== undefined;
+  }
+
+  /** A voter of C_new or, while joint, of C_old. */
+  isVoter(slot: number): boolean {
+    return this.inVoters[slot] === true || this.inOldVoters[slot] === true;
+  }
+
+  /** A voter or a learner (CFG-4). */
+  isMember(slot: number): boolean {
+    return this.members[slot] === true;
+  }
+
+  /** CFG-2: more than half of the voters count, and while joint more than half of the old voters too. */
+  isQuorum(counts: (slot: number) => boolean): boolean {
+    return majority(this.voterSlots, counts) && (this.oldVoterSlots.length === 0 || majority(this.oldVoterSlots, counts));
+  }
+
+  /**
+   * CAN-2, PV-3: whether these servers (a candidate's votesGranted) are a quorum. Each listed
+   * server counts once per listing: only a bug lists one twice, and this counts what it is given.
+   */
+  isQuorumOf(ids: readonly NodeId[], slotOf: (id: NodeId) => number | undefined): boolean {
+    let inNew = 0;
+    let inOld = 0;
+    for (const id of ids) {
+      const slot = slotOf(id);
+      if (slot === undefined) continue;
+      if (this.inVoters[slot]) inNew++;
+      if (this.inOldVoters[slot]) inOld++;
+    }
+    return 2 * inNew > this.voterSlots.length && (this.oldVoterSlots.length === 0 || 2 * inOld > this.oldVoterSlots.length);
+  }
+
+  /**
+   * LEA-4: the largest index a quorum holds, given what each voter holds: per half, the
+   * (majority)-th largest of its voters' indexes; while joint, the lower of the two. An insertion
+   * sort on a reused array: a configuration has a handful of voters.
+   */
+  quorumIndex(held: (slot: number) => number): number {
+    const n = this.halfIndex(this.voterSlots, held);
+    return this.oldVoterSlots.length === 0 ? n : Math.min(n, this.halfIndex(this.oldVoterSlots, held));
+  }
+
+  private halfIndex(slots: readonly number[], held: (slot: number) => number): number {
+    const sorted = this.scratch;
+    for (let k = 0; k < slots.length; k++) {
+      const v = held(slots[k] as number);
+      let j = k;
+      while (j > 0 && (sorted[j - 1] as number) < v) { // descending
+        sorted[j] = sorted[j - 1] as number;
+        j--;
+      }
+      sorted[j] = v;
+    }
+    return (sorted[slots.length >> 1] as number | undefined) ?? 0;
+  }
+}
+
+function majority(slots: readonly number[], counts: (slot: number) => boolean): boolean {
+  let n = 0;
+  for (const slot of slots) if (counts(slot)) n++;
+  return 2 * n > slots.length;
+}

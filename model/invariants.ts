@@ -17,7 +17,7 @@ import type { ClusterState, ClusterStep } from './cluster.js';
 import { execute } from './kv.js';
 import type { Log } from './log.js';
 import { type AppliedEntry, type NodeState, configOf, peersOf } from './state.js';
-import { isQuorum } from './config.js';
+import { isQuorum, sameConfiguration } from './config.js';
 import { envOf } from './cluster.js';
 
 export interface Violation {
@@ -123,7 +123,7 @@ export class InvariantChecker {
       this.checkLocal(id, before, after, restarted);
       const becameLeader = after.role === 'leader' && (before.role !== 'leader' || before.currentTerm !== after.currentTerm);
       if (becameLeader) this.checkNewLeader(id, after);
-      if (after.role === 'leader' && (becameLeader || configOf(envOf(r.state, id), before) !== configOf(envOf(r.state, id), after))) this.checkDisjointQuorums(id, after);
+      if (after.role === 'leader' && (becameLeader || !sameConfiguration(configOf(envOf(r.state, id), before), configOf(envOf(r.state, id), after)))) this.checkDisjointQuorums(id, after);
       this.noteCommit(id, after);
       const inOrder = this.checkApplyOrder(id, before, after, r.applied, restarted);
       this.checkMachines(id, before, after, inOrder ? r.applied : [], this.noteSnapshot(id, before, after));

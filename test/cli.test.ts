@@ -44,6 +44,20 @@ describe('raftspec gen', () => {
     expect(runCli(['validate', a, b]).code).toBe(0);
   });
 
+  it('with --membership: every generated trace has the bootstrap configuration and reconfigure events, and passes check and validate', () => {
+    const a = tmp();
+    expect(runCli(['gen', '--seed', '9', '--count', '3', '--steps', '200', '--servers', '4', '--membership', '--out', a]).code).toBe(0);
+    for (const f of readdirSync(a)) {
+      const trace = JSON.parse(readFileSync(join(a, f), 'utf8'));
+      expect(trace.configuration).toEqual({ voters: ['s1', 's2'] });
+      expect(trace.source).toContain('--membership');
+    }
+    const events = readdirSync(a).flatMap((f) => JSON.parse(readFileSync(join(a, f), 'utf8')).steps.map((s: { event: { type: string } }) => s.event.type));
+    expect(events.filter((t: string) => t === 'reconfigure').length).toBeGreaterThan(3);
+    expect(runCli(['check', a]).out).toContain('3 traces: 3 passed, 0 failed, 0 bad input');
+    expect(runCli(['validate', a]).code).toBe(0);
+  });
+
   it('a generated fixture whose expectation is altered fails validate with the step, node and field', () => {
     const a = tmp();
     runCli(['gen', '--seed', '3', '--count', '1', '--steps', '50', '--out', a]);
@@ -96,6 +110,20 @@ describe('raftspec record', () => {
     expect(replies.length).toBeGreaterThan(5);
     expect(trace.steps.some((s: { event: { type: string } }) => s.event.type === 'clientRead')).toBe(true);
     expect(trace.steps.some((s: { event: { type: string } }) => s.event.type === 'snapshot')).toBe(true);
+    expect(runCli(['validate', file]).code).toBe(0);
+    expect(runCli(['check', file]).code).toBe(0);
+  });
+
+  it('with --membership: the bootstrap configuration and reconfigure events are recorded, configuration entries reach the logs, and validate and check pass', () => {
+    const dir = tmp();
+    const file = join(dir, 'membership.json');
+    expect(runCli(['record', '--seed', '14', '--steps', '400', '--servers', '5', '--membership', '--leader-noop', '--out', file]).code).toBe(0);
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    expect(trace.configuration).toEqual({ voters: ['s1', 's2', 's3'] });
+    expect(trace.source).toContain('--leader-noop --membership');
+    expect(trace.steps.filter((s: { event: { type: string } }) => s.event.type === 'reconfigure').length).toBeGreaterThan(3);
+    const last = trace.steps.at(-1).expect.nodes as Record<string, { log: Array<{ config?: unknown }> }>;
+    expect(Object.values(last).some((n) => n.log.some((e) => e.config !== undefined))).toBe(true);
     expect(runCli(['validate', file]).code).toBe(0);
     expect(runCli(['check', file]).code).toBe(0);
   });

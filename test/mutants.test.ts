@@ -32,6 +32,7 @@ const campaign = (shape: CampaignShape, impl: ImplFactory): CampaignConfig => ({
   ...(shape.options ? { options: shape.options } : {}),
   ...(shape.weights ? { weights: shape.weights } : {}),
   ...(shape.clients ? { clients: shape.clients } : {}),
+  ...(shape.membership ? { membership: shape.membership } : {}),
 });
 
 function shapeName(shape: CampaignShape): string {
@@ -39,7 +40,7 @@ function shapeName(shape: CampaignShape): string {
   const base = shape.clients ? CLIENT_WEIGHTS : DEFAULT_WEIGHTS;
   const changed = Object.entries(shape.weights ?? {}).filter(([k, v]) => base[k as keyof Weights] !== v).map(([k, v]) => `${k} ${v}`);
   const clients = shape.clients ? `, clients ${shape.clients.ids.join('/')} on keys ${shape.clients.keys.join('/')}` : '';
-  return `${shape.servers} servers${shape.options ? `, options ${JSON.stringify(shape.options)}` : ''}${clients}, ${changed.length > 0 ? `weights changed: ${changed.join(', ')}` : `${shape.clients ? 'client' : 'default'} weights`}`;
+  return `${shape.servers} servers${shape.options ? `, options ${JSON.stringify(shape.options)}` : ''}${clients}${shape.membership ? ', membership changes' : ''}, ${changed.length > 0 ? `weights changed: ${changed.join(', ')}` : `${shape.clients ? 'client' : 'default'} weights`}`;
 }
 
 /** The field (divergence) or the invariant IDs (failure) a result names. */

@@ -1,20 +1,21 @@
 // Mutation tests' variants of the implementation: each subclass of RaftNode puts ONE pitfall of
 // section 6 of the reference (/work/shared/raft-reference.md), or of the rules of log compaction
 // and client interaction (docs/compaction-and-clients.md), or of the dissertation's options
-// (docs/dissertation-options.md), back into the code, by overriding a
+// (docs/dissertation-options.md), or of membership changes (docs/membership.md), back into the code, by overriding a
 // protected method of impl/node.ts (the test-only seam; no production flag). Each is described by
 // data: the pitfall, the rule it breaks, and the field a lockstep report is expected to name.
 //
 // A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
 import fc from 'fast-check';
-import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, PreVote, PreVoteResponse, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Configuration, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, PreVote, PreVoteResponse, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
 import { isKvCommand, parseSnapshotData } from '../spec/kv.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { KvMachine, RaftNode, type Execution, type Persisted, type RaftConfig } from '../impl/index.js';
+import { normalizedConfig, votersChanged } from '../impl/membership.js';
 import { lockstep, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
 import { describeResult } from '../conformance/report.js';
-import { CLIENT_WEIGHTS, DEFAULT_CLIENTS, DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type Weights } from '../conformance/generate.js';
+import { CLIENT_WEIGHTS, DEFAULT_CLIENTS, DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type Weights } from '../conformance/generate.js';
 
 // -----------------------------------------------------------------------------------------------
 // The mutants
@@ -385,6 +386,127 @@ export class WindowWithoutTermStart extends RaftNode {
   }
 }
 
+// Membership changes (docs/membership.md)
+
+/** CFG-7 without the 2015 fix: a single change is accepted before the leader has committed an entry of its current term, so its configuration may be decided by a quorum that never saw the previous leader's uncommitted one. */
+export class NoTermGuard extends RaftNode {
+  protected override maySingleChange(votersInForce: readonly NodeId[], votersAsked: readonly NodeId[]): boolean {
+    return votersChanged(votersInForce, votersAsked) <= 1;
+  }
+}
+
+/** CFG-7, CFG-2 checking only whether the configuration in force is joint: a new change is accepted while the previous configuration entry (C_new among them) is still uncommitted. */
+export class ChangeWhileUncommitted extends RaftNode {
+  protected override changeInProgress(): boolean {
+    return this.members.joint;
+  }
+}
+
+/** CFG-2 with one half only: while joint, commitment (LEA-4) is counted with the voters of C_new alone, as if C_new were in force, so an entry commits without a majority of C_old. */
+export class JointNewHalfOnly extends RaftNode {
+  protected override advanceCommitIndex(): void {
+    this.quorumStale = false;
+    const held = this.members.config.voters.map((id) => (id === this.id ? this.log.lastIndex : this.tracker.matchIndexAt(this.tracker.slotOf(id) as number)));
+    held.sort((a, b) => b - a);
+    const n = held[held.length >> 1] ?? 0;
+    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
+  }
+}
+
+/** CFG-5 without the voter check: a leader that is not a voter of its configuration in force (it removed itself, or demoted itself to learner) counts its own log in the quorum of each half. */
+export class SelfCountedWhenRemoved extends RaftNode {
+  protected override advanceCommitIndex(): void {
+    this.quorumStale = false;
+    const c = this.members.config;
+    let n = this.countingSelf(c.voters);
+    if (c.oldVoters !== undefined) n = Math.min(n, this.countingSelf(c.oldVoters));
+    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
+  }
+
+  /** The largest index more than half of `voters` hold, the leader counted among them whether it is one or not. */
+  private countingSelf(voters: readonly NodeId[]): number {
+    const held = voters.filter((id) => id !== this.id).map((id) => this.tracker.matchIndexAt(this.tracker.slotOf(id) as number));
+    held.push(this.log.lastIndex);
+    held.sort((a, b) => b - a);
+    return held[voters.length >> 1] ?? 0;
+  }
+}
+
+/** CFG-5 without the step-down: a leader removed from its configuration keeps leading once that configuration is committed (and keeps counting no vote of its own). */
+export class RemovedLeaderStays extends RaftNode {
+  protected override stepDownRemoved(): void {
+    // The leader stays.
+  }
+}
+
+/** CFG-3 late: C_new is not appended in the step C_old,new is committed (nor at election), but only at the leader's next heartbeat. */
+export class NoCNew extends RaftNode {
+  protected override commitAsLeader(recompute = true): void {
+    if (recompute) this.advanceCommitIndex();
+    this.applyCommitted();
+    if (this._role !== 'leader' || this.log.lastConfigIndex() > this._commitIndex || this.members.joint) return; // CFG-3 left for later
+    if (!this.members.selfVoter) this.stepDownRemoved(); // CFG-5
+  }
+
+  protected override heartbeat(): void {
+    const c = this.members.config;
+    if (c.oldVoters !== undefined && this.log.lastConfigIndex() <= this._commitIndex) {
+      this.appendConfigEntry(normalizedConfig(c.voters, c.learners));
+      this.commitAsLeader();
+      if (this._role !== 'leader') return;
+    }
+    super.heartbeat();
+  }
+}
+
+/** CFG-1 read as etcd applies configurations: the configuration in force is the last one committed, not the last one in the log (a leader's own append included). */
+export class ConfigOnCommit extends RaftNode {
+  protected override syncConfig(): void {
+    const committed = this.log.configAtOrBelow(this._commitIndex) ?? this._snapshotConfig ?? this.bootstrap;
+    if (committed !== this.members.config) this.useConfig(committed);
+  }
+
+  protected override appendConfigEntry(config: Configuration): void {
+    super.appendConfigEntry(config);
+    this.syncConfig();
+  }
+}
+
+/** DEC-14 missing: a learner, or a server outside its configuration in force, starts elections (or pre-votes) at its election timeout like a voter. */
+export class LearnerCampaigns extends RaftNode {
+  protected override electionTimeout(): void {
+    if (this._role === 'leader' || this.members.selfVoter) return super.electionTimeout();
+    this._heardFromLeader = false;
+    if (this.preVote) this.preCampaign();
+    else this.campaign();
+  }
+}
+
+/** CFG-4 missing from LEA-4: the acknowledgements of learners count toward the majority of the voters, so an entry commits on fewer voters than a majority. */
+export class LearnerCounted extends RaftNode {
+  protected override advanceCommitIndex(): void {
+    this.quorumStale = false;
+    const c = this.members.config;
+    const counted = [...c.voters, ...(c.learners ?? []).filter((id) => id !== this.id)]; // the leader itself only as a voter (CFG-5)
+    const held = counted.map((id) => (id === this.id ? this.log.lastIndex : this.tracker.matchIndexAt(this.tracker.slotOf(id) as number)));
+    held.sort((a, b) => b - a);
+    let n = held[c.voters.length >> 1] ?? 0;
+    if (c.oldVoters !== undefined) n = Math.min(n, this.tracker.quorumIndex(this.log.lastIndex));
+    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
+  }
+}
+
+/** SNAP-1 without snapshotConfig: the snapshot records no configuration, so once the configuration entries are compacted the server (and any that installs the snapshot, or restarts from it) falls back to the bootstrap configuration. */
+export class SnapshotForgetsConfig extends RaftNode {
+  protected override takeSnapshot(index: number): void {
+    if (!(index > this.log.base && index <= this._lastApplied)) return; // DEC-13
+    const term = this.log.termAt(index);
+    const machine = this.machineAt(index);
+    this.log.compactThrough(index, term); // _snapshotConfig left as it was
+    this.saveSnapshot(index, term, machine);
+  }
+}
+
 // -----------------------------------------------------------------------------------------------
 // Factories and descriptions
 
@@ -406,6 +528,8 @@ export interface CampaignShape {
   readonly weights?: Weights;
   /** Key-value clients, reads and snapshots (issue 4); the weights default to CLIENT_WEIGHTS then. */
   readonly clients?: ClientOptions;
+  /** Membership changes from the generator's bootstrap configuration (issue 5). */
+  readonly membership?: MembershipOptions;
 }
 
 export interface Mutant {
@@ -448,6 +572,15 @@ const PITFALL = {
   transfer: 'Accepting client commands during a leadership transfer (LT-3), or a TimeoutNow election whose RequestVotes are not marked as a transfer (LT-4).',
   pipelining: 'With pipelining, acting only on the rejection of the latest request (PIP-2 read as DEC-4), or on stale rejections of requests already overtaken.',
   flowControl: "Flow control that ignores the window, or that holds back the leader's entries of its own term (FC-3 without termStart: the cluster stops).",
+  // Not in section 6 either: the membership changes of docs/membership.md, worded likewise.
+  termGuard: 'Accepting a single-server change before the leader has committed an entry of its term (the bug published on raft-dev in 2015, CFG-7): a deposed leader\'s uncommitted configuration and the new leader\'s can then have disjoint majorities.',
+  changeInProgress: 'Accepting a new configuration change while the previous configuration entry is still uncommitted, or while the configuration is joint (CFG-7, CFG-2).',
+  jointQuorum: 'While joint (C_old,new), counting commitment or votes with the voters of C_new only, instead of a majority of each half (CFG-2).',
+  removedLeader: 'A leader that is not a voter of its configuration counting itself in quorums, or not stepping down once the configuration that removes it is committed (CFG-5).',
+  leaveJoint: 'Not appending C_new in the step C_old,new is committed, so the cluster stays joint, or leaves it later than the rule says (CFG-3).',
+  configInForce: 'A configuration taking effect only once committed (etcd\'s reading) instead of as soon as it is in the log, committed or not (CFG-1).',
+  learner: 'A learner, or a server outside its configuration, starting elections (DEC-14), or its acknowledgement counting toward commitment (CFG-4).',
+  snapshotConfig: 'A snapshot that records no configuration (SNAP-1), so that once its configuration entries are compacted, and after a restart or an install, the bootstrap configuration is in force again.',
 } as const;
 
 const mutant = (name: string, cls: Mutant['cls'], pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape): Mutant =>
@@ -509,6 +642,25 @@ const THREE_PIPELINING: CampaignShape = { servers: 3, options: { pipelining: tru
  */
 const THREE_FLOW_CONTROL: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS, options: { flowControlWindow: 1, maxEntriesPerAppendEntries: 4 } };
 
+/**
+ * Membership changes from the generator's bootstrap configuration (voters s1, s2; s3 and s4 to add)
+ * without the leader's no-op: a new leader has committed no entry of its term until a client
+ * command of its term commits, so a change asked of it right after its election meets CFG-7's guard.
+ */
+const FOUR_MEMBERSHIP: CampaignShape = { servers: 4, membership: {} };
+/**
+ * Membership changes from voters s1, s2 (s3 and s4 to add) with the leader's no-op (CLI-3), so that
+ * the term guard is soon satisfied and changes are accepted, committed and followed by others:
+ * learners added and promoted, voters removed (the leader too), joint changes (CFG-2 .. CFG-5).
+ * reconfigure events at 40 rather than 25: a joint change is one reconfigure in eight, and a
+ * learner's acknowledgement matters only once one has been added and another voter lags; with 25
+ * (or with five servers) JointNewHalfOnly and LearnerCounted take up to 165 schedules over seeds
+ * 1..4, with 40 at most 125 (44 with seed 4).
+ */
+const FOUR_MEMBERSHIP_NOOP: CampaignShape = { servers: 4, options: { leaderNoop: true }, weights: { ...DEFAULT_WEIGHTS, reconfigure: 40 }, membership: {} };
+/** Membership changes with key-value clients and snapshots (CLIENT_WEIGHTS), so that snapshots cover configuration entries (SNAP-1, IS-5). */
+const FOUR_MEMBERSHIP_CLIENTS: CampaignShape = { servers: 4, clients: DEFAULT_CLIENTS, options: { leaderNoop: true }, membership: {} };
+
 export const MUTANTS: readonly Mutant[] = [
   mutant('TruncateAfterPrev', TruncateAfterPrev, PITFALL.truncate, 'AE-3', ['log'], THREE),
   mutant('CommitToLocalLast', CommitToLocalLast, PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED),
@@ -551,4 +703,15 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('PipelineStaleRejection', PipelineStaleRejection, PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING),
   mutant('IgnoreWindow', IgnoreWindow, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
   mutant('WindowWithoutTermStart', WindowWithoutTermStart, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
+  // Membership changes
+  mutant('NoTermGuard', NoTermGuard, PITFALL.termGuard, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP),
+  mutant('ChangeWhileUncommitted', ChangeWhileUncommitted, PITFALL.changeInProgress, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP),
+  mutant('JointNewHalfOnly', JointNewHalfOnly, PITFALL.jointQuorum, 'CFG-2', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
+  mutant('SelfCountedWhenRemoved', SelfCountedWhenRemoved, PITFALL.removedLeader, 'CFG-5', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
+  mutant('RemovedLeaderStays', RemovedLeaderStays, PITFALL.removedLeader, 'CFG-5', ['role', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
+  mutant('NoCNew', NoCNew, PITFALL.leaveJoint, 'CFG-3', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP),
+  mutant('ConfigOnCommit', ConfigOnCommit, PITFALL.configInForce, 'CFG-1', ['messages sent', 'entries applied', 'commitIndex', 'role', 'votesGranted'], FOUR_MEMBERSHIP_NOOP),
+  mutant('LearnerCampaigns', LearnerCampaigns, PITFALL.learner, 'DEC-14', ['messages sent', 'role', 'currentTerm'], FOUR_MEMBERSHIP_NOOP),
+  mutant('LearnerCounted', LearnerCounted, PITFALL.learner, 'CFG-4', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
+  mutant('SnapshotForgetsConfig', SnapshotForgetsConfig, PITFALL.snapshotConfig, 'SNAP-1', ['snapshotConfig', 'persisted snapshotConfig'], FOUR_MEMBERSHIP_CLIENTS),
 ];

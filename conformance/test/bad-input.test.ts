@@ -351,6 +351,20 @@ describe('bad input of compaction, clients and the dissertation options (issues 
     expectBad(trace({ steps: [...elect, put('a'), put('b')] }), '/steps/2/event', 'one command per client operation (client, seq)', 'c1:1');
   });
 
+  it('membership (docs/membership.md): a configuration naming a server outside the cluster, a voter that is also a learner, a configuration entry with a command, a reconfigure without voters or of an unknown kind', () => {
+    expectBad(trace({ configuration: { voters: ['s1', 's9'] } }), '/configuration/voters/1', 'unknown node "s9"');
+    expectBad(trace({ configuration: { voters: ['s1', 's2'], learners: ['s2'] } }), '/configuration/learners/0', 's2 is also a voter');
+    const reconfigure = (extra: Record<string, unknown>) => ({ event: { type: 'reconfigure', node: 's1', change: 'single', voters: ['s1', 's2'], ...extra } });
+    expectBad(trace({ steps: [reconfigure({ learners: ['s7'] })] }), '/steps/0/event/learners/0', 'unknown node "s7"');
+    expectBad(trace({ steps: [reconfigure({ learners: ['s1'] })] }), '/steps/0/event/learners/0', 's1 is also a voter');
+    expectBad(trace({ steps: [reconfigure({ voters: [] })] }), '/steps/0/event/voters', 'expected at least 1 item');
+    expectBad(trace({ steps: [reconfigure({ change: 'double' })] }), '/steps/0/event/change', /single|joint/);
+    const entry = { term: 1, command: 'x', config: { voters: ['s1'] } };
+    expectBad(trace({ initial: { s1: { currentTerm: 1, log: [entry] } } }), '/initial/s1/log/0/command', /null/);
+    const ae = { type: 'AppendEntries', from: 's1', to: 's2', term: 1, leaderId: 's1', prevLogIndex: 0, prevLogTerm: 0, entries: [{ term: 1, command: null, config: { voters: ['s1', 's8'] } }], leaderCommit: 0 };
+    expectBad(trace({ steps: [{ event: { type: 'inject', message: ae } }] }), '/steps/0/event/message/entries/0/config/voters/1', 'unknown node "s8"');
+  });
+
   it('an option out of range: a chunk size of 0, a flow control window of 0', () => {
     expectBad(trace({ options: { snapshotChunkSize: 0 } }), '/options/snapshotChunkSize', 'expected a number >= 1');
     expectBad(trace({ options: { flowControlWindow: 0 } }), '/options/flowControlWindow', 'expected a number >= 1');

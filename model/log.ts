@@ -121,9 +121,17 @@ export class Log {
 
   /** CFG-1: the last configuration entry after the base, with its index; null if there is none. */
   lastConfig(): { readonly index: number; readonly config: Configuration } | null {
-    if (this.cfgCount === 0) return null;
-    const index = this.cfgs[this.cfgCount - 1] as number;
-    return { index, config: this.entry(index).config as Configuration };
+    return this.cfgCount === 0 ? null : { index: this.lastConfigIndex, config: this.lastConfiguration as Configuration };
+  }
+
+  /** CFG-1: the index of the last configuration entry after the base; 0 if there is none. O(1), no allocation (asked on every quorum). */
+  get lastConfigIndex(): number {
+    return this.cfgCount === 0 ? 0 : (this.cfgs[this.cfgCount - 1] as number);
+  }
+
+  /** CFG-1: the configuration of the last configuration entry after the base; null if there is none. */
+  get lastConfiguration(): Configuration | null {
+    return this.cfgCount === 0 ? null : (this.buf[(this.cfgs[this.cfgCount - 1] as number) - this.base - 1] as Entry).config as Configuration;
   }
 
   /** SNAP-1: the last configuration entry at or below `index` (and after the base); null if there is none. Binary search. */

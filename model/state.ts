@@ -77,12 +77,12 @@ export interface Env {
 
 /** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
 export function configOf(env: Env, s: NodeState): Configuration {
-  return s.log.lastConfig()?.config ?? s.snapshotConfig ?? env.bootstrap;
+  return s.log.lastConfiguration ?? s.snapshotConfig ?? env.bootstrap;
 }
 
 /** CFG-3, CFG-5, CFG-7: the index of the configuration in force (0 when it is the snapshot's or the bootstrap one: committed). */
 export function configIndexOf(s: NodeState): number {
-  return s.log.lastConfig()?.index ?? 0;
+  return s.log.lastConfigIndex;
 }
 
 type Fanout = { readonly peers: readonly NodeId[]; readonly voters: readonly NodeId[] };

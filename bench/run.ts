@@ -167,19 +167,7 @@ function main(): void {
  */
 export function membershipRun(total: number, every: number): { perSecond: number; changes: number } {
   const ids = ['a', 'b', 'c', 'd', 'e'];
-  const nodes = new Map(ids.map((id) => [id, new RaftNode({ id, servers: ids, options: { maxEntriesPerAppendEntries: 256 } })]));
-  const queue: import('../spec/schema.js').Message[] = [];
-  const drain = () => {
-    for (let i = 0; i < queue.length; i++) {
-      const m = queue[i]!;
-      for (const out of nodes.get(m.to)!.step(m).messages) queue.push(out);
-    }
-    queue.length = 0;
-  };
-  for (const m of nodes.get('a')!.step({ type: 'electionTimeout' }).messages) queue.push(m);
-  drain();
-  const leader = nodes.get('a')!;
-  if (leader.role !== 'leader') throw new Error('no leader');
+  const { queue, drain, leader } = inProcessCluster(ids);
   let proposed = 0;
   let rounds = 0;
   let changes = 0;
@@ -204,15 +192,20 @@ export function membershipRun(total: number, every: number): { perSecond: number
   return { perSecond: proposed / seconds, changes };
 }
 
-/** Proposals to a leader of a 3-node cluster, messages delivered FIFO until quiet, in rounds of 256. */
-function commitThroughput(total: number): number {
-  const ids = ['a', 'b', 'c'];
+/**
+ * An in-process cluster of `RaftNode`s on a perfect network, batches of 256: `queue` holds the
+ * messages to deliver, `drain` delivers them FIFO until the network is quiet (calling `afterStep`
+ * on each receiver), and `a` has been elected leader.
+ */
+function inProcessCluster(ids: readonly string[], afterStep: (n: RaftNode, queue: import('../spec/schema.js').Message[]) => void = () => {}) {
   const nodes = new Map(ids.map((id) => [id, new RaftNode({ id, servers: ids, options: { maxEntriesPerAppendEntries: 256 } })]));
   const queue: import('../spec/schema.js').Message[] = [];
   const drain = () => {
     for (let i = 0; i < queue.length; i++) {
       const m = queue[i]!;
-      for (const out of nodes.get(m.to)!.step(m).messages) queue.push(out);
+      const n = nodes.get(m.to)!;
+      for (const out of n.step(m).messages) queue.push(out);
+      afterStep(n, queue);
     }
     queue.length = 0;
   };
@@ -220,6 +213,12 @@ function commitThroughput(total: number): number {
   drain();
   const leader = nodes.get('a')!;
   if (leader.role !== 'leader') throw new Error('no leader');
+  return { nodes, queue, drain, leader };
+}
+
+/** Proposals to a leader of a 3-node cluster, messages delivered FIFO until quiet, in rounds of 256. */
+function commitThroughput(total: number): number {
+  const { queue, drain, leader } = inProcessCluster(['a', 'b', 'c']);
   let seconds = 0;
   let proposed = 0;
   seconds = time(() => {
@@ -247,22 +246,8 @@ export function compactionRun(total: number, every: number): { perSecond: number
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
-  const ids = ['a', 'b', 'c'];
-  const nodes = new Map(ids.map((id) => [id, new RaftNode({ id, servers: ids, options: { maxEntriesPerAppendEntries: 256 } })]));
-  const queue: import('../spec/schema.js').Message[] = [];
-  const compact = (n: RaftNode) => { if (every > 0 && n.lastApplied - n.snapshotIndex >= every) for (const out of n.step({ type: 'snapshot' }).messages) queue.push(out); };
-  const drain = () => {
-    for (let i = 0; i < queue.length; i++) {
-      const m = queue[i]!;
-      const n = nodes.get(m.to)!;
-      for (const out of n.step(m).messages) queue.push(out);
-      compact(n);
-    }
-    queue.length = 0;
-  };
-  for (const m of nodes.get('a')!.step({ type: 'electionTimeout' }).messages) queue.push(m);
-  drain();
-  const leader = nodes.get('a')!;
+  const compact = (n: RaftNode, queue: import('../spec/schema.js').Message[]) => { if (every > 0 && n.lastApplied - n.snapshotIndex >= every) for (const out of n.step({ type: 'snapshot' }).messages) queue.push(out); };
+  const { nodes, queue, drain, leader } = inProcessCluster(['a', 'b', 'c'], compact);
   let proposed = 0;
   const seconds = time(() => {
     while (proposed < total) {
@@ -272,7 +257,7 @@ export function compactionRun(total: number, every: number): { perSecond: number
         if (k === 0) for (const m of r.ready.messages) queue.push(m);
       }
       drain();
-      compact(leader);
+      compact(leader, queue);
     }
   });
   if (leader.commitIndex < total) throw new Error(`only ${leader.commitIndex} of ${total} committed`);

@@ -51,6 +51,16 @@ const PRE_VOTE = [{ guard: 'preVoteOff', actions: 'dropImpossibleMessage' }, { a
 /** A PreVoteResponse: impossible without preVote (DEC-8); a refusal of a newer term is ALL-2 and nothing more. */
 const PRE_VOTE_OFF = { guard: 'preVoteOff', actions: 'dropImpossibleMessage' } as const;
 const NEWER_REFUSAL = { guard: 'isNewerRefusal', target: '#raftServer.follower', actions: 'adoptNewerTerm' } as const;
+/**
+ * How a leader receives a response to its AppendEntries or InstallSnapshot, before the type's own
+ * checks: a newer term deposes it (ALL-2), an older one is dropped (DEC-1), and so is one from a
+ * server that is no longer a peer of its configuration (DEC-15).
+ */
+const RESPONSE_TO_LEADER = [
+  NEWER_TERM,
+  { guard: 'termIsStale', actions: 'dropStaleResponse' },
+  { guard: 'isFromNonPeer', actions: 'ignoreNonPeer' },
+] as const;
 /** DEC-14: an election timeout on a server that is not a voter of its configuration starts nothing. */
 const NOT_A_VOTER = { guard: 'cannotCampaign', actions: ['forgetLeaderContact', 'stayOutOfElections'] } as const;
 
@@ -252,9 +262,7 @@ export const serverMachine = setup({
         RequestVoteResponse: [NEWER_TERM, { actions: 'dropStaleResponse' }],
         AppendEntries: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleAppendEntries' }, { actions: 'dropImpossibleMessage' }], // AE-1, DEC-8
         AppendEntriesResponse: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'dropStaleResponse' },
-          { guard: 'isFromNonPeer', actions: 'ignoreNonPeer' }, // DEC-15
+          ...RESPONSE_TO_LEADER, // ALL-2, DEC-1, DEC-15
           { guard: 'claimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSuccess', actions: ['recordActivity', 'handleAppendSuccess', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, LEA-3a, LT-2
           { actions: ['recordActivity', 'handleAppendFailure'] }, // CQ-1, LEA-3b
@@ -262,9 +270,7 @@ export const serverMachine = setup({
         snapshot: { actions: 'takeSnapshot' },
         InstallSnapshot: [NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleInstallSnapshot' }, { actions: 'dropImpossibleMessage' }], // IS-1, DEC-8
         InstallSnapshotResponse: [
-          NEWER_TERM,
-          { guard: 'termIsStale', actions: 'dropStaleResponse' },
-          { guard: 'isFromNonPeer', actions: 'ignoreNonPeer' }, // DEC-15
+          ...RESPONSE_TO_LEADER, // ALL-2, DEC-1, DEC-15
           { guard: 'snapshotClaimsMoreThanLog', actions: 'dropImpossibleMessage' }, // DEC-8
           { guard: 'isSnapshotDone', actions: ['recordActivity', 'handleInstallSnapshotResponse', 'sendTimeoutNowIfCaughtUp'] }, // CQ-1, SNAP-3, LT-2
           { actions: ['recordActivity', 'handleInstallSnapshotResponse'] }, // CQ-1, SNAP-3

@@ -47,6 +47,33 @@ export interface CampaignTotals {
   withReconfiguration: number;
   reconfigurations: number;
   removedLeaders: number;
+  /** Commits (LEA-4, AE-5) and redirects (CLI-1) over all schedules. */
+  commits: number;
+  redirects: number;
+}
+
+export const emptyTotals = (): CampaignTotals => ({
+  traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0, withSnapshot: 0, withInstall: 0,
+  answered: 0, reads: 0, withReconfiguration: 0, reconfigurations: 0, removedLeaders: 0, commits: 0, redirects: 0,
+});
+
+/** Add one generated schedule's stats to the totals (campaigns and the property tests alike). */
+export function tally(totals: CampaignTotals, stats: ScheduleStats): void {
+  totals.traces++;
+  totals.steps += stats.steps;
+  totals.leadersElected += stats.leadersElected;
+  if (stats.commits > 0) totals.withCommit++;
+  if (stats.termChanges > 0) totals.withTermChange++;
+  if (stats.truncations > 0) totals.withTruncation++;
+  if (stats.snapshots > 0) totals.withSnapshot++;
+  if (stats.installs > 0) totals.withInstall++;
+  if (stats.reconfigurations > 0) totals.withReconfiguration++;
+  totals.answered += stats.answered;
+  totals.reads += stats.reads;
+  totals.reconfigurations += stats.reconfigurations;
+  totals.removedLeaders += stats.removedLeaders;
+  totals.commits += stats.commits;
+  totals.redirects += stats.redirects;
 }
 
 export interface CampaignFailure {
@@ -72,7 +99,7 @@ export interface CampaignResult {
 export const nodeIds = (n: number): NodeId[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
 
 export function runCampaign(cfg: CampaignConfig): CampaignResult {
-  const totals: CampaignTotals = { traces: 0, steps: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, leadersElected: 0, withSnapshot: 0, withInstall: 0, answered: 0, reads: 0, withReconfiguration: 0, reconfigurations: 0, removedLeaders: 0 };
+  const totals = emptyTotals();
   const impl = cfg.impl ?? REAL_IMPL;
   const coverage = new Map<string, number>();
   const gen = generateOptions(cfg.servers, cfg.options, cfg.clients, cfg.weights, cfg.membership);
@@ -85,19 +112,7 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const out = fc.check(
     fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
       const { stats, result } = run(choices, true);
-      totals.traces++;
-      totals.steps += stats.steps;
-      totals.leadersElected += stats.leadersElected;
-      if (stats.commits > 0) totals.withCommit++;
-      if (stats.termChanges > 0) totals.withTermChange++;
-      if (stats.truncations > 0) totals.withTruncation++;
-      if (stats.snapshots > 0) totals.withSnapshot++;
-      if (stats.installs > 0) totals.withInstall++;
-      totals.answered += stats.answered;
-      totals.reads += stats.reads;
-      if (stats.reconfigurations > 0) totals.withReconfiguration++;
-      totals.reconfigurations += stats.reconfigurations;
-      totals.removedLeaders += stats.removedLeaders;
+      tally(totals, stats);
       cfg.onProgress?.(totals.traces);
       return result.status === 'pass';
     }),

@@ -393,7 +393,8 @@ function reconfigureEvent(ch: Choice, node: NodeId, c: Configuration, servers: r
       const n = 1 + ((ch.a >> 3) % servers.length);
       const start = (ch.a >> 6) % servers.length;
       const next = servers.filter((_, i) => (i - start + servers.length) % servers.length < n);
-      return { type: 'reconfigure', node, change: 'joint', voters: next, ...(learners.filter((id) => !next.includes(id)).length > 0 ? { learners: learners.filter((id) => !next.includes(id)) } : {}) };
+      const kept = learners.filter((id) => !next.includes(id));
+      return { type: 'reconfigure', node, change: 'joint', voters: next, ...(kept.length > 0 ? { learners: kept } : {}) };
     }
     case 7: // two voters changed in one single change: refused (CFG-7)
       if (outside.length > 1) return single([...voters, outside[0] as NodeId, outside[1] as NodeId], learners);

@@ -4,37 +4,27 @@
 // configuration entry, a snapshot install, a restart): O(servers) then, so that every quorum
 // question (votes, commitment, read rounds, leases, CheckQuorum) is a walk over a handful of voters.
 import type { BootstrapConfiguration, Configuration, NodeId } from '../spec/schema.js';
+import { bootstrapConfiguration, votersChanged, writtenConfiguration } from '../spec/config.js';
 
 /**
- * A configuration as a leader writes it (docs/membership.md): each list sorted by UTF-16 code units
- * (the default sort), without duplicates; learners omitted when there are none; oldVoters only
- * while joint. Throws a RangeError for a configuration no rule could use: no voter, or a server
- * that is both a voter and a learner.
+ * A configuration as a leader writes it (spec/config.ts). Throws a RangeError for a configuration
+ * no rule could use: no voter, or a server that is both a voter and a learner.
  */
 export function normalizedConfig(voters: readonly NodeId[], learners?: readonly NodeId[], oldVoters?: readonly NodeId[]): Configuration {
-  const v = sortedUnique(voters);
-  const l = sortedUnique(learners ?? []);
-  if (v.length === 0) throw new RangeError('a configuration needs at least one voter');
-  const both = l.filter((id) => v.includes(id));
+  const c = writtenConfiguration(voters, learners, oldVoters);
+  if (c.voters.length === 0) throw new RangeError('a configuration needs at least one voter');
+  const both = (c.learners ?? []).filter((id) => c.voters.includes(id));
   if (both.length > 0) throw new RangeError(`${both.join(', ')} cannot be both a voter and a learner`);
-  const c: Configuration = { voters: v };
-  if (l.length > 0) c.learners = l;
-  if (oldVoters !== undefined) c.oldVoters = sortedUnique(oldVoters);
   return c;
 }
 
-/** CFG-1: the bootstrap configuration (default: every server a voter, no learners), normalized. */
+/** CFG-1: the bootstrap configuration (default: every server a voter, no learners), checked as normalizedConfig does. */
 export function bootstrapConfig(servers: readonly NodeId[], b?: BootstrapConfiguration): Configuration {
-  return b ? normalizedConfig(b.voters, b.learners) : normalizedConfig(servers);
+  const c = bootstrapConfiguration(servers, b);
+  return normalizedConfig(c.voters, c.learners);
 }
 
-/** CFG-7: how many servers are voters of one list and not of the other (lists of a few servers). */
-export function votersChanged(a: readonly NodeId[], b: readonly NodeId[]): number {
-  let n = 0;
-  for (const id of a) if (!b.includes(id)) n++;
-  for (const id of b) if (!a.includes(id)) n++;
-  return n;
-}
+export { votersChanged };
 
 /** A copy of a configuration that shares no array with it. */
 export function copyConfig(c: Configuration): Configuration {
@@ -43,8 +33,6 @@ export function copyConfig(c: Configuration): Configuration {
   if (c.oldVoters !== undefined) out.oldVoters = [...c.oldVoters];
   return out;
 }
-
-const sortedUnique = (ids: readonly NodeId[]): NodeId[] => [...new Set(ids)].sort();
 
 /** The configuration in force at one server, by slot (a server's position in `servers`). */
 export class Membership {

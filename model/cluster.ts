@@ -6,7 +6,7 @@ import type { RuleId } from '../spec/rules.js';
 import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
 import { OrderedMap } from 'immutable';
 import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
-import { bootstrapConfiguration } from './config.js';
+import { bootstrapConfiguration } from '../spec/config.js';
 import { type NodeInput, nodeInputOf } from '../spec/input.js';
 import { step, restart, assertNever } from './node.js';
 

@@ -1,6 +1,6 @@
 // Configurations and their quorums (§6; docs/membership.md). A configuration is data from the
 // spec (spec/schema.ts Configuration); these are the questions the rules ask of it.
-import type { BootstrapConfiguration, Configuration, NodeId } from '../spec/schema.js';
+import type { Configuration, NodeId } from '../spec/schema.js';
 
 /** CFG-2: joint (C_old,new) exactly when oldVoters is present. */
 export const isJoint = (c: Configuration): boolean => c.oldVoters !== undefined;
@@ -32,31 +32,6 @@ export function quorumIndex(c: Configuration, held: (id: NodeId) => number): num
   };
   const n = half(c.voters);
   return c.oldVoters === undefined ? n : Math.min(n, half(c.oldVoters));
-}
-
-/** The trace's bootstrap configuration (CFG-1): by default every server of the cluster a voter. */
-export function bootstrapConfiguration(cluster: readonly NodeId[], b?: BootstrapConfiguration): Configuration {
-  return normalized(b ?? { voters: [...cluster] });
-}
-
-const sortedUnique = (ids: readonly NodeId[]): NodeId[] => [...new Set(ids)].sort();
-
-/** A configuration as a leader writes it: each list sorted, without duplicates; learners omitted when none. */
-export function normalized(c: { readonly voters: readonly NodeId[]; readonly learners?: readonly NodeId[] | undefined; readonly oldVoters?: readonly NodeId[] | undefined }): Configuration {
-  const learners = sortedUnique(c.learners ?? []);
-  return {
-    voters: sortedUnique(c.voters),
-    ...(learners.length > 0 ? { learners } : {}),
-    ...(c.oldVoters !== undefined ? { oldVoters: sortedUnique(c.oldVoters) } : {}),
-  };
-}
-
-/** CFG-7: how many servers are voters of one list and not of the other. */
-export function votersChanged(a: readonly NodeId[], b: readonly NodeId[]): number {
-  let n = 0;
-  for (const id of a) if (!b.includes(id)) n++;
-  for (const id of b) if (!a.includes(id)) n++;
-  return n;
 }
 
 /** Two configurations are equal when their lists are (as written: sorted). */

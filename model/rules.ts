@@ -7,7 +7,8 @@ import { chunkAt, isKvCommand, parseSnapshotData, sessionOf, snapshotData } from
 import { execute } from './kv.js';
 import type { RuleId } from '../spec/rules.js';
 import { type Env, type NodeState, type PartialSnapshot, type PendingRead, type Transition, INITIAL_STATE, configIndexOf, configOf, peersOf, votersOf } from './state.js';
-import { isJoint, isQuorum, isVoter, normalized, quorumIndex, sameConfiguration, votersChanged } from './config.js';
+import { isJoint, isQuorum, isVoter, quorumIndex, sameConfiguration } from './config.js';
+import { votersChanged, writtenConfiguration } from '../spec/config.js';
 import { Log } from './log.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -931,9 +932,7 @@ export function refusalOf(env: Env, s: NodeState, r: ReconfigureRequest): RuleId
 export function reconfigure(t: Transition, env: Env, r: ReconfigureRequest): Transition {
   const refused = refusalOf(env, t.state, r);
   if (refused !== null) return cite(t, refused);
-  const config = r.change === 'joint'
-    ? normalized({ voters: r.voters, learners: r.learners, oldVoters: configOf(env, t.state).voters })
-    : normalized({ voters: r.voters, learners: r.learners });
+  const config = writtenConfiguration(r.voters, r.learners, r.change === 'joint' ? configOf(env, t.state).voters : undefined);
   const next = commitAsLeader(appendConfigEntry(t, env, config, r.change === 'joint' ? 'CFG-2' : 'CFG-7'), env);
   return next.state.role === 'leader' ? broadcastAppendEntries(cite(next, 'LEA-3'), env) : next;
 }
@@ -980,7 +979,7 @@ export function commitAsLeader(t: Transition, env: Env): Transition {
   const s = next.state;
   if (s.role !== 'leader' || configIndexOf(s) > s.commitIndex) return next;
   const config = configOf(env, s);
-  if (isJoint(config)) return commitAsLeader(appendConfigEntry(next, env, normalized({ voters: config.voters, learners: config.learners }), 'CFG-3'), env);
+  if (isJoint(config)) return commitAsLeader(appendConfigEntry(next, env, writtenConfiguration(config.voters, config.learners), 'CFG-3'), env);
   return isVoter(config, env.self) ? next : stepDownRemoved(next);
 }
 

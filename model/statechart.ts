@@ -64,17 +64,22 @@ const RESPONSE_TO_LEADER = [
 /** DEC-14: an election timeout on a server that is not a voter of its configuration starts nothing. */
 const NOT_A_VOTER = { guard: 'cannotCampaign', actions: ['forgetLeaderContact', 'stayOutOfElections'] } as const;
 
+/** What every role but the leader does with a heartbeat timer, a client, a transfer or a reconfiguration (DEC-9, CLI-1). */
+const NOT_LEADING = {
+  heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
+  clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
+  clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
+  transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
+  reconfigure: { actions: 'ignoreForRole' }, // DEC-9
+} as const;
+
 /**
  * What a candidate and a precandidate do alike: they act as followers that are not following
  * anyone (DEC-9, CLI-1), answer votes (RV-1, RV-2, CFG-6), and concede to a leader of their term
  * (CAN-3). Only their election timeouts and the responses they count differ.
  */
 const CAMPAIGNING = {
-  heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
-  clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
-  clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
-  transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
-  reconfigure: { actions: 'ignoreForRole' }, // DEC-9
+  ...NOT_LEADING,
   PreVote: PRE_VOTE, // PV-2
   TimeoutNow: [NEWER_TERM, { actions: 'ignoreTimeoutNow' }], // LT-4 is for followers only: DEC-1
   RequestVote: [DISRUPTIVE, NEWER_TERM, { guard: 'termIsStale', actions: 'rejectStaleRequestVote' }, { actions: 'handleRequestVote' }], // CFG-6, RV-1, RV-2
@@ -197,11 +202,7 @@ export const serverMachine = setup({
           { guard: 'preVoteOn', target: 'precandidate', actions: ['forgetLeaderContact', 'startPreVote'] }, // PV-1
           { target: 'candidate', actions: ['forgetLeaderContact', 'convertToCandidate'] }, // FOL-2, CAN-1
         ],
-        heartbeatTimeout: { actions: 'ignoreForRole' }, // DEC-9
-        clientRequest: { actions: 'redirect' }, // CLI-1, DEC-9
-        clientRead: { actions: 'redirect' }, // CLI-1, DEC-9
-        transferLeadership: { actions: 'ignoreForRole' }, // DEC-9
-        reconfigure: { actions: 'ignoreForRole' }, // DEC-9
+        ...NOT_LEADING,
         PreVote: PRE_VOTE, // PV-2
         PreVoteResponse: [PRE_VOTE_OFF, NEWER_REFUSAL, { actions: 'dropStaleResponse' }], // ALL-2, DEC-1
         TimeoutNow: [NEWER_TERM, { guard: 'termIsStale', actions: 'ignoreTimeoutNow' }, { target: 'candidate', actions: 'campaignNow' }], // LT-4, DEC-1

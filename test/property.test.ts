@@ -4,8 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { NodeId, ProtocolOptions } from '../spec/schema.js';
-import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices, type ScheduleStats } from '../conformance/generate.js';
-import { generateOptions } from '../conformance/campaign.js';
+import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/generate.js';
+import { emptyTotals, generateOptions, tally } from '../conformance/campaign.js';
 import { replayModel } from '../conformance/replay.js';
 
 interface Campaign {
@@ -53,10 +53,7 @@ const CAMPAIGNS: readonly Campaign[] = [
 ];
 
 describe('invariants hold on random schedules (Figure 3 and the local invariants, after every step)', () => {
-  const total: ScheduleStats & { traces: number; withCommit: number; withTermChange: number; withTruncation: number; withSnapshot: number; withInstall: number; withReconfiguration: number } = {
-    steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0, reconfigurations: 0, removedLeaders: 0,
-    traces: 0, withCommit: 0, withTermChange: 0, withTruncation: 0, withSnapshot: 0, withInstall: 0, withReconfiguration: 0,
-  };
+  const total = emptyTotals();
 
   for (const c of CAMPAIGNS) {
     it(`${c.name}: ${c.runs} schedules of up to ${c.steps} steps`, () => {
@@ -67,21 +64,7 @@ describe('invariants hold on random schedules (Figure 3 and the local invariants
           if (r.status !== 'pass') {
             throw new Error(r.status === 'fail' ? `step ${r.failure.step} (${r.failure.event}): ${r.failure.problems.join('; ')}` : `${r.path}: ${r.expected}`);
           }
-          total.traces++;
-          total.steps += stats.steps;
-          total.commits += stats.commits;
-          total.leadersElected += stats.leadersElected;
-          if (stats.commits > 0) total.withCommit++;
-          if (stats.termChanges > 0) total.withTermChange++;
-          if (stats.truncations > 0) total.withTruncation++;
-          if (stats.snapshots > 0) total.withSnapshot++;
-          if (stats.installs > 0) total.withInstall++;
-          total.answered += stats.answered;
-          total.reads += stats.reads;
-          total.redirects += stats.redirects;
-          if (stats.reconfigurations > 0) total.withReconfiguration++;
-          total.reconfigurations += stats.reconfigurations;
-          total.removedLeaders += stats.removedLeaders;
+          tally(total, stats);
         }),
         { numRuns: c.runs, seed: c.seed },
       );

@@ -12,7 +12,7 @@ import { canonicalJson, describeMessage, sameCommand, sameMessage } from '../spe
 import type { RuleId } from '../spec/rules.js';
 import type { ClusterState, ClusterStep } from '../model/cluster.js';
 import type { Log } from '../model/log.js';
-import type { NodeState } from '../model/state.js';
+import { type NodeState, leaderView } from '../model/state.js';
 import { RaftNode, type HardState, type Persisted, type Ready, type RaftConfig, type Snapshot } from '../impl/index.js';
 import { nodeInputOf } from '../spec/input.js';
 import { describeEvent, describeReply, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
@@ -230,19 +230,20 @@ class Harness implements StepObserver {
     if (n.lastApplied !== s.lastApplied) return mismatch('lastApplied', s.lastApplied, n.lastApplied);
     if (n.leaderId !== s.leaderId) return mismatch('leaderId (CLI-1)', s.leaderId, n.leaderId);
     if (n.heardFromLeader !== s.heardFromLeader) return mismatch('heardFromLeader (PV-2, CFG-6)', String(s.heardFromLeader), String(n.heardFromLeader));
-    if (n.transferee !== s.transferee) return mismatch('transferee (LT-1)', s.transferee, n.transferee);
+    const l = leaderView(s);
+    if (n.transferee !== l.transferee) return mismatch('transferee (LT-1)', l.transferee, n.transferee);
     const active = n.recentlyActive();
-    if (active.length !== s.recentlyActive.length || s.recentlyActive.some((p, k) => active[k] !== p)) {
-      return mismatch('recentlyActive (CQ-1)', `[${s.recentlyActive.join(', ')}]`, `[${active.join(', ')}]`);
+    if (active.length !== l.recentlyActive.length || l.recentlyActive.some((p, k) => active[k] !== p)) {
+      return mismatch('recentlyActive (CQ-1)', `[${l.recentlyActive.join(', ')}]`, `[${active.join(', ')}]`);
     }
     const wantPartial = showPartial(s.partialSnapshot);
     const gotPartial = showPartial(n.partialSnapshot);
     if (wantPartial !== gotPartial) return mismatch('partialSnapshot (IS-2, IS-3)', wantPartial, gotPartial);
     for (const peer of this.trace.cluster) {
       if (peer === id) continue;
-      if (n.nextIndexOf(peer) !== s.nextIndex[peer]) return mismatch(`nextIndex[${peer}]`, s.nextIndex[peer] ?? 'none', n.nextIndexOf(peer) ?? 'none');
-      if (n.matchIndexOf(peer) !== s.matchIndex[peer]) return mismatch(`matchIndex[${peer}]`, s.matchIndex[peer] ?? 'none', n.matchIndexOf(peer) ?? 'none');
-      if (n.appliedIndexOf(peer) !== s.appliedIndex[peer]) return mismatch(`appliedIndex[${peer}] (FC-2)`, s.appliedIndex[peer] ?? 'none', n.appliedIndexOf(peer) ?? 'none');
+      if (n.nextIndexOf(peer) !== l.nextIndex[peer]) return mismatch(`nextIndex[${peer}]`, l.nextIndex[peer] ?? 'none', n.nextIndexOf(peer) ?? 'none');
+      if (n.matchIndexOf(peer) !== l.matchIndex[peer]) return mismatch(`matchIndex[${peer}]`, l.matchIndex[peer] ?? 'none', n.matchIndexOf(peer) ?? 'none');
+      if (n.appliedIndexOf(peer) !== l.appliedIndex[peer]) return mismatch(`appliedIndex[${peer}] (FC-2)`, l.appliedIndex[peer] ?? 'none', n.appliedIndexOf(peer) ?? 'none');
     }
     const votes = n.votesGranted();
     if (votes.length !== s.votesGranted.length || s.votesGranted.some((v) => !votes.includes(v))) {

@@ -131,7 +131,7 @@ function initialData(trace: Trace): Readonly<Record<string, string>> | undefined
 /** What the lease's clock assumption needs of a server in the model's cluster. */
 export function leaseViewOf(c: ClusterState, id: string): LeaseView {
   const s = c.nodes[id];
-  return { up: !c.crashed.has(id), isLeader: s?.role === 'leader', term: s?.currentTerm ?? 0, leaseFloor: s?.leaseFloor ?? 0 };
+  return { up: !c.crashed.has(id), isLeader: s?.role === 'leader', term: s?.currentTerm ?? 0, leaseFloor: s?.leader?.leaseFloor ?? 0 };
 }
 
 /**

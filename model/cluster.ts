@@ -9,6 +9,7 @@ import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.j
 import { bootstrapConfiguration } from '../spec/config.js';
 import { type NodeInput, nodeInputOf } from '../spec/input.js';
 import { step, restart, assertNever } from './node.js';
+import { makeEnv } from './dispatch.js';
 
 /**
  * The multiset of messages in flight, keyed by the message's canonical name. A persistent map
@@ -55,7 +56,7 @@ export function initCluster(servers: readonly NodeId[], options?: ProtocolOption
   const bootstrap = bootstrapConfiguration(servers, configuration); // CFG-1
   for (const id of servers) {
     nodes[id] = fromJson(initial?.[id]);
-    envs[id] = { self: id, servers, options: resolved, bootstrap };
+    envs[id] = makeEnv(id, servers, resolved, bootstrap);
   }
   return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
 }

@@ -16,7 +16,7 @@ import { sessionOf } from '../spec/kv.js';
 import type { ClusterState, ClusterStep } from './cluster.js';
 import { execute } from './kv.js';
 import type { Log } from './log.js';
-import { type AppliedEntry, type NodeState, configOf, peersOf } from './state.js';
+import { type AppliedEntry, type NodeState, configOf, leaderView, peersOf } from './state.js';
 import { isQuorum, sameConfiguration } from './config.js';
 import { envOf } from './cluster.js';
 
@@ -509,14 +509,15 @@ export class InvariantChecker {
       this.fail('INV-3', [id], `${id} has ${snapshot}lastApplied ${s.lastApplied}, commitIndex ${s.commitIndex}, last log index ${s.log.lastIndex}`);
     }
     if (s.log.baseTerm !== s.snapshotTerm) this.fail('INV-5', [id], `${id}'s snapshotTerm is ${s.snapshotTerm}, but its log records term ${s.log.baseTerm} at the snapshot's index`);
+    const l = leaderView(s);
     if (s.role === 'leader') {
       // Every peer of its configuration (DEC-15): a peer missing from either map breaks the invariant as much as a bad value, and so does a key of a server that is not a peer.
       const peers = peersOf(envOf(this.current, id), s);
-      const stray = Object.keys(s.nextIndex).find((p) => !peers.includes(p)) ?? Object.keys(s.matchIndex).find((p) => !peers.includes(p));
+      const stray = Object.keys(l.nextIndex).find((p) => !peers.includes(p)) ?? Object.keys(l.matchIndex).find((p) => !peers.includes(p));
       if (stray !== undefined) this.fail('INV-6', [id, stray], `leader ${id} keeps progress for ${stray}, which is not a peer of its configuration`);
       for (const peer of peers) {
-        const next = s.nextIndex[peer];
-        const match = s.matchIndex[peer];
+        const next = l.nextIndex[peer];
+        const match = l.matchIndex[peer];
         if (next === undefined || match === undefined) {
           this.fail('INV-6', [id, peer], `leader ${id} has ${next === undefined ? 'no nextIndex' : `nextIndex ${next}`} and ${match === undefined ? 'no matchIndex' : `matchIndex ${match}`} for ${peer}`);
           continue;
@@ -524,11 +525,11 @@ export class InvariantChecker {
         if (!(next >= 1 && match < next && next <= s.log.lastIndex + 1 && match <= s.log.lastIndex)) {
           this.fail('INV-6', [id, peer], `leader ${id} has nextIndex ${next} and matchIndex ${match} for ${peer}, last log index ${s.log.lastIndex}`);
         }
-        const was = before && before.role === 'leader' && before.currentTerm === s.currentTerm ? before.matchIndex[peer] : undefined;
+        const was = before && before.role === 'leader' && before.currentTerm === s.currentTerm ? leaderView(before).matchIndex[peer] : undefined;
         if (was !== undefined && match < was) this.fail('INV-7', [id, peer], `leader ${id}'s matchIndex for ${peer} went from ${was} down to ${match}`);
       }
     }
-    const hasProgress = Object.keys(s.nextIndex).length > 0 || Object.keys(s.matchIndex).length > 0;
+    const hasProgress = Object.keys(l.nextIndex).length > 0 || Object.keys(l.matchIndex).length > 0;
     if (s.role === 'follower' && (s.votesGranted.length > 0 || hasProgress)) {
       this.fail('INV-8', [id], `follower ${id} keeps ${s.votesGranted.length > 0 ? `votesGranted [${s.votesGranted.join(', ')}]` : 'nextIndex/matchIndex'}`);
     }
@@ -541,8 +542,8 @@ export class InvariantChecker {
       this.fail('INV-8', [id], `${s.role} ${id} of term ${s.currentTerm} has votedFor ${String(s.votedFor)} and votesGranted [${s.votesGranted.join(', ')}]`);
     }
     // DEC-10: the leader-only state of the dissertation options (CQ-1, LT-1, FC-2) is empty on every other role.
-    if (s.role !== 'leader' && (s.recentlyActive.length > 0 || s.transferee !== null || Object.keys(s.appliedIndex).length > 0)) {
-      const kept = [s.recentlyActive.length > 0 ? `recentlyActive [${s.recentlyActive.join(', ')}]` : '', s.transferee !== null ? `transferee ${s.transferee}` : '', Object.keys(s.appliedIndex).length > 0 ? 'appliedIndex' : ''];
+    if (s.role !== 'leader' && (l.recentlyActive.length > 0 || l.transferee !== null || Object.keys(l.appliedIndex).length > 0)) {
+      const kept = [l.recentlyActive.length > 0 ? `recentlyActive [${l.recentlyActive.join(', ')}]` : '', l.transferee !== null ? `transferee ${l.transferee}` : '', Object.keys(l.appliedIndex).length > 0 ? 'appliedIndex' : ''];
       this.fail('INV-8', [id], `${s.role} ${id} keeps ${kept.filter((k) => k !== '').join(', ')}`);
     }
   }

@@ -5,7 +5,13 @@ import { EMPTY_KV } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { Log } from './log.js';
 import { isMember, isVoter } from './config.js';
+import type { Hooks } from './hooks.js';
 
+/**
+ * A server's state, grouped by lifetime as Figure 2 groups it: persistent (PER-1), volatile on
+ * every server, candidate (votesGranted, kept by the leader it became), and leader-only state in
+ * one record that exists only while the server leads: stepping down drops it whole (DEC-10).
+ */
 export interface NodeState {
   readonly role: Role;
   // persistent (PER-1)
@@ -32,7 +38,14 @@ export interface NodeState {
   readonly heardFromLeader: boolean;
   /** LEA-2: the indexes this server appended client commands at, with their term, awaiting apply. Not in the JSON form. */
   readonly awaiting: ReadonlyMap<number, number>;
-  // volatile, leaders
+  // volatile, candidates (and the leader they became)
+  readonly votesGranted: readonly NodeId[];
+  // volatile, leaders: null on every other role
+  readonly leader: LeaderState | null;
+}
+
+/** What only a leader keeps (Figure 2's nextIndex and matchIndex, and the options' leader state); made on election, dropped on stepping down. */
+export interface LeaderState {
   readonly nextIndex: Readonly<Record<NodeId, number>>;
   readonly matchIndex: Readonly<Record<NodeId, number>>;
   /** CQ-1: the peers heard from since the last check (checkQuorum only). */
@@ -47,8 +60,20 @@ export interface NodeState {
   readonly pendingReads: readonly PendingRead[];
   /** LR-2, LR-3: the readRound at the leader's last election timeout; only rounds above it can give a lease. Not in the JSON form. */
   readonly leaseFloor: number;
-  // volatile, candidates and leaders
-  readonly votesGranted: readonly NodeId[];
+}
+
+/** A new leader's record before anything is known of its peers. */
+export const NEW_LEADER: LeaderState = {
+  nextIndex: {}, matchIndex: {}, recentlyActive: [], transferee: null, appliedIndex: {}, readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0,
+};
+
+/** The leader record of a leader; for readers that look at any role (invariants, reports), an empty one elsewhere. */
+export const leaderView = (s: NodeState): LeaderState => s.leader ?? NEW_LEADER;
+
+/** The leader record of a server known to lead (the table routes only leaders here): its absence is a bug of the model. */
+export function leaderOf(s: NodeState): LeaderState {
+  if (s.leader === null) throw new Error(`model bug: a ${s.role} has no leader record`);
+  return s.leader;
 }
 
 export interface PartialSnapshot {
@@ -73,6 +98,8 @@ export interface Env {
   readonly options: ResolvedOptions;
   /** CFG-1: the configuration every server knows at the start. */
   readonly bootstrap: Configuration;
+  /** The hook points of the Figure 2 core, filled by the modules the options switch on (dispatch.ts, makeEnv). */
+  readonly hooks: Hooks;
 }
 
 /** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
@@ -149,16 +176,8 @@ export const INITIAL_STATE: NodeState = {
   partialSnapshot: null,
   heardFromLeader: false,
   awaiting: new Map(),
-  nextIndex: {},
-  matchIndex: {},
-  recentlyActive: [],
-  transferee: null,
-  appliedIndex: {},
-  readRound: 0,
-  readAcks: {},
-  pendingReads: [],
-  leaseFloor: 0,
   votesGranted: [],
+  leader: null,
 };
 
 /** A state from its JSON form (a trace's `initial`): missing fields take their initial values. */
@@ -181,21 +200,27 @@ export function fromJson(o: Observation | undefined): NodeState {
     partialSnapshot: o.partialSnapshot ?? null,
     heardFromLeader: o.heardFromLeader ?? false,
     awaiting: new Map(),
-    nextIndex: { ...(o.nextIndex ?? {}) },
-    matchIndex: { ...(o.matchIndex ?? {}) },
-    recentlyActive: [...(o.recentlyActive ?? [])],
-    transferee: o.transferee ?? null,
-    appliedIndex: { ...(o.appliedIndex ?? {}) },
-    readRound: 0,
-    readAcks: {},
-    pendingReads: [],
-    leaseFloor: 0,
     votesGranted: [...(o.votesGranted ?? [])],
+    // A leader has a leader record; so does any other role the observation gives leader-only state
+    // (an implementation's, which the invariants then judge: INV-8).
+    leader: (o.role ?? INITIAL_STATE.role) !== 'leader' && !hasLeaderFields(o) ? null : {
+      ...NEW_LEADER,
+      nextIndex: { ...(o.nextIndex ?? {}) },
+      matchIndex: { ...(o.matchIndex ?? {}) },
+      recentlyActive: [...(o.recentlyActive ?? [])],
+      transferee: o.transferee ?? null,
+      appliedIndex: { ...(o.appliedIndex ?? {}) },
+    },
   };
 }
 
+const hasLeaderFields = (o: Observation): boolean =>
+  Object.keys(o.nextIndex ?? {}).length > 0 || Object.keys(o.matchIndex ?? {}).length > 0 || (o.recentlyActive ?? []).length > 0
+  || (o.transferee ?? null) !== null || Object.keys(o.appliedIndex ?? {}).length > 0;
+
 /** The JSON form of a state; without `withLog` the log is left empty (it is O(log length) to copy). */
 export function toJson(s: NodeState, withLog = true): NodeStateJson {
+  const l = leaderView(s);
   return {
     role: s.role,
     currentTerm: s.currentTerm,
@@ -211,11 +236,11 @@ export function toJson(s: NodeState, withLog = true): NodeStateJson {
     leaderId: s.leaderId,
     partialSnapshot: s.partialSnapshot,
     heardFromLeader: s.heardFromLeader,
-    nextIndex: { ...s.nextIndex },
-    matchIndex: { ...s.matchIndex },
-    recentlyActive: [...s.recentlyActive],
-    transferee: s.transferee,
-    appliedIndex: { ...s.appliedIndex },
+    nextIndex: { ...l.nextIndex },
+    matchIndex: { ...l.matchIndex },
+    recentlyActive: [...l.recentlyActive],
+    transferee: l.transferee,
+    appliedIndex: { ...l.appliedIndex },
     votesGranted: [...s.votesGranted],
   };
 }

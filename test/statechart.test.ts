@@ -8,7 +8,7 @@ import { DEFAULT_CLIENTS, scheduleArb, traceFromChoices } from '../conformance/g
 import { generateOptions } from '../conformance/campaign.js';
 import { applyEvent, envOf, initCluster, type ClusterState } from '../model/cluster.js';
 import { nodeInputOf } from '../spec/input.js';
-import { restartFromPersistentState } from '../model/rules.js';
+import { restartFromPersistentState } from '../model/core/figure2.js';
 import { toJson } from '../model/state.js';
 import { type ServerSnapshot, snapshotAt, statechartStep } from '../model/statechart.js';
 

@@ -6,19 +6,16 @@ import type { Entry, NodeId, Observation } from '../../spec/schema.js';
 import { DEFAULT_OPTIONS, type ResolvedOptions } from '../../spec/schema.js';
 import { type NodeInput, type NodeStep, step } from '../node.js';
 import { snapshotAt, statechartStep } from '../statechart.js';
-import { type Env, type NodeState, fromJson, toJson } from '../state.js';
+import { type Env, type LeaderState, type NodeState, fromJson, leaderView, toJson } from '../state.js';
+import { makeEnv } from '../dispatch.js';
 
 export const THREE: readonly NodeId[] = ['s1', 's2', 's3'];
 export const FOUR: readonly NodeId[] = ['s1', 's2', 's3', 's4'];
 export const FIVE: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
 
 /** The Env of `self` in a cluster of `servers`, one entry per AppendEntries unless told. */
-export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1, fastBacktracking = false, more: Partial<ResolvedOptions> = {}): Env => ({
-  self,
-  servers,
-  options: { ...DEFAULT_OPTIONS, maxEntriesPerAppendEntries, fastBacktracking, ...more },
-  bootstrap: { voters: [...servers].sort() },
-});
+export const envOf = (self: NodeId, servers: readonly NodeId[] = THREE, maxEntriesPerAppendEntries = 1, fastBacktracking = false, more: Partial<ResolvedOptions> = {}): Env =>
+  makeEnv(self, servers, { ...DEFAULT_OPTIONS, maxEntriesPerAppendEntries, fastBacktracking, ...more }, { voters: [...servers].sort() });
 
 /** A log entry. */
 export const e = (term: number, command: unknown): Entry => ({ term, command });
@@ -49,7 +46,13 @@ export function expectFired(rules: readonly string[], ids: readonly string[]): v
 }
 
 /** The state that has no JSON form: client answers awaited, the read state, the lease floor. */
-export const hidden = (s: NodeState) => ({ awaiting: [...s.awaiting], readRound: s.readRound, readAcks: s.readAcks, pendingReads: s.pendingReads, leaseFloor: s.leaseFloor });
+export const hidden = (s: NodeState) => {
+  const l = leaderView(s);
+  return { awaiting: [...s.awaiting], readRound: l.readRound, readAcks: l.readAcks, pendingReads: l.pendingReads, leaseFloor: l.leaseFloor };
+};
+
+/** A state with leader-only fields set that have no JSON form (the read state, the lease floor): it gets a leader record if it has none. */
+export const withLeaderState = (s: NodeState, patch: Partial<LeaderState>): NodeState => ({ ...s, leader: { ...leaderView(s), ...patch } });
 
 /**
  * One step through the reducer and, beside it, through the statechart: both must agree on

@@ -7,16 +7,20 @@
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, ClientReply, KvCommand, NodeId, Observation } from '../../spec/schema.js';
 import { type NodeInput } from '../node.js';
-import { restartFromPersistentState } from '../rules.js';
-import { type Env, type NodeState, type PendingRead, toJson } from '../state.js';
-import { FIVE, e, envOf, expectFired, st, stepBoth, hidden } from './fixtures.js';
+import { restartFromPersistentState } from '../core/figure2.js';
+import { type Env, type NodeState, type PendingRead, toJson, leaderView, type LeaderState } from '../state.js';
+import { FIVE, e, envOf, expectFired, st, stepBoth, hidden, withLeaderState } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
 /** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
 const run = stepBoth;
 
 /** A state with internal fields set (they have no JSON form). */
-const withInternal = (o: Observation, internal: Partial<Pick<NodeState, 'awaiting' | 'readRound' | 'readAcks' | 'pendingReads'>>): NodeState => ({ ...st(o), ...internal });
+const withInternal = (o: Observation, internal: { readonly awaiting?: ReadonlyMap<number, number> } & Partial<Pick<LeaderState, 'readRound' | 'readAcks' | 'pendingReads'>>): NodeState => {
+  const { awaiting, ...leaderFields } = internal;
+  const s = awaiting === undefined ? st(o) : { ...st(o), awaiting };
+  return Object.keys(leaderFields).length > 0 ? withLeaderState(s, leaderFields) : s;
+};
 
 // Commands
 const put = (key: string, value: string, client?: string, seq?: number): KvCommand =>
@@ -63,7 +67,7 @@ describe('KV-1: the key-value state machine, through the log', () => {
       expect(r.applied).toEqual([{ index: k + 1, term: 1, command, result: value, duplicate: false }]);
       expect(r.replies).toEqual([result('s1', null, null, k + 1, value)]);
       expect(r.state.machine).toEqual({ data, sessions: {} });
-      expectFired(r.rules, ['LEA-2', 'LEA-4', 'LEA-2', 'ALL-1', 'KV-1', 'LEA-3']);
+      expectFired(r.rules, ['LEA-2', 'LEA-4', 'LEA-2', 'KV-1', 'ALL-1', 'LEA-3']);
       s = r.state;
     }
   });
@@ -100,7 +104,7 @@ describe('KV-1: the key-value state machine, through the log', () => {
     ]);
     expect(r.replies).toEqual([]);
     expect(r.state.machine).toEqual({ data: { x: '12' }, sessions: { c1: { seq: 1, result: null } } });
-    expectFired(r.rules, ['AE-5', 'ALL-1', 'KV-1']);
+    expectFired(r.rules, ['AE-5', 'KV-1', 'ALL-1']);
   });
 });
 
@@ -262,8 +266,8 @@ describe('CLI-4: ReadIndex reads', () => {
     const s0 = st(leader3());
     // Nothing of term 3 is committed: the read waits, no round starts.
     const r1 = run(E3, s0, read('c1', 1, 'x'));
-    expect(r1.state.pendingReads).toEqual([pending('c1', 1, 'x', null, 0)]);
-    expect(r1.state.readRound).toBe(0);
+    expect(leaderView(r1.state).pendingReads).toEqual([pending('c1', 1, 'x', null, 0)]);
+    expect(leaderView(r1.state).readRound).toBe(0);
     expect(r1.sent).toEqual([]);
     expect(r1.replies).toEqual([]);
     expect(r1.rules).toEqual(['CLI-4']);
@@ -271,20 +275,20 @@ describe('CLI-4: ReadIndex reads', () => {
     const putY = put('y', '1', 'c2', 1);
     const r2 = run(E3, r1.state, request(putY));
     expect(r2.sent).toEqual([ae('s1', 's2', 3, 2, 2, [e(3, putY)], 2), ae('s1', 's3', 3, 2, 2, [e(3, putY)], 2)]);
-    expect(r2.state.readRound).toBe(0);
+    expect(leaderView(r2.state).readRound).toBe(0);
     // s2 holds it: index 3 commits, c2 is answered, and the round starts: read index 3, round 1, every follower gets an AppendEntries carrying it.
     const r3 = run(E3, r2.state, aer('s2', 's1', 3, true, 3, 2));
     expect(r3.state.commitIndex).toBe(3);
-    expect(r3.state.readRound).toBe(1);
-    expect(r3.state.pendingReads).toEqual([pending('c1', 1, 'x', 3, 1)]);
+    expect(leaderView(r3.state).readRound).toBe(1);
+    expect(leaderView(r3.state).pendingReads).toEqual([pending('c1', 1, 'x', 3, 1)]);
     expect(r3.replies).toEqual([result('s1', 'c2', 1, 3, null)]);
     expect(r3.sent).toEqual([ae('s1', 's2', 3, 3, 3, [], 3, 1), ae('s1', 's3', 3, 2, 2, [e(3, putY)], 3, 1)]);
     expectFired(r3.rules, ['LEA-3a', 'LEA-4', 'LEA-2', 'ALL-1', 'CLI-4']);
     // s3 acknowledges round 1: with the leader, 2 of 3 confirm it, and index 3 is applied: the read is answered.
     const r4 = run(E3, r3.state, aer('s3', 's1', 3, true, 3, 2, 1));
-    expect(r4.state.readAcks).toEqual({ s3: 1 });
+    expect(leaderView(r4.state).readAcks).toEqual({ s3: 1 });
     expect(r4.replies).toEqual([readReply('s1', 'c1', 1, 'x', 3, '2')]);
-    expect(r4.state.pendingReads).toEqual([]);
+    expect(leaderView(r4.state).pendingReads).toEqual([]);
     expectFired(r4.rules, ['CLI-4', 'LEA-3a', 'CLI-4']);
   });
 
@@ -297,9 +301,9 @@ describe('CLI-4: ReadIndex reads', () => {
     const E5 = envOf('s1', FIVE);
     const one = run(E5, s, aer('s2', 's1', 2, true, 1, 1, 1));
     expect(one.replies).toEqual([]);
-    expect(one.state.readAcks).toEqual({ s2: 1 });
+    expect(leaderView(one.state).readAcks).toEqual({ s2: 1 });
     const two = run(E5, one.state, aer('s4', 's1', 2, true, 1, 1, 1));
-    expect(two.state.readAcks).toEqual({ s2: 1, s4: 1 });
+    expect(leaderView(two.state).readAcks).toEqual({ s2: 1, s4: 1 });
     expect(two.replies).toEqual([readReply('s1', 'c1', 1, 'x', 1, 'v')]);
   });
 
@@ -318,8 +322,8 @@ describe('CLI-4: ReadIndex reads', () => {
     const s = withInternal(leader2(), { readRound: 1, pendingReads: [pending('c1', 1, 'x', 2, 1)] });
     // s3's rejection answers an older probe (prevLogIndex 1, not nextIndex - 1 = 2): dropped by DEC-4, but it acknowledges round 1.
     const r = run(E3, s, aer('s3', 's1', 2, false, 0, 1, 1));
-    expect(r.state.nextIndex).toEqual({ s2: 3, s3: 3 });
-    expect(r.state.readAcks).toEqual({ s3: 1 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 3, s3: 3 });
+    expect(leaderView(r.state).readAcks).toEqual({ s3: 1 });
     expect(r.replies).toEqual([readReply('s1', 'c1', 1, 'x', 2, '2')]);
     expect(r.sent).toEqual([]);
     expectFired(r.rules, ['CLI-4', 'DEC-4', 'CLI-4']);
@@ -328,44 +332,44 @@ describe('CLI-4: ReadIndex reads', () => {
   it('CLI-4: acknowledgements of an older round do not confirm a newer one; one of a later round confirms every earlier one', () => {
     const s = withInternal(leader2(), { readRound: 2, readAcks: { s2: 1 }, pendingReads: [pending('c1', 1, 'x', 2, 2)] });
     const stale = run(E3, s, aer('s3', 's1', 2, true, 2, 2, 1));
-    expect(stale.state.readAcks).toEqual({ s2: 1, s3: 1 });
+    expect(leaderView(stale.state).readAcks).toEqual({ s2: 1, s3: 1 });
     expect(stale.replies).toEqual([]);
-    expect(stale.state.pendingReads).toEqual([pending('c1', 1, 'x', 2, 2)]);
+    expect(leaderView(stale.state).pendingReads).toEqual([pending('c1', 1, 'x', 2, 2)]);
     // An ack never moves back: a reordered older echo leaves readAcks as it is.
     const s2Later = run(E3, stale.state, aer('s2', 's1', 2, true, 2, 2, 3));
-    expect(s2Later.state.readAcks).toEqual({ s2: 3, s3: 1 });
+    expect(leaderView(s2Later.state).readAcks).toEqual({ s2: 3, s3: 1 });
     expect(s2Later.replies).toEqual([readReply('s1', 'c1', 1, 'x', 2, '2')]);
     const older = run(E3, s2Later.state, aer('s2', 's1', 2, true, 2, 2, 2));
-    expect(older.state.readAcks).toEqual({ s2: 3, s3: 1 });
+    expect(leaderView(older.state).readAcks).toEqual({ s2: 3, s3: 1 });
   });
 
   it('CLI-4: one round per step: a read arriving while a round is out starts the next round; reads are answered in arrival order', () => {
     const s = withInternal(leader2(), { readRound: 1, pendingReads: [pending('c1', 1, 'x', 2, 1)] });
     const second = run(E3, s, read('c2', 4, 'y'));
-    expect(second.state.readRound).toBe(2);
-    expect(second.state.pendingReads).toEqual([pending('c1', 1, 'x', 2, 1), pending('c2', 4, 'y', 2, 2)]);
+    expect(leaderView(second.state).readRound).toBe(2);
+    expect(leaderView(second.state).pendingReads).toEqual([pending('c1', 1, 'x', 2, 1), pending('c2', 4, 'y', 2, 2)]);
     expect(second.sent).toEqual([ae('s1', 's2', 2, 2, 2, [], 2, 2), ae('s1', 's3', 2, 2, 2, [], 2, 2)]);
     expect(second.replies).toEqual([]);
     const both = run(E3, second.state, aer('s2', 's1', 2, true, 2, 2, 2));
     expect(both.replies).toEqual([readReply('s1', 'c1', 1, 'x', 2, '2'), readReply('s1', 'c2', 4, 'y', 2, null)]);
-    expect(both.state.pendingReads).toEqual([]);
-    expect(both.state.readRound).toBe(2);
+    expect(leaderView(both.state).pendingReads).toEqual([]);
+    expect(leaderView(both.state).readRound).toBe(2);
   });
 
   it('CLI-4: a single-server leader confirms its round at once and answers in the same step, once it has committed an entry of its term', () => {
     const s = solo({ currentTerm: 2, log: [e(1, put('x', '1'))], commitIndex: 1, lastApplied: 1, machine: { data: { x: '1' }, sessions: {} } });
     const waits = run(ONE, s, read('c1', 1, 'x'));
     expect(waits.replies).toEqual([]);
-    expect(waits.state.pendingReads).toEqual([pending('c1', 1, 'x', null, 0)]);
+    expect(leaderView(waits.state).pendingReads).toEqual([pending('c1', 1, 'x', null, 0)]);
     const putX = put('x', '2', 'c2', 1);
     const r = run(ONE, waits.state, request(putX));
     expect(r.replies).toEqual([result('s1', 'c2', 1, 2, null), readReply('s1', 'c1', 1, 'x', 2, '2')]);
-    expect(r.state.readRound).toBe(1);
-    expect(r.state.pendingReads).toEqual([]);
+    expect(leaderView(r.state).readRound).toBe(1);
+    expect(leaderView(r.state).pendingReads).toEqual([]);
     expect(r.sent).toEqual([]);
     const atOnce = run(ONE, r.state, read('c1', 2, 'x'));
     expect(atOnce.replies).toEqual([readReply('s1', 'c1', 2, 'x', 2, '2')]);
-    expect(atOnce.state.readRound).toBe(2);
+    expect(leaderView(atOnce.state).readRound).toBe(2);
   });
 
   it('CLI-4: a leader that steps down (ALL-2) drops its pending reads unanswered, with its round and acknowledgements; awaiting survives', () => {

@@ -7,7 +7,7 @@
 // state machine (keys sorted), cut into chunks.
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, KvCommand, KvState, Observation } from '../../spec/schema.js';
-import { restartFromPersistentState } from '../rules.js';
+import { restartFromPersistentState } from '../core/figure2.js';
 import { type Env, type NodeState, toJson } from '../state.js';
 import { NO_OPTION_STATE, THREE, e, envOf, expectFired, st, stepBoth } from './fixtures.js';
 
@@ -296,7 +296,7 @@ describe('SNAP-5: the compacted prefix on the AppendEntries receiver', () => {
     // No entry of term 1 after the snapshot: nextIndex = conflictIndex 2, inside the snapshot.
     expect(toJson(r.state)).toEqual({ ...toJson(s), nextIndex: { s2: 2, s3: 6 } });
     expect(r.sent).toEqual([isFromS1('s2', 3, 3, 2, 0, M1_DATA, true)]);
-    expectFired(r.rules, ['LEA-3b', 'FB-2', 'SNAP-2']);
+    expectFired(r.rules, ['FB-2', 'LEA-3b', 'SNAP-2']);
   });
 });
 

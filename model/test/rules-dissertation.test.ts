@@ -7,9 +7,9 @@ import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, ClientReply, InstallSnapshotResponse, KvCommand, Message, NodeId, Observation, PreVote, PreVoteResponse, RequestVote, TimeoutNow } from '../../spec/schema.js';
 import type { ResolvedOptions } from '../../spec/schema.js';
 import { type NodeInput } from '../node.js';
-import { restartFromPersistentState } from '../rules.js';
-import { type Env, type NodeState, type PendingRead, toJson } from '../state.js';
-import { FIVE, THREE, e, envOf, expectFired, st, stepBoth, hidden } from './fixtures.js';
+import { restartFromPersistentState } from '../core/figure2.js';
+import { type Env, type NodeState, type PendingRead, toJson, leaderView } from '../state.js';
+import { FIVE, THREE, e, envOf, expectFired, st, stepBoth, hidden , withLeaderState } from './fixtures.js';
 
 /** The state that is not in the JSON form. */
 /** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
@@ -308,15 +308,15 @@ describe('CQ-1: CheckQuorum (§6.2)', () => {
   it('CQ-1: a leader notes each peer that answers it in its term, once, in the order heard, whether the answer is a success or a rejection', () => {
     const s = leader();
     const ok = run(env, s, aer('s3', 's1', 2, true, 1, 1));
-    expect(ok.state.recentlyActive).toEqual(['s3']);
-    expect(ok.state.matchIndex).toEqual({ s2: 0, s3: 1 });
+    expect(leaderView(ok.state).recentlyActive).toEqual(['s3']);
+    expect(leaderView(ok.state).matchIndex).toEqual({ s2: 0, s3: 1 });
     expect(ok.rules).toEqual(['CQ-1', 'LEA-3a']);
     const no = run(env, ok.state, aer('s2', 's1', 2, false, 0, 1));
-    expect(no.state.recentlyActive).toEqual(['s3', 's2']);
+    expect(leaderView(no.state).recentlyActive).toEqual(['s3', 's2']);
     expect(no.sent).toEqual([ae('s1', 's2', 2, 0, 0, [e(1, 'a')], 0)]);
     expect(no.rules).toEqual(['CQ-1', 'LEA-3b']);
     const again = run(env, no.state, aer('s3', 's1', 2, true, 1, 1));
-    expect(again.state.recentlyActive).toEqual(['s3', 's2']);
+    expect(leaderView(again.state).recentlyActive).toEqual(['s3', 's2']);
     expect(again.rules).toEqual(['LEA-3a']);
   });
 
@@ -332,14 +332,14 @@ describe('CQ-1: CheckQuorum (§6.2)', () => {
     expect(impossibleSnapshot.state).toBe(s);
     expect(impossibleSnapshot.rules).toEqual(['DEC-8']);
     const off = run(envOf('s1'), s, aer('s3', 's1', 2, true, 1, 1));
-    expect(off.state.recentlyActive).toEqual([]);
+    expect(leaderView(off.state).recentlyActive).toEqual([]);
     expect(off.rules).toEqual(['LEA-3a']);
   });
 
   it('CQ-1: an InstallSnapshotResponse of its term counts as hearing from the peer, before SNAP-3', () => {
     const r = run(env, leader(), isr('s2', 's1', 2, 1, 25, true));
-    expect(r.state.recentlyActive).toEqual(['s2']);
-    expect(r.state.matchIndex).toEqual({ s2: 1, s3: 0 });
+    expect(leaderView(r.state).recentlyActive).toEqual(['s2']);
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 1, s3: 0 });
     expect(r.rules).toEqual(['CQ-1', 'SNAP-3']);
   });
 
@@ -353,10 +353,10 @@ describe('CQ-1: CheckQuorum (§6.2)', () => {
 
   it('CQ-1: a leader that did not hear from a majority steps down in the same term, keeping its vote; DEC-10 clears its leader state and CLI-4 drops its pending reads unanswered', () => {
     const read: PendingRead = { client: 'c1', seq: 1, key: 'x', readIndex: 1, round: 1 };
-    const s: NodeState = {
-      ...leaderS1(2, { log: [e(2, 'a')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2, s4: 1, s5: 1 }, matchIndex: { s2: 1, s3: 0, s4: 0, s5: 0 }, recentlyActive: ['s2'], transferee: 's2' }),
-      readRound: 1, readAcks: { s2: 1 }, pendingReads: [read],
-    };
+    const s: NodeState = withLeaderState(
+      leaderS1(2, { log: [e(2, 'a')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2, s4: 1, s5: 1 }, matchIndex: { s2: 1, s3: 0, s4: 0, s5: 0 }, recentlyActive: ['s2'], transferee: 's2' }),
+      { readRound: 1, readAcks: { s2: 1 }, pendingReads: [read] },
+    );
     const r = run(withOptions('s1', { checkQuorum: true, leadershipTransfer: true }, FIVE), s, TIMEOUT);
     expect(toJson(r.state)).toEqual(toJson(st({ currentTerm: 2, votedFor: 's1', log: [e(2, 'a')], commitIndex: 1, lastApplied: 1 })));
     expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0 });
@@ -452,14 +452,14 @@ describe('LT-1 .. LT-5: leadership transfer (§3.10)', () => {
     expect(same.sent).toEqual([]);
     expect(same.rules).toEqual(['LT-1']);
     const other = run(env, s, transferTo('s2'));
-    expect(other.state.transferee).toBe('s2');
+    expect(leaderView(other.state).transferee).toBe('s2');
     expect(other.sent).toEqual([timeoutNow('s1', 's2', 2)]);
   });
 
   it('LT-1, SNAP-2: a target that needs compacted entries is sent the snapshot', () => {
     const s = leader({ snapshotIndex: 1, snapshotTerm: 1, log: [e(2, 'b')], nextIndex: { s2: 3, s3: 1 }, matchIndex: { s2: 2, s3: 0 } });
     const r = run(env, s, transferTo('s3'));
-    expect(r.state.transferee).toBe('s3');
+    expect(leaderView(r.state).transferee).toBe('s3');
     expect(r.sent).toEqual([{
       type: 'InstallSnapshot', from: 's1', to: 's3', term: 2, leaderId: 's1',
       lastIncludedIndex: 1, lastIncludedTerm: 1, offset: 0, data: '{"data":{},"sessions":{}}', done: true,
@@ -502,7 +502,7 @@ describe('LT-1 .. LT-5: leadership transfer (§3.10)', () => {
   it('LT-2: a finished snapshot (SNAP-3) that leaves the transferee holding the whole log is followed by TimeoutNow', () => {
     const s = leader({ transferee: 's3' });
     const r = run(env, s, isr('s3', 's1', 2, 2, 25, true));
-    expect(r.state.matchIndex).toEqual({ s2: 2, s3: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 2 });
     expect(r.sent).toEqual([timeoutNow('s1', 's3', 2)]);
     expect(r.rules).toEqual(['SNAP-3', 'LT-2']);
   });
@@ -515,7 +515,7 @@ describe('LT-1 .. LT-5: leadership transfer (§3.10)', () => {
     expect(r.replies).toEqual([redirect('s1', 'c1', 7, 's3')]);
     expect(r.rules).toEqual(['LT-3']);
     const read = run(env, s, { type: 'clientRead', client: 'c2', seq: 1, key: 'x' });
-    expect(read.state.pendingReads).toEqual([{ client: 'c2', seq: 1, key: 'x', readIndex: 2, round: 1 }]);
+    expect(leaderView(read.state).pendingReads).toEqual([{ client: 'c2', seq: 1, key: 'x', readIndex: 2, round: 1 }]);
     expect(read.sent).toEqual([ae('s1', 's2', 2, 2, 2, [], 2, 1), ae('s1', 's3', 2, 1, 1, [e(2, 'b')], 2, 1)]);
     expect(read.replies).toEqual([]);
     expectFired(read.rules, ['CLI-4', 'CLI-4']);
@@ -537,12 +537,12 @@ describe('LT-1 .. LT-5: leadership transfer (§3.10)', () => {
     const both = withOptions('s1', { leadershipTransfer: true, checkQuorum: true });
     const stays = run(both, leader({ transferee: 's3', recentlyActive: ['s3'] }), TIMEOUT);
     expect(stays.state.role).toBe('leader');
-    expect(stays.state.transferee).toBeNull();
-    expect(stays.state.recentlyActive).toEqual([]);
+    expect(leaderView(stays.state).transferee).toBeNull();
+    expect(leaderView(stays.state).recentlyActive).toEqual([]);
     expect(stays.rules).toEqual(['CQ-1', 'LT-5']);
     const steps = run(both, leader({ transferee: 's3' }), TIMEOUT);
     expect(steps.state.role).toBe('follower');
-    expect(steps.state.transferee).toBeNull();
+    expect(leaderView(steps.state).transferee).toBeNull();
     expect(steps.rules).toEqual(['CQ-1', 'DEC-10']);
   });
 

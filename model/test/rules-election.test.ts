@@ -3,7 +3,7 @@
 // these messages and these rules. Expected values are written by hand.
 import { describe, it, expect } from 'vitest';
 import { step } from '../node.js';
-import { toJson } from '../state.js';
+import { toJson, leaderView } from '../state.js';
 import { EMPTY_MACHINE, FIVE, FOUR, NO_OPTION_STATE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
 
 describe('FOL-1, FOL-2: followers', () => {
@@ -84,8 +84,8 @@ describe('CAN-1..CAN-4: candidates', () => {
     const r2 = step(env, r1.state, { type: 'RequestVoteResponse', from: 's4', to: 's1', term: 1, voteGranted: true });
     expect(r2.state.role).toBe('leader');
     expect(r2.state.votesGranted).toEqual(['s1', 's2', 's4']);
-    expect(r2.state.nextIndex).toEqual({ s2: 1, s3: 1, s4: 1, s5: 1 });
-    expect(r2.state.matchIndex).toEqual({ s2: 0, s3: 0, s4: 0, s5: 0 });
+    expect(leaderView(r2.state).nextIndex).toEqual({ s2: 1, s3: 1, s4: 1, s5: 1 });
+    expect(leaderView(r2.state).matchIndex).toEqual({ s2: 0, s3: 0, s4: 0, s5: 0 });
     expect(r2.sent.map((m) => m.to)).toEqual(['s2', 's3', 's4', 's5']);
   });
 

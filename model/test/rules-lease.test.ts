@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, Entry, NodeId, Observation } from '../../spec/schema.js';
 import { type NodeInput } from '../node.js';
-import { type Env, type NodeState } from '../state.js';
+import { type Env, type NodeState, leaderView } from '../state.js';
 import { THREE, e, envOf, st, stepBoth } from './fixtures.js';
 
 /** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
@@ -29,12 +29,12 @@ const READ: NodeInput = { type: 'clientRead', client: 'c1', seq: 1, key: 'x' };
 describe('LR-1 .. LR-3: lease reads', () => {
   it('LR-1: with leaseReads every heartbeat is a read round: readRound goes up and every AppendEntries carries it', () => {
     const r = run(LEASE, leader(), { type: 'heartbeatTimeout' });
-    expect(r.state.readRound).toBe(1);
+    expect(leaderView(r.state).readRound).toBe(1);
     expect(r.sent).toEqual([ae('s2', { readRound: 1 }), ae('s3', { readRound: 1 })]);
     expect(r.rules).toEqual(['LR-1', 'LEA-1']);
     // Without the option a heartbeat is no round.
     const plain = run(NO_LEASE, leader(), { type: 'heartbeatTimeout' });
-    expect(plain.state.readRound).toBe(0);
+    expect(leaderView(plain.state).readRound).toBe(0);
     expect(plain.sent).toEqual([ae('s2'), ae('s3')]);
   });
 
@@ -44,7 +44,7 @@ describe('LR-1 .. LR-3: lease reads', () => {
     const r = run(LEASE, acked.state, READ);
     expect(r.replies).toEqual([{ type: 'read', node: 's1', client: 'c1', seq: 1, key: 'x', index: 2, result: '1' }]);
     expect(r.sent).toEqual([]);
-    expect(r.state.readRound).toBe(1);
+    expect(leaderView(r.state).readRound).toBe(1);
     expect(r.rules).toEqual(['LR-2', 'CLI-4']);
   });
 
@@ -52,9 +52,9 @@ describe('LR-1 .. LR-3: lease reads', () => {
     const beat = run(LEASE, leader(), { type: 'heartbeatTimeout' });
     const r = run(LEASE, beat.state, READ);
     expect(r.replies).toEqual([]);
-    expect(r.state.readRound).toBe(2);
+    expect(leaderView(r.state).readRound).toBe(2);
     expect(r.sent).toEqual([ae('s2', { readRound: 2 }), ae('s3', { readRound: 2 })]);
-    expect(r.state.pendingReads).toEqual([{ client: 'c1', seq: 1, key: 'x', readIndex: 2, round: 2 }]);
+    expect(leaderView(r.state).pendingReads).toEqual([{ client: 'c1', seq: 1, key: 'x', readIndex: 2, round: 2 }]);
   });
 
   it('LR-2: no lease before the leader has committed an entry of its term, nor while it transfers leadership', () => {
@@ -76,7 +76,7 @@ describe('LR-1 .. LR-3: lease reads', () => {
     const acked = run(LEASE, run(LEASE, leader(), { type: 'heartbeatTimeout' }).state, aer('s2', 1));
     const timeout = run(LEASE, acked.state, { type: 'electionTimeout' });
     expect(timeout.state.role).toBe('leader');
-    expect(timeout.state.leaseFloor).toBe(1);
+    expect(leaderView(timeout.state).leaseFloor).toBe(1);
     expect(timeout.rules).toEqual(['LR-3']);
     const r = run(LEASE, timeout.state, READ);
     expect(r.replies).toEqual([]);
@@ -91,7 +91,7 @@ describe('LR-1 .. LR-3: lease reads', () => {
     const sent = run(env, leader(), { type: 'transferLeadership', target: 's2' });
     expect(sent.sent).toEqual([{ type: 'TimeoutNow', from: 's1', to: 's2', term: 2 }]);
     const abandoned = run(env, sent.state, { type: 'electionTimeout' });
-    expect(abandoned.state.transferee).toBe(null);
+    expect(leaderView(abandoned.state).transferee).toBe(null);
     const acked = run(env, run(env, abandoned.state, { type: 'heartbeatTimeout' }).state, aer('s3', 1));
     const r = run(env, acked.state, READ);
     expect(r.replies).toEqual([]);

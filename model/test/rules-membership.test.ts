@@ -9,8 +9,8 @@ import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, BootstrapConfiguration, Configuration, Entry, InstallSnapshot, InstallSnapshotResponse, NodeId, Observation, PreVote, RequestVote, RequestVoteResponse, ResolvedOptions } from '../../spec/schema.js';
 import type { NodeInput } from '../node.js';
 import { snapshotAt, statechartStep } from '../statechart.js';
-import { type Env, type NodeState, type PendingRead, configOf, toJson } from '../state.js';
-import { EMPTY_MACHINE, FIVE, FOUR, THREE, e, envOf, hidden, st, stepBoth } from './fixtures.js';
+import { type Env, type NodeState, type PendingRead, configOf, toJson, leaderView } from '../state.js';
+import { EMPTY_MACHINE, FIVE, FOUR, THREE, e, envOf, hidden, st, stepBoth , withLeaderState } from './fixtures.js';
 
 /** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
 const run = stepBoth;
@@ -249,7 +249,7 @@ describe('CFG-2, CFG-3: joint consensus', () => {
     const c = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], log: [cfg(1, JOINT_145)], commitIndex: 1, lastApplied: 1 });
     const r = run(env1, c, vote('s4', 's1', 2, true));
     expect(r.state.log.toArray()).toEqual([cfg(1, JOINT_145), e(2, null), cfg(2, NEW_145)]);
-    expect(r.state.nextIndex).toEqual({ s4: 2, s5: 2 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s4: 2, s5: 2 });
     expect(r.sent).toEqual([ae('s1', 's4', 2, 1, 1, [e(2, null)], 1), ae('s1', 's5', 2, 1, 1, [e(2, null)], 1)]);
     expect(r.rules).toEqual(['CAN-2', 'CAN-2', 'CLI-3', 'CFG-3', 'DEC-15', 'LEA-1', 'DEC-6', 'DEC-6']);
   });
@@ -259,7 +259,7 @@ describe('CFG-2, CFG-3: joint consensus', () => {
     const c = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], log: [cfg(1, JOINT_145)] });
     const r = run(env1, c, vote('s4', 's1', 2, true));
     expect(r.state.log.toArray()).toEqual([cfg(1, JOINT_145)]);
-    expect(r.state.nextIndex).toEqual({ s2: 2, s3: 2, s4: 2, s5: 2 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 2, s4: 2, s5: 2 });
     expect(r.rules).toEqual(['CAN-2', 'CAN-2', 'LEA-1']);
   });
 
@@ -311,7 +311,7 @@ describe('CFG-4: learners', () => {
     expect(learner.rules).toEqual(['CAN-2']);
     const voter = run(env, learner.state, vote('s2', 's1', 2, true));
     expect(voter.state.role).toBe('leader');
-    expect(voter.state.nextIndex).toEqual({ s2: 1, s3: 1, s4: 1 });
+    expect(leaderView(voter.state).nextIndex).toEqual({ s2: 1, s3: 1, s4: 1 });
     expect(voter.sent).toEqual(['s2', 's3', 's4'].map((id) => ae('s1', id, 2, 0, 0, [], 0)));
     expect(voter.rules).toEqual(['CAN-2', 'CAN-2', 'LEA-1']);
   });
@@ -445,10 +445,10 @@ describe('CFG-5: a leader outside its configuration', () => {
   it('CFG-5, CLI-4: a leader that steps down because its configuration does not count it drops its pending reads unanswered', () => {
     const env = envOf('s1');
     const read: PendingRead = { client: 'c1', seq: 1, key: 'x', readIndex: 1, round: 1 };
-    const s: NodeState = {
-      ...leaderOf('s1', 2, { log: [e(2, 'a'), cfg(2, { voters: ['s2', 's3'] })], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 1 } }),
-      readRound: 1, readAcks: { s2: 1 }, pendingReads: [read],
-    };
+    const s: NodeState = withLeaderState(
+      leaderOf('s1', 2, { log: [e(2, 'a'), cfg(2, { voters: ['s2', 's3'] })], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 1 } }),
+      { readRound: 1, readAcks: { s2: 1 }, pendingReads: [read] },
+    );
     const r = run(env, s, aer('s3', 's1', 2, true, 2, 1, 1));
     expect(r.state.role).toBe('follower');
     expect(r.state.commitIndex).toBe(2);
@@ -477,10 +477,10 @@ describe('CFG-7: single-server changes', () => {
 
   it('DEC-15: with flowControlWindow a new peer gets appliedIndex 0 too; the others keep theirs', () => {
     const fc = withBootstrap('s1', FOUR, BOOT3, { flowControlWindow: 4 });
-    const r = run(fc, { ...s, appliedIndex: { s2: 1, s3: 1 } }, single(['s1', 's2', 's3', 's4']));
-    expect(r.state.nextIndex).toEqual({ s2: 2, s3: 2, s4: 2 });
-    expect(r.state.matchIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
-    expect(r.state.appliedIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
+    const r = run(fc, withLeaderState(s, { appliedIndex: { s2: 1, s3: 1 } }), single(['s1', 's2', 's3', 's4']));
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 2, s4: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
+    expect(leaderView(r.state).appliedIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
     expect(r.sent).toEqual(['s2', 's3', 's4'].map((id) => ae('s1', id, 2, 1, 2, [cfg(2, WITH_S4)], 1)));
     expect(r.rules).toEqual(['CFG-7', 'DEC-15', 'LEA-3']);
   });
@@ -488,8 +488,8 @@ describe('CFG-7: single-server changes', () => {
   it('CFG-7, CFG-4: a change of learners only is a single change; promoting a learner adds one voter (its progress is kept)', () => {
     const add = run(env, s, single(['s1', 's2', 's3'], ['s4']));
     expect(add.state.log.entry(2)).toStrictEqual({ term: 2, command: null, config: { voters: ['s1', 's2', 's3'], learners: ['s4'] } });
-    expect(add.state.nextIndex).toEqual({ s2: 2, s3: 2, s4: 2 });
-    expect(add.state.matchIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
+    expect(leaderView(add.state).nextIndex).toEqual({ s2: 2, s3: 2, s4: 2 });
+    expect(leaderView(add.state).matchIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
     expect(add.rules).toEqual(['CFG-7', 'DEC-15', 'LEA-3']);
     const learnerEnv = withBootstrap('s1', FOUR, LEARNER_S4);
     const l = leaderOf('s1', 2, { log: [e(2, 'a')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2, s4: 2 }, matchIndex: { s2: 1, s3: 1, s4: 1 } });
@@ -532,7 +532,7 @@ describe('CFG-7: single-server changes', () => {
   });
 
   it('CFG-7, CFG-2, LT-3: while a leadership transfer is pending, a change is refused with LT-3', () => {
-    const transferring = { ...s, transferee: 's2' };
+    const transferring = withLeaderState(s, { transferee: 's2' });
     const tenv = withBootstrap('s1', FOUR, BOOT3, { leadershipTransfer: true });
     for (const input of [single(['s1', 's2', 's3', 's4']), joint(['s1', 's2', 's4'])]) {
       const r = run(tenv, transferring, input);
@@ -580,19 +580,19 @@ describe('DEC-15: progress follows the configuration', () => {
   it('DEC-15, CLI-4: a removed server\'s read acknowledgements go with it; the others\' stay', () => {
     const env = envOf('s1', FOUR);
     const read: PendingRead = { client: 'c1', seq: 1, key: 'x', readIndex: 1, round: 1 };
-    const s: NodeState = {
-      ...leaderOf('s1', 2, { log: [e(2, 'a')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2, s4: 2 }, matchIndex: { s2: 1, s3: 1, s4: 1 } }),
-      readRound: 1, readAcks: { s4: 1 }, pendingReads: [read],
-    };
+    const s: NodeState = withLeaderState(
+      leaderOf('s1', 2, { log: [e(2, 'a')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2, s4: 2 }, matchIndex: { s2: 1, s3: 1, s4: 1 } }),
+      { readRound: 1, readAcks: { s4: 1 }, pendingReads: [read] },
+    );
     const r = run(env, s, single(['s1', 's2', 's3']));
     expect(hidden(r.state)).toEqual({ awaiting: [], readRound: 1, readAcks: {}, pendingReads: [read], leaseFloor: 0 });
-    expect(r.state.nextIndex).toEqual({ s2: 2, s3: 2 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 2 });
     // The AppendEntries carry the read round (CLI-4); only s2 and s3 get one.
     expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 2, [cfg(2, BOOT3)], 1, 1), ae('s1', 's3', 2, 1, 2, [cfg(2, BOOT3)], 1, 1)]);
     expect(r.replies).toEqual([]);
     expect(r.rules).toEqual(['CFG-7', 'DEC-15', 'LEA-3']);
     // s2 keeps its acknowledgement: with it, s1 and s2 are a quorum of {s1, s2, s3}.
-    const kept = run(env, { ...s, readAcks: { s2: 1, s4: 1 } }, single(['s1', 's2', 's3']));
+    const kept = run(env, withLeaderState(s, { readAcks: { s2: 1, s4: 1 } }), single(['s1', 's2', 's3']));
     expect(hidden(kept.state).readAcks).toEqual({ s2: 1 });
     expect(kept.replies).toEqual([{ type: 'read', node: 's1', client: 'c1', seq: 1, key: 'x', index: 1, result: null }]);
     expect(kept.rules).toEqual(['CFG-7', 'DEC-15', 'LEA-3', 'CLI-4']);
@@ -647,7 +647,7 @@ describe('CQ-1, CLI-4, LR-2: the quorums of the options follow the configuration
   it('CLI-4: a read round is confirmed by a quorum of voters: a learner\'s acknowledgement does not count, a voter\'s does', () => {
     const env = withBootstrap('s1', FIVE, LEARNERS_45);
     const read: PendingRead = { client: 'c1', seq: 1, key: 'x', readIndex: 1, round: 1 };
-    const s: NodeState = { ...leader(), readRound: 1, readAcks: {}, pendingReads: [read] };
+    const s: NodeState = withLeaderState(leader(), { readRound: 1, readAcks: {}, pendingReads: [read] });
     const learner = run(env, s, aer('s4', 's1', 2, true, 1, 1, 1));
     expect(hidden(learner.state)).toEqual({ awaiting: [], readRound: 1, readAcks: { s4: 1 }, pendingReads: [read], leaseFloor: 0 });
     expect(learner.replies).toEqual([]);
@@ -661,13 +661,13 @@ describe('CQ-1, CLI-4, LR-2: the quorums of the options follow the configuration
   it('LR-2: a lease needs a round acknowledged by a quorum of voters: learners\' acknowledgements give none (the read waits for a round of its own, CLI-4); a voter\'s do', () => {
     const env = withBootstrap('s1', FIVE, LEARNERS_45, { leaseReads: true });
     const readX: NodeInput = { type: 'clientRead', client: 'c1', seq: 1, key: 'x' };
-    const learners: NodeState = { ...leader(), readRound: 1, readAcks: { s4: 1, s5: 1 } };
+    const learners: NodeState = withLeaderState(leader(), { readRound: 1, readAcks: { s4: 1, s5: 1 } });
     const round = run(env, learners, readX);
     expect(hidden(round.state)).toEqual({ awaiting: [], readRound: 2, readAcks: { s4: 1, s5: 1 }, pendingReads: [{ client: 'c1', seq: 1, key: 'x', readIndex: 1, round: 2 }], leaseFloor: 0 });
     expect(round.sent).toEqual(PEERS.map((id) => ae('s1', id, 2, 1, 2, [], 1, 2)));
     expect(round.replies).toEqual([]);
     expect(round.rules).toEqual(['CLI-4', 'CLI-4']);
-    const voter: NodeState = { ...leader(), readRound: 1, readAcks: { s2: 1 } };
+    const voter: NodeState = withLeaderState(leader(), { readRound: 1, readAcks: { s2: 1 } });
     const lease = run(env, voter, readX);
     expect(hidden(lease.state)).toEqual({ awaiting: [], readRound: 1, readAcks: { s2: 1 }, pendingReads: [], leaseFloor: 0 });
     expect(lease.sent).toEqual([]);

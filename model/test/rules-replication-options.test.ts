@@ -7,8 +7,8 @@ import type { AppendEntries, AppendEntriesResponse, ClientReply, Entry, Event, N
 import { type ClusterState, applyEvent, inFlight, initCluster } from '../cluster.js';
 import { InvariantChecker } from '../invariants.js';
 import { type NodeInput } from '../node.js';
-import { type Env, type NodeState } from '../state.js';
-import { THREE, e, envOf, expectFired, st, stepBoth } from './fixtures.js';
+import { type Env, type NodeState, leaderView } from '../state.js';
+import { THREE, e, envOf, expectFired, st, stepBoth , withLeaderState } from './fixtures.js';
 
 /** One step through the reducer and the statechart, which must agree on everything (fixtures.ts). */
 const run = stepBoth;
@@ -35,8 +35,8 @@ const leaderAt = (log: Entry[], o: Observation = {}): NodeState =>
 /** INV-6 on a leader: matchIndex < nextIndex <= last index + 1, for every peer. */
 function expectProgressInvariant(s: NodeState): void {
   for (const peer of ['s2', 's3']) {
-    const next = s.nextIndex[peer] ?? 0;
-    const match = s.matchIndex[peer] ?? -1;
+    const next = leaderView(s).nextIndex[peer] ?? 0;
+    const match = leaderView(s).matchIndex[peer] ?? -1;
     expect(match < next && next <= s.log.lastIndex + 1, `INV-6 for ${peer}: matchIndex ${match}, nextIndex ${next}, last index ${s.log.lastIndex}`).toBe(true);
   }
 }
@@ -50,32 +50,32 @@ describe('PIP-1: several AppendEntries in flight per follower', () => {
   it('PIP-1: each new command is sent at once, after the entries in flight: nextIndex moves past every entry sent', () => {
     const r1 = run(PIPE, start, request('x'));
     expect(r1.sent).toEqual([ae('s2', 2, 1, 1, [x], 1), ae('s3', 2, 1, 1, [x], 1)]);
-    expect(r1.state.nextIndex).toEqual({ s2: 3, s3: 3 });
-    expect(r1.state.matchIndex).toEqual({ s2: 1, s3: 1 });
+    expect(leaderView(r1.state).nextIndex).toEqual({ s2: 3, s3: 3 });
+    expect(leaderView(r1.state).matchIndex).toEqual({ s2: 1, s3: 1 });
     expectFired(r1.rules, ['LEA-2', 'LEA-3', 'PIP-1', 'PIP-1']);
 
     // A second command while the first is in flight: it follows the first, which is not sent again.
     const r2 = run(PIPE, r1.state, request('y'));
     expect(r2.sent).toEqual([ae('s2', 2, 2, 2, [y], 1), ae('s3', 2, 2, 2, [y], 1)]);
-    expect(r2.state.nextIndex).toEqual({ s2: 4, s3: 4 });
+    expect(leaderView(r2.state).nextIndex).toEqual({ s2: 4, s3: 4 });
     expect(r2.state.log.toArray()).toEqual([a, x, y]);
     expectProgressInvariant(r2.state);
   });
 
   it('PIP-1 is off by default: nextIndex waits for the answer, so the next send repeats the entry in flight', () => {
     const r1 = run(PLAIN, start, request('x'));
-    expect(r1.state.nextIndex).toEqual({ s2: 2, s3: 2 });
+    expect(leaderView(r1.state).nextIndex).toEqual({ s2: 2, s3: 2 });
     const r2 = run(PLAIN, r1.state, request('y'));
     expect(r2.sent).toEqual([ae('s2', 2, 1, 1, [x], 1), ae('s3', 2, 1, 1, [x], 1)]);
-    expect(r2.state.nextIndex).toEqual({ s2: 2, s3: 2 });
+    expect(leaderView(r2.state).nextIndex).toEqual({ s2: 2, s3: 2 });
     expect([...r1.rules, ...r2.rules]).not.toContain('PIP-1');
   });
 
   it('PIP-1: successes are handled as before (LEA-3a, LEA-4); the leader sends nothing while its last index is below nextIndex', () => {
     const inFlightTwo = run(PIPE, run(PIPE, start, request('x')).state, request('y')).state;
     const r1 = run(PIPE, inFlightTwo, aer('s2', 2, true, 2, 1));
-    expect(r1.state.matchIndex).toEqual({ s2: 2, s3: 1 });
-    expect(r1.state.nextIndex).toEqual({ s2: 4, s3: 4 });
+    expect(leaderView(r1.state).matchIndex).toEqual({ s2: 2, s3: 1 });
+    expect(leaderView(r1.state).nextIndex).toEqual({ s2: 4, s3: 4 });
     expect(r1.state.commitIndex).toBe(2);
     expect(r1.replies).toEqual([result(2)]);
     expect(r1.sent).toEqual([]);
@@ -83,8 +83,8 @@ describe('PIP-1: several AppendEntries in flight per follower', () => {
     expect(r1.rules).not.toContain('LEA-3');
 
     const r2 = run(PIPE, r1.state, aer('s2', 2, true, 3, 2));
-    expect(r2.state.matchIndex).toEqual({ s2: 3, s3: 1 });
-    expect(r2.state.nextIndex).toEqual({ s2: 4, s3: 4 });
+    expect(leaderView(r2.state).matchIndex).toEqual({ s2: 3, s3: 1 });
+    expect(leaderView(r2.state).nextIndex).toEqual({ s2: 4, s3: 4 });
     expect(r2.state.commitIndex).toBe(3);
     expect(r2.replies).toEqual([result(3)]);
     expect(r2.sent).toEqual([]);
@@ -97,12 +97,12 @@ describe('PIP-1: several AppendEntries in flight per follower', () => {
     const s = leaderAt([a, b, c, d], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 5 }, matchIndex: { s2: 1, s3: 4 } });
     const r1 = run(env, s, HEARTBEAT);
     expect(r1.sent).toEqual([ae('s2', 2, 1, 1, [b, c], 1), ae('s3', 2, 4, 2, [], 1)]);
-    expect(r1.state.nextIndex).toEqual({ s2: 4, s3: 5 });
+    expect(leaderView(r1.state).nextIndex).toEqual({ s2: 4, s3: 5 });
     expect(r1.rules).toEqual(['LEA-1', 'DEC-5', 'DEC-6', 'PIP-1']);
 
     const r2 = run(env, r1.state, HEARTBEAT);
     expect(r2.sent).toEqual([ae('s2', 2, 3, 2, [d], 1), ae('s3', 2, 4, 2, [], 1)]);
-    expect(r2.state.nextIndex).toEqual({ s2: 5, s3: 5 });
+    expect(leaderView(r2.state).nextIndex).toEqual({ s2: 5, s3: 5 });
     expect(r2.rules).toEqual(['LEA-1', 'DEC-5', 'PIP-1']);
 
     // Everything is in flight: a plain heartbeat to both (DEC-5 no longer cited), nextIndex at last index + 1 (INV-6).
@@ -123,8 +123,8 @@ describe('PIP-2: repair on the rejection of an outstanding request', () => {
     const r = run(PIPE, pipelined, aer('s2', 2, false, 0, 2));
     // max(prevLogIndex 2, matchIndex + 1 = 2, 1) = 2, then the resend carries entry 2 and moves nextIndex past it (PIP-1).
     expect(r.sent).toEqual([ae('s2', 2, 1, 1, [e(1, 'b')], 1)]);
-    expect(r.state.nextIndex).toEqual({ s2: 3, s3: 5 });
-    expect(r.state.matchIndex).toEqual({ s2: 1, s3: 1 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 3, s3: 5 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 1, s3: 1 });
     // DEC-6: one entry of the three after prevLogIndex 1.
     expect(r.rules).toEqual(['LEA-3b', 'PIP-2', 'DEC-6', 'PIP-1']);
     expectProgressInvariant(r.state);
@@ -171,17 +171,17 @@ describe('PIP-2: repair on the rejection of an outstanding request', () => {
       const r = run(env, leader8(0), rejection(8));
       // FB-2: no term 3 in the leader's log, so conflictIndex 7; the resend carries entry 7 (term 5) after prevLogIndex 6.
       expect(r.sent).toEqual([ae('s2', 8, 6, 5, [e(5, 'o')], 0)]);
-      expect(r.state.nextIndex).toEqual({ s2: 8, s3: 11 });
-      expect(r.rules).toEqual(['LEA-3b', 'FB-2', 'PIP-2', 'DEC-6', 'PIP-1']);
+      expect(leaderView(r.state).nextIndex).toEqual({ s2: 8, s3: 11 });
+      expect(r.rules).toEqual(['FB-2', 'LEA-3b', 'PIP-2', 'DEC-6', 'PIP-1']);
     });
 
     it('PIP-2 and FB-2: a rejection sent before a later success raised matchIndex moves nextIndex no lower than matchIndex + 1', () => {
       // matchIndex 8 < prevLogIndex 9 < nextIndex 11: outstanding; FB-2's 7 is below matchIndex + 1 = 9.
       const r = run(env, leader8(8), rejection(9));
       expect(r.sent).toEqual([ae('s2', 8, 8, 6, [e(6, 'q')], 0)]);
-      expect(r.state.nextIndex).toEqual({ s2: 10, s3: 11 });
-      expect(r.state.matchIndex).toEqual({ s2: 8, s3: 0 });
-      expectFired(r.rules, ['LEA-3b', 'FB-2', 'PIP-2']);
+      expect(leaderView(r.state).nextIndex).toEqual({ s2: 10, s3: 11 });
+      expect(leaderView(r.state).matchIndex).toEqual({ s2: 8, s3: 0 });
+      expectFired(r.rules, ['FB-2', 'LEA-3b', 'PIP-2']);
     });
 
     it('PIP-2 and FB-2: a rejection at matchIndex is stale, whatever conflict it reports (DEC-4)', () => {
@@ -240,32 +240,32 @@ describe('FC-2: the leader keeps the highest lastApplied each follower reported'
     const vote = { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 2, voteGranted: true } as const;
     const r = run(FC, candidate, vote);
     expect(r.state.role).toBe('leader');
-    expect(r.state.appliedIndex).toEqual({ s2: 0, s3: 0 });
-    expect(run(PLAIN, candidate, vote).state.appliedIndex).toEqual({});
+    expect(leaderView(r.state).appliedIndex).toEqual({ s2: 0, s3: 0 });
+    expect(leaderView(run(PLAIN, candidate, vote).state).appliedIndex).toEqual({});
   });
 
   it('FC-2: the maximum: a higher report raises appliedIndex, a reordered lower one leaves it', () => {
     const up = run(FC, leader(), aer('s2', 2, true, 3, 2, { lastApplied: 3 }));
-    expect(up.state.appliedIndex).toEqual({ s2: 3, s3: 0 });
+    expect(leaderView(up.state).appliedIndex).toEqual({ s2: 3, s3: 0 });
     expectFired(up.rules, ['FC-2', 'LEA-3a']);
     const down = run(FC, up.state, aer('s2', 2, true, 3, 2, { lastApplied: 1 }));
-    expect(down.state.appliedIndex).toEqual({ s2: 3, s3: 0 });
+    expect(leaderView(down.state).appliedIndex).toEqual({ s2: 3, s3: 0 });
     expectFired(down.rules, ['FC-2', 'LEA-3a']);
   });
 
   it('FC-2: recorded after CheckQuorum (CQ-1), before ReadIndex\'s bookkeeping (CLI-4) and before a drop by DEC-4', () => {
-    const s = { ...leader(), readRound: 1 };
+    const s = withLeaderState(leader(), { readRound: 1 });
     // A stale rejection (prevLogIndex 1 is not the current probe, 3): it still reports s2's lastApplied and acknowledges round 1.
     const r = run(FC, s, aer('s2', 2, false, 0, 1, { lastApplied: 3, readRound: 1 }));
-    expect(r.state.appliedIndex).toEqual({ s2: 3, s3: 0 });
-    expect(r.state.readAcks).toEqual({ s2: 1 });
-    expect(r.state.nextIndex).toEqual({ s2: 4, s3: 4 });
+    expect(leaderView(r.state).appliedIndex).toEqual({ s2: 3, s3: 0 });
+    expect(leaderView(r.state).readAcks).toEqual({ s2: 1 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 4, s3: 4 });
     expect(r.sent).toEqual([]);
     expect(r.rules).toEqual(['FC-2', 'CLI-4', 'DEC-4']);
     // With CheckQuorum, the peer is noted as active first (CQ-1).
     const withQuorum = run(leaderEnv({ flowControlWindow: 2, checkQuorum: true }), s, aer('s2', 2, false, 0, 1, { lastApplied: 3, readRound: 1 }));
-    expect(withQuorum.state.recentlyActive).toEqual(['s2']);
-    expect(withQuorum.state.appliedIndex).toEqual({ s2: 3, s3: 0 });
+    expect(leaderView(withQuorum.state).recentlyActive).toEqual(['s2']);
+    expect(leaderView(withQuorum.state).appliedIndex).toEqual({ s2: 3, s3: 0 });
     expect(withQuorum.rules).toEqual(['CQ-1', 'FC-2', 'CLI-4', 'DEC-4']);
   });
 
@@ -279,13 +279,13 @@ describe('FC-2: the leader keeps the highest lastApplied each follower reported'
   it('FC-2: a leader that steps down forgets appliedIndex (DEC-10)', () => {
     const r = run(FC, leader(), aer('s2', 3, false, 0, 3, { lastApplied: 3 }));
     expect(r.state.role).toBe('follower');
-    expect(r.state.appliedIndex).toEqual({});
+    expect(leaderView(r.state).appliedIndex).toEqual({});
     expectFired(r.rules, ['ALL-2', 'DEC-10', 'DEC-1']);
   });
 
   it('FC-2 is off by default: a lastApplied in a response (only an injected one) is not recorded', () => {
     const r = run(PLAIN, leaderAt(log, { commitIndex: 3, lastApplied: 3, nextIndex: { s2: 4, s3: 4 }, matchIndex: { s2: 3, s3: 3 } }), aer('s2', 2, true, 3, 2, { lastApplied: 3 }));
-    expect(r.state.appliedIndex).toEqual({});
+    expect(leaderView(r.state).appliedIndex).toEqual({});
     expect(r.rules).not.toContain('FC-2');
   });
 });
@@ -305,7 +305,7 @@ describe('FC-3: no entry beyond a follower\'s lastApplied + the window', () => {
   it('FC-3: the window cuts the batch: window 1 + 2 - 1 = 2 entries of the 4 a batch carries; FC-3 cited, not DEC-6', () => {
     const r = run(FC, leader(2, 1), HEARTBEAT);
     expect(r.sent).toEqual([ae('s2', 2, 1, 1, [b, c], 6), toS3]);
-    expect(r.state.nextIndex).toEqual({ s2: 2, s3: 7 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 7 });
     expect(r.rules).toEqual(['LEA-1', 'DEC-5', 'FC-3']);
   });
 
@@ -342,12 +342,12 @@ describe('FC-3: no entry beyond a follower\'s lastApplied + the window', () => {
     // The answer to a heartbeat, still lastApplied 1: the resend is a heartbeat (window 1 + 1 - 2 = 0).
     const held = run(W1, s, aer('s2', 2, true, 2, 2, { lastApplied: 1 }));
     expect(held.sent).toEqual([ae('s2', 2, 2, 2, [], 2)]);
-    expect(held.state.appliedIndex).toEqual({ s2: 1, s3: 2 });
+    expect(leaderView(held.state).appliedIndex).toEqual({ s2: 1, s3: 2 });
     expect(held.rules).toEqual(['FC-2', 'LEA-3a', 'LEA-3', 'FC-3']);
     // s2 has applied index 2 (leaderCommit 2): window 2 + 1 - 2 = 1 entry.
     const resumed = run(W1, held.state, aer('s2', 2, true, 2, 2, { lastApplied: 2 }));
     expect(resumed.sent).toEqual([ae('s2', 2, 2, 2, [c], 2)]);
-    expect(resumed.state.appliedIndex).toEqual({ s2: 2, s3: 2 });
+    expect(leaderView(resumed.state).appliedIndex).toEqual({ s2: 2, s3: 2 });
     expect(resumed.rules).toEqual(['FC-2', 'LEA-3a', 'LEA-3', 'FC-3']);
   });
 
@@ -398,7 +398,7 @@ describe('PIP-1, PIP-2 and FC-3 together, on a cluster with a reordering network
     apply({ type: 'clientRequest', node: 's1', command: 'z' });
     // Entries 1 and 2 went out at once (PIP-1); entry 3 is beyond appliedIndex 0 + 2: a heartbeat instead (FC-3).
     expect(inFlight(c).filter((m) => m.to === 's2')).toEqual([toS2(0, 0, [x], 0), toS2(1, 1, [y], 0), toS2(2, 1, [], 0)]);
-    expect(c.nodes.s1?.nextIndex).toEqual({ s2: 3, s3: 3 });
+    expect(c.nodes.s1?.leader?.nextIndex).toEqual({ s2: 3, s3: 3 });
 
     // The second request overtakes the first: s2 has no entry 1, and rejects, reporting lastApplied 0 (FC-1).
     apply({ type: 'deliver', message: toS2(1, 1, [y], 0) });
@@ -406,7 +406,7 @@ describe('PIP-1, PIP-2 and FC-3 together, on a cluster with a reordering network
     expect(inFlight(c).filter((m) => m.to === 's1')).toEqual([rejection]);
     // PIP-2: matchIndex 0 < 1 < nextIndex 3: nextIndex back to 1, and entry 1 is sent again (a second copy of it is now in flight).
     apply({ type: 'deliver', message: rejection });
-    expect(c.nodes.s1?.nextIndex).toEqual({ s2: 2, s3: 3 });
+    expect(c.nodes.s1?.leader?.nextIndex).toEqual({ s2: 2, s3: 3 });
     expect(inFlight(c).filter((m) => m.type === 'AppendEntries' && m.to === 's2')).toEqual([toS2(0, 0, [x], 0), toS2(0, 0, [x], 0), toS2(2, 1, [], 0)]);
 
     // s2 takes entry 1; s3 takes entries 1 and 2; the leader commits 2 (matchIndex of s3) and applies it.
@@ -416,11 +416,11 @@ describe('PIP-1, PIP-2 and FC-3 together, on a cluster with a reordering network
     apply({ type: 'deliver', message: aer('s3', 1, true, 1, 0, { lastApplied: 0 }) });
     apply({ type: 'deliver', message: aer('s3', 1, true, 2, 1, { lastApplied: 0 }) });
     expect(c.nodes.s1?.commitIndex).toBe(2);
-    expect(c.nodes.s1?.matchIndex).toEqual({ s2: 0, s3: 2 });
+    expect(c.nodes.s1?.leader?.matchIndex).toEqual({ s2: 0, s3: 2 });
     // s2's success for entry 1: matchIndex 1; entry 2 goes out (window 0 + 2 - 1 = 1), nextIndex past it (PIP-1).
     apply({ type: 'deliver', message: aer('s2', 1, true, 1, 0, { lastApplied: 0 }) });
-    expect(c.nodes.s1?.matchIndex).toEqual({ s2: 1, s3: 2 });
-    expect(c.nodes.s1?.nextIndex).toEqual({ s2: 3, s3: 3 });
+    expect(c.nodes.s1?.leader?.matchIndex).toEqual({ s2: 1, s3: 2 });
+    expect(c.nodes.s1?.leader?.nextIndex).toEqual({ s2: 3, s3: 3 });
     expect(inFlight(c).filter((m) => m.type === 'AppendEntries' && m.to === 's2')).toEqual([toS2(0, 0, [x], 0), toS2(2, 1, [], 0), toS2(1, 1, [y], 2)]);
     expect(c.nodes.s1?.log.toArray()).toEqual([x, y, z]);
   });

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse } from '../../spec/schema.js';
 import { step } from '../node.js';
-import { toJson } from '../state.js';
+import { toJson, leaderView } from '../state.js';
 import { FIVE, FOUR, e, envOf, st, expectFired } from './fixtures.js';
 
 /** An AppendEntries from s2 (the leader) to s1. */
@@ -231,8 +231,8 @@ describe('LEA-1..LEA-4: leaders', () => {
   it('LEA-3: a success that leaves the follower caught up sends nothing more', () => {
     const s = st({ ...toJson(behind), nextIndex: { s2: 3, s3: 2, s4: 2, s5: 2 }, matchIndex: { s2: 2, s3: 1, s4: 1, s5: 1 } });
     const r = step(envOf('s1', FIVE), s, aerToS1('s2', 2, true, 3, 2));
-    expect(r.state.nextIndex).toEqual({ s2: 4, s3: 2, s4: 2, s5: 2 });
-    expect(r.state.matchIndex).toEqual({ s2: 3, s3: 1, s4: 1, s5: 1 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 4, s3: 2, s4: 2, s5: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 3, s3: 1, s4: 1, s5: 1 });
     expect(r.state.commitIndex).toBe(1);
     expect(r.sent).toEqual([]);
     expectFired(r.rules, ['LEA-3a']);
@@ -243,8 +243,8 @@ describe('LEA-1..LEA-4: leaders', () => {
   it('DEC-3 (pitfall: matchIndex backwards): a reordered older success moves neither matchIndex nor nextIndex back', () => {
     const s = st({ ...toJson(behind), nextIndex: { s2: 4, s3: 2, s4: 2, s5: 2 }, matchIndex: { s2: 3, s3: 1, s4: 1, s5: 1 } });
     const r = step(envOf('s1', FIVE), s, aerToS1('s2', 2, true, 2, 1));
-    expect(r.state.nextIndex).toEqual({ s2: 4, s3: 2, s4: 2, s5: 2 });
-    expect(r.state.matchIndex).toEqual({ s2: 3, s3: 1, s4: 1, s5: 1 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 4, s3: 2, s4: 2, s5: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 3, s3: 1, s4: 1, s5: 1 });
     expect(r.sent).toEqual([]);
     expect(r.rules).toContain('DEC-3');
   });
@@ -279,15 +279,15 @@ describe('LEA-1..LEA-4: leaders', () => {
   it('DEC-4 (pitfall: nextIndex below 1): a rejection at prevLogIndex 0 leaves nextIndex at 1', () => {
     const s = st({ ...toJson(probing), nextIndex: { s2: 1, s3: 4 } });
     const r = step(envOf('s1'), s, aerToS1('s2', 3, false, 0, 0));
-    expect(r.state.nextIndex).toEqual({ s2: 1, s3: 4 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 1, s3: 4 });
     expect(r.sent).toEqual([aeFromS1('s2', 3, 0, 0, [e(1, 'a')], 1)]);
   });
 
   it('DEC-4: a rejection never moves nextIndex to or below matchIndex', () => {
     const s = st({ ...toJson(probing), nextIndex: { s2: 3, s3: 4 }, matchIndex: { s2: 2, s3: 0 } });
     const r = step(envOf('s1'), s, aerToS1('s2', 3, false, 0, 2));
-    expect(r.state.nextIndex).toEqual({ s2: 3, s3: 4 });
-    expect(r.state.matchIndex).toEqual({ s2: 2, s3: 0 });
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 3, s3: 4 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 0 });
     expect(r.sent).toEqual([aeFromS1('s2', 3, 2, 1, [e(3, 'c')], 1)]);
   });
 
@@ -328,7 +328,7 @@ describe('LEA-1..LEA-4: leaders', () => {
       nextIndex: { s2: 3, s3: 2, s4: 3, s5: 3 }, matchIndex: { s2: 2, s3: 0, s4: 0, s5: 0 },
     });
     const c = step(env, s, aerToS1('s3', 4, true, 2, 1));
-    expect(c.state.matchIndex).toEqual({ s2: 2, s3: 2, s4: 0, s5: 0 });
+    expect(leaderView(c.state).matchIndex).toEqual({ s2: 2, s3: 2, s4: 0, s5: 0 });
     expect(c.state.commitIndex).toBe(1); // a majority holds index 2, but it is of term 2
     expect(c.applied).toEqual([]);
     expect(c.rules).not.toContain('LEA-4');

@@ -3,7 +3,7 @@
 // replication in rules-replication.test.ts. Expected values are written by hand.
 import { describe, it, expect } from 'vitest';
 import { step, restart } from '../node.js';
-import { toJson } from '../state.js';
+import { toJson, leaderView } from '../state.js';
 import { applyEvent, inFlight, initCluster, type ClusterState, type ClusterStep } from '../cluster.js';
 import type { AppendEntries, Event } from '../../spec/schema.js';
 import { EMPTY_MACHINE, FIVE, NO_OPTION_STATE, NO_SNAPSHOT, e, envOf, st, expectFired } from './fixtures.js';
@@ -190,7 +190,7 @@ describe('DEC-1, DEC-8, DEC-9, DEC-10: inputs without effect, role-local state',
   it('DEC-1 (pitfall: a stale AppendEntries response): a success of an older term moves neither matchIndex nor nextIndex', () => {
     const r = step(envOf('s1'), leader, { type: 'AppendEntriesResponse', from: 's3', to: 's1', term: 2, success: true, matchIndex: 2, prevLogIndex: 1 });
     expect(r.state).toBe(leader);
-    expect(r.state.matchIndex).toEqual({ s2: 2, s3: 1 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 1 });
     expect(r.sent).toEqual([]);
     expect(r.rules).toEqual(['DEC-1']);
   });
@@ -248,8 +248,8 @@ describe('DEC-1, DEC-8, DEC-9, DEC-10: inputs without effect, role-local state',
     const f = st({ currentTerm: 1, nextIndex: { s2: 4 }, matchIndex: { s2: 3 } });
     const r = step(envOf('s1'), f, { type: 'electionTimeout' });
     expect(r.state.role).toBe('candidate');
-    expect(r.state.nextIndex).toEqual({});
-    expect(r.state.matchIndex).toEqual({});
+    expect(leaderView(r.state).nextIndex).toEqual({});
+    expect(leaderView(r.state).matchIndex).toEqual({});
   });
 
   it('DEC-10: a candidate that concedes (CAN-3) empties votesGranted', () => {
@@ -257,8 +257,8 @@ describe('DEC-1, DEC-8, DEC-9, DEC-10: inputs without effect, role-local state',
     const r = step(envOf('s1', FIVE), c, { type: 'AppendEntries', from: 's2', to: 's1', term: 2, leaderId: 's2', prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 });
     expect(r.state.role).toBe('follower');
     expect(r.state.votesGranted).toEqual([]);
-    expect(r.state.nextIndex).toEqual({});
-    expect(r.state.matchIndex).toEqual({});
+    expect(leaderView(r.state).nextIndex).toEqual({});
+    expect(leaderView(r.state).matchIndex).toEqual({});
     expect(r.rules).toEqual(expect.arrayContaining(['CAN-3', 'DEC-10']));
   });
 });

@@ -84,7 +84,7 @@ export class RaftLog {
    * FB-2: the last index after the base holding an entry of `term`, or 0 if none does: a binary
    * search, terms never decrease along the log (INV-5).
    */
-  lastIndexOfTerm(term: number): number {
+  lastOfTerm(term: number): number {
     let lo = this._base - this.offset;
     let hi = this.terms.length - 1;
     const first = lo;
@@ -100,7 +100,7 @@ export class RaftLog {
    * FB-1: the first index at or after max(1, base) holding `term`, which the log must hold at some
    * index up to lastIndex (the base counts, its term being the snapshot's): a binary search.
    */
-  firstIndexOfTerm(term: number): number {
+  firstOfTerm(term: number): number {
     let lo = Math.max(1, this._base) - this.offset;
     let hi = this.terms.length - 1;
     while (lo < hi) {

@@ -55,7 +55,7 @@ export class Membership {
   selfVoter = false;
   /** LR-2: whether this server alone is a quorum. */
   selfIsQuorum = false;
-  /** Reused by quorumIndex. */
+  /** Reused by committedIndex. */
   private readonly scratch: number[] = [];
 
   constructor(private readonly selfSlot: number) {
@@ -100,8 +100,8 @@ export class Membership {
     this.oldVoterSlots = oldVoterSlots;
     this.peerSlots = peers;
     this.voterPeerSlots = voterPeers;
-    this.selfVoter = this.isVoter(this.selfSlot);
-    this.selfIsQuorum = this.isQuorum((slot) => slot === this.selfSlot);
+    this.selfVoter = this.hasVoter(this.selfSlot);
+    this.selfIsQuorum = this.hasQuorum((slot) => slot === this.selfSlot);
   }
 
   /** CFG-2: joint (C_old,new). */
@@ -110,17 +110,17 @@ export class Membership {
   }
 
   /** A voter of C_new or, while joint, of C_old. */
-  isVoter(slot: number): boolean {
+  hasVoter(slot: number): boolean {
     return this.inVoters[slot] === true || this.inOldVoters[slot] === true;
   }
 
   /** A voter or a learner (CFG-4). */
-  isMember(slot: number): boolean {
+  hasMember(slot: number): boolean {
     return this.members[slot] === true;
   }
 
   /** CFG-2: more than half of the voters count, and while joint more than half of the old voters too. */
-  isQuorum(counts: (slot: number) => boolean): boolean {
+  hasQuorum(counts: (slot: number) => boolean): boolean {
     return majority(this.voterSlots, counts) && (this.oldVoterSlots.length === 0 || majority(this.oldVoterSlots, counts));
   }
 
@@ -128,7 +128,7 @@ export class Membership {
    * CAN-2, PV-3: whether these servers (a candidate's votesGranted) are a quorum. Each listed
    * server counts once per listing: only a bug lists one twice, and this counts what it is given.
    */
-  isQuorumOf(ids: readonly NodeId[], slotOf: (id: NodeId) => number | undefined): boolean {
+  hasQuorumAmong(ids: readonly NodeId[], slotOf: (id: NodeId) => number | undefined): boolean {
     let inNew = 0;
     let inOld = 0;
     for (const id of ids) {
@@ -145,7 +145,7 @@ export class Membership {
    * (majority)-th largest of its voters' indexes; while joint, the lower of the two. An insertion
    * sort on a reused array: a configuration has a handful of voters.
    */
-  quorumIndex(held: (slot: number) => number): number {
+  committedIndex(held: (slot: number) => number): number {
     const n = this.halfIndex(this.voterSlots, held);
     return this.oldVoterSlots.length === 0 ? n : Math.min(n, this.halfIndex(this.oldVoterSlots, held));
   }

@@ -22,7 +22,7 @@ import { MemoryStorage, RaftNode, type Input, type RaftConfig, type Ready } from
 import { initCluster, type ClusterState, type ClusterStep } from '../model/cluster.js';
 import { fromJson, type NodeState } from '../model/state.js';
 import { InvariantChecker, type Violation } from '../model/invariants.js';
-import { NoTermGuard } from './mutants.js';
+import { loadMutant, MUTANTS } from './mutants.js';
 
 const SERVERS: readonly NodeId[] = ['s1', 's2', 's3', 's4', 's5'];
 const BOOTSTRAP = { voters: ['s1', 's2', 's3', 's4'] };
@@ -32,6 +32,9 @@ const C3 = { voters: ['s2', 's3', 's4'] };
 const OPTIONS = { maxEntriesPerAppendEntries: 4 };
 
 type NodeClass = typeof RaftNode;
+
+/** NoTermGuard's RaftNode (test/mutants.ts): CFG-7 without the 2015 fix. */
+const noTermGuard = (): Promise<NodeClass> => loadMutant(MUTANTS.find((m) => m.name === 'NoTermGuard') as (typeof MUTANTS)[number]);
 
 /** The servers, their disks, the messages in flight, and the model's view of every step. */
 class Run {
@@ -233,8 +236,8 @@ describe('the 2015 single-server bug (CFG-7), end to end on the implementation, 
     expect(run.violations).toEqual([]);
   });
 
-  it('INV-14, SAFE-4, then INV-9 and SAFE-5: without the term guard (NoTermGuard) s2 removes s1 at once, and s1 is elected in term 3 by s1, s4, s5 while s2 leads term 2', () => {
-    const run = new Run(NoTermGuard);
+  it('INV-14, SAFE-4, then INV-9 and SAFE-5: without the term guard (NoTermGuard) s2 removes s1 at once, and s1 is elected in term 3 by s1, s4, s5 while s2 leads term 2', async () => {
+    const run = new Run(await noTermGuard());
     prefix(run);
 
     // Step 25: accepted before any entry of term 2 is committed: C3 at index 2.

@@ -7,6 +7,7 @@
 // The campaign shrinks what it finds itself (conformance/shrink.ts: delta debugging on the
 // schedule's choices, then on the trace's steps).
 import { afterAll, describe, expect, it } from 'vitest';
+import { RaftNode } from '../impl/index.js';
 import { nodeIds, runCampaign, type CampaignConfig } from '../conformance/campaign.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
 import { CLIENT_WEIGHTS, DEFAULT_WEIGHTS, type Weights } from '../conformance/generate.js';
@@ -14,7 +15,7 @@ import { describeEvent } from '../conformance/replay.js';
 import { describeResult } from '../conformance/report.js';
 import { validateTrace } from '../spec/validate.js';
 import { failureSignature, injectsAreDelayedCopies } from '../conformance/shrink.js';
-import { MUTANTS, type CampaignShape } from './mutants.js';
+import { factoryOf, loadMutant, MUTANTS, type CampaignShape } from './mutants.js';
 
 /** One seed for every campaign, mutants and real implementation alike. */
 const SEED = 4;
@@ -60,9 +61,10 @@ afterAll(() => {
 
 describe(`mutants: each pitfall is found by a campaign of at most ${BUDGET.count} schedules of ${BUDGET.steps} steps (seed ${SEED}) and shrinks to at most ${MAX_SHRUNK_STEPS} steps`, () => {
   for (const m of MUTANTS) {
-    it(`${m.name} (${m.rule}): ${m.pitfall}`, () => {
+    it(`${m.name} (${m.rule}): ${m.pitfall}`, async () => {
       const t0 = performance.now();
-      const cfg = campaign(m.shape, m.impl);
+      const impl = factoryOf(await loadMutant(m));
+      const cfg = campaign(m.shape, impl);
       const { failure, totals } = runCampaign(cfg);
       expect(failure, `${m.name}: no divergence in ${totals.traces} schedules`).not.toBeNull();
       if (!failure) return;
@@ -99,7 +101,7 @@ describe(`mutants: each pitfall is found by a campaign of at most ${BUDGET.count
       // 1-minimal: without any one of its steps the trace is impossible, or no longer fails so.
       for (let k = 0; k < trace.steps.length; k++) {
         const smaller = { ...trace, steps: trace.steps.filter((_: unknown, i: number) => i !== k) };
-        const r = lockstep(smaller, m.impl);
+        const r = lockstep(smaller, impl);
         const still = injectsAreDelayedCopies(smaller) && r.status !== 'bad-input' && failureSignature(r) === failureSignature(result);
         expect(still, `step ${k} could be removed`).toBe(false);
       }
@@ -112,16 +114,22 @@ describe(`mutants: each pitfall is found by a campaign of at most ${BUDGET.count
   }
 });
 
-describe('the seam', () => {
-  it('every mutant is created, and restarts, as its own class', () => {
+describe('the patches', () => {
+  it('every patch of every mutant applies exactly once, and every patched copy is created, and restarts, as its own RaftNode', async () => {
     const config = { id: 's1', servers: ['s1', 's2', 's3'] };
+    const classes = new Set<unknown>([RaftNode]);
     for (const m of MUTANTS) {
-      expect(m.impl.create(config)).toBeInstanceOf(m.cls);
-      const restarted = m.impl.restart(config, { hardState: { currentTerm: 2, votedFor: 's2' }, log: [{ term: 1, command: 'x' }] });
-      expect(restarted).toBeInstanceOf(m.cls);
+      expect(m.patches.length, m.name).toBeGreaterThan(0);
+      const cls = await loadMutant(m); // throws, naming the mutant and the patch, unless each snippet occurs exactly once
+      classes.add(cls);
+      const impl = factoryOf(cls);
+      expect(impl.create(config)).toBeInstanceOf(cls);
+      const restarted = impl.restart(config, { hardState: { currentTerm: 2, votedFor: 's2' }, log: [{ term: 1, command: 'x' }] });
+      expect(restarted).toBeInstanceOf(cls);
       expect(restarted.toJSON()).toMatchObject({ role: 'follower', currentTerm: 2, votedFor: 's2', log: [{ term: 1, command: 'x' }], commitIndex: 0 });
     }
-    expect(new Set(MUTANTS.map((m) => m.cls)).size).toBe(MUTANTS.length);
+    expect(classes.size).toBe(MUTANTS.length + 1);
+    expect(new Set(MUTANTS.map((m) => m.name)).size).toBe(MUTANTS.length);
   });
 });
 

@@ -1,523 +1,28 @@
-// Mutation tests' variants of the implementation: each subclass of RaftNode puts ONE pitfall of
-// section 6 of the reference (/work/shared/raft-reference.md), or of the rules of log compaction
-// and client interaction (docs/compaction-and-clients.md), or of the dissertation's options
-// (docs/dissertation-options.md), or of membership changes (docs/membership.md), back into the code, by overriding a
-// protected method of impl/node.ts (the test-only seam; no production flag). Each is described by
-// data: the pitfall, the rule it breaks, and the field a lockstep report is expected to name.
+// Mutation tests' variants of the implementation: each mutant puts ONE pitfall of section 6 of
+// the reference (../shared/raft-reference.md), or of the rules of log compaction and client
+// interaction (docs/compaction-and-clients.md), or of the dissertation's options
+// (docs/dissertation-options.md), or of membership changes (docs/membership.md), back into the
+// code, as a few small source patches applied to a copy of impl/ (as mutation tools do), so that
+// impl/ needs no test-only seam. Each is described by data: the pitfall, the rule it breaks, the
+// field a lockstep report is expected to name, the campaign that hunts it, and its patches.
+//
+// A patch names a file of impl/, a snippet of its source and the snippet's replacement. The
+// snippet must occur exactly once: a refactoring of impl/ that breaks a patch fails the test that
+// loads the mutant, naming the mutant and the patch, instead of quietly testing nothing.
 //
 // A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
-import fc from 'fast-check';
-import type { AppendEntries, AppendEntriesResponse, Configuration, Entry, InstallSnapshot, KvState, Message, NodeId, Observation, PreVote, PreVoteResponse, ProtocolOptions, RequestVote, Trace } from '../spec/schema.js';
-import { isKvCommand, parseSnapshotData } from '../spec/kv.js';
-import { canonicalJson } from '../spec/canonical.js';
-import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
-import { KvMachine, RaftNode, type Execution, type Persisted, type RaftConfig } from '../impl/index.js';
-import { normalizedConfig, votersChanged } from '../impl/membership.js';
-import { lockstep, type ImplFactory, type LockstepResult } from '../conformance/lockstep.js';
-import { describeResult } from '../conformance/report.js';
-import { CLIENT_WEIGHTS, DEFAULT_CLIENTS, DEFAULT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type Weights } from '../conformance/generate.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ProtocolOptions } from '../spec/schema.js';
+import type { ImplFactory } from '../conformance/lockstep.js';
+import { DEFAULT_CLIENTS, DEFAULT_WEIGHTS, type ClientOptions, type MembershipOptions, type Weights } from '../conformance/generate.js';
 
-// -----------------------------------------------------------------------------------------------
-// The mutants
-
-/** AE-3 read as "replace everything after prevLogIndex": truncates on a heartbeat or on a stale AppendEntries whose entries already match. */
-export class TruncateAfterPrev extends RaftNode {
-  protected override mergeEntries(prevLogIndex: number, entries: readonly Entry[]): void {
-    if (this.log.lastIndex > prevLogIndex) {
-      this.log.truncateAfter(prevLogIndex);
-      this.ready.truncatedAfter = prevLogIndex;
-    }
-    if (entries.length === 0) return;
-    for (const e of entries) this.log.append(e);
-    this.ready.appended = { index: prevLogIndex + 1, entries: entries.slice() };
-  }
-}
-
-/** AE-5 with the local last index instead of the last new entry. */
-export class CommitToLocalLast extends RaftNode {
-  protected override followLeaderCommit(m: AppendEntries, _lastNewEntry: number): void {
-    if (m.leaderCommit > this._commitIndex) this._commitIndex = Math.min(m.leaderCommit, this.log.lastIndex);
-  }
-}
-
-/** AE-5 as Figure 2 words it, without DEC-2's max: an old AppendEntries moves commitIndex back. */
-export class CommitMovesBack extends RaftNode {
-  protected override followLeaderCommit(m: AppendEntries, lastNewEntry: number): void {
-    if (m.leaderCommit > this._commitIndex) this._commitIndex = Math.min(m.leaderCommit, lastNewEntry);
-  }
-}
-
-/** LEA-4 without the term check: commits an entry of an earlier term by counting replicas (Figure 8). */
-export class CommitEarlierTerm extends RaftNode {
-  protected override advanceCommitIndex(): void {
-    this.quorumStale = false;
-    const n = this.tracker.quorumIndex(this.log.lastIndex);
-    if (n > this._commitIndex) this._commitIndex = n;
-  }
-}
-
-/** CAN-2 counting one voter twice (a duplicated RequestVoteResponse). */
-export class CountVoterTwice extends RaftNode {
-  protected override countVote(voter: NodeId): void {
-    this.tracker.votes.push(voter);
-  }
-}
-
-/** DEC-1 missing for votes: a candidate counts a granted vote of an older term. */
-export class CountStaleVote extends RaftNode {
-  protected override stepStaleTerm(m: Message): void {
-    if (m.type === 'RequestVoteResponse' && this._role === 'candidate') return this.stepCandidate(m);
-    super.stepStaleTerm(m);
-  }
-}
-
-/** DEC-1 missing for AppendEntries responses: a leader updates nextIndex and matchIndex from a response of an older term. */
-export class AcceptStaleAppendResponse extends RaftNode {
-  protected override stepStaleTerm(m: Message): void {
-    if (m.type === 'AppendEntriesResponse' && this._role === 'leader') return this.stepLeader(m);
-    super.stepStaleTerm(m);
-  }
-}
-
-/** LEA-3a with the leader's current last index instead of what the acknowledged request carried. */
-export class MatchFromLeaderLastIndex extends RaftNode {
-  protected override handleAppendSuccess(_m: AppendEntriesResponse, slot: number): void {
-    const t = this.tracker;
-    const before = t.matchIndexAt(slot);
-    t.matchIndex[slot] = this.log.lastIndex;
-    t.nextIndex[slot] = this.log.lastIndex + 1;
-    if (this.quorumStale || (this.log.lastIndex > before && this.log.lastIndex > this._commitIndex)) this.advanceCommitIndex();
-    this.applyCommitted();
-  }
-}
-
-/** LEA-3a without DEC-3's max: a reordered older success moves matchIndex (and nextIndex) back. */
-export class MatchIndexMovesBack extends RaftNode {
-  protected override handleAppendSuccess(m: AppendEntriesResponse, slot: number): void {
-    const t = this.tracker;
-    t.matchIndex[slot] = m.matchIndex;
-    t.nextIndex[slot] = m.matchIndex + 1;
-    this.advanceCommitIndex();
-    this.applyCommitted();
-    if (this.log.lastIndex >= m.matchIndex + 1) this.sendAppendEntries(slot);
-  }
-}
-
-/** LEA-3b without DEC-4's probe check: nextIndex decremented on every rejection, stale and duplicated ones too (so it falls below matchIndex + 1; clamped at 1 so that sendAppendEntries stays defined). */
-export class DecrementOnEveryRejection extends RaftNode {
-  protected override handleAppendFailure(_m: AppendEntriesResponse, slot: number): void {
-    const t = this.tracker;
-    t.nextIndex[slot] = Math.max(t.nextIndexAt(slot, 1) - 1, 1);
-    this.sendAppendEntries(slot);
-  }
-}
-
-/** §5.4.1 comparing only the index of the last entries. */
-export class UpToDateByIndexOnly extends RaftNode {
-  protected override candidateIsUpToDate(m: RequestVote): boolean {
-    return m.lastLogIndex >= this.log.lastIndex;
-  }
-}
-
-/** §5.4.1 comparing only the term of the last entries. */
-export class UpToDateByTermOnly extends RaftNode {
-  protected override candidateIsUpToDate(m: RequestVote): boolean {
-    return m.lastLogTerm >= this.log.lastTerm;
-  }
-}
-
-/** §5.4.1 requiring both the last term and the last index to be at least ours. */
-export class UpToDateRequiresBoth extends RaftNode {
-  protected override candidateIsUpToDate(m: RequestVote): boolean {
-    return m.lastLogTerm >= this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex;
-  }
-}
-
-/** ALL-2 without clearing votedFor when the term increases. */
-export class KeepVoteOnNewTerm extends RaftNode {
-  protected override adoptNewerTerm(term: number): void {
-    const vote = this._votedFor;
-    super.adoptNewerTerm(term);
-    this._votedFor = vote;
-  }
-}
-
-/** PER-1: Ready.hardState reports a term change but not a vote within the term, so the vote is not persisted and a restart can vote twice. */
-export class VoteNotPersisted extends RaftNode {
-  protected override hardStateChanged(): boolean {
-    return this._currentTerm !== this.termBefore;
-  }
-}
-
-/** ALL-2 missing on responses: a candidate or leader handles a response of a newer term as one of its own term, and does not step down. */
-export class NoStepDownOnResponse extends RaftNode {
-  protected override stepMessage(m: Message): void {
-    const response = m.type === 'RequestVoteResponse' || m.type === 'AppendEntriesResponse';
-    if (response && m.term > this._currentTerm && this._role !== 'follower') {
-      return this._role === 'leader' ? this.stepLeader(m) : this.stepCandidate(m);
-    }
-    super.stepMessage(m);
-  }
-}
-
-// Log compaction and clients (issue 4, docs/compaction-and-clients.md)
-
-/** DEC-11 checked against the snapshot's index instead of commitIndex: a snapshot of entries already committed (and applied) is installed, moving commitIndex and lastApplied back, so they are applied again. */
-export class InstallBelowCommit extends RaftNode {
-  protected override handleInstallSnapshot(m: InstallSnapshot): void {
-    if (m.lastIncludedIndex > this.log.base && m.lastIncludedIndex <= this._commitIndex) {
-      // The real check would stop here (DEC-11); this one only refuses snapshots not newer than its own.
-      this._leaderId = m.leaderId;
-      const held = this.partial;
-      let p = held !== null && held.lastIncludedIndex === m.lastIncludedIndex && held.lastIncludedTerm === m.lastIncludedTerm ? held : null;
-      if (p === null && m.offset === 0) p = this.partial = { lastIncludedIndex: m.lastIncludedIndex, lastIncludedTerm: m.lastIncludedTerm, data: '' };
-      if (p === null || m.offset !== p.data.length) return this.replySnapshot(m, p === null ? 0 : p.data.length, false);
-      p.data += m.data;
-      if (!m.done) return this.replySnapshot(m, p.data.length, false);
-      this.partial = null;
-      const machine = parseSnapshotData(p.data);
-      if (machine === null) return this.replySnapshot(m, 0, false);
-      this.installSnapshot(m.lastIncludedIndex, m.lastIncludedTerm, machine);
-      return this.replySnapshot(m, m.offset + m.data.length, true);
-    }
-    super.handleInstallSnapshot(m);
-  }
-}
-
-/** SNAP-4 forgotten: a restart initialises commitIndex and lastApplied to 0, as Figure 2 says, instead of to the snapshot's index (the state machine is the snapshot's), so it would apply from index 1 again. */
-export class RestartAppliesFromZero extends RaftNode {
-  static override restart(config: RaftConfig, persisted: Persisted): RaftNode {
-    const node = super.restart(config, persisted) as RestartAppliesFromZero;
-    node._commitIndex = 0;
-    node._lastApplied = 0;
-    return node;
-  }
-}
-
-/** IS-6 ignored: an installed snapshot always discards the whole log (IS-7), even the entries after a last included entry it holds. */
-export class DiscardLogOnInstall extends RaftNode {
-  protected override installSnapshot(index: number, term: number, machine: KvState): void {
-    if (this.log.lastIndex > index) this.ready.truncatedAfter = index;
-    this.log.discardThrough(index, term);
-    this.saveSnapshot(index, term, machine);
-    this.kv = KvMachine.from(machine);
-    this._commitIndex = index;
-    this._lastApplied = index;
-    this.dropAwaitingThrough(index);
-  }
-}
-
-/** CLI-2 without the client table's check: a retried command (same client and seq) committed twice is executed twice. */
-export class ExecuteDuplicateAgain extends RaftNode {
-  protected override execute(machine: KvMachine, command: unknown): Execution {
-    const r = machine.execute(command);
-    if (!r.duplicate || !isKvCommand(command)) return r;
-    const { client: _client, seq: _seq, ...op } = command;
-    return { result: machine.execute(op).result, duplicate: false };
-  }
-}
-
-/** CLI-4 without the heartbeat round: a leader answers a read as soon as its read index is applied, without a majority confirming it is still leader. */
-export class ReadWithoutRound extends RaftNode {
-  protected override roundConfirmed(_round: number): boolean {
-    return true;
-  }
-}
-
-/** CLI-4 without waiting for an entry of the leader's term to commit: a new leader takes its commitIndex, possibly stale, as the read index at once. */
-export class ReadBeforeTermCommit extends RaftNode {
-  protected override startReadRound(): void {
-    const reads = this.pendingReads;
-    if (this.readsUnstarted >= reads.length) return;
-    const round = ++this.readRound;
-    for (let k = this.readsUnstarted; k < reads.length; k++) {
-      const r = reads[k];
-      if (r) {
-        r.readIndex = this._commitIndex;
-        r.round = round;
-      }
-    }
-    this.readsUnstarted = reads.length;
-    this.broadcastAppendEntries();
-  }
-}
-
-/** CLI-1 with leaderId never learned from AppendEntries: a follower redirects clients to no leader (or, before a new term, a leader of the past). */
-export class LeaderIdNotLearned extends RaftNode {
-  protected override handleAppendEntries(m: AppendEntries): void {
-    const known = this._leaderId;
-    super.handleAppendEntries(m);
-    this._leaderId = known;
-  }
-}
-
-/** CLI-1 with leaderId kept across terms: a server that adopts a newer term keeps redirecting clients to the leader of an older one. */
-export class LeaderIdKeptOnNewTerm extends RaftNode {
-  protected override adoptNewerTerm(term: number): void {
-    const known = this._leaderId;
-    super.adoptNewerTerm(term);
-    this._leaderId = known;
-  }
-}
-
-/** SNAP-2 missing: to a follower whose nextIndex is compacted, the leader sends an AppendEntries from its snapshot's index instead of an InstallSnapshot. */
-export class AppendEntriesFromSnapshot extends RaftNode {
-  protected override sendAppendEntries(slot: number): void {
-    const nextIndex = this.tracker.nextIndexAt(slot, this.log.lastIndex + 1);
-    if (nextIndex > this.log.base) return super.sendAppendEntries(slot);
-    const prevLogIndex = this.log.base;
-    const m: AppendEntries = {
-      type: 'AppendEntries', from: this.id, to: this.servers[slot] as NodeId,
-      term: this._currentTerm, leaderId: this.id,
-      prevLogIndex, prevLogTerm: this.log.baseTerm,
-      entries: this.log.slice(prevLogIndex + 1, this.maxEntries),
-      leaderCommit: this._commitIndex,
-    };
-    if (this.readRound > 0) m.readRound = this.readRound;
-    this.send(m);
-  }
-}
-
-/** SNAP-5 missing: a follower whose snapshot covers an AppendEntries' prevLogIndex rejects it (AE-2 cannot find the entry) instead of treating the compacted prefix as matching. */
-export class RejectBelowSnapshot extends RaftNode {
-  protected override handleAppendEntries(m: AppendEntries): void {
-    if (m.prevLogIndex >= this.log.base) return super.handleAppendEntries(m);
-    this._leaderId = m.leaderId;
-    this.replyAppend(m, false, 0);
-  }
-}
-
-// The dissertation's options (docs/dissertation-options.md)
-
-/** PV-2 handled after ALL-2, like a RequestVote: a pre-vote of a newer term makes its receiver adopt that term (and refuse, since it is no longer newer), so a partitioned server's pre-votes disrupt the cluster after all. */
-export class PreVoteChangesTerm extends RaftNode {
-  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
-    if (this.preVote && m.type === 'PreVote' && m.term > this._currentTerm) this.adoptNewerTerm(m.term);
-    super.stepPreVote(m);
-  }
-}
-
-/** PV-2 without the heardFromLeader check: a follower that hears from a live leader still grants pre-votes, so a server that lost touch can win one and depose that leader. */
-export class PreVoteDespiteLeader extends RaftNode {
-  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
-    if (!this.preVote || m.type !== 'PreVote') return super.stepPreVote(m);
-    const grant = this._role !== 'leader' && m.term > this._currentTerm && this.candidateIsUpToDate(m);
-    this.send({ type: 'PreVoteResponse', from: this.id, to: m.from, term: grant ? m.term : this._currentTerm, voteGranted: grant });
-  }
-}
-
-/** ALL-2 applied to a granted PreVoteResponse: its term is the one proposed (currentTerm + 1), so the precandidate adopts it and becomes a follower instead of counting the pre-vote (PV-3). */
-export class PreVoteGrantAdoptsTerm extends RaftNode {
-  protected override stepPreVote(m: PreVote | PreVoteResponse): void {
-    if (this.preVote && m.type === 'PreVoteResponse' && m.voteGranted && m.term > this._currentTerm) return this.adoptNewerTerm(m.term);
-    super.stepPreVote(m);
-  }
-}
-
-/** CQ-1 that never steps down: a leader cut off from a majority stays leader (and keeps serving reads, CLI-4). */
-export class CheckQuorumNeverStepsDown extends RaftNode {
-  protected override checkQuorumNow(): void {
-    this.clearActive();
-  }
-}
-
-/** CQ-1 without emptying recentlyActive: a peer heard from once counts at every later check, so a leader that lost it never steps down. */
-export class CheckQuorumKeepsActive extends RaftNode {
-  protected override checkQuorumNow(): void {
-    if (2 * (this.active.length + 1) > this.servers.length) return;
-    super.checkQuorumNow();
-  }
-}
-
-/** CFG-6 not applied: a server that hears from its leader (or the leader itself) adopts the term of any newer RequestVote, so a partitioned server's elections depose a live leader. */
-export class GuardNotApplied extends RaftNode {
-  protected override guardsAgainst(_m: RequestVote): boolean {
-    return false;
-  }
-}
-
-/** CFG-6 dropping transfer RequestVotes too: the RequestVotes of a transfer's election (LT-4) reach servers that heard from the old leader, and the old leader itself, and are ignored, so the transfer fails. */
-export class GuardDropsTransfer extends RaftNode {
-  protected override guardsAgainst(m: RequestVote): boolean {
-    return this.disruptionGuard && m.term > this._currentTerm && (this._role === 'leader' || this._heardFromLeader);
-  }
-}
-
-/** LT-3 missing: a leader transferring its leadership still appends client commands, so the transferee may never catch up (and the commands are lost with the leadership). */
-export class AppendDuringTransfer extends RaftNode {
-  protected override clientRequest(command: unknown): number {
-    if (this._role === 'leader') return this.appendClientCommand(command);
-    return super.clientRequest(command);
-  }
-}
-
-/** LT-4 without `transfer: true` on the RequestVotes of the election a TimeoutNow starts, so the disruption guard (CFG-6) drops them. */
-export class TimeoutNowUnmarked extends RaftNode {
-  protected override campaign(_transfer = false): void {
-    super.campaign(false);
-  }
-}
-
-/** PIP-2 acting only on a rejection of the current probe (DEC-4 without pipelining): with nextIndex already past the entries in flight, the rejection of an earlier request is ignored and the follower is not repaired until a later one fails. */
-export class PipelineOnlyCurrentProbe extends RaftNode {
-  protected override answersOutstanding(m: AppendEntriesResponse, slot: number): boolean {
-    return m.prevLogIndex === this.tracker.nextIndexAt(slot, 1) - 1;
-  }
-}
-
-/** PIP-2 acting on stale rejections too (prevLogIndex <= matchIndex): a reordered rejection of a request already overtaken sends nextIndex back to matchIndex + 1 and the entries again. */
-export class PipelineStaleRejection extends RaftNode {
-  protected override answersOutstanding(m: AppendEntriesResponse, slot: number): boolean {
-    return m.prevLogIndex < this.tracker.nextIndexAt(slot, 1);
-  }
-}
-
-/** FC-3 ignoring the window: the leader sends a follower entries past its reported lastApplied + W, so a slow follower's unapplied log grows without bound. */
-export class IgnoreWindow extends RaftNode {
-  protected override windowedCount(_slot: number, _prevLogIndex: number): number {
-    return this.maxEntries;
-  }
-}
-
-/** FC-3 without termStart: a new leader whose log holds more than W unapplied entries of earlier terms never sends its own, so it never commits (Figure 8) and the cluster stops. */
-export class WindowWithoutTermStart extends RaftNode {
-  protected override termStart(): number {
-    return 0;
-  }
-}
-
-// Membership changes (docs/membership.md)
-
-/** CFG-7 without the 2015 fix: a single change is accepted before the leader has committed an entry of its current term, so its configuration may be decided by a quorum that never saw the previous leader's uncommitted one. */
-export class NoTermGuard extends RaftNode {
-  protected override maySingleChange(votersInForce: readonly NodeId[], votersAsked: readonly NodeId[]): boolean {
-    return votersChanged(votersInForce, votersAsked) <= 1;
-  }
-}
-
-/** CFG-7, CFG-2 checking only whether the configuration in force is joint: a new change is accepted while the previous configuration entry (C_new among them) is still uncommitted. */
-export class ChangeWhileUncommitted extends RaftNode {
-  protected override changeInProgress(): boolean {
-    return this.members.joint;
-  }
-}
-
-/** CFG-2 with one half only: while joint, commitment (LEA-4) is counted with the voters of C_new alone, as if C_new were in force, so an entry commits without a majority of C_old. */
-export class JointNewHalfOnly extends RaftNode {
-  protected override advanceCommitIndex(): void {
-    this.quorumStale = false;
-    const held = this.members.config.voters.map((id) => (id === this.id ? this.log.lastIndex : this.tracker.matchIndexAt(this.tracker.slotOf(id) as number)));
-    held.sort((a, b) => b - a);
-    const n = held[held.length >> 1] ?? 0;
-    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
-  }
-}
-
-/** CFG-5 without the voter check: a leader that is not a voter of its configuration in force (it removed itself, or demoted itself to learner) counts its own log in the quorum of each half. */
-export class SelfCountedWhenRemoved extends RaftNode {
-  protected override advanceCommitIndex(): void {
-    this.quorumStale = false;
-    const c = this.members.config;
-    let n = this.countingSelf(c.voters);
-    if (c.oldVoters !== undefined) n = Math.min(n, this.countingSelf(c.oldVoters));
-    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
-  }
-
-  /** The largest index more than half of `voters` hold, the leader counted among them whether it is one or not. */
-  private countingSelf(voters: readonly NodeId[]): number {
-    const held = voters.filter((id) => id !== this.id).map((id) => this.tracker.matchIndexAt(this.tracker.slotOf(id) as number));
-    held.push(this.log.lastIndex);
-    held.sort((a, b) => b - a);
-    return held[voters.length >> 1] ?? 0;
-  }
-}
-
-/** CFG-5 without the step-down: a leader removed from its configuration keeps leading once that configuration is committed (and keeps counting no vote of its own). */
-export class RemovedLeaderStays extends RaftNode {
-  protected override stepDownRemoved(): void {
-    // The leader stays.
-  }
-}
-
-/** CFG-3 late: C_new is not appended in the step C_old,new is committed (nor at election), but only at the leader's next heartbeat. */
-export class NoCNew extends RaftNode {
-  protected override commitAsLeader(recompute = true): void {
-    if (recompute) this.advanceCommitIndex();
-    this.applyCommitted();
-    if (this._role !== 'leader' || this.log.lastConfigIndex() > this._commitIndex || this.members.joint) return; // CFG-3 left for later
-    if (!this.members.selfVoter) this.stepDownRemoved(); // CFG-5
-  }
-
-  protected override heartbeat(): void {
-    const c = this.members.config;
-    if (c.oldVoters !== undefined && this.log.lastConfigIndex() <= this._commitIndex) {
-      this.appendConfigEntry(normalizedConfig(c.voters, c.learners));
-      this.commitAsLeader();
-      if (this._role !== 'leader') return;
-    }
-    super.heartbeat();
-  }
-}
-
-/** CFG-1 read as etcd applies configurations: the configuration in force is the last one committed, not the last one in the log (a leader's own append included). */
-export class ConfigOnCommit extends RaftNode {
-  protected override syncConfig(): void {
-    const committed = this.log.configAtOrBelow(this._commitIndex) ?? this._snapshotConfig ?? this.bootstrap;
-    if (committed !== this.members.config) this.useConfig(committed);
-  }
-
-  protected override appendConfigEntry(config: Configuration): void {
-    super.appendConfigEntry(config);
-    this.syncConfig();
-  }
-}
-
-/** DEC-14 missing: a learner, or a server outside its configuration in force, starts elections (or pre-votes) at its election timeout like a voter. */
-export class LearnerCampaigns extends RaftNode {
-  protected override electionTimeout(): void {
-    if (this._role === 'leader' || this.members.selfVoter) return super.electionTimeout();
-    this._heardFromLeader = false;
-    if (this.preVote) this.preCampaign();
-    else this.campaign();
-  }
-}
-
-/** CFG-4 missing from LEA-4: the acknowledgements of learners count toward the majority of the voters, so an entry commits on fewer voters than a majority. */
-export class LearnerCounted extends RaftNode {
-  protected override advanceCommitIndex(): void {
-    this.quorumStale = false;
-    const c = this.members.config;
-    const counted = [...c.voters, ...(c.learners ?? []).filter((id) => id !== this.id)]; // the leader itself only as a voter (CFG-5)
-    const held = counted.map((id) => (id === this.id ? this.log.lastIndex : this.tracker.matchIndexAt(this.tracker.slotOf(id) as number)));
-    held.sort((a, b) => b - a);
-    let n = held[c.voters.length >> 1] ?? 0;
-    if (c.oldVoters !== undefined) n = Math.min(n, this.tracker.quorumIndex(this.log.lastIndex));
-    if (n > this._commitIndex && this.log.termAt(n) === this._currentTerm) this._commitIndex = n;
-  }
-}
-
-/** SNAP-1 without snapshotConfig: the snapshot records no configuration, so once the configuration entries are compacted the server (and any that installs the snapshot, or restarts from it) falls back to the bootstrap configuration. */
-export class SnapshotForgetsConfig extends RaftNode {
-  protected override takeSnapshot(index: number): void {
-    if (!(index > this.log.base && index <= this._lastApplied)) return; // DEC-13
-    const term = this.log.termAt(index);
-    const machine = this.machineAt(index);
-    this.log.compactThrough(index, term); // _snapshotConfig left as it was
-    this.saveSnapshot(index, term, machine);
-  }
-}
-
-// -----------------------------------------------------------------------------------------------
-// Factories and descriptions
-
-type NodeClass = new (config: RaftConfig, initial?: Observation) => RaftNode;
-
-/** The ImplFactory of a RaftNode subclass: it is created, and restarts (RaftNode.restart builds `new this`), as the subclass. */
-export function factoryOf(cls: NodeClass & { restart(config: RaftConfig, persisted: Persisted): RaftNode }): ImplFactory {
-  return {
-    create: (config, initial) => new cls(config, initial),
-    restart: (config, persisted) => cls.restart(config, persisted),
-  };
+/** One edit of impl/: in `file` (a path under impl/), the one occurrence of `find` becomes `replace`. */
+export interface Patch {
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
 }
 
 /** The campaign a mutant is hunted with (seed and budget are the test's). */
@@ -534,16 +39,93 @@ export interface CampaignShape {
 
 export interface Mutant {
   readonly name: string;
-  /** The pitfall, as section 6 of the reference words it (or, for the rules of issue 4 it does not list, in the same style). */
+  /** The pitfall, as section 6 of the reference words it (or, for the rules it does not list, in the same style). */
   readonly pitfall: string;
   /** The rule (or choice) the mutant breaks. */
   readonly rule: string;
   /** What a report should name: divergence fields (prefixes, e.g. 'matchIndex['), or invariant IDs for a 'fail'. */
   readonly fields: readonly string[];
   readonly shape: CampaignShape;
-  readonly cls: NodeClass & { restart(config: RaftConfig, persisted: Persisted): RaftNode };
-  readonly impl: ImplFactory;
+  /** The bug, as edits of impl/. */
+  readonly patches: readonly Patch[];
 }
+
+// -----------------------------------------------------------------------------------------------
+// Patched copies of impl/
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the patched copies go (gitignored): .mutants/<name>/impl, with .mutants/<name>/spec a link to spec/. */
+export const MUTANTS_DIR = join(ROOT, '.mutants');
+
+/** The sources of impl/ (its tests left out), by path relative to impl/. */
+function implSources(dir = join(ROOT, 'impl'), prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'test' ? [] : implSources(p, `${prefix}${name}/`);
+    return name.endsWith('.ts') ? [`${prefix}${name}`] : [];
+  });
+}
+
+/** `text` with every patch of `m` for `file` applied; throws, naming the mutant and the patch, unless each snippet occurs exactly once. */
+export function applyPatches(m: Mutant, file: string, text: string): string {
+  let out = text;
+  m.patches.forEach((p, k) => {
+    if (p.file !== file) return;
+    const at = out.indexOf(p.find);
+    const again = at < 0 ? -1 : out.indexOf(p.find, at + 1);
+    if (at < 0 || again >= 0) {
+      throw new Error(`mutant ${m.name}: patch ${k + 1} of impl/${p.file} must match exactly once, found ${at < 0 ? 'no' : 'more than one'} occurrence of:\n${p.find}`);
+    }
+    out = out.slice(0, at) + p.replace + out.slice(at + p.find.length);
+  });
+  return out;
+}
+
+/** Writes `text` to `path` unless it holds it already; through a rename, so that a concurrent reader never sees half a file. */
+function writeIfChanged(path: string, text: string): void {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Writes the patched copy of impl/ for `m` (files that need no change are copied as they are); returns its folder. */
+export function materialize(m: Mutant): string {
+  const sources = implSources();
+  for (const p of m.patches) {
+    if (!sources.includes(p.file)) throw new Error(`mutant ${m.name}: a patch names impl/${p.file}, which is not a source of impl/`);
+  }
+  const dir = join(MUTANTS_DIR, m.name);
+  for (const file of sources) writeIfChanged(join(dir, 'impl', file), applyPatches(m, file, readFileSync(join(ROOT, 'impl', file), 'utf8')));
+  const spec = join(dir, 'spec');
+  if (!existsSync(spec)) {
+    try {
+      symlinkSync(join('..', '..', 'spec'), spec, 'dir');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return dir;
+}
+
+type Impl = typeof import('../impl/index.js');
+
+/** The mutant's RaftNode, from its patched copy of impl/ (materialized first). */
+export async function loadMutant(m: Mutant): Promise<Impl['RaftNode']> {
+  const dir = materialize(m);
+  const mod = (await import(pathToFileURL(join(dir, 'impl', 'index.ts')).href)) as Impl;
+  return mod.RaftNode;
+}
+
+/** The ImplFactory of a RaftNode class (the real one, or a mutant's). */
+export const factoryOf = (cls: Impl['RaftNode']): ImplFactory => ({
+  create: (config, initial) => new cls(config, initial),
+  restart: (config, persisted) => cls.restart(config, persisted),
+});
+
+// -----------------------------------------------------------------------------------------------
+// The mutants
 
 const PITFALL = {
   truncate: 'Truncating the log on a heartbeat or on a stale, reordered AppendEntries whose entries already match (AE-3 read as "replace everything after prevLogIndex").',
@@ -583,8 +165,10 @@ const PITFALL = {
   snapshotConfig: 'A snapshot that records no configuration (SNAP-1), so that once its configuration entries are compacted, and after a restart or an install, the bootstrap configuration is in force again.',
 } as const;
 
-const mutant = (name: string, cls: Mutant['cls'], pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape): Mutant =>
-  ({ name, cls, pitfall, rule, fields, shape, impl: factoryOf(cls) });
+const patch = (file: string, find: string, replace: string): Patch => ({ file, find, replace });
+
+const mutant = (name: string, pitfall: string, rule: string, fields: readonly string[], shape: CampaignShape, patches: readonly Patch[]): Mutant =>
+  ({ name, pitfall, rule, fields, shape, patches });
 
 const THREE: CampaignShape = { servers: 3 };
 /** With 3 servers one granted vote is a majority, so a duplicated vote reaches a leader, which drops it. */
@@ -662,56 +246,394 @@ const FOUR_MEMBERSHIP_NOOP: CampaignShape = { servers: 4, options: { leaderNoop:
 const FOUR_MEMBERSHIP_CLIENTS: CampaignShape = { servers: 4, clients: DEFAULT_CLIENTS, options: { leaderNoop: true }, membership: {} };
 
 export const MUTANTS: readonly Mutant[] = [
-  mutant('TruncateAfterPrev', TruncateAfterPrev, PITFALL.truncate, 'AE-3', ['log'], THREE),
-  mutant('CommitToLocalLast', CommitToLocalLast, PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED),
-  mutant('CommitEarlierTerm', CommitEarlierTerm, PITFALL.figure8, 'LEA-4', ['entries applied', 'commitIndex', 'messages sent'], THREE),
-  mutant('CountVoterTwice', CountVoterTwice, PITFALL.votes, 'CAN-2', ['votesGranted', 'messages sent', 'role'], FIVE),
-  mutant('CountStaleVote', CountStaleVote, PITFALL.votes, 'DEC-1', ['votesGranted', 'messages sent', 'role'], THREE),
-  mutant('AcceptStaleAppendResponse', AcceptStaleAppendResponse, PITFALL.stale, 'DEC-1', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE_REORDERED),
-  mutant('MatchFromLeaderLastIndex', MatchFromLeaderLastIndex, PITFALL.matchFromLast, 'LEA-3a', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE),
-  mutant('MatchIndexMovesBack', MatchIndexMovesBack, PITFALL.indexes, 'DEC-3', ['messages sent', 'matchIndex[', 'nextIndex['], THREE),
-  mutant('DecrementOnEveryRejection', DecrementOnEveryRejection, PITFALL.indexes, 'DEC-4', ['messages sent', 'nextIndex['], THREE),
-  mutant('UpToDateByIndexOnly', UpToDateByIndexOnly, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN),
-  mutant('UpToDateByTermOnly', UpToDateByTermOnly, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE),
-  mutant('UpToDateRequiresBoth', UpToDateRequiresBoth, PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN),
-  mutant('KeepVoteOnNewTerm', KeepVoteOnNewTerm, PITFALL.votedFor, 'ALL-2', ['votedFor', 'messages sent'], THREE),
-  mutant('VoteNotPersisted', VoteNotPersisted, PITFALL.votedFor, 'PER-1', ['persisted currentTerm/votedFor (PER-1)'], THREE),
-  mutant('CommitMovesBack', CommitMovesBack, PITFALL.commitBack, 'DEC-2', ['commitIndex'], THREE),
-  mutant('NoStepDownOnResponse', NoStepDownOnResponse, PITFALL.stepDown, 'ALL-2', ['role', 'currentTerm', 'messages sent'], THREE),
-  // Log compaction and clients
-  mutant('InstallBelowCommit', InstallBelowCommit, PITFALL.snapshotApply, 'DEC-11', ['snapshotIndex', 'messages sent', 'commitIndex', 'lastApplied'], THREE_CLIENTS),
-  mutant('RestartAppliesFromZero', RestartAppliesFromZero, PITFALL.snapshotApply, 'SNAP-4', ['commitIndex', 'lastApplied'], THREE_CLIENTS),
-  mutant('DiscardLogOnInstall', DiscardLogOnInstall, PITFALL.keepTail, 'IS-6', ['log length', 'log['], THREE_CLIENTS_BATCH),
-  mutant('ExecuteDuplicateAgain', ExecuteDuplicateAgain, PITFALL.exactlyOnce, 'CLI-2', ['state machine result (KV-1, CLI-2)', 'machine (the key-value state machine, KV-1)', 'client replies'], THREE_CLIENTS),
-  mutant('ReadWithoutRound', ReadWithoutRound, PITFALL.readIndex, 'CLI-4', ['client replies'], THREE_CLIENTS),
-  mutant('ReadBeforeTermCommit', ReadBeforeTermCommit, PITFALL.readIndex, 'CLI-4', ['messages sent', 'client replies'], THREE_CLIENTS),
-  mutant('LeaderIdNotLearned', LeaderIdNotLearned, PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS),
-  mutant('LeaderIdKeptOnNewTerm', LeaderIdKeptOnNewTerm, PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS),
-  mutant('AppendEntriesFromSnapshot', AppendEntriesFromSnapshot, PITFALL.compacted, 'SNAP-2', ['messages sent'], THREE_CLIENTS),
-  mutant('RejectBelowSnapshot', RejectBelowSnapshot, PITFALL.compacted, 'SNAP-5', ['messages sent'], THREE_CLIENTS),
-  // The dissertation's options
-  mutant('PreVoteChangesTerm', PreVoteChangesTerm, PITFALL.preVoteTerm, 'PV-2', ['messages sent', 'currentTerm'], THREE_PREVOTE_CHECKQUORUM),
-  mutant('PreVoteGrantAdoptsTerm', PreVoteGrantAdoptsTerm, PITFALL.preVoteTerm, 'ALL-2', ['messages sent', 'currentTerm', 'role', 'votesGranted'], THREE_PREVOTE_CHECKQUORUM),
-  mutant('PreVoteDespiteLeader', PreVoteDespiteLeader, PITFALL.preVoteLeader, 'PV-2', ['messages sent'], THREE_PREVOTE_CHECKQUORUM),
-  mutant('CheckQuorumNeverStepsDown', CheckQuorumNeverStepsDown, PITFALL.checkQuorum, 'CQ-1', ['role'], THREE_PREVOTE_CHECKQUORUM),
-  mutant('CheckQuorumKeepsActive', CheckQuorumKeepsActive, PITFALL.checkQuorum, 'CQ-1', ['recentlyActive'], THREE_PREVOTE_CHECKQUORUM),
-  mutant('GuardNotApplied', GuardNotApplied, PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD),
-  mutant('GuardDropsTransfer', GuardDropsTransfer, PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD),
-  mutant('AppendDuringTransfer', AppendDuringTransfer, PITFALL.transfer, 'LT-3', ['messages sent', 'log', 'client replies'], THREE_TRANSFER_GUARD),
-  mutant('TimeoutNowUnmarked', TimeoutNowUnmarked, PITFALL.transfer, 'LT-4', ['messages sent'], THREE_TRANSFER_GUARD),
-  mutant('PipelineOnlyCurrentProbe', PipelineOnlyCurrentProbe, PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING),
-  mutant('PipelineStaleRejection', PipelineStaleRejection, PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING),
-  mutant('IgnoreWindow', IgnoreWindow, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
-  mutant('WindowWithoutTermStart', WindowWithoutTermStart, PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL),
-  // Membership changes
-  mutant('NoTermGuard', NoTermGuard, PITFALL.termGuard, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP),
-  mutant('ChangeWhileUncommitted', ChangeWhileUncommitted, PITFALL.changeInProgress, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP),
-  mutant('JointNewHalfOnly', JointNewHalfOnly, PITFALL.jointQuorum, 'CFG-2', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
-  mutant('SelfCountedWhenRemoved', SelfCountedWhenRemoved, PITFALL.removedLeader, 'CFG-5', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
-  mutant('RemovedLeaderStays', RemovedLeaderStays, PITFALL.removedLeader, 'CFG-5', ['role', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
-  mutant('NoCNew', NoCNew, PITFALL.leaveJoint, 'CFG-3', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP),
-  mutant('ConfigOnCommit', ConfigOnCommit, PITFALL.configInForce, 'CFG-1', ['messages sent', 'entries applied', 'commitIndex', 'role', 'votesGranted'], FOUR_MEMBERSHIP_NOOP),
-  mutant('LearnerCampaigns', LearnerCampaigns, PITFALL.learner, 'DEC-14', ['messages sent', 'role', 'currentTerm'], FOUR_MEMBERSHIP_NOOP),
-  mutant('LearnerCounted', LearnerCounted, PITFALL.learner, 'CFG-4', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP),
-  mutant('SnapshotForgetsConfig', SnapshotForgetsConfig, PITFALL.snapshotConfig, 'SNAP-1', ['snapshotConfig', 'persisted snapshotConfig'], FOUR_MEMBERSHIP_CLIENTS),
+  /** AE-3 read as "replace everything after prevLogIndex": truncates on a heartbeat or on a stale AppendEntries whose entries already match. */
+  mutant('TruncateAfterPrev', PITFALL.truncate, 'AE-3', ['log'], THREE, [
+    patch('follower.ts',
+  `  let k = Math.max(0, log.base - prevLogIndex);`,
+  `  if (held > prevLogIndex) {
+    log.truncateAfter(prevLogIndex);
+    r.ready.truncatedAfter = prevLogIndex;
+  }
+  if (entries.length === 0) return;
+  for (const e of entries) log.append(e);
+  r.ready.appended = { index: prevLogIndex + 1, entries: entries.slice() };
+  return;
+  let k = Math.max(0, log.base - prevLogIndex);`),
+  ]),
+  /** AE-5 with the local last index instead of the last new entry. */
+  mutant('CommitToLocalLast', PITFALL.ae5, 'AE-5', ['entries applied', 'commitIndex'], THREE_REORDERED, [
+    patch('follower.ts',
+  `    const commitIndex = Math.min(m.leaderCommit, lastNewEntry);
+    if (commitIndex > r.commitIndex) r.commitIndex = commitIndex;`,
+  `    r.commitIndex = Math.min(m.leaderCommit, r.log.lastIndex);`),
+  ]),
+  /** LEA-4 without the term check: commits an entry of an earlier term by counting replicas (Figure 8). */
+  mutant('CommitEarlierTerm', PITFALL.figure8, 'LEA-4', ['entries applied', 'commitIndex', 'messages sent'], THREE, [
+    patch('replication.ts',
+  `  if (n > r.commitIndex && r.log.termAt(n) === r.currentTerm) r.commitIndex = n;`,
+  `  if (n > r.commitIndex) r.commitIndex = n;`),
+  ]),
+  /** CAN-2 counting one voter twice (a duplicated RequestVoteResponse). */
+  mutant('CountVoterTwice', PITFALL.votes, 'CAN-2', ['votesGranted', 'messages sent', 'role'], FIVE, [
+    patch('roles.ts',
+  `    if (!this.votes.includes(voter)) this.votes.push(voter);`,
+  `    this.votes.push(voter);`),
+  ]),
+  /** DEC-1 missing for votes: a candidate counts a granted vote of an older term. */
+  mutant('CountStaleVote', PITFALL.votes, 'DEC-1', ['votesGranted', 'messages sent', 'role'], THREE, [
+    patch('node.ts',
+  `    if (m.type === 'RequestVote') answerVote(r, m, false); // RV-1`,
+  `    if (m.type === 'RequestVoteResponse' && r.role === 'candidate') return this.stepCandidate(m);
+    if (m.type === 'RequestVote') answerVote(r, m, false); // RV-1`),
+  ]),
+  /** DEC-1 missing for AppendEntries responses: a leader updates nextIndex and matchIndex from a response of an older term. */
+  mutant('AcceptStaleAppendResponse', PITFALL.stale, 'DEC-1', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE_REORDERED, [
+    patch('node.ts',
+  `    if (m.type === 'RequestVote') answerVote(r, m, false); // RV-1`,
+  `    if (m.type === 'AppendEntriesResponse' && r.role === 'leader') return this.stepLeader(m);
+    if (m.type === 'RequestVote') answerVote(r, m, false); // RV-1`),
+  ]),
+  /** LEA-3a with the leader's current last index instead of what the acknowledged request carried. */
+  mutant('MatchFromLeaderLastIndex', PITFALL.matchFromLast, 'LEA-3a', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE, [
+    patch('replication.ts',
+  `  const matchIndex = Math.max(before, m.matchIndex);
+  const nextIndex = Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  p.matchIndex[slot] = matchIndex;
+  p.nextIndex[slot] = nextIndex;
+  // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
+  afterProgress(r, slot, nextIndex, lead.quorumStale || (matchIndex > before && matchIndex > r.commitIndex));`,
+  `  p.matchIndex[slot] = r.log.lastIndex;
+  p.nextIndex[slot] = r.log.lastIndex + 1;
+  if (lead.quorumStale || (r.log.lastIndex > before && r.log.lastIndex > r.commitIndex)) maybeCommit(r);
+  r.applyUpToCommit();`),
+  ]),
+  /** LEA-3a without DEC-3's max: a reordered older success moves matchIndex (and nextIndex) back. */
+  mutant('MatchIndexMovesBack', PITFALL.indexes, 'DEC-3', ['messages sent', 'matchIndex[', 'nextIndex['], THREE, [
+    patch('replication.ts',
+  `  const matchIndex = Math.max(before, m.matchIndex);
+  const nextIndex = Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  p.matchIndex[slot] = matchIndex;
+  p.nextIndex[slot] = nextIndex;
+  // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
+  afterProgress(r, slot, nextIndex, lead.quorumStale || (matchIndex > before && matchIndex > r.commitIndex));`,
+  `  p.matchIndex[slot] = m.matchIndex;
+  p.nextIndex[slot] = m.matchIndex + 1;
+  maybeCommit(r);
+  r.applyUpToCommit();
+  if (r.log.lastIndex >= m.matchIndex + 1) sendAppend(r, slot);`),
+  ]),
+  /** LEA-3b without DEC-4's probe check: nextIndex decremented on every rejection, stale and duplicated ones too (so it falls below matchIndex + 1; clamped at 1 so that sendAppendEntries stays defined). */
+  mutant('DecrementOnEveryRejection', PITFALL.indexes, 'DEC-4', ['messages sent', 'nextIndex['], THREE, [
+    patch('replication.ts',
+  `  if (!rejectionIsOutstanding(r, m, slot)) return; // DEC-4: a stale or duplicated rejection`,
+  `  p.nextIndex[slot] = Math.max(p.nextAt(slot, 1) - 1, 1);
+  return sendAppend(r, slot);`),
+  ]),
+  /** §5.4.1 comparing only the index of the last entries. */
+  mutant('UpToDateByIndexOnly', PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN, [
+    patch('election.ts',
+  `  return m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= r.log.lastIndex);`,
+  `  return m.lastLogIndex >= r.log.lastIndex;`),
+  ]),
+  /** §5.4.1 comparing only the term of the last entries. */
+  mutant('UpToDateByTermOnly', PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE, [
+    patch('election.ts',
+  `  return m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= r.log.lastIndex);`,
+  `  return m.lastLogTerm >= lastTerm;`),
+  ]),
+  /** §5.4.1 requiring both the last term and the last index to be at least ours. */
+  mutant('UpToDateRequiresBoth', PITFALL.upToDate, 'RV-2', ['messages sent', 'votedFor'], THREE_CHURN, [
+    patch('election.ts',
+  `  return m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex >= r.log.lastIndex);`,
+  `  return m.lastLogTerm >= lastTerm && m.lastLogIndex >= r.log.lastIndex;`),
+  ]),
+  /** ALL-2 without clearing votedFor when the term increases. */
+  mutant('KeepVoteOnNewTerm', PITFALL.votedFor, 'ALL-2', ['votedFor', 'messages sent'], THREE, [
+    patch('core.ts',
+  `    this.votedFor = null;
+`,
+  ``),
+  ]),
+  /** PER-1: Ready.hardState reports a term change but not a vote within the term, so the vote is not persisted and a restart can vote twice. */
+  mutant('VoteNotPersisted', PITFALL.votedFor, 'PER-1', ['persisted currentTerm/votedFor (PER-1)'], THREE, [
+    patch('node.ts',
+  `    if (r.currentTerm !== this.termBefore || r.votedFor !== this.voteBefore) {`,
+  `    if (r.currentTerm !== this.termBefore) {`),
+  ]),
+  /** AE-5 as Figure 2 words it, without DEC-2's max: an old AppendEntries moves commitIndex back. */
+  mutant('CommitMovesBack', PITFALL.commitBack, 'DEC-2', ['commitIndex'], THREE, [
+    patch('follower.ts',
+  `    const commitIndex = Math.min(m.leaderCommit, lastNewEntry);
+    if (commitIndex > r.commitIndex) r.commitIndex = commitIndex;`,
+  `    r.commitIndex = Math.min(m.leaderCommit, lastNewEntry);`),
+  ]),
+  /** ALL-2 missing on responses: a candidate or leader handles a response of a newer term as one of its own term, and does not step down. */
+  mutant('NoStepDownOnResponse', PITFALL.stepDown, 'ALL-2', ['role', 'currentTerm', 'messages sent'], THREE, [
+    patch('node.ts',
+  `    // Messages from outside the cluster are ignored (a trace cannot contain one).`,
+  `    if ((m.type === 'RequestVoteResponse' || m.type === 'AppendEntriesResponse') && m.term > r.currentTerm && r.role !== 'follower') {
+      return r.role === 'leader' ? this.stepLeader(m) : this.stepCandidate(m);
+    }`),
+  ]),
+  // Log compaction and clients (docs/compaction-and-clients.md)
+  /** DEC-11 checked against the snapshot's index instead of commitIndex: a snapshot of entries already committed (and applied) is installed, moving commitIndex and lastApplied back, so they are applied again. */
+  mutant('InstallBelowCommit', PITFALL.snapshotApply, 'DEC-11', ['snapshotIndex', 'messages sent', 'commitIndex', 'lastApplied'], THREE_CLIENTS, [
+    patch('snapshot.ts',
+  `  if (m.lastIncludedIndex <= r.commitIndex) return answerSnapshot(r, m, end, true); // DEC-11: held and committed already`,
+  `  if (m.lastIncludedIndex <= r.log.base) return answerSnapshot(r, m, end, true); // only a snapshot not newer than ours is refused`),
+  ]),
+  /** SNAP-4 forgotten: a restart initialises commitIndex and lastApplied to 0, as Figure 2 says, instead of to the snapshot's index (the state machine is the snapshot's), so it would apply from index 1 again. */
+  mutant('RestartAppliesFromZero', PITFALL.snapshotApply, 'SNAP-4', ['commitIndex', 'lastApplied'], THREE_CLIENTS, [
+    patch('node.ts',
+  `    r.syncConfig(); // CFG-1: the configuration entries of the log are in force again
+    return node;`,
+  `    r.syncConfig();
+    r.commitIndex = 0;
+    r.lastApplied = 0;
+    return node;`),
+  ]),
+  /** IS-6 ignored: an installed snapshot always discards the whole log (IS-7), even the entries after a last included entry it holds. */
+  mutant('DiscardLogOnInstall', PITFALL.keepTail, 'IS-6', ['log length', 'log['], THREE_CLIENTS_BATCH, [
+    patch('snapshot.ts',
+  `  if (r.log.has(index) && r.log.termAt(index) === term) {`,
+  `  if (r.log.has(index) && r.log.termAt(index) === term && false) {`),
+  ]),
+  /** CLI-2 without the client table's check: a retried command (same client and seq) committed twice is executed twice. */
+  mutant('ExecuteDuplicateAgain', PITFALL.exactlyOnce, 'CLI-2', ['state machine result (KV-1, CLI-2)', 'machine (the key-value state machine, KV-1)', 'client replies'], THREE_CLIENTS, [
+    patch('kv.ts',
+  `      if (s && s.seq >= seq) return { result: s.seq === seq ? s.result : null, duplicate: true }; // CLI-2`,
+  `      if (s && s.seq >= seq) return { result: this.run(command), duplicate: false };`),
+  ]),
+  /** CLI-4 without the heartbeat round: a leader answers a read as soon as its read index is applied, without a majority confirming it is still leader. */
+  mutant('ReadWithoutRound', PITFALL.readIndex, 'CLI-4', ['client replies'], THREE_CLIENTS, [
+    patch('reads.ts',
+  `function roundAcked(r: RaftState, lead: LeaderState, round: number): boolean {
+`,
+  `function roundAcked(r: RaftState, lead: LeaderState, round: number): boolean {
+  return true;
+`),
+  ]),
+  /** CLI-4 without waiting for an entry of the leader's term to commit: a new leader takes its commitIndex, possibly stale, as the read index at once. */
+  mutant('ReadBeforeTermCommit', PITFALL.readIndex, 'CLI-4', ['messages sent', 'client replies'], THREE_CLIENTS, [
+    patch('reads.ts',
+  `  if (r.log.termAt(r.commitIndex) !== r.currentTerm) return; // §8: no entry of our term committed yet
+`,
+  ``),
+  ]),
+  /** CLI-1 with leaderId never learned from AppendEntries: a follower redirects clients to no leader (or, before a new term, a leader of the past). */
+  mutant('LeaderIdNotLearned', PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS, [
+    patch('follower.ts',
+  `  r.leaderId = m.leaderId; // CLI-1: the leader of our term, whatever the consistency check says
+`,
+  ``),
+  ]),
+  /** CLI-1 with leaderId kept across terms: a server that adopts a newer term keeps redirecting clients to the leader of an older one. */
+  mutant('LeaderIdKeptOnNewTerm', PITFALL.redirect, 'CLI-1', ['leaderId (CLI-1)', 'client replies'], THREE_CLIENTS, [
+    patch('core.ts',
+  `    this.leaderId = null; // CLI-1: no leader known in the new term yet
+`,
+  ``),
+  ]),
+  /** SNAP-2 missing: to a follower whose nextIndex is compacted, the leader sends an AppendEntries from its snapshot's index instead of an InstallSnapshot. */
+  mutant('AppendEntriesFromSnapshot', PITFALL.compacted, 'SNAP-2', ['messages sent'], THREE_CLIENTS, [
+    patch('replication.ts',
+  `  if (nextIndex <= r.log.base) return sendSnapshotPart(r, slot, 0); // SNAP-2: those entries are compacted
+  const prevLogIndex = nextIndex - 1;`,
+  `  const prevLogIndex = Math.max(nextIndex - 1, r.log.base);`),
+  ]),
+  /** SNAP-5 missing: a follower whose snapshot covers an AppendEntries' prevLogIndex rejects it (AE-2 cannot find the entry) instead of treating the compacted prefix as matching. */
+  mutant('RejectBelowSnapshot', PITFALL.compacted, 'SNAP-5', ['messages sent'], THREE_CLIENTS, [
+    patch('follower.ts',
+  `  if (m.prevLogIndex >= r.log.base && !r.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return rejectAppend(r, m);`,
+  `  if (m.prevLogIndex < r.log.base) return answerAppend(r, m, false, 0);
+  if (!r.log.matchesAt(m.prevLogIndex, m.prevLogTerm)) return rejectAppend(r, m);`),
+  ]),
+  // The dissertation's options (docs/dissertation-options.md)
+  /** PV-2 handled after ALL-2, like a RequestVote: a pre-vote of a newer term makes its receiver adopt that term (and refuse, since it is no longer newer), so a partitioned server's pre-votes disrupt the cluster after all. */
+  mutant('PreVoteChangesTerm', PITFALL.preVoteTerm, 'PV-2', ['messages sent', 'currentTerm'], THREE_PREVOTE_CHECKQUORUM, [
+    patch('election.ts',
+  `  if (m.type === 'PreVote') {
+`,
+  `  if (m.type === 'PreVote' && m.term > r.currentTerm) r.adoptTerm(m.term);
+  if (m.type === 'PreVote') {
+`),
+  ]),
+  /** ALL-2 applied to a granted PreVoteResponse: its term is the one proposed (currentTerm + 1), so the precandidate adopts it and becomes a follower instead of counting the pre-vote (PV-3). */
+  mutant('PreVoteGrantAdoptsTerm', PITFALL.preVoteTerm, 'ALL-2', ['messages sent', 'currentTerm', 'role', 'votesGranted'], THREE_PREVOTE_CHECKQUORUM, [
+    patch('election.ts',
+  `  // A grant carries the term we proposed, so it never triggers ALL-2.
+`,
+  `  if (m.term > r.currentTerm) return r.adoptTerm(m.term);
+`),
+  ]),
+  /** PV-2 without the heardFromLeader check: a follower that hears from a live leader still grants pre-votes, so a server that lost touch can win one and depose that leader. */
+  mutant('PreVoteDespiteLeader', PITFALL.preVoteLeader, 'PV-2', ['messages sent'], THREE_PREVOTE_CHECKQUORUM, [
+    patch('election.ts',
+  `m.term > r.currentTerm && !r.heardFromLeader && logIsAtLeastAsRecent(r, m)`,
+  `m.term > r.currentTerm && logIsAtLeastAsRecent(r, m)`),
+  ]),
+  /** CQ-1 that never steps down: a leader cut off from a majority stays leader (and keeps serving reads, CLI-4). */
+  mutant('CheckQuorumNeverStepsDown', PITFALL.checkQuorum, 'CQ-1', ['role'], THREE_PREVOTE_CHECKQUORUM, [
+    patch('election.ts',
+  `  if (r.members.hasQuorum((slot) => slot === self || lead.wasActive(slot))) return lead.clearActive();`,
+  `  return lead.clearActive();`),
+  ]),
+  /** CQ-1 without emptying recentlyActive: a peer heard from once counts at every later check, so a leader that lost it never steps down. */
+  mutant('CheckQuorumKeepsActive', PITFALL.checkQuorum, 'CQ-1', ['recentlyActive'], THREE_PREVOTE_CHECKQUORUM, [
+    patch('election.ts',
+  `  if (r.members.hasQuorum((slot) => slot === self || lead.wasActive(slot))) return lead.clearActive();`,
+  `  if (2 * (lead.active.length + 1) > r.servers.length) return; // counted, never forgotten
+  if (r.members.hasQuorum((slot) => slot === self || lead.wasActive(slot))) return lead.clearActive();`),
+  ]),
+  /** CFG-6 not applied: a server that hears from its leader (or the leader itself) adopts the term of any newer RequestVote, so a partitioned server's elections depose a live leader. */
+  mutant('GuardNotApplied', PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD, [
+    patch('election.ts',
+  `  return r.opts.disruptionGuard && m.term > r.currentTerm && m.transfer !== true && (r.role === 'leader' || r.heardFromLeader);`,
+  `  return false;`),
+  ]),
+  /** CFG-6 dropping transfer RequestVotes too: the RequestVotes of a transfer's election (LT-4) reach servers that heard from the old leader, and the old leader itself, and are ignored, so the transfer fails. */
+  mutant('GuardDropsTransfer', PITFALL.guard, 'CFG-6', ['messages sent', 'currentTerm'], THREE_TRANSFER_GUARD, [
+    patch('election.ts',
+  `m.term > r.currentTerm && m.transfer !== true && (r.role === 'leader' || r.heardFromLeader)`,
+  `m.term > r.currentTerm && (r.role === 'leader' || r.heardFromLeader)`),
+  ]),
+  /** LT-3 missing: a leader transferring its leadership still appends client commands, so the transferee may never catch up (and the commands are lost with the leadership). */
+  mutant('AppendDuringTransfer', PITFALL.transfer, 'LT-3', ['messages sent', 'log', 'client replies'], THREE_TRANSFER_GUARD, [
+    patch('proposals.ts',
+  `  if (r.role === 'leader' && lead !== null && lead.transferee === null) {`,
+  `  if (r.role === 'leader' && lead !== null) {`),
+  ]),
+  /** LT-4 without `transfer: true` on the RequestVotes of the election a TimeoutNow starts, so the disruption guard (CFG-6) drops them. */
+  mutant('TimeoutNowUnmarked', PITFALL.transfer, 'LT-4', ['messages sent'], THREE_TRANSFER_GUARD, [
+    patch('election.ts',
+  `    if (transfer) m.transfer = true;
+`,
+  ``),
+  ]),
+  /** PIP-2 acting only on a rejection of the current probe (DEC-4 without pipelining): with nextIndex already past the entries in flight, the rejection of an earlier request is ignored and the follower is not repaired until a later one fails. */
+  mutant('PipelineOnlyCurrentProbe', PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING, [
+    patch('replication.ts',
+  `  if (!r.opts.pipelining) return m.prevLogIndex === nextIndex - 1;`,
+  `  return m.prevLogIndex === nextIndex - 1;`),
+  ]),
+  /** PIP-2 acting on stale rejections too (prevLogIndex <= matchIndex): a reordered rejection of a request already overtaken sends nextIndex back to matchIndex + 1 and the entries again. */
+  mutant('PipelineStaleRejection', PITFALL.pipelining, 'PIP-2', ['messages sent', 'nextIndex['], THREE_PIPELINING, [
+    patch('replication.ts',
+  `  return p.matchAt(slot) < m.prevLogIndex && m.prevLogIndex < nextIndex;`,
+  `  return m.prevLogIndex < nextIndex;`),
+  ]),
+  /** FC-3 ignoring the window: the leader sends a follower entries past its reported lastApplied + W, so a slow follower's unapplied log grows without bound. */
+  mutant('IgnoreWindow', PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL, [
+    patch('replication.ts',
+  `  const max = r.opts.maxEntries;
+`,
+  `  const max = r.opts.maxEntries;
+  return max;
+`),
+  ]),
+  /** FC-3 without termStart: a new leader whose log holds more than W unapplied entries of earlier terms never sends its own, so it never commits (Figure 8) and the cluster stops. */
+  mutant('WindowWithoutTermStart', PITFALL.flowControl, 'FC-3', ['messages sent'], THREE_FLOW_CONTROL, [
+    patch('replication.ts',
+  `  if (log.lastIndex <= log.base || log.lastTerm !== r.currentTerm) return 0;`,
+  `  return 0;`),
+  ]),
+  // Membership changes (docs/membership.md)
+  /** CFG-7 without the 2015 fix: a single change is accepted before the leader has committed an entry of its current term, so its configuration may be decided by a quorum that never saw the previous leader's uncommitted one. */
+  mutant('NoTermGuard', PITFALL.termGuard, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP, [
+    patch('confchange.ts',
+  `  return votersChanged(votersInForce, votersAsked) <= 1 && r.log.termAt(r.commitIndex) === r.currentTerm;`,
+  `  return votersChanged(votersInForce, votersAsked) <= 1;`),
+  ]),
+  /** CFG-7, CFG-2 checking only whether the configuration in force is joint: a new change is accepted while the previous configuration entry (C_new among them) is still uncommitted. */
+  mutant('ChangeWhileUncommitted', PITFALL.changeInProgress, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP, [
+    patch('confchange.ts',
+  `  return r.members.joint || r.log.lastConfigIndex() > r.commitIndex;`,
+  `  return r.members.joint;`),
+  ]),
+  /** CFG-2 with one half only: while joint, commitment (LEA-4) is counted with the voters of C_new alone, as if C_new were in force, so an entry commits without a majority of C_old. */
+  mutant('JointNewHalfOnly', PITFALL.jointQuorum, 'CFG-2', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP, [
+    patch('replication.ts',
+  `  const n = r.members.committedIndex((slot) => (slot === self ? lastIndex : p.matchAt(slot)));`,
+  `  const held = r.members.config.voters.map((id) => (id === r.id ? lastIndex : p.matchAt(r.slotOf(id) as number)));
+  held.sort((a, b) => b - a);
+  const n = held[held.length >> 1] ?? 0;`),
+  ]),
+  /** CFG-5 without the voter check: a leader that is not a voter of its configuration in force (it removed itself, or demoted itself to learner) counts its own log in the quorum of each half. */
+  mutant('SelfCountedWhenRemoved', PITFALL.removedLeader, 'CFG-5', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP, [
+    patch('replication.ts',
+  `  const n = r.members.committedIndex((slot) => (slot === self ? lastIndex : p.matchAt(slot)));`,
+  `  // The largest index more than half of \`voters\` hold, the leader counted among them whether it is one or not.
+  const countingSelf = (voters: readonly string[]): number => {
+    const held = voters.filter((id) => id !== r.id).map((id) => p.matchAt(r.slotOf(id) as number));
+    held.push(lastIndex);
+    held.sort((a, b) => b - a);
+    return held[voters.length >> 1] ?? 0;
+  };
+  const c = r.members.config;
+  let n = countingSelf(c.voters);
+  if (c.oldVoters !== undefined) n = Math.min(n, countingSelf(c.oldVoters));`),
+  ]),
+  /** CFG-5 without the step-down: a leader removed from its configuration keeps leading once that configuration is committed (and keeps counting no vote of its own). */
+  mutant('RemovedLeaderStays', PITFALL.removedLeader, 'CFG-5', ['role', 'messages sent'], FOUR_MEMBERSHIP_NOOP, [
+    patch('replication.ts',
+  `  if (!r.members.selfVoter) resignRemoved(r); // CFG-5`,
+  ``),
+  ]),
+  /** CFG-3 late: C_new is not appended in the step C_old,new is committed (nor at election), but only at the leader's next heartbeat. */
+  mutant('NoCNew', PITFALL.leaveJoint, 'CFG-3', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP, [
+    patch('replication.ts',
+  `  if (config.oldVoters !== undefined) {
+    appendConf(r, normalizedConfig(config.voters, config.learners)); // CFG-3: C_new
+    return settleCommit(r);
+  }`,
+  `  if (config.oldVoters !== undefined) return; // CFG-3 left for the next heartbeat`),
+    patch('replication.ts',
+  `export function bcastHeartbeat(r: RaftState): void {
+`,
+  `export function bcastHeartbeat(r: RaftState): void {
+  const c = r.members.config;
+  if (c.oldVoters !== undefined && r.log.lastConfigIndex() <= r.commitIndex) {
+    appendConf(r, normalizedConfig(c.voters, c.learners));
+    settleCommit(r);
+    if (r.role !== 'leader') return;
+  }
+`),
+  ]),
+  /** CFG-1 read as etcd applies configurations: the configuration in force is the last one committed, not the last one in the log (a leader's own append included). */
+  mutant('ConfigOnCommit', PITFALL.configInForce, 'CFG-1', ['messages sent', 'entries applied', 'commitIndex', 'role', 'votesGranted'], FOUR_MEMBERSHIP_NOOP, [
+    patch('core.ts',
+  `    const inForce = this.log.lastConfig() ?? this.snapshotConfig ?? this.opts.bootstrap;`,
+  `    const inForce = this.log.configAtOrBelow(this.commitIndex) ?? this.snapshotConfig ?? this.opts.bootstrap;`),
+    patch('confchange.ts',
+  `  if (lead.transferee !== null && !r.members.hasVoter(r.slotOf(lead.transferee) as number)) lead.transferee = null; // LT-5
+`,
+  `  if (lead.transferee !== null && !r.members.hasVoter(r.slotOf(lead.transferee) as number)) lead.transferee = null; // LT-5
+  r.syncConfig(); // in force only once committed
+`),
+  ]),
+  /** DEC-14 missing: a learner, or a server outside its configuration in force, starts elections (or pre-votes) at its election timeout like a voter. */
+  mutant('LearnerCampaigns', PITFALL.learner, 'DEC-14', ['messages sent', 'role', 'currentTerm'], FOUR_MEMBERSHIP_NOOP, [
+    patch('election.ts',
+  `  if (!r.members.selfVoter) return; // DEC-14: a learner, a removed server or one not yet added starts nothing
+`,
+  ``),
+  ]),
+  /** CFG-4 missing from LEA-4: the acknowledgements of learners count toward the majority of the voters, so an entry commits on fewer voters than a majority. */
+  mutant('LearnerCounted', PITFALL.learner, 'CFG-4', ['entries applied', 'commitIndex', 'messages sent'], FOUR_MEMBERSHIP_NOOP, [
+    patch('replication.ts',
+  `  const n = r.members.committedIndex((slot) => (slot === self ? lastIndex : p.matchAt(slot)));`,
+  `  const c = r.members.config;
+  const counted = [...c.voters, ...(c.learners ?? []).filter((id) => id !== r.id)]; // the leader itself only as a voter (CFG-5)
+  const held = counted.map((id) => (id === r.id ? lastIndex : p.matchAt(r.slotOf(id) as number)));
+  held.sort((a, b) => b - a);
+  let n = held[c.voters.length >> 1] ?? 0;
+  if (c.oldVoters !== undefined) n = Math.min(n, r.members.committedIndex((slot) => (slot === self ? lastIndex : p.matchAt(slot))));`),
+  ]),
+  /** SNAP-1 without snapshotConfig: the snapshot records no configuration, so once the configuration entries are compacted the server (and any that installs the snapshot, or restarts from it) falls back to the bootstrap configuration. */
+  mutant('SnapshotForgetsConfig', PITFALL.snapshotConfig, 'SNAP-1', ['snapshotConfig', 'persisted snapshotConfig'], FOUR_MEMBERSHIP_CLIENTS, [
+    patch('snapshot.ts',
+  `  r.snapshotConfig = r.log.configAtOrBelow(index) ?? r.snapshotConfig;
+`,
+  ``),
+  ]),
 ];

@@ -67,9 +67,9 @@ describe('RaftLog with a base (SNAP-1: indexes stay absolute)', () => {
     log.compactThrough(2, 1);
     expect([log.matchesAt(2, 1), log.matchesAt(2, 2), log.matchesAt(4, 2), log.matchesAt(6, 3), log.matchesAt(0, 0)]).toEqual([true, false, true, false, true]);
     // FB-1: the first index of a term, the base counting with its term.
-    expect([log.firstIndexOfTerm(1), log.firstIndexOfTerm(2), log.firstIndexOfTerm(3)]).toEqual([2, 3, 5]);
+    expect([log.firstOfTerm(1), log.firstOfTerm(2), log.firstOfTerm(3)]).toEqual([2, 3, 5]);
     // FB-2: the last entry of a term, searched only after the base.
-    expect([log.lastIndexOfTerm(1), log.lastIndexOfTerm(2), log.lastIndexOfTerm(3), log.lastIndexOfTerm(4)]).toEqual([0, 4, 5, 0]);
+    expect([log.lastOfTerm(1), log.lastOfTerm(2), log.lastOfTerm(3), log.lastOfTerm(4)]).toEqual([0, 4, 5, 0]);
   });
 
   it('never truncates into the compacted prefix (AE-3)', () => {
@@ -93,7 +93,7 @@ describe('RaftLog with a base (SNAP-1: indexes stay absolute)', () => {
     expect(log.append({ term: 4, command: 'x301' })).toBe(301);
     log.compactThrough(260, 3);
     expect(log.entryAt(261)).toEqual({ term: 3, command: 'x261' });
-    expect([log.firstIndexOfTerm(4), log.lastIndexOfTerm(3)]).toEqual([300, 299]);
+    expect([log.firstOfTerm(4), log.lastOfTerm(3)]).toEqual([300, 299]);
     expect(log.toArray().length).toBe(41);
   });
 

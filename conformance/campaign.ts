@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import type { NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
-import { CLIENT_WEIGHTS, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type ScheduleStats, type Weights } from './generate.js';
+import type { Profile } from '../spec/choices.js';
+import { CLIENT_WEIGHTS, profileArb, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type ScheduleStats, type Weights } from './generate.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
@@ -24,6 +25,10 @@ export interface CampaignConfig {
   readonly clients?: ClientOptions;
   /** Membership changes from a bootstrap configuration with servers to add (issue 5). */
   readonly membership?: MembershipOptions;
+  /** The alternatives every server takes at the choice points (spec/choices.ts), model and implementation alike. */
+  readonly profile?: Profile;
+  /** A profile drawn at random for each schedule, from the seed (overrides `profile`). */
+  readonly randomProfiles?: boolean;
   readonly impl?: ImplFactory;
   /** Where a shrunk failing trace is written; nothing is written when absent. */
   readonly regressionsDir?: string;
@@ -103,31 +108,35 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
   const impl = cfg.impl ?? REAL_IMPL;
   const coverage = new Map<string, number>();
   const gen = generateOptions(cfg.servers, cfg.options, cfg.clients, cfg.weights, cfg.membership);
-  const run = (choices: readonly Choice[], countCoverage: boolean): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
-    const { trace, stats } = traceFromChoices(choices, gen);
+  const withProfile = (profile: Profile | undefined): GenerateOptions => (profile ? { ...gen, profile } : gen);
+  const run = (choices: readonly Choice[], profile: Profile | undefined, countCoverage: boolean): { trace: Trace; stats: ScheduleStats; result: LockstepResult } => {
+    const { trace, stats } = traceFromChoices(choices, withProfile(profile));
     return { trace, stats, result: lockstep(trace, impl, countCoverage ? coverage : undefined) };
+  };
+  const check = (choices: readonly Choice[], profile: Profile | undefined): boolean => {
+    const { stats, result } = run(choices, profile, true);
+    tally(totals, stats);
+    cfg.onProgress?.(totals.traces);
+    return result.status === 'pass';
   };
   // No fast-check shrinking (endOnFailure): delta debugging on the choices, then on the steps, is
   // faster here and reaches traces fast-check cannot (conformance/shrink.ts).
-  const out = fc.check(
-    fc.property(scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps), (choices) => {
-      const { stats, result } = run(choices, true);
-      tally(totals, stats);
-      cfg.onProgress?.(totals.traces);
-      return result.status === 'pass';
-    }),
-    { seed: cfg.seed, numRuns: cfg.count, endOnFailure: true },
-  );
+  const schedules = scheduleArb(Math.max(1, Math.floor(cfg.steps / 2)), cfg.steps);
+  const params = { seed: cfg.seed, numRuns: cfg.count, endOnFailure: true };
+  const out = cfg.randomProfiles
+    ? fc.check(fc.property(schedules, profileArb, (choices, profile) => check(choices, profile)), params)
+    : fc.check(fc.property(schedules, (choices) => check(choices, cfg.profile)), params);
   if (!out.failed || !out.counterexample) return { totals, coverage, failure: null };
-  const [choices] = out.counterexample;
-  const found = run(choices, false);
-  const bySchedule = shrinkSchedule(choices, gen, impl);
+  const [choices, drawn] = out.counterexample as [Choice[], Profile?];
+  const profile = cfg.randomProfiles ? drawn : cfg.profile;
+  const found = run(choices, profile, false);
+  const bySchedule = shrinkSchedule(choices, withProfile(profile), impl);
   const shrunk = shrinkTrace(bySchedule.trace, impl);
   const path = out.counterexamplePath ?? '';
   const named: Trace = {
     ...shrunk.trace,
     name: `regression-seed${cfg.seed}`,
-    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', with clients' : ''}${cfg.membership ? ', with membership changes' : ''}); shrunk from ${found.trace.steps.length} steps`,
+    source: `raftspec campaign: fast-check seed ${cfg.seed}, path "${path}" (${cfg.servers.length} servers${cfg.options ? `, options ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', with clients' : ''}${cfg.membership ? ', with membership changes' : ''}${cfg.randomProfiles ? ', random profiles' : ''}); shrunk from ${found.trace.steps.length} steps`,
     description: `Shrunk from a generated schedule of ${found.trace.steps.length} steps. First failure: ${describeResult(shrunk.result).replace(/\n\s*/g, ' | ')}`,
   };
   let file: string | null = null;
@@ -138,7 +147,9 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     const o = cfg.options ?? {};
     const flags = [o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
       .filter(Boolean).map((x) => `-${x}`).join('');
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${flags}.json`);
+    // The alternatives other than the model's own, e.g. -3b17b.
+    const alts = Object.entries(profile ?? {}).filter(([, v]) => v?.[0] === 'b').map(([k]) => k.slice(4)).join('b');
+    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${flags}${alts ? `-${alts}b` : ''}.json`);
     writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
   }
   return {

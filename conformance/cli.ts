@@ -7,7 +7,9 @@ import { loadTraceFile } from './load.js';
 import { collectTraceFiles } from './files.js';
 import { replayModel } from './replay.js';
 import { lockstep, type LockstepResult } from './lockstep.js';
-import { formatReport, describeResult } from './report.js';
+import { formatReport, describeResult, describeTaken } from './report.js';
+import { DEFAULT_MAX_FRONTIER, validateBySearch, type SearchResult } from './search.js';
+import { CHOICE_POINTS, MODEL_PROFILE, choiceOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
 import { recordRun } from './record.js';
 import { compareOptions, describeComparison, type CompareResult } from './compare.js';
@@ -20,8 +22,10 @@ const USAGE = `usage: raftspec <command> [options]
 commands:
   check <files|folders>      model and implementation in lockstep, plus each trace's own
                              expectations and every invariant after every step
-  validate <files|folders>   a trace recorded by any implementation, replayed against the model
-                             alone; only the fields the trace observes are compared
+  validate <files|folders>   a trace recorded by any implementation, checked against the model
+                             alone: it passes when some sequence of the alternatives Figure 2
+                             permits (docs/choices.md) explains every step; only the fields the
+                             trace observes are compared; reports the alternatives taken
   gen --seed N --count N --steps N --out DIR
                              generated fixtures with the model's observations, reproducible from
                              the seed (the same seed writes the same bytes)
@@ -68,11 +72,17 @@ options:
   --membership       gen, record, campaign: membership changes (reconfigure events: learners,
                      promotions, removals, joint changes) from a bootstrap configuration of
                      the first N-2 servers (docs/membership.md)
+  --pin ALTS         validate: permit only these alternatives at their choice points
+                     (comma-separated, e.g. DEC-3a,DEC-17b; \`model\` pins the model's own
+                     alternative everywhere); overrides the trace's profile
+  --max-frontier N   validate: past N model states explaining the trace, stop UNDECIDED
+                     (default ${DEFAULT_MAX_FRONTIER})
   --json             machine-readable output on stdout
   -h, --help         this text
 
 exit codes: 0 all holds; 1 a divergence, a failed expectation or a violated invariant;
-2 bad input or bad usage; 3 an internal error of raftspec (please report it)`;
+2 bad input or bad usage; 3 an internal error of raftspec (please report it); 4 undecided
+(validate: more explanations than --max-frontier, and nothing failed)`;
 
 class UsageError extends Error {}
 
@@ -122,7 +132,21 @@ function progress(json: boolean): (what: string) => void {
   };
 }
 
-type Runner = (trace: Trace) => ReturnType<typeof replayModel> | LockstepResult;
+type Runner = (trace: Trace) => ReturnType<typeof replayModel> | LockstepResult | SearchResult;
+
+/** --pin: alternative IDs (DEC-3a, DEC-17b), or `model` for the model's own alternative at every choice point. */
+function pinOption(values: Record<string, unknown>): Profile | undefined {
+  const raw = values.pin;
+  if (raw === undefined) return undefined;
+  if (raw === 'model') return MODEL_PROFILE;
+  const out: Partial<Record<ChoiceId, AlternativeLetter[]>> = {};
+  for (const id of String(raw).split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const c = choiceOf(id);
+    if (!c) throw new UsageError(`--pin expects alternatives of docs/choices.md (${CHOICE_POINTS.flatMap((p) => p.alternatives.map((a) => a.id)).join(', ')}) or "model", got ${JSON.stringify(id)}`);
+    (out[c.id] ??= []).push(id.slice(-1) as AlternativeLetter);
+  }
+  return out;
+}
 
 function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: number; json: unknown } {
   const { files, missing } = collectTraceFiles(paths);
@@ -134,28 +158,33 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
     results.push({ file, result });
     tick(`${k + 1}/${files.length} traces`);
   }
-  const summary = { traces: results.length, passed: 0, failed: 0, diverged: 0, badInput: 0 };
+  const summary = { traces: results.length, passed: 0, failed: 0, diverged: 0, badInput: 0, undecided: 0 };
+  const taken = new Map<string, number>();
   for (const { result } of results) {
     if (result.status === 'pass') summary.passed++;
     else if (result.status === 'fail') summary.failed++;
     else if (result.status === 'diverge') summary.diverged++;
+    else if (result.status === 'undecided') summary.undecided++;
     else summary.badInput++;
+    if ('taken' in result) for (const [id, n] of Object.entries(result.taken ?? {})) taken.set(id, (taken.get(id) ?? 0) + n);
   }
   if (results.length === 0) throw new UsageError(`no trace files found in ${paths.join(', ')}`);
-  const json = { ...summary, results: results.map(({ file, result }) => ({ file, ...result, ...(result.status === 'pass' ? {} : { report: describeResult(result) }) })) };
+  const takenAll = Object.fromEntries(taken);
+  const json = { ...summary, ...(taken.size > 0 ? { taken: takenAll } : {}), results: results.map(({ file, result }) => ({ file, ...result, ...(result.status === 'pass' ? {} : { report: describeResult(result) }) })) };
   if (!out.json) {
     for (const { file, result } of results) out.log(formatReport(file, result));
-    out.log(`${plural(summary.traces, 'trace')}: ${summary.passed} passed, ${summary.failed + summary.diverged} failed${summary.diverged ? ` (${summary.diverged} diverged)` : ''}, ${summary.badInput} bad input`);
+    out.log(`${plural(summary.traces, 'trace')}: ${summary.passed} passed, ${summary.failed + summary.diverged} failed${summary.diverged ? ` (${summary.diverged} diverged)` : ''}, ${summary.badInput} bad input${summary.undecided ? `, ${summary.undecided} undecided` : ''}`);
+    if (taken.size > 0) out.log(`alternatives taken (steps where only that one explains the trace): ${describeTaken(takenAll)}`);
   }
-  return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : 0, json };
+  return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : summary.undecided > 0 ? 4 : 0, json };
 }
 
-function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
+function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions; randomProfiles?: boolean; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
   const tick = progress(out.json);
   const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
   const t = result.totals;
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
-  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}${cfg.membership ? ', membership changes' : ''}`;
+  const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}${cfg.membership ? ', membership changes' : ''}${cfg.randomProfiles ? ', random profiles' : ''}`;
   const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
   if (!out.json) {
     const clientShares = cfg.clients ? `; a snapshot ${pct(t.withSnapshot)}, an InstallSnapshot ${pct(t.withInstall)}; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
@@ -201,7 +230,7 @@ export const ALL_OPTIONS: ProtocolOptions = {
 };
 
 /** The campaigns `npm start` runs after checking the bundled traces. */
-const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions }> = [
+const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions; randomProfiles?: boolean }> = [
   { seed: 1, count: 150, steps: 300, servers: nodeIds(3) },
   { seed: 2, count: 80, steps: 400, servers: nodeIds(5), options: { maxEntriesPerAppendEntries: 4 } },
   { seed: 3, count: 80, steps: 300, servers: nodeIds(3), options: { maxEntriesPerAppendEntries: 4, fastBacktracking: true } },
@@ -215,6 +244,9 @@ const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: numbe
   // Issue 5: membership changes (3 of 5 servers voters at the start, 2 to add), alone and with every option and clients.
   { seed: 9, count: 80, steps: 400, servers: nodeIds(5), membership: {} },
   { seed: 10, count: 60, steps: 400, servers: nodeIds(5), options: ALL_OPTIONS, clients: DEFAULT_CLIENTS, membership: {} },
+  // Issue 11: the choice points (spec/choices.ts), a profile drawn at random per schedule, the same on the model and impl/.
+  { seed: 11, count: 60, steps: 300, servers: nodeIds(3), options: { snapshotChunkSize: 48 }, clients: DEFAULT_CLIENTS, randomProfiles: true },
+  { seed: 12, count: 30, steps: 400, servers: nodeIds(5), options: ALL_OPTIONS, clients: DEFAULT_CLIENTS, membership: {}, randomProfiles: true },
 ];
 
 /** In --json mode a command prints its one JSON object; otherwise its lines are already out. */
@@ -236,7 +268,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
         'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
         'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
-        membership: { type: 'boolean' },
+        membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' },
       },
     });
   } catch (e) {
@@ -258,7 +290,9 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       case 'validate': {
         if (paths.length === 0) throw new UsageError('validate expects at least one file or folder');
         const over = protocolOptions(values);
-        return emit(runFiles(paths, (t) => replayModel(withOptions(t, over)), out), out);
+        const pin = pinOption(values);
+        const maxFrontier = intOption(values, 'max-frontier', DEFAULT_MAX_FRONTIER, 1);
+        return emit(runFiles(paths, (t) => validateBySearch(withOptions(t, over), { maxFrontier, ...(pin ? { pin } : {}) }), out), out);
       }
       case 'check': {
         if (paths.length === 0) throw new UsageError('check expects at least one file or folder');

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import type { BootstrapConfiguration, ClientReply, Configuration, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { type ClusterState, applyEvent, envOf, inFlight, initCluster } from '../model/cluster.js';
 import { configOf } from '../model/state.js';
+import { CHOICE_POINTS, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { LeaseClock, type LeaseView } from './lease.js';
 import { leaseViewOf } from './replay.js';
 
@@ -49,6 +50,8 @@ export interface Weights {
   readonly transferLeadership?: number;
   /** A server is asked to change the configuration (CFG-2, CFG-7); only with `membership`. */
   readonly reconfigure?: number;
+  /** A server applies its committed entries (DEC-17b); only when the profile takes DEC-17b. */
+  readonly apply?: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
@@ -71,6 +74,26 @@ export const TRANSFER_WEIGHT = 15;
 
 /** With membership: this weight of reconfigure events on top of the others. */
 export const RECONFIGURE_WEIGHT = 25;
+
+/** With DEC-17b: this weight of apply events on top of the others (nothing is applied without them). */
+export const APPLY_WEIGHT = 60;
+
+/** A profile that pins one alternative at every choice point (spec/choices.ts), drawn at random. */
+export const profileArb: fc.Arbitrary<Profile> = fc.record(
+  Object.fromEntries(CHOICE_POINTS.map((c) => [c.id, fc.constantFrom(...c.alternatives.map((a) => [a.id.slice(-1) as AlternativeLetter]))])) as Record<ChoiceId, fc.Arbitrary<AlternativeLetter[]>>,
+);
+
+/** A profile as a trace carries it: each choice point named, with its alternatives' IDs (DEC-3b). */
+export function traceProfile(p: Profile): NonNullable<Trace['profile']> {
+  const out: Record<string, string | string[]> = {};
+  for (const c of CHOICE_POINTS) {
+    const letters = p[c.id];
+    if (letters === undefined) continue;
+    const ids = letters.map((l) => `${c.id}${l}`);
+    out[c.id] = ids.length === 1 ? (ids[0] as string) : ids;
+  }
+  return out as NonNullable<Trace['profile']>;
+}
 
 /** Membership changes in a schedule (docs/membership.md): the configuration it starts from. */
 export interface MembershipOptions {
@@ -102,6 +125,8 @@ export interface GenerateOptions {
   readonly clients?: ClientOptions;
   /** reconfigure events, from a bootstrap configuration that leaves servers to add (issue 5). */
   readonly membership?: MembershipOptions;
+  /** The alternatives every server takes at the choice points (spec/choices.ts); written into the trace. */
+  readonly profile?: Profile;
 }
 
 /** What happened in a generated schedule (to report how often interesting things happen). */
@@ -163,8 +188,8 @@ export interface World {
 /** The model's cluster as a World. */
 export class ModelWorld implements World {
   c: ClusterState;
-  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, configuration?: BootstrapConfiguration) {
-    this.c = initCluster(servers, options, undefined, configuration);
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, configuration?: BootstrapConfiguration, profile?: Profile) {
+    this.c = initCluster(servers, options, undefined, configuration, profile);
   }
   configOf(id: NodeId) { return configOf(envOf(this.c, id), this.c.nodes[id] as NonNullable<ClusterState['nodes'][string]>); }
   isCrashed(id: NodeId) { return this.c.crashed.has(id); }
@@ -192,13 +217,14 @@ export class ModelWorld implements World {
  */
 export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions, name = 'generated'): { trace: Trace; stats: ScheduleStats } {
   const configuration = g.membership ? membershipBootstrap(g.servers, g.membership) : undefined;
-  const world = new ModelWorld(g.servers, g.options, configuration);
+  const world = new ModelWorld(g.servers, g.options, configuration, g.profile);
   const { events, stats } = runChoices(world, choices, g);
   const trace: Trace = {
     format: 'raft-trace', version: 1, name,
     cluster: [...g.servers],
     ...(g.options ? { options: g.options } : {}),
     ...(configuration ? { configuration } : {}),
+    ...(g.profile ? { profile: traceProfile(g.profile) } : {}),
     steps: events.map((event) => ({ event })),
   };
   return { trace, stats };
@@ -215,6 +241,7 @@ export function runChoices(
     ...base,
     ...(g.options?.leadershipTransfer && base.transferLeadership === undefined ? { transferLeadership: TRANSFER_WEIGHT } : {}),
     ...(g.membership && base.reconfigure === undefined ? { reconfigure: RECONFIGURE_WEIGHT } : {}),
+    ...(g.profile?.['DEC-17']?.[0] === 'b' && base.apply === undefined ? { apply: APPLY_WEIGHT } : {}),
   };
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
@@ -316,6 +343,13 @@ export function runChoices(
         // Mostly through lastApplied; sometimes an earlier applied index (SNAP-1 rebuilds the machine as of it).
         if (ch.a % 3 !== 0 || lastApplied <= snapshotIndex) return { type: 'snapshot', node: id };
         return { type: 'snapshot', node: id, index: snapshotIndex + 1 + ((ch.a >> 2) % (lastApplied - snapshotIndex)) };
+      }
+      case 'apply': {
+        // DEC-17b: mostly a leader (its clients are answered when it applies), sometimes anyone up.
+        const alive = up();
+        if (alive.length === 0) break;
+        const ls = leaders();
+        return { type: 'apply', node: (ls.length > 0 && ch.a % 2 === 0 ? ls[ch.b % ls.length] : alive[ch.b % alive.length]) as NodeId };
       }
       case 'crash': {
         const alive = up();

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS } from '../spec/schema.js';
 import { isKvCommand } from '../spec/kv.js';
 import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
+import { CHOICE_BY_ID, CHOICE_POINTS } from '../spec/choices.js';
 
 export type Loaded = { ok: true; trace: Trace } | { ok: false; error: InputError };
 
@@ -28,10 +29,41 @@ export function parseTrace(text: string): Loaded {
 }
 
 export function checkTrace(data: unknown): Loaded {
-  const v = validateTrace(data);
+  const v = validateTrace(withoutUserFields(data));
   if (!v.ok) return v;
-  const error = checkNames(v.value);
+  const error = checkNames(v.value) ?? checkProfile(v.value);
   return error ? { ok: false, error } : { ok: true, trace: v.value };
+}
+
+/** Where the format holds free JSON (a command, a state machine, a result): its keys are the user's data, never metadata. */
+const FREE_JSON = new Set(['command', 'machine', 'snapshotMachine', 'result']);
+
+/**
+ * A user's own metadata: fields named `x-...`, anywhere but inside free JSON, are kept in the file
+ * and ignored by the checker (removed before the schema sees the trace).
+ */
+export function withoutUserFields(data: unknown): unknown {
+  if (Array.isArray(data)) return data.map(withoutUserFields);
+  if (data === null || typeof data !== 'object') return data;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (k.startsWith('x-')) continue;
+    out[k] = FREE_JSON.has(k) ? v : withoutUserFields(v);
+  }
+  return out;
+}
+
+/** A profile names choice points of spec/choices.ts and, for each, alternatives of that point. */
+function checkProfile(t: Trace): InputError | null {
+  for (const [point, v] of Object.entries(t.profile ?? {})) {
+    const c = CHOICE_BY_ID.get(point);
+    if (!c) return new InputError(`/profile/${point}`, `a choice point of docs/choices.md (${CHOICE_POINTS.map((x) => x.id).join(', ')}), got ${JSON.stringify(point)}`);
+    const ids = Array.isArray(v) ? v : [v];
+    for (const [k, id] of ids.entries()) {
+      if (!c.alternatives.some((a) => a.id === id)) return new InputError(`/profile/${point}${Array.isArray(v) ? `/${k}` : ''}`, `an alternative of ${point} (${c.alternatives.map((a) => a.id).join(', ')}), got ${JSON.stringify(id)}`);
+    }
+  }
+  return null;
 }
 
 /** Node IDs used anywhere must be in `cluster`; a message's sender and receiver must differ. */
@@ -83,11 +115,11 @@ function checkNames(t: Trace): InputError | null {
     const at = `/steps/${i}`;
     const ev = s.event;
     let e: InputError | null = null;
-    if ('node' in ev) e = node(ev.node, `${at}/event/node`);
+    if ('node' in ev && ev.node !== undefined) e = node(ev.node, `${at}/event/node`);
     if (!e && ev.type === 'clientRequest') e = kvCommand(ev.command, `${at}/event/command`);
     if (!e && ev.type === 'transferLeadership') e = node(ev.target, `${at}/event/target`);
     if (!e && ev.type === 'reconfigure') e = config(ev, `${at}/event`);
-    else if ('message' in ev) e = message(ev.message, `${at}/event/message`);
+    else if ('message' in ev && ev.type !== 'error') e = message(ev.message, `${at}/event/message`);
     else if (ev.type === 'partition') {
       const seen = new Set<string>();
       ev.groups.forEach((g, gi) => g.forEach((id, k) => {

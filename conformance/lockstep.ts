@@ -15,7 +15,9 @@ import type { Log } from '../model/log.js';
 import { type NodeState, leaderView } from '../model/state.js';
 import { RaftNode, type HardState, type Persisted, type Ready, type RaftConfig, type Snapshot } from '../impl/index.js';
 import { nodeInputOf } from '../spec/input.js';
+import type { Profile } from '../spec/choices.js';
 import { describeEvent, describeReply, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
+import { profileOf } from './search.js';
 
 /** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
 export interface ImplFactory {
@@ -58,10 +60,15 @@ const diskBase = (d: Disk): number => d.snapshot?.index ?? 0;
 
 const CONTEXT_STEPS = 5;
 
-/** Replay a trace through the model and the implementation in lockstep. */
+/**
+ * Replay a trace through the model and the implementation in lockstep. With a `profile` (the
+ * trace's, spec/choices.ts), both sides take the first alternative it permits at every choice
+ * point, so the run stays deterministic.
+ */
 export function lockstep(trace: Trace, impl: ImplFactory = REAL_IMPL, coverage?: Map<RuleId, number>): LockstepResult {
-  const h = new Harness(trace, impl);
-  const result = replay(trace, h, coverage);
+  const profile = trace.profile === undefined ? undefined : profileOf(trace.profile);
+  const h = new Harness(trace, impl, profile);
+  const result = replay(trace, h, coverage, profile);
   if (h.divergence) return { status: 'diverge', steps: h.divergence.step + 1, divergence: h.divergence };
   return result;
 }
@@ -75,23 +82,27 @@ class Harness implements StepObserver {
   private readonly recent: Array<{ i: number; event: Event }> = [];
   private readonly dirtyFrom = new Map<NodeId, number>();
 
-  constructor(private readonly trace: Trace, private readonly impl: ImplFactory) {
+  constructor(private readonly trace: Trace, private readonly impl: ImplFactory, profile?: Profile) {
     const options: ProtocolOptions | undefined = trace.options;
     for (const id of trace.cluster) {
-      const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}), ...(trace.configuration ? { bootstrap: trace.configuration } : {}) };
+      const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}), ...(trace.configuration ? { bootstrap: trace.configuration } : {}), ...(profile ? { profile } : {}) };
       this.configs.set(id, config);
       const initial = trace.initial?.[id];
       const node = impl.create(config, initial);
       this.nodes.set(id, node);
       const snapshotIndex = initial?.snapshotIndex ?? 0;
       const snapshot = snapshotIndex > 0 ? { index: snapshotIndex, term: initial?.snapshotTerm ?? 0, machine: initial?.snapshotMachine ?? EMPTY_KV, config: initial?.snapshotConfig ?? null } : null;
-      this.disks.set(id, { hardState: { currentTerm: node.currentTerm, votedFor: node.votedFor }, snapshot, log: (initial?.log ?? []).slice() });
+      this.disks.set(id, { hardState: node.hardState, snapshot, log: (initial?.log ?? []).slice() });
       node.takeLogChangedFrom();
     }
   }
 
   /** Called by replay() after the model took the step; returns a failure to stop the replay. */
   afterStep(i: number, event: Event, prev: ClusterState, r: ClusterStep): Failure | null {
+    if (event.type === 'error') {
+      // An implementation's own failure, recorded in its trace: as validate reports it.
+      return { step: i, event: describeEvent(event), kind: 'expectation', problems: [`the implementation failed${event.node ? ` on ${event.node}` : ''}: ${event.message}`], rules: [] };
+    }
     const d = this.stepImpl(i, event, prev, r);
     this.recent.push({ i, event });
     if (this.recent.length > CONTEXT_STEPS) this.recent.shift();
@@ -138,11 +149,16 @@ class Harness implements StepObserver {
       this.nodes.set(id, node);
       node.takeLogChangedFrom();
       this.dirtyFrom.set(id, 1);
-    } else if (event.type !== 'restart') {
-      if (prev.crashed.has(id)) return null; // DEC-7: no effect on a crashed node
-      const to = nodeInputOf(event);
-      if (!to) return null;
-      const ready = this.node(id).step(to.input);
+    } else {
+      let ready: Ready;
+      if (event.type === 'restart') {
+        ready = this.node(id).resume(); // DEC-7b: the commitIndex it kept is applied again
+      } else {
+        if (prev.crashed.has(id)) return null; // DEC-7: no effect on a crashed node
+        const to = nodeInputOf(event);
+        if (!to) return null;
+        ready = this.node(id).step(to.input);
+      }
       this.persist(id, ready);
       const m = compareMessages(r.sent, ready.messages);
       if (m) return m;

@@ -6,7 +6,8 @@ import type { BootstrapConfiguration, ClientReply, Configuration, Event, Message
 import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { optionFlags } from './campaign.js';
-import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, membershipBootstrap, runChoices, scheduleArb, type World } from './generate.js';
+import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, membershipBootstrap, runChoices, scheduleArb, traceProfile, type World } from './generate.js';
+import type { Profile } from '../spec/choices.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
 import { separated } from '../model/cluster.js';
 
@@ -21,9 +22,9 @@ export class ImplWorld implements World {
   /** The server the last event reached, if any. */
   lastNode: NodeId | null = null;
 
-  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, bootstrap?: BootstrapConfiguration) {
+  constructor(readonly servers: readonly NodeId[], options?: ProtocolOptions, bootstrap?: BootstrapConfiguration, profile?: Profile) {
     for (const id of servers) {
-      const config: RaftConfig = { id, servers, ...(options ? { options } : {}), ...(bootstrap ? { bootstrap } : {}) };
+      const config: RaftConfig = { id, servers, ...(options ? { options } : {}), ...(bootstrap ? { bootstrap } : {}), ...(profile ? { profile } : {}) };
       this.configs.set(id, config);
       this.nodes.set(id, new RaftNode(config));
       this.disks.set(id, new MemoryStorage());
@@ -67,6 +68,7 @@ export class ImplWorld implements World {
       case 'snapshot':
       case 'transferLeadership':
       case 'reconfigure':
+      case 'apply':
       case 'inject': {
         const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
         return this.input(to.node, to.input);
@@ -87,10 +89,14 @@ export class ImplWorld implements World {
         this.lastNode = event.node;
         return none;
       }
-      case 'restart':
+      case 'restart': {
         this.crashed.delete(event.node);
         this.lastNode = event.node;
-        return none;
+        // DEC-7b: the server applies the commitIndex it kept as it comes up.
+        const ready = this.node(event.node).resume();
+        (this.disks.get(event.node) as MemoryStorage).save(ready);
+        return { sent: ready.messages, replies: ready.replies, rules: [] };
+      }
       case 'partition':
         this.partition = new Map();
         event.groups.forEach((g, i) => g.forEach((id) => this.partition?.set(id, i)));
@@ -98,6 +104,8 @@ export class ImplWorld implements World {
         return none;
       case 'heal':
         this.partition = null;
+        return none;
+      case 'error':
         return none;
     }
   }
@@ -160,13 +168,13 @@ export class ImplWorld implements World {
 }
 
 /** Record a seeded run of the implementation: events plus its observations after every step. */
-export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions): Trace {
+export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions, profile?: Profile): Trace {
   const [choices] = fc.sample(scheduleArb(steps, steps), { seed, numRuns: 1 });
   const configuration = membership ? membershipBootstrap(servers, membership) : undefined;
-  const world = new ImplWorld(servers, options, configuration);
+  const world = new ImplWorld(servers, options, configuration, profile);
   for (const id of servers) world.node(id).takeLogChangedFrom();
   const recorded: Trace['steps'] = [];
-  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}) }, (event, _sent, replies) => {
+  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}), ...(profile ? { profile } : {}) }, (event, _sent, replies) => {
     const id = world.lastNode;
     if (id === null) {
       recorded.push({ event });
@@ -191,6 +199,7 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
     cluster: [...servers],
     ...(options ? { options } : {}),
     ...(configuration ? { configuration } : {}),
+    ...(profile ? { profile: traceProfile(profile) } : {}),
     steps: recorded,
   };
 }

@@ -3,6 +3,7 @@
 import type { ClientReply, Event, Trace } from '../spec/schema.js';
 import { canonicalJson, describeMessage } from '../spec/canonical.js';
 import type { RuleId } from '../spec/rules.js';
+import { CHOICE_POINTS, type Profile } from '../spec/choices.js';
 import { type ClusterState, type ClusterStep, applyEvent, inFlight, initCluster } from '../model/cluster.js';
 import { InvariantChecker, type Violation } from '../model/invariants.js';
 import { toJson } from '../model/state.js';
@@ -42,6 +43,8 @@ export function describeEvent(e: Event): string {
       return `partition ${e.groups.map((g) => `{${g.join(',')}}`).join(' | ')}`;
     case 'heal':
       return 'heal';
+    case 'error':
+      return `error${e.node ? ` on ${e.node}` : ''}`;
     default:
       return `${e.type} ${e.node}`;
   }
@@ -79,9 +82,11 @@ export function replayModel(trace: Trace): ReplayResult {
  * Replay a schema-valid trace against the model: after each step the observer (if any), then the
  * invariants, then the trace's expectations. Stops at the first failure.
  */
-export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<RuleId, number>): ReplayResult {
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<RuleId, number>, profile?: Profile): ReplayResult {
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, profile);
   const checker = new InvariantChecker(c);
+  // With a profile, the local invariants its alternatives make untrue are not checked (DEC-3b, DEC-4b: nextIndex at or below matchIndex).
+  if (profile) checker.permitted = new Set(CHOICE_POINTS.flatMap((p) => p.alternatives.slice(1).filter((a) => a.id.slice(-1) === profile[p.id]?.[0]).map((a) => a.id)));
   const initialViolations = checker.takeInitialViolations();
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
@@ -116,7 +121,7 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
  * The key-value data a trace starts from: that of the server whose initial state has applied the
  * most (its machine, else its snapshot's). Empty for a trace that starts from Figure 2's state.
  */
-function initialData(trace: Trace): Readonly<Record<string, string>> | undefined {
+export function initialData(trace: Trace): Readonly<Record<string, string>> | undefined {
   let best: { applied: number; data: Readonly<Record<string, string>> } | undefined;
   for (const id of trace.cluster) {
     const o = trace.initial?.[id];
@@ -138,7 +143,7 @@ export function leaseViewOf(c: ClusterState, id: string): LeaseView {
  * LIN-1, after the last step: the client operations of the run and the answers they got are
  * linearizable. An operation sent twice as two different commands is bad input.
  */
-function checkClientHistory(steps: readonly HistoryStep[], total: number, initial: Readonly<Record<string, string>> | undefined): ReplayResult {
+export function checkClientHistory(steps: readonly HistoryStep[], total: number, initial: Readonly<Record<string, string>> | undefined): ReplayResult {
   const pass: ReplayResult = { status: 'pass', steps: total };
   if (steps.length === 0) return pass;
   const h = historyOf(steps);
@@ -156,7 +161,7 @@ function checkClientHistory(steps: readonly HistoryStep[], total: number, initia
   return pass;
 }
 
-function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']>, r: ClusterStep): string[] {
+export function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']>, r: ClusterStep): string[] {
   const problems: string[] = [];
   for (const [id, o] of Object.entries(expect.nodes ?? {})) {
     const actual = r.state.nodes[id];

@@ -2,8 +2,15 @@
 // field, the model's value and the other side's, the rules the model fired, the steps before.
 import type { LockstepResult } from './lockstep.js';
 import type { ReplayResult } from './replay.js';
+import type { SearchResult, Taken } from './search.js';
 
-type AnyResult = ReplayResult | LockstepResult;
+type AnyResult = ReplayResult | LockstepResult | SearchResult;
+
+/** The alternatives seen taken, most frequent first: "DEC-17b ×44, DEC-18b ×22". */
+export function describeTaken(taken: Taken | undefined): string {
+  const entries = Object.entries(taken ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.map(([id, n]) => `${id} ×${n}`).join(', ');
+}
 
 /** The result without the file name: one line, then indented detail lines. */
 export function describeResult(result: AnyResult): string {
@@ -12,6 +19,8 @@ export function describeResult(result: AnyResult): string {
       return `${result.steps} steps hold`;
     case 'bad-input':
       return `${result.path}: ${result.expected}`;
+    case 'undecided':
+      return result.reason;
     case 'diverge': {
       const d = result.divergence;
       const lines = [
@@ -32,10 +41,11 @@ export function describeResult(result: AnyResult): string {
   }
 }
 
-const TAG: Record<AnyResult['status'], string> = { pass: 'PASS', fail: 'FAIL', 'bad-input': 'BAD ', diverge: 'DIVERGE' };
+const TAG: Record<AnyResult['status'], string> = { pass: 'PASS', fail: 'FAIL', 'bad-input': 'BAD ', diverge: 'DIVERGE', undecided: 'UNDECIDED' };
 
 /** One line per trace (indented detail lines follow a failure). */
 export function formatReport(file: string, result: AnyResult): string {
-  if (result.status === 'pass') return `PASS ${file} (${result.steps} steps)`;
-  return `${TAG[result.status]} ${file}: ${describeResult(result).replace(/\n/g, '\n     ')}`;
+  const taken = 'taken' in result ? describeTaken(result.taken) : '';
+  if (result.status === 'pass') return `PASS ${file} (${result.steps} steps)${taken ? `; alternatives taken: ${taken}` : ''}`;
+  return `${TAG[result.status]} ${file}: ${describeResult(result).replace(/\n/g, '\n     ')}${taken ? `\n     alternatives taken before: ${taken}` : ''}`;
 }

@@ -7,6 +7,7 @@
 import type { Trace } from '../spec/schema.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
+import { profileOf } from './search.js';
 import { lockstep, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { traceFromChoices, type Choice, type GenerateOptions } from './generate.js';
 
@@ -94,7 +95,7 @@ export function shrinkTrace(trace: Trace, impl: ImplFactory, maxRuns = 5_000): S
  */
 export function injectsAreDelayedCopies(trace: Trace): boolean {
   if (!trace.steps.some((s) => s.event.type === 'inject')) return true;
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, trace.profile && profileOf(trace.profile));
   const sent = new Set<string>();
   for (const { event } of trace.steps) {
     if (event.type === 'inject' && !sent.has(canonicalJson(event.message))) return false;

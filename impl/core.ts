@@ -10,6 +10,7 @@
 import type { Configuration, Entry, KvState, Message, NodeId, Observation, Role } from '../spec/schema.js';
 import { EMPTY_KV, resolveOptions } from '../spec/schema.js';
 import { sessionOf } from '../spec/kv.js';
+import type { ChoiceId } from '../spec/choices.js';
 import { KvMachine } from './kv.js';
 import { copyEntry, RaftLog } from './log.js';
 import { bootstrapConfig, copyConfig, Membership } from './membership.js';
@@ -34,6 +35,23 @@ export interface Settings {
   readonly flowControlWindow: number;
   /** CFG-1: the configuration every server knows at the start. */
   readonly bootstrap: Configuration;
+  // The choice points of spec/choices.ts: true where the profile takes alternative 'b'.
+  /** DEC-3b: on a success, nextIndex = matchIndex of the response + 1, even if that moves it back. */
+  readonly nextFollowsSuccess: boolean;
+  /** DEC-4b: every rejection of our term moves nextIndex back by one (never below 1), and we retry. */
+  readonly backOffEveryRejection: boolean;
+  /** DEC-5b: no entries to a follower until its matchIndex reaches nextIndex - 1. */
+  readonly probeEmpty: boolean;
+  /** DEC-7b: commitIndex is persisted (HardState.commitIndex) and kept across a restart. */
+  readonly persistCommit: boolean;
+  /** DEC-16b: leaderCommit never beyond the last entry an AppendEntries carries. */
+  readonly clampLeaderCommit: boolean;
+  /** DEC-17b: committed entries are applied only at an `apply` input. */
+  readonly applyApart: boolean;
+  /** DEC-18b: at most one AppendEntries or InstallSnapshot outstanding per follower, except at a heartbeat. */
+  readonly oneOutstanding: boolean;
+  /** DEC-19b: a RequestVote or AppendEntries of an older term is dropped without a reply. */
+  readonly dropStaleRequests: boolean;
 }
 
 /** The settings of a RaftConfig; a RangeError names what is not usable. */
@@ -48,6 +66,7 @@ export function settingsOf(config: RaftConfig): Settings {
   if (!Number.isInteger(o.flowControlWindow) || o.flowControlWindow < 0) {
     throw new RangeError(`flowControlWindow must be an integer >= 1 (or 0 for none), got ${o.flowControlWindow}`);
   }
+  const takesB = (point: ChoiceId): boolean => config.profile?.[point]?.[0] === 'b';
   return {
     maxEntries: o.maxEntriesPerAppendEntries,
     snapshotChunkSize: o.snapshotChunkSize,
@@ -61,6 +80,14 @@ export function settingsOf(config: RaftConfig): Settings {
     pipelining: o.pipelining,
     flowControlWindow: o.flowControlWindow,
     bootstrap: bootstrapConfig(config.servers, config.bootstrap),
+    nextFollowsSuccess: takesB('DEC-3'),
+    backOffEveryRejection: takesB('DEC-4'),
+    probeEmpty: takesB('DEC-5'),
+    persistCommit: takesB('DEC-7'),
+    clampLeaderCommit: takesB('DEC-16'),
+    applyApart: takesB('DEC-17'),
+    oneOutstanding: takesB('DEC-18'),
+    dropStaleRequests: takesB('DEC-19'),
   };
 }
 
@@ -145,7 +172,7 @@ export class RaftState {
     const leaderFields = [o.nextIndex, o.matchIndex, o.appliedIndex].some((v) => v !== undefined && Object.keys(v).length > 0)
       || (o.recentlyActive ?? []).length > 0 || (o.transferee ?? null) !== null;
     if (this.role === 'leader' || leaderFields) {
-      const lead = (this.leader = new LeaderState(this.servers.length, this.opts.flowControlWindow > 0, this.role === 'leader' ? votes : []));
+      const lead = (this.leader = new LeaderState(this.servers.length, this.opts.flowControlWindow > 0, this.role === 'leader' ? votes : [], this.opts.oneOutstanding));
       for (const [field, values] of [['nextIndex', o.nextIndex], ['matchIndex', o.matchIndex], ['appliedIndex', o.appliedIndex]] as const) {
         for (const [peer, value] of Object.entries(values ?? {})) lead.progress[field][this.slotNamed(peer, field)] = value;
       }
@@ -239,12 +266,18 @@ export class RaftState {
     this.leader?.addSlot();
   }
 
+  /** ALL-1 where commitIndex may have risen: apply now, unless entries are applied in a step of their own (DEC-17b: at `apply`). */
+  applyUpToCommit(): void {
+    if (this.commitIndex <= this.lastApplied || this.opts.applyApart) return;
+    this.applyCommitted();
+  }
+
   /**
    * ALL-1: apply every committed entry not yet applied, in order, in this step, through the state
    * machine (KV-1, CLI-2). LEA-2: answer the client of an entry this server appended as leader,
    * if the entry applied is still the one of that term (otherwise it was overwritten: no answer).
    */
-  applyUpToCommit(): void {
+  applyCommitted(): void {
     if (this.commitIndex <= this.lastApplied) return;
     const applied = this.ready.applied;
     const awaiting = this.awaiting;

@@ -114,7 +114,7 @@ export function onVoteResponse(r: RaftState, from: NodeId, granted: boolean): vo
 function assumeLeadership(r: RaftState): void {
   r.role = 'leader';
   r.leaderId = r.id; // CLI-1
-  const lead = new LeaderState(r.servers.length, r.opts.flowControlWindow > 0, r.candidate?.votes ?? []);
+  const lead = new LeaderState(r.servers.length, r.opts.flowControlWindow > 0, r.candidate?.votes ?? [], r.opts.oneOutstanding);
   for (const slot of r.members.peerSlots) lead.progress.track(slot, r.log.lastIndex + 1);
   r.candidate = null;
   r.leader = lead;

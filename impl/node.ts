@@ -46,6 +46,7 @@ export class RaftNode {
   // PER-1: currentTerm and votedFor before the step in progress.
   private termBefore = 0;
   private voteBefore: NodeId | null = null;
+  private commitBefore = 0; // DEC-7b: commitIndex is persistent too
 
   /**
    * A server of `config.servers`. Without `initial` it starts in Figure 2's initial state (a
@@ -61,7 +62,9 @@ export class RaftNode {
 
   /**
    * A server restarting from what it persisted (PER-1, SNAP-4): a follower with its snapshot, the
-   * log after it, and commitIndex = lastApplied = the snapshot's index (0 without one).
+   * log after it, and commitIndex = lastApplied = the snapshot's index (0 without one). DEC-7b:
+   * commitIndex is the one persisted (HardState.commitIndex); {@link RaftNode.resume} applies the
+   * entries up to it again when the server comes up.
    */
   static restart(config: RaftConfig, persisted: Persisted): RaftNode {
     const snap = persisted.snapshot ?? null;
@@ -74,6 +77,8 @@ export class RaftNode {
     const r = node.r;
     for (const e of persisted.log) r.log.append(copyEntry(e));
     r.syncConfig(); // CFG-1: the configuration entries of the log are in force again
+    const commitIndex = persisted.hardState.commitIndex;
+    if (r.opts.persistCommit && commitIndex !== undefined && commitIndex > r.commitIndex) r.commitIndex = commitIndex; // DEC-7b
     return node;
   }
 
@@ -109,6 +114,9 @@ export class RaftNode {
       case 'reconfigure':
         proposeConfChange(r, input.change, input.voters, input.learners); // CFG-2, CFG-7; DEC-9 elsewhere
         break;
+      case 'apply':
+        r.applyCommitted(); // ALL-1; DEC-17b: the step that applies. Otherwise only a DEC-7b restart leaves anything to apply
+        break;
       case 'RequestVote':
       case 'RequestVoteResponse':
       case 'AppendEntries':
@@ -140,12 +148,26 @@ export class RaftNode {
     return { index, term, isLeader: index > 0, ready };
   }
 
-  /** A crash and restart of this server (PER-1, DEC-7, SNAP-4): keeps currentTerm, votedFor, the snapshot and the log after it. */
+  /**
+   * The server comes up after {@link RaftNode.restart} (a trace's `restart` event). DEC-7b: ALL-1
+   * applies again the entries up to the commitIndex it kept, in this step (DEC-17b: at its next
+   * `apply` instead). Otherwise nothing is committed beyond its snapshot: an empty Ready.
+   */
+  resume(): Ready {
+    const ready = this.beginStep();
+    this.r.applyUpToCommit();
+    return this.finishStep(ready);
+  }
+
+  /**
+   * A crash and restart of this server (PER-1, DEC-7, SNAP-4): keeps currentTerm, votedFor, the
+   * snapshot and the log after it (DEC-7b: and commitIndex; then call {@link RaftNode.resume}).
+   */
   restartInPlace(): void {
     const r = this.r;
     r.becomeFollower(); // drops the reads (CLI-4)
     // SNAP-4: the state machine restarts from the snapshot; only the entries after it are applied again.
-    r.commitIndex = r.log.base;
+    if (!r.opts.persistCommit) r.commitIndex = r.log.base;
     r.lastApplied = r.log.base;
     r.kv = KvMachine.from(r.snapshotMachine);
     r.partial = null; // DEC-12: volatile
@@ -157,6 +179,7 @@ export class RaftNode {
   private beginStep(): Ready {
     this.termBefore = this.r.currentTerm;
     this.voteBefore = this.r.votedFor;
+    this.commitBefore = this.r.commitIndex;
     return (this.r.ready = newReady());
   }
 
@@ -168,9 +191,9 @@ export class RaftNode {
     // CLI-4: at the end of every step of a leader with reads pending.
     const lead = r.leader;
     if (r.role === 'leader' && lead !== null && lead.readsHead < lead.pendingReads.length) settleReads(r, lead);
-    // PER-1: currentTerm and votedFor, if either changed in this step.
-    if (r.currentTerm !== this.termBefore || r.votedFor !== this.voteBefore) {
-      ready.hardState = { currentTerm: r.currentTerm, votedFor: r.votedFor };
+    // PER-1: currentTerm and votedFor, if either changed in this step (DEC-7b: or commitIndex).
+    if (r.currentTerm !== this.termBefore || r.votedFor !== this.voteBefore || (r.opts.persistCommit && r.commitIndex !== this.commitBefore)) {
+      ready.hardState = this.hardState;
     }
     return ready;
   }
@@ -204,9 +227,10 @@ export class RaftNode {
     }
   }
 
-  /** A message of an older term: refuse a request (RV-1, AE-1, IS-1), drop a response (DEC-1). */
+  /** A message of an older term: refuse a request (RV-1, AE-1, IS-1; DEC-19b: drop a RequestVote or AppendEntries), drop a response (DEC-1). */
   private stepStale(m: Message): void {
     const r = this.r;
+    if (r.opts.dropStaleRequests && (m.type === 'RequestVote' || m.type === 'AppendEntries')) return; // DEC-19b: its sender learns the term elsewhere
     if (m.type === 'RequestVote') answerVote(r, m, false); // RV-1
     else if (m.type === 'AppendEntries') answerAppend(r, m, false, 0); // AE-1
     else if (m.type === 'InstallSnapshot') answerSnapshot(r, m, 0, false); // IS-1
@@ -365,9 +389,10 @@ export class RaftNode {
   get lastTerm(): number {
     return this.r.log.lastTerm;
   }
-  /** currentTerm and votedFor, as they should be on stable storage. */
+  /** currentTerm and votedFor (DEC-7b: and commitIndex), as they should be on stable storage. */
   get hardState(): HardState {
-    return { currentTerm: this.r.currentTerm, votedFor: this.r.votedFor };
+    const r = this.r;
+    return r.opts.persistCommit ? { currentTerm: r.currentTerm, votedFor: r.votedFor, commitIndex: r.commitIndex } : { currentTerm: r.currentTerm, votedFor: r.votedFor };
   }
   /** The term at `index`, from snapshotIndex (whose term is snapshotTerm; 0 for index 0) to lastIndex. Throws a RangeError outside that range. */
   termAt(index: number): number {

@@ -13,52 +13,68 @@ import { sendSnapshotPart, snapshotTextOf } from './snapshot.js';
  * LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them; with
  * flow control, none beyond max(the peer's appliedIndex + W, termStart) (FC-3); with pipelining,
  * nextIndex moves past the entries sent at once (PIP-1). SNAP-2 when those entries are compacted.
+ * DEC-5b: none until the peer's matchIndex shows where our logs agree (by Log Matching, through
+ * nextIndex - 1). DEC-16b: leaderCommit no further than the last entry sent. DEC-18b: nothing
+ * while one to the peer is outstanding, unless this is a heartbeat (LEA-1).
  */
-export function sendAppend(r: RaftState, slot: number): void {
+export function sendAppend(r: RaftState, slot: number, heartbeat = false): void {
   const lead = r.lead();
+  const outstanding = lead.outstanding; // DEC-18b only
+  if (outstanding !== null) {
+    if (outstanding[slot] && !heartbeat) return;
+    outstanding[slot] = true;
+  }
   const p = lead.progress;
   const nextIndex = p.nextAt(slot, r.log.lastIndex + 1);
   if (nextIndex <= r.log.base) return sendSnapshotPart(r, slot, 0); // SNAP-2: those entries are compacted
   const prevLogIndex = nextIndex - 1;
-  const count = r.opts.flowControlWindow > 0 ? windowFor(r, slot, prevLogIndex) : r.opts.maxEntries;
+  const count = r.opts.probeEmpty && p.matchAt(slot) < prevLogIndex ? 0 // DEC-5b: a probe until matched
+    : r.opts.flowControlWindow > 0 ? windowFor(r, slot, prevLogIndex) : r.opts.maxEntries;
   const entries = count > 0 ? r.log.slice(prevLogIndex + 1, count) : [];
   const m: AppendEntries = {
     type: 'AppendEntries', from: r.id, to: r.serverAt(slot),
     term: r.currentTerm, leaderId: r.id,
     prevLogIndex, prevLogTerm: r.log.termAt(prevLogIndex),
     entries,
-    leaderCommit: r.commitIndex,
+    // DEC-16b: a follower is never told of a commit beyond the entries it is sent.
+    leaderCommit: r.opts.clampLeaderCommit ? Math.min(r.commitIndex, prevLogIndex + entries.length) : r.commitIndex,
   };
   if (lead.readRound > 0) m.readRound = lead.readRound; // CLI-4: absent until the first round
   if (r.opts.pipelining && entries.length > 0) p.nextIndex[slot] = nextIndex + entries.length; // PIP-1: optimistically
   r.send(m);
 }
 
-/** LEA-1, LEA-3: every peer of the configuration in force its AppendEntries, in `servers` order (DEC-15). */
-export function bcastAppend(r: RaftState): void {
-  for (const slot of r.members.peerSlots) sendAppend(r, slot);
+/** LEA-1, LEA-3: every peer of the configuration in force its AppendEntries, in `servers` order (DEC-15); `heartbeat`: LEA-1's (DEC-18b sends it even while one is outstanding). */
+export function bcastAppend(r: RaftState, heartbeat = false): void {
+  for (const slot of r.members.peerSlots) sendAppend(r, slot, heartbeat);
 }
 
 /** LEA-1 (DEC-5) at a heartbeat timeout; with leaseReads a new round first (LR-1), so the AppendEntries carry it. */
 export function bcastHeartbeat(r: RaftState): void {
   if (r.opts.leaseReads) r.lead().readRound++; // LR-1: every heartbeat is a read round
-  bcastAppend(r);
+  bcastAppend(r, true);
 }
 
 /** A leader's AppendEntriesResponse of its term from the member in `slot`: FC-2, then LEA-3b or LEA-3a. */
 export function onAppendResponse(r: RaftState, m: AppendEntriesResponse, slot: number): void {
   if (r.opts.flowControlWindow > 0) noteApplied(r, m, slot); // FC-2
+  const outstanding = r.lead().outstanding;
+  if (outstanding !== null) outstanding[slot] = false; // DEC-18b: answered
   if (!m.success) return onAppendRejected(r, m, slot); // LEA-3b
   onAppendAccepted(r, m, slot); // LEA-3a
 }
 
-/** LEA-3a with DEC-3 (nothing moves back), then the commit sequence and LEA-3 (afterProgress). */
+/**
+ * LEA-3a with DEC-3 (nothing moves back; DEC-3b: nextIndex follows the response, as raft.tla's,
+ * so a reordered older success sends the entries after it again), then the commit sequence and
+ * LEA-3 (afterProgress).
+ */
 function onAppendAccepted(r: RaftState, m: AppendEntriesResponse, slot: number): void {
   const lead = r.lead();
   const p = lead.progress;
   const before = p.matchAt(slot);
   const matchIndex = Math.max(before, m.matchIndex);
-  const nextIndex = Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
   p.matchIndex[slot] = matchIndex;
   p.nextIndex[slot] = nextIndex;
   // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
@@ -101,9 +117,17 @@ function afterProgress(r: RaftState, slot: number, nextIndex: number, recompute:
   else if (r.log.lastIndex >= nextIndex) sendAppend(r, slot);
 }
 
-/** LEA-3b with DEC-4 (PIP-2 with pipelining): only a rejection of a request still outstanding moves nextIndex back, and we retry. */
+/**
+ * LEA-3b with DEC-4 (PIP-2 with pipelining): only a rejection of a request still outstanding moves
+ * nextIndex back, and we retry. DEC-4b (raft.tla, hashicorp/raft): every rejection moves it back
+ * by one, never below 1 (even to or below matchIndex), and we retry.
+ */
 function onAppendRejected(r: RaftState, m: AppendEntriesResponse, slot: number): void {
   const p = r.lead().progress;
+  if (r.opts.backOffEveryRejection) {
+    p.nextIndex[slot] = Math.max(p.nextAt(slot, 1) - 1, 1);
+    return sendAppend(r, slot);
+  }
   if (!rejectionIsOutstanding(r, m, slot)) return; // DEC-4: a stale or duplicated rejection
   let target = m.prevLogIndex;
   if (r.opts.fastBacktracking && m.conflictIndex !== undefined) {

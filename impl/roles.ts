@@ -67,13 +67,19 @@ export class LeaderState {
   leaseReadsQueued = 0;
   /** LR-3: readRound at the leader's last election timeout (0 at election): only a later round gives a lease. */
   leaseFloor = 0;
+  /**
+   * DEC-18b only (else null): slot -> whether an AppendEntries or InstallSnapshot was sent to that
+   * peer since its last AppendEntriesResponse of this term.
+   */
+  readonly outstanding: boolean[] | null;
 
-  /** `slots`: how many servers are known; `flowControl`: whether appliedIndex is kept. */
-  constructor(slots: number, flowControl: boolean, electedBy: readonly NodeId[]) {
+  /** `slots`: how many servers are known; `flowControl`: whether appliedIndex is kept; `oneOutstanding`: DEC-18b. */
+  constructor(slots: number, flowControl: boolean, electedBy: readonly NodeId[], oneOutstanding = false) {
     this.progress = new Progress(slots, flowControl);
     this.electedBy = electedBy;
     this.activeSlots = new Array<boolean>(slots).fill(false);
     this.readAcks = new Array<number>(slots).fill(0);
+    this.outstanding = oneOutstanding ? new Array<boolean>(slots).fill(false) : null;
   }
 
   /** A server given the next slot. */
@@ -81,6 +87,7 @@ export class LeaderState {
     this.progress.addSlot();
     this.activeSlots.push(false);
     this.readAcks.push(0);
+    this.outstanding?.push(false);
   }
 
   /** CQ-1: a response of our term from `id` (in `slot`) marks it active, once, in the order heard. */

@@ -1,5 +1,6 @@
 // The public types of the implementation: what goes into a RaftNode and what comes out of a step.
 import type { BootstrapConfiguration, ClientReply, Configuration, Entry, KvState, Message, NodeId, ProtocolOptions } from '../spec/schema.js';
+import type { Profile } from '../spec/choices.js';
 
 /** Who a server is and which cluster it belongs to. */
 export interface RaftConfig {
@@ -17,12 +18,20 @@ export interface RaftConfig {
    * or a snapshot's configuration replaces it. Default: every server of `servers` a voter.
    */
   bootstrap?: BootstrapConfiguration;
+  /**
+   * Where Figure 2 allows more than one behaviour (spec/choices.ts: DEC-3 .. DEC-19), the
+   * alternatives this server takes: the first letter listed for a choice point. Absent (or a point
+   * left out): the first alternative, 'a'.
+   */
+  profile?: Profile;
 }
 
 /** The persistent variables besides the log (Figure 2, PER-1). */
 export interface HardState {
   currentTerm: number;
   votedFor: NodeId | null;
+  /** DEC-7b only (as etcd's HardState.Commit): the commitIndex, kept across a crash. Absent otherwise. */
+  commitIndex?: number;
 }
 
 /** An entry applied to the state machine (ALL-1), with what the key-value state machine returned (KV-1, CLI-2). */
@@ -60,7 +69,7 @@ export interface Ready {
   messages: Message[];
   /** The entries to apply to the state machine, in log order. */
   applied: AppliedEntry[];
-  /** The new currentTerm and votedFor if either changed in this step, else null. */
+  /** The new currentTerm and votedFor (DEC-7b: and commitIndex) if any changed in this step, else null. */
   hardState: HardState | null;
   /** If set, the durable log must drop every entry after this index (AE-3) ... */
   truncatedAfter: number | null;
@@ -84,7 +93,8 @@ export type Input =
   | { type: 'clientRead'; client: string; seq: number; key: string }
   | { type: 'snapshot'; index?: number }
   | { type: 'transferLeadership'; target: NodeId }
-  | { type: 'reconfigure'; change: 'single' | 'joint'; voters: readonly NodeId[]; learners?: readonly NodeId[] };
+  | { type: 'reconfigure'; change: 'single' | 'joint'; voters: readonly NodeId[]; learners?: readonly NodeId[] }
+  | { type: 'apply' };
 
 /** What a server keeps across a crash (PER-1): the input of `RaftNode.restart`. */
 export interface Persisted {

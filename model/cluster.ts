@@ -5,7 +5,9 @@ import { resolveOptions } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
 import { OrderedMap } from 'immutable';
-import { type AppliedEntry, type Env, type NodeState, fromJson } from './state.js';
+import { type AppliedEntry, type Decide, type Env, type NodeState, begin, decide, fromJson } from './state.js';
+import { applyCommitted } from './core/figure2.js';
+import type { Profile } from '../spec/choices.js';
 import { bootstrapConfiguration } from '../spec/config.js';
 import { type NodeInput, nodeInputOf } from '../spec/input.js';
 import { step, restart, assertNever } from './node.js';
@@ -49,16 +51,28 @@ export interface EventError {
   readonly error: string;
 }
 
-export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>, configuration?: BootstrapConfiguration): ClusterState {
+/**
+ * A cluster at its initial state. With a profile (spec/choices.ts), each server takes the first
+ * alternative the profile permits at every choice point (the lockstep runner's deterministic
+ * reading; the validator's search enumerates them all instead).
+ */
+export function initCluster(servers: readonly NodeId[], options?: ProtocolOptions, initial?: Readonly<Record<NodeId, Observation>>, configuration?: BootstrapConfiguration, profile?: Profile): ClusterState {
   const nodes: Record<NodeId, NodeState> = {};
   const envs: Record<NodeId, Env> = {};
   const resolved = resolveOptions(options);
   const bootstrap = bootstrapConfiguration(servers, configuration); // CFG-1
   for (const id of servers) {
     nodes[id] = fromJson(initial?.[id]);
-    envs[id] = makeEnv(id, servers, resolved, bootstrap);
+    const env = makeEnv(id, servers, resolved, bootstrap);
+    envs[id] = profile === undefined ? env : { ...env, decide: (p) => profile[p]?.[0] ?? 'a' };
   }
   return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
+}
+
+/** A server's Env, deciding its choice points by `choose` when one is given. */
+function envWith(c: ClusterState, id: NodeId, choose: Decide | undefined): Env {
+  const env = envOf(c, id);
+  return choose === undefined ? env : { ...env, decide: choose };
 }
 
 export function envOf(c: ClusterState, self: NodeId): Env {
@@ -78,7 +92,11 @@ function none(state: ClusterState, rules: RuleId[] = []): ClusterStep {
   return { state, node: null, sent: [], applied: [], replies: [], rules };
 }
 
-export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError {
+/**
+ * One event. `choose`, when given, decides the choice points this step meets (spec/choices.ts) in
+ * place of the servers' own profile: the validator's search enumerates alternatives through it.
+ */
+export function applyEvent(c: ClusterState, e: Event, choose?: Decide): ClusterStep | EventError {
   switch (e.type) {
     case 'electionTimeout':
     case 'heartbeatTimeout':
@@ -87,14 +105,15 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     case 'snapshot':
     case 'transferLeadership':
     case 'reconfigure':
+    case 'apply':
     case 'inject': {
       const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
-      return deliverInput(c, to.node, to.input);
+      return deliverInput(c, to.node, to.input, choose);
     }
     case 'deliver': {
       const network = remove(c.network, e.message);
       if (!network) return notInFlight(e.message);
-      return deliverInput({ ...c, network }, e.message.to, e.message);
+      return deliverInput({ ...c, network }, e.message.to, e.message, choose);
     }
     case 'drop': {
       const network = remove(c.network, e.message);
@@ -108,13 +127,18 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
       // PER-1, DEC-7: only the persistent state survives; the server is down until it restarts.
       // SNAP-4: with a snapshot, it comes back with the snapshot's state machine and index.
       const s = nodeState(c, e.node);
-      return { ...none({ ...c, crashed, nodes: { ...c.nodes, [e.node]: restart(s) } }, s.snapshotIndex > 0 ? ['PER-1', 'DEC-7', 'SNAP-4'] : ['PER-1', 'DEC-7']), node: e.node };
+      // DEC-7b: an implementation that persists commitIndex keeps it (asked only where it differs).
+      const keep = s.commitIndex > s.snapshotIndex && decide(envWith(c, e.node, choose), 'DEC-7') === 'b';
+      const rules: RuleId[] = ['PER-1', keep ? 'DEC-7b' : 'DEC-7', ...(s.snapshotIndex > 0 ? ['SNAP-4' as const] : [])];
+      return { ...none({ ...c, crashed, nodes: { ...c.nodes, [e.node]: restart(s, keep) } }, rules), node: e.node };
     }
     case 'restart': {
       if (!c.crashed.has(e.node)) return { error: `node ${e.node} is not crashed, so it cannot restart` };
       const crashed = new Set(c.crashed);
       crashed.delete(e.node);
-      return { ...none({ ...c, crashed }, ['PER-1']), node: e.node };
+      // DEC-7b: the commitIndex it kept is applied again as it comes up (ALL-1, or at its next apply: DEC-17b).
+      const t = applyCommitted(begin(nodeState(c, e.node)), envWith(c, e.node, choose));
+      return { state: { ...c, crashed, nodes: { ...c.nodes, [e.node]: t.state } }, node: e.node, sent: [], applied: t.applied, replies: t.replies, rules: ['PER-1', ...t.rules] };
     }
     case 'partition': {
       const partition = new Map<NodeId, number>();
@@ -127,6 +151,8 @@ export function applyEvent(c: ClusterState, e: Event): ClusterStep | EventError 
     }
     case 'heal':
       return none({ ...c, partition: null });
+    case 'error':
+      return none(c); // the replay fails here with the implementation's message
     default:
       return assertNever(e);
   }
@@ -141,9 +167,9 @@ function nodeState(c: ClusterState, id: NodeId): NodeState {
 }
 
 /** Hand an input to one server; what it sends goes into the network, unless a partition loses it. */
-function deliverInput(c: ClusterState, id: NodeId, input: NodeInput): ClusterStep {
+function deliverInput(c: ClusterState, id: NodeId, input: NodeInput, choose?: Decide): ClusterStep {
   if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], replies: [], rules: ['DEC-7'] };
-  const r = step(envOf(c, id), nodeState(c, id), input);
+  const r = step(envWith(c, id, choose), nodeState(c, id), input);
   let network = c.network;
   for (const m of r.sent) if (!c.partition || !separated(c.partition, m)) network = add(network, m);
   return {
@@ -174,6 +200,25 @@ function add(n: Network, m: Message): Network {
   const k = bucket.findIndex((slot) => sameMessage(slot.message, m));
   if (k < 0) return n.set(header, [...bucket, { message: m, count: 1 }]);
   return n.set(header, bucket.map((slot, j) => (j === k ? { message: slot.message, count: slot.count + 1 } : slot)));
+}
+
+/** How many copies of a message are in flight: O(log n) in the messages in flight. */
+export function copiesInFlight(c: ClusterState, m: Message): number {
+  return (c.network.get(messageHeader(m)) ?? []).find((slot) => sameMessage(slot.message, m))?.count ?? 0;
+}
+
+/** The cluster with one more copy of each of these messages in flight (the validator's search: messages one of several runs sent). */
+export function withMessages(c: ClusterState, messages: readonly Message[]): ClusterState {
+  let network = c.network;
+  for (const m of messages) network = add(network, m);
+  return network === c.network ? c : { ...c, network };
+}
+
+/** The cluster with one copy of each of these messages taken out of the network (those not in flight are skipped): the validator's search settles which of several possible messages was sent. */
+export function withoutMessages(c: ClusterState, messages: readonly Message[]): ClusterState {
+  let network = c.network;
+  for (const m of messages) network = remove(network, m) ?? network;
+  return network === c.network ? c : { ...c, network };
 }
 
 function remove(n: Network, m: Message): Network | null {

@@ -253,6 +253,7 @@ export const ACTIONS = {
   rejectStaleAppendEntries: (t: Transition, env: Env, input: AppendEntries) => F.rejectStaleAppendEntries(t, env, input),
   handleAppendEntries: (t: Transition, env: Env, input: AppendEntries) => F.handleAppendEntries(t, env, input),
   heartbeat: (t: Transition, env: Env) => F.heartbeat(t, env),
+  applyNow: (t: Transition, env: Env) => F.applyNow(t, env),
   leaderTimeout: (t: Transition, env: Env) => F.leaderTimeout(t, env),
   appendClientCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => F.appendClientCommand(t, env, input.command),
   responseReceived: (t: Transition, env: Env, input: Message) => env.hooks.responseReceived(t, env, input.from),
@@ -307,6 +308,8 @@ export const PROLOGUE: Rows = {
   InstallSnapshotResponse: [NEWER_TERM],
   TimeoutNow: [NEWER_TERM],
   PreVote: [row({ rules: ['DEC-8'], when: '!preVote', actions: [A.dropImpossibleMessage] }), row({ rules: ['PV-2'], actions: [A.answerPreVote] })],
+  // DEC-17b: an implementation that applies in a step of its own records that step; under DEC-17 (the default) nothing is left.
+  apply: [row({ rules: ['ALL-1', 'DEC-17b'], actions: [A.applyNow] })],
   PreVoteResponse: [
     row({ rules: ['DEC-8'], when: '!preVote', actions: [A.dropImpossibleMessage] }),
     // A refusal of a newer term is ALL-2 and nothing more; a grant never is (its term is the proposed one).

@@ -79,6 +79,8 @@ export class InvariantChecker {
   private readonly atCrash = new Map<NodeId, { index: number; machine: NodeState['machine'] }>();
   private violations: Violation[] = [];
   private stepNo = 0;
+  /** The alternatives of choice points (spec/choices.ts) the run may take beyond the model's own: the local invariants they make untrue are not checked. */
+  permitted: ReadonlySet<string> = new Set();
   private current: ClusterState;
 
   /** Start from an initial cluster state: summarises every log and checks the state itself. */
@@ -102,6 +104,31 @@ export class InvariantChecker {
   }
 
   private initialViolations: Violation[];
+
+  /**
+   * An independent copy, for a search that follows several possible runs at once (the validator's
+   * frontier, conformance/search.ts): each run's history goes on separately from here. O(the
+   * history kept): the search copies only where one state has more than one successor.
+   */
+  clone(): InvariantChecker {
+    const c = Object.create(InvariantChecker.prototype) as InvariantChecker;
+    const self = this as unknown as Record<string, unknown>;
+    const copy = c as unknown as Record<string, unknown>;
+    Object.assign(copy, self);
+    copy.summaries = new Map([...this.summaries].map(([id, sum]) => [id, { log: sum.log, base: sum.base, chain: [...sum.chain], terms: [...sum.terms] }]));
+    copy.held = new Map([...this.held].map(([k, v]) => [k, { hash: v.hash, holders: v.holders }]));
+    copy.leaderOfTerm = new Map(this.leaderOfTerm);
+    copy.committedChain = [...this.committedChain];
+    copy.committedTerms = [...this.committedTerms];
+    copy.committedIn = [...this.committedIn];
+    copy.appliedAt = new Map(this.appliedAt);
+    copy.machines = new Map(this.machines);
+    copy.snapshotPoints = [...this.snapshotPoints];
+    copy.executedAt = new Map([...this.executedAt].map(([client, bySeq]) => [client, new Map(bySeq)]));
+    copy.atCrash = new Map(this.atCrash);
+    copy.violations = [];
+    return c;
+  }
 
   /** What the initial state itself breaks (a hand-written initial state can be inconsistent). */
   takeInitialViolations(): Violation[] {
@@ -522,7 +549,9 @@ export class InvariantChecker {
           this.fail('INV-6', [id, peer], `leader ${id} has ${next === undefined ? 'no nextIndex' : `nextIndex ${next}`} and ${match === undefined ? 'no matchIndex' : `matchIndex ${match}`} for ${peer}`);
           continue;
         }
-        if (!(next >= 1 && match < next && next <= s.log.lastIndex + 1 && match <= s.log.lastIndex)) {
+        // DEC-4b (every rejection backs off by one) and DEC-3b (nextIndex follows a reordered older success) can take nextIndex to or below matchIndex: safe, so not a violation where they are permitted.
+        const matchBelowNext = match < next || this.permitted.has('DEC-4b') || this.permitted.has('DEC-3b');
+        if (!(next >= 1 && matchBelowNext && next <= s.log.lastIndex + 1 && match <= s.log.lastIndex)) {
           this.fail('INV-6', [id, peer], `leader ${id} has nextIndex ${next} and matchIndex ${match} for ${peer}, last log index ${s.log.lastIndex}`);
         }
         const was = before && before.role === 'leader' && before.currentTerm === s.currentTerm ? leaderView(before).matchIndex[peer] : undefined;

@@ -84,6 +84,8 @@ export class Log {
 
   append(entries: readonly Entry[]): Log {
     if (entries.length === 0) return this;
+    const shared = this.alreadyHolds(entries);
+    if (shared !== null) return shared;
     const buf = this.buf.length === this.count ? this.buf : this.buf.slice(0, this.count);
     let cfgs = this.cfgs;
     let cfgCount = this.cfgCount;
@@ -97,6 +99,28 @@ export class Log {
       cfgCount++;
     }
     return new Log(buf, this.count + entries.length, this.base, this.baseTerm, cfgs, cfgCount);
+  }
+
+  /**
+   * When another version of this buffer appended the same entries after this version's end (the
+   * validator's search runs one step several ways from one state), the version that holds them
+   * too, sharing the buffer; else null. Entries are the same when their term, command and
+   * configuration are the same values (objects by identity).
+   */
+  private alreadyHolds(entries: readonly Entry[]): Log | null {
+    if (this.buf.length < this.count + entries.length) return null;
+    let cfgCount = this.cfgCount;
+    let index = this.lastIndex;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k] as Entry;
+      const held = this.buf[this.count + k] as Entry;
+      if (held !== e && (held.term !== e.term || held.command !== e.command || held.config !== e.config)) return null;
+      index++;
+      if (e.config === undefined) continue;
+      if (this.cfgs[cfgCount] !== index) return null;
+      cfgCount++;
+    }
+    return new Log(this.buf, this.count + entries.length, this.base, this.baseTerm, this.cfgs, cfgCount);
   }
 
   /** The log without the entries after `lastKept` (which must not be below the base). */

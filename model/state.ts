@@ -6,6 +6,7 @@ import type { RuleId } from '../spec/rules.js';
 import { Log } from './log.js';
 import { isMember, isVoter } from './config.js';
 import type { Hooks } from './hooks.js';
+import type { AlternativeLetter, ChoiceId } from '../spec/choices.js';
 
 /**
  * A server's state, grouped by lifetime as Figure 2 groups it: persistent (PER-1), volatile on
@@ -60,11 +61,13 @@ export interface LeaderState {
   readonly pendingReads: readonly PendingRead[];
   /** LR-2, LR-3: the readRound at the leader's last election timeout; only rounds above it can give a lease. Not in the JSON form. */
   readonly leaseFloor: number;
+  /** DEC-18: the peers an AppendEntries (or InstallSnapshot) was sent to since their last response of this term. Not in the JSON form. */
+  readonly outstanding: Readonly<Record<NodeId, true>>;
 }
 
 /** A new leader's record before anything is known of its peers. */
 export const NEW_LEADER: LeaderState = {
-  nextIndex: {}, matchIndex: {}, recentlyActive: [], transferee: null, appliedIndex: {}, readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0,
+  nextIndex: {}, matchIndex: {}, recentlyActive: [], transferee: null, appliedIndex: {}, readRound: 0, readAcks: {}, pendingReads: [], leaseFloor: 0, outstanding: {},
 };
 
 /** The leader record of a leader; for readers that look at any role (invariants, reports), an empty one elsewhere. */
@@ -100,7 +103,15 @@ export interface Env {
   readonly bootstrap: Configuration;
   /** The hook points of the Figure 2 core, filled by the modules the options switch on (dispatch.ts, makeEnv). */
   readonly hooks: Hooks;
+  /** Where Figure 2 allows more than one behaviour (spec/choices.ts), which one this server takes; absent: the first (the model's). */
+  readonly decide?: Decide;
 }
+
+/** Picks an alternative at a choice point (spec/choices.ts). Within one step a point is decided once. */
+export type Decide = (point: ChoiceId) => AlternativeLetter;
+
+/** The alternative this server takes at a choice point. */
+export const decide = (env: Env, point: ChoiceId): AlternativeLetter => env.decide?.(point) ?? 'a';
 
 /** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
 export function configOf(env: Env, s: NodeState): Configuration {

@@ -11,11 +11,12 @@ export type NodeInput =
   | { readonly type: 'clientRead'; readonly client: string; readonly seq: number; readonly key: string }
   | { readonly type: 'snapshot'; readonly index?: number }
   | { readonly type: 'transferLeadership'; readonly target: string }
-  | { readonly type: 'reconfigure'; readonly change: 'single' | 'joint'; readonly voters: readonly string[]; readonly learners?: readonly string[] };
+  | { readonly type: 'reconfigure'; readonly change: 'single' | 'joint'; readonly voters: readonly string[]; readonly learners?: readonly string[] }
+  | { readonly type: 'apply' };
 
 /**
  * The server an event is handed to and the input it gets, or null for an event that reaches no
- * server's step (drop, duplicate, crash, restart, partition, heal). A `deliver` also takes the
+ * server's step (drop, duplicate, crash, restart, partition, heal, error). A `deliver` also takes the
  * message out of the network, which is the caller's business.
  */
 export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null {
@@ -33,6 +34,8 @@ export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null
       return { node: e.node, input: { type: 'reconfigure', change: e.change, voters: e.voters, ...(e.learners ? { learners: e.learners } : {}) } };
     case 'snapshot':
       return { node: e.node, input: e.index === undefined ? { type: 'snapshot' } : { type: 'snapshot', index: e.index } };
+    case 'apply':
+      return { node: e.node, input: { type: 'apply' } };
     case 'deliver':
     case 'inject':
       return { node: e.message.to, input: e.message };

@@ -2,6 +2,8 @@
 // on every branch, the runner names them in every report, and coverage is counted against them.
 // IDs are never renumbered: new rules get new IDs. Emitted as spec/rules.json by `npm run spec:emit`.
 
+import { CHOICE_POINTS } from './choices.js';
+
 export type RuleKind =
   | 'rule' // a rule of Figure 2 (or of the sections around it)
   | 'property' // a safety property of Figure 3, checked after every step
@@ -142,6 +144,12 @@ export const RULES: readonly Rule[] = [
   r('DEC-14', 'Only voters campaign', 'etcd promotable; dissertation §4.2.2', 'An election timeout on a server that is not a voter of its configuration in force (a learner, a removed server, one not yet added) starts no election or pre-vote. Any server answers RequestVote and PreVote whatever its configuration; only voters\' votes count. Candidates send RequestVote (PreVote) to the voters of their configuration only.', 'choice'),
   r('DEC-15', 'Progress follows the configuration', 'etcd ProgressTracker', 'A leader\'s peers are the members of its configuration in force (voters, old voters, learners) other than itself; it replicates to them and keeps nextIndex/matchIndex for exactly them. A configuration entry it appends at index i gives a new peer nextIndex i and matchIndex 0; a server no longer a member loses its progress, its read acknowledgements and its place in recentlyActive, and a transfer to a server that is no longer a voter (removed or demoted to learner) is abandoned. A response of its term from a server that is not a peer (sent before it was removed) is dropped.', 'choice'),
   r('DEC-10', 'Role-local state is cleared', 'Figure 2', 'Becoming a follower empties votesGranted, nextIndex and matchIndex (and the leader-only recentlyActive, transferee, appliedIndex); becoming a candidate or precandidate empties nextIndex and matchIndex.', 'choice'),
+  r('DEC-16', 'leaderCommit is the commitIndex', 'Figure 2', 'The leaderCommit of an AppendEntries is the leader\'s commitIndex.', 'choice'),
+  r('DEC-17', 'Applied in the step that commits', 'Figure 2 (ALL-1)', 'A server applies its entries up to commitIndex in the step in which commitIndex rises.', 'choice'),
+  r('DEC-18', 'Any number of AppendEntries outstanding', 'Figure 2 (LEA-3)', 'Every trigger sends: LEA-1 on a heartbeat, LEA-3 on a client request, on a success of a follower still behind, and on a retry.', 'choice'),
+  r('DEC-19', 'Stale requests are answered', 'Figure 2 (RV-1, AE-1)', 'A RequestVote or AppendEntries of an older term is refused with a reply that carries currentTerm.', 'choice'),
+  // The other alternatives of each choice point (spec/choices.ts): the model takes them where a profile or the validator's search asks.
+  ...CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).map((a) => r(a.id, a.title, a.who, a.text, 'choice'))),
 ];
 
 export type RuleId = string;

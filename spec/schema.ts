@@ -275,12 +275,18 @@ export const Event = taggedUnion([
   messageEvent('duplicate', 'An in-flight message is copied: one more copy is in flight. The message must be in flight.'),
   messageEvent('inject', 'A message arrives from outside the network: hand-written, or a delayed copy of an old message. It need not be in flight; it is delivered to its receiver at once.'),
   nodeEvent('crash', 'The node crashes: it keeps only currentTerm, votedFor and its log (PER-1) and is down until it restarts; events addressed to it have no effect and messages delivered to it are lost (DEC-7). The node must be up.'),
-  nodeEvent('restart', 'A crashed node comes back as a follower with commitIndex = lastApplied = 0 (PER-1). The node must be down.'),
+  nodeEvent('restart', 'A crashed node comes back as a follower with lastApplied = snapshotIndex and commitIndex = snapshotIndex (PER-1, SNAP-4; DEC-7b: the commitIndex it kept, whose entries it applies again as it comes up, or at its next apply under DEC-17b). The node must be down.'),
   Type.Object({ type: Type.Literal('partition'), groups: Type.Array(Type.Array(NodeId, { minItems: 1 }), { minItems: 2 }) }, {
     additionalProperties: false,
     description: 'Sugar for drops: from now on, every message between two different groups is lost as it is sent, and the ones in flight between groups are lost now. A node in no group is in a group of its own.',
   }),
   Type.Object({ type: Type.Literal('heal') }, { additionalProperties: false, description: 'Ends a partition.' }),
+  nodeEvent('apply', 'DEC-17b: the node applies every committed entry it has not applied yet (an implementation that applies in a step of its own records it so). Under DEC-17a nothing is left to apply.'),
+  Type.Object({
+    type: Type.Literal('error'),
+    node: Type.Optional(NodeId),
+    message: Type.String({ description: 'What the implementation said: the exception, or how it exited.' }),
+  }, { additionalProperties: false, description: 'The implementation threw or exited while handling the step before (on `node`, if known). Validation fails here with the message.' }),
 ], 'One thing that happens to the cluster. Everything it enables happens within the same step (docs/trace-format.md).');
 export type Event = Static<typeof Event>;
 export type EventType = Event['type'];
@@ -306,9 +312,13 @@ export type Expect = Static<typeof Expect>;
 export const Step = Type.Object({
   event: Event,
   expect: Type.Optional(Expect),
+  sent: Type.Optional(Type.Array(Message, { description: 'The messages the server that handled the event sent in this step, in any order: all of them, or (with sentPartial) some of them.' })),
+  sentPartial: Type.Optional(Type.Boolean({ description: 'true: `sent` lists some of the messages sent, not necessarily all.' })),
   note: Type.Optional(Type.String({ description: 'What the step shows, for a human reader.' })),
 }, { additionalProperties: false });
 export type Step = Static<typeof Step>;
+
+const AlternativeId = Type.String({ pattern: '^DEC-[0-9]+[a-z]$', description: 'An alternative of a choice point: DEC-3a, DEC-3b (docs/choices.md).' });
 
 export const Trace = Type.Object({
   format: Type.Literal('raft-trace'),
@@ -320,6 +330,7 @@ export const Trace = Type.Object({
   options: Type.Optional(ProtocolOptions),
   configuration: Type.Optional(BootstrapConfiguration),
   initial: Type.Optional(Type.Record(NodeId, Observation, { description: 'Per-node initial state; missing fields take their Figure 2 initial values.' })),
+  profile: Type.Optional(Type.Record(Type.String({ pattern: '^DEC-[0-9]+$' }), Type.Union([AlternativeId, Type.Array(AlternativeId, { minItems: 1, uniqueItems: true })]), { description: 'The alternatives this implementation may take at each choice point (spec/choices.ts, docs/choices.md); a point not named permits all of its alternatives.' })),
   steps: Type.Array(Step),
 }, { additionalProperties: false });
 export type Trace = Static<typeof Trace>;

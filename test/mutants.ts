@@ -11,6 +11,7 @@
 // loads the mutant, naming the mutant and the patch, instead of quietly testing nothing.
 //
 // A campaign that finds a mutant shrinks the failing trace itself (conformance/shrink.ts).
+import { applyPatches as applySourcePatches, writeIfChanged } from './source-patch.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,29 +67,8 @@ function implSources(dir = join(ROOT, 'impl'), prefix = ''): string[] {
   });
 }
 
-/** `text` with every patch of `m` for `file` applied; throws, naming the mutant and the patch, unless each snippet occurs exactly once. */
-export function applyPatches(m: Mutant, file: string, text: string): string {
-  let out = text;
-  m.patches.forEach((p, k) => {
-    if (p.file !== file) return;
-    const at = out.indexOf(p.find);
-    const again = at < 0 ? -1 : out.indexOf(p.find, at + 1);
-    if (at < 0 || again >= 0) {
-      throw new Error(`mutant ${m.name}: patch ${k + 1} of impl/${p.file} must match exactly once, found ${at < 0 ? 'no' : 'more than one'} occurrence of:\n${p.find}`);
-    }
-    out = out.slice(0, at) + p.replace + out.slice(at + p.find.length);
-  });
-  return out;
-}
-
-/** Writes `text` to `path` unless it holds it already; through a rename, so that a concurrent reader never sees half a file. */
-function writeIfChanged(path: string, text: string): void {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+/** `text` with every patch of `m` for `file` applied (test/source-patch.ts). */
+export const applyPatches = (m: Mutant, file: string, text: string): string => applySourcePatches(`mutant ${m.name}`, 'impl', m.patches, file, text);
 
 /** Writes the patched copy of impl/ for `m` (files that need no change are copied as they are); returns its folder. */
 export function materialize(m: Mutant): string {
@@ -297,7 +277,7 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('MatchFromLeaderLastIndex', PITFALL.matchFromLast, 'LEA-3a', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE, [
     patch('replication.ts',
   `  const matchIndex = Math.max(before, m.matchIndex);
-  const nextIndex = Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
   p.matchIndex[slot] = matchIndex;
   p.nextIndex[slot] = nextIndex;
   // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
@@ -311,7 +291,7 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('MatchIndexMovesBack', PITFALL.indexes, 'DEC-3', ['messages sent', 'matchIndex[', 'nextIndex['], THREE, [
     patch('replication.ts',
   `  const matchIndex = Math.max(before, m.matchIndex);
-  const nextIndex = Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
   p.matchIndex[slot] = matchIndex;
   p.nextIndex[slot] = nextIndex;
   // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
@@ -357,8 +337,8 @@ export const MUTANTS: readonly Mutant[] = [
   /** PER-1: Ready.hardState reports a term change but not a vote within the term, so the vote is not persisted and a restart can vote twice. */
   mutant('VoteNotPersisted', PITFALL.votedFor, 'PER-1', ['persisted currentTerm/votedFor (PER-1)'], THREE, [
     patch('node.ts',
-  `    if (r.currentTerm !== this.termBefore || r.votedFor !== this.voteBefore) {`,
-  `    if (r.currentTerm !== this.termBefore) {`),
+  `    if (r.currentTerm !== this.termBefore || r.votedFor !== this.voteBefore || (r.opts.persistCommit && r.commitIndex !== this.commitBefore)) {`,
+  `    if (r.currentTerm !== this.termBefore || (r.opts.persistCommit && r.commitIndex !== this.commitBefore)) {`),
   ]),
   /** AE-5 as Figure 2 words it, without DEC-2's max: an old AppendEntries moves commitIndex back. */
   mutant('CommitMovesBack', PITFALL.commitBack, 'DEC-2', ['commitIndex'], THREE, [
@@ -385,10 +365,9 @@ export const MUTANTS: readonly Mutant[] = [
   /** SNAP-4 forgotten: a restart initialises commitIndex and lastApplied to 0, as Figure 2 says, instead of to the snapshot's index (the state machine is the snapshot's), so it would apply from index 1 again. */
   mutant('RestartAppliesFromZero', PITFALL.snapshotApply, 'SNAP-4', ['commitIndex', 'lastApplied'], THREE_CLIENTS, [
     patch('node.ts',
-  `    r.syncConfig(); // CFG-1: the configuration entries of the log are in force again
+  `    if (r.opts.persistCommit && commitIndex !== undefined && commitIndex > r.commitIndex) r.commitIndex = commitIndex; // DEC-7b
     return node;`,
-  `    r.syncConfig();
-    r.commitIndex = 0;
+  `    r.commitIndex = 0;
     r.lastApplied = 0;
     return node;`),
   ]),

@@ -7,11 +7,28 @@
 // matches any leader's), and a majority is a quorum of the configuration in force (CFG-2).
 // Everything else the extensions and options add enters through the named hook points of
 // env.hooks (model/hooks.ts); which module fills which point is one table, model/dispatch.ts.
+//
+// Where Figure 2 allows more than one behaviour, a choice point (spec/choices.ts, DEC-3 .. DEC-19)
+// asks `decide(env, point)` which alternative this server takes: the first (the paper's or
+// raft.tla's reading) unless a profile or the validator's search says otherwise. A point is asked
+// only where its alternatives would do different things.
 import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../../spec/schema.js';
-import { type Env, type LeaderState, type NodeState, type Transition, INITIAL_STATE, NEW_LEADER, configOf, leaderOf, peersOf, votersOf } from '../state.js';
+import { type Env, type LeaderState, type NodeState, type Transition, INITIAL_STATE, NEW_LEADER, configOf, decide, leaderOf, peersOf, votersOf } from '../state.js';
 import { isQuorum, quorumIndex } from '../config.js';
 import type { AppendOutcome } from '../hooks.js';
 import { cite, send, update } from './transition.js';
+import type { AlternativeLetter, ChoiceId } from '../../spec/choices.js';
+
+/**
+ * A choice point asked, and what was taken cited: the alternative's own ID for b (DEC-17b); the
+ * point's ID for a where a profile or the validator's search decides (without one the model's
+ * default is the only behaviour, and goes uncited as before).
+ */
+function choose(t: Transition, env: Env, point: ChoiceId): readonly [Transition, AlternativeLetter] {
+  const letter = decide(env, point);
+  if (letter === 'b') return [cite(t, `${point}b`), letter];
+  return [env.decide === undefined ? t : cite(t, point), letter];
+}
 
 // ---------------------------------------------------------------------------------------------
 // Guards
@@ -56,8 +73,15 @@ export function adoptNewerTerm(t: Transition, env: Env, term: number): Transitio
   return becomeFollower(env.hooks.newTerm(cite(update(t, { currentTerm: term, votedFor: null }), 'ALL-2')), env);
 }
 
-/** ALL-1: apply every committed entry not yet applied, in order, to the state machine. */
+/** ALL-1: apply every committed entry not yet applied, in order, to the state machine; DEC-17b: later, at an `apply` event. */
 export function applyCommitted(t: Transition, env: Env): Transition {
+  if (t.state.commitIndex <= t.state.lastApplied) return t;
+  const [c, letter] = choose(t, env, 'DEC-17');
+  return letter === 'b' ? c : applyNow(c, env);
+}
+
+/** ALL-1 now: the `apply` event of DEC-17b, or the step that commits (DEC-17). */
+export function applyNow(t: Transition, env: Env): Transition {
   const s = t.state;
   if (s.commitIndex <= s.lastApplied) return t;
   return cite(update(env.hooks.applyEntries(t, env, s.lastApplied + 1, s.commitIndex), { lastApplied: s.commitIndex }), 'ALL-1');
@@ -143,8 +167,10 @@ function replyVote(t: Transition, env: Env, m: RequestVote, voteGranted: boolean
   return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, { type: 'RequestVoteResponse', from: env.self, to: m.from, term: t.state.currentTerm, voteGranted });
 }
 
-/** RV-1: refuse a candidate of an older term. */
-export function rejectStaleRequestVote(t: Transition, env: Env, m: RequestVote): Transition {
+/** RV-1: refuse a candidate of an older term (DEC-19b: or drop its request unanswered). */
+export function rejectStaleRequestVote(t0: Transition, env: Env, m: RequestVote): Transition {
+  const [t, letter] = choose(t0, env, 'DEC-19');
+  if (letter === 'b') return t;
   return replyVote(cite(t, 'RV-1'), env, m, false);
 }
 
@@ -166,8 +192,10 @@ function replyAppend(t0: Transition, env: Env, m: AppendEntries, outcome: Append
   return send(t.state.role === 'follower' ? cite(t, 'FOL-1') : t, r);
 }
 
-/** AE-1: refuse a leader of an older term (the reply's term tells it to step down). */
-export function rejectStaleAppendEntries(t: Transition, env: Env, m: AppendEntries): Transition {
+/** AE-1: refuse a leader of an older term (the reply's term tells it to step down); DEC-19b: or drop its request unanswered. */
+export function rejectStaleAppendEntries(t0: Transition, env: Env, m: AppendEntries): Transition {
+  const [t, letter] = choose(t0, env, 'DEC-19');
+  if (letter === 'b') return t;
   return replyAppend(cite(t, 'AE-1'), env, m, 'stale');
 }
 
@@ -217,28 +245,49 @@ function followLeaderCommit(t: Transition, m: AppendEntries): Transition {
 // ---------------------------------------------------------------------------------------------
 // Leaders
 
-/** LEA-3 (DEC-5): the AppendEntries for one follower: the entries from its nextIndex (as many as the hooks let one carry). */
-export function sendAppendEntries(t0: Transition, env: Env, peer: NodeId): Transition {
+/**
+ * LEA-3 (DEC-5): the AppendEntries for one follower: the entries from its nextIndex (as many as the
+ * hooks let one carry; DEC-5b: none until the leader knows where their logs match). DEC-18b: not
+ * while one to it is outstanding, unless the heartbeat sends it.
+ */
+export function sendAppendEntries(t0: Transition, env: Env, peer: NodeId, heartbeat = false): Transition {
   const s = t0.state;
-  const nextIndex = leaderOf(s).nextIndex[peer] ?? s.log.lastIndex + 1;
-  if (nextIndex <= s.snapshotIndex) return env.hooks.entriesCompacted(t0, env, peer);
+  const l = leaderOf(s);
+  const [asked, letter] = !heartbeat && l.outstanding[peer] ? choose(t0, env, 'DEC-18') : [t0, 'a'] as const;
+  if (letter === 'b') return asked;
+  const sending = env.decide === undefined ? asked : update(asked, { leader: { ...l, outstanding: { ...l.outstanding, [peer]: true } } });
+  const nextIndex = l.nextIndex[peer] ?? s.log.lastIndex + 1;
+  if (nextIndex <= s.snapshotIndex) return env.hooks.entriesCompacted(sending, env, peer);
   const prevLogIndex = nextIndex - 1;
-  const [limited, count] = env.hooks.limitEntries(t0, env, peer, prevLogIndex, s.log.lastIndex - prevLogIndex);
-  const t = env.hooks.appendEntriesSent(limited, env, peer, prevLogIndex, count);
+  const available = s.log.lastIndex - prevLogIndex;
+  const probing = available > 0 && (l.matchIndex[peer] ?? 0) < prevLogIndex && decide(env, 'DEC-5') === 'b';
+  const [limited, count] = probing ? [cite(sending, 'DEC-5b'), 0] : env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
+  const t1 = env.hooks.appendEntriesSent(limited, env, peer, prevLogIndex, count);
+  // DEC-16b: never tell a follower of a commit beyond the entries it is sent.
+  const [t, clampLetter] = s.commitIndex > prevLogIndex + count ? choose(t1, env, 'DEC-16') : [t1, 'a'] as const;
+  const clamped = clampLetter === 'b';
   return send(t, env.hooks.decorateAppendEntries(s, {
     type: 'AppendEntries', from: env.self, to: peer,
     term: s.currentTerm, leaderId: env.self,
     prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
     entries: s.log.slice(nextIndex, count),
-    leaderCommit: s.commitIndex,
+    leaderCommit: clamped ? prevLogIndex + count : s.commitIndex,
   }));
 }
 
 /** LEA-1, LEA-3: every peer of the configuration in force (DEC-15) its AppendEntries, in cluster order. */
-export function broadcastAppendEntries(t: Transition, env: Env): Transition {
+export function broadcastAppendEntries(t: Transition, env: Env, heartbeat = false): Transition {
   let next = t;
-  for (const peer of peersOf(env, t.state)) next = sendAppendEntries(next, env, peer);
+  for (const peer of peersOf(env, t.state)) next = sendAppendEntries(next, env, peer, heartbeat);
   return next;
+}
+
+/** DEC-18: a response of this term from a peer ends the request outstanding to it. */
+function answered(t: Transition, env: Env, peer: NodeId): Transition {
+  const l = leaderOf(t.state);
+  if (env.decide === undefined || !l.outstanding[peer]) return t;
+  const { [peer]: _, ...outstanding } = l.outstanding;
+  return update(t, { leader: { ...l, outstanding } });
 }
 
 /** LEA-1 (DEC-5): the heartbeat timer fired: send every follower its AppendEntries. */
@@ -248,7 +297,7 @@ export function heartbeat(t0: Transition, env: Env): Transition {
   const next = leaderOf(s).nextIndex;
   // DEC-5: a follower that is behind gets entries with its heartbeat, not an empty one.
   const behind = peersOf(env, s).some((p) => (next[p] ?? s.log.lastIndex + 1) <= s.log.lastIndex);
-  return broadcastAppendEntries(behind ? cite(t, 'LEA-1', 'DEC-5') : cite(t, 'LEA-1'), env);
+  return broadcastAppendEntries(behind ? cite(t, 'LEA-1', 'DEC-5') : cite(t, 'LEA-1'), env, true);
 }
 
 /** The duties of a leader's election timer, if the modules give it any; else nothing (DEC-9). */
@@ -284,24 +333,34 @@ export function commitAndReplicate(t: Transition, env: Env, peer: NodeId, nextIn
 
 /** LEA-3a with DEC-3, then the commit sequence and LEA-3 again if the follower is still behind. */
 export function handleAppendSuccess(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
-  const t = env.hooks.appendResponseReceived(t0, m);
+  const t = answered(env.hooks.appendResponseReceived(t0, m), env, m.from);
   const l = leaderOf(t.state);
   const matchIndex = Math.max(l.matchIndex[m.from] ?? 0, m.matchIndex);
-  const nextIndex = Math.max(l.nextIndex[m.from] ?? 1, m.matchIndex + 1);
-  // DEC-3: a reordered older success moves neither index back.
-  const older = m.matchIndex < (l.matchIndex[m.from] ?? 0) ? cite(t, 'DEC-3') : t;
+  // DEC-3: a reordered older success moves neither index back (a); nextIndex follows it (b, raft.tla).
+  const back = m.matchIndex + 1 < (l.nextIndex[m.from] ?? 1) && decide(env, 'DEC-3') === 'b';
+  const nextIndex = back ? m.matchIndex + 1 : Math.max(l.nextIndex[m.from] ?? 1, m.matchIndex + 1);
+  const older = back ? cite(t, 'DEC-3b') : m.matchIndex < (l.matchIndex[m.from] ?? 0) ? cite(t, 'DEC-3') : t;
   const next = cite(update(older, { leader: { ...l, matchIndex: { ...l.matchIndex, [m.from]: matchIndex }, nextIndex: { ...l.nextIndex, [m.from]: nextIndex } } }), 'LEA-3a');
   return env.hooks.progressMade(commitAndReplicate(next, env, m.from, nextIndex), env, m.from);
 }
 
 /** LEA-3b with DEC-4: a rejection of a request still awaited moves nextIndex back (never to or below matchIndex), and we retry. */
 export function handleAppendFailure(t0: Transition, env: Env, m: AppendEntriesResponse): Transition {
-  const t = env.hooks.appendResponseReceived(t0, m);
-  if (!env.hooks.rejectionIsCurrent(t.state, m)) return cite(t, 'DEC-4');
+  const t = answered(env.hooks.appendResponseReceived(t0, m), env, m.from);
+  const l = leaderOf(t.state);
+  const current = env.hooks.rejectionIsCurrent(t.state, m);
+  // DEC-4: only a rejection of a request still awaited backs off, to where it says (never to or below matchIndex).
+  const a = current ? Math.max(env.hooks.backtrack(t, m)[1], (l.matchIndex[m.from] ?? 0) + 1, 1) : null;
+  // DEC-4b (raft.tla, hashicorp/raft): every rejection backs off by one.
+  const b = Math.max((l.nextIndex[m.from] ?? 1) - 1, 1);
+  if (a !== b && decide(env, 'DEC-4') === 'b') {
+    return sendAppendEntries(cite(update(t, { leader: { ...l, nextIndex: { ...l.nextIndex, [m.from]: b } } }), 'DEC-4b'), env, m.from);
+  }
+  if (!current) return cite(t, 'DEC-4');
   const [back, target] = env.hooks.backtrack(t, m);
-  const l = leaderOf(back.state);
-  const nextIndex = Math.max(target, (l.matchIndex[m.from] ?? 0) + 1, 1);
-  const next = cite(update(back, { leader: { ...l, nextIndex: { ...l.nextIndex, [m.from]: nextIndex } } }), 'LEA-3b');
+  const lb = leaderOf(back.state);
+  const nextIndex = Math.max(target, (lb.matchIndex[m.from] ?? 0) + 1, 1);
+  const next = cite(update(back, { leader: { ...lb, nextIndex: { ...lb.nextIndex, [m.from]: nextIndex } } }), 'LEA-3b');
   return sendAppendEntries(env.hooks.backtracked(next), env, m.from);
 }
 
@@ -328,8 +387,11 @@ export function commitAsLeader(t: Transition, env: Env): Transition {
 // ---------------------------------------------------------------------------------------------
 // Crash and restart
 
-/** PER-1, DEC-7: after a crash only currentTerm, votedFor and the log (and the snapshot, SNAP-4) survive. */
-export function restartFromPersistentState(s: NodeState): NodeState {
+/**
+ * PER-1, DEC-7: after a crash only currentTerm, votedFor and the log (and the snapshot, SNAP-4)
+ * survive; DEC-7b: commitIndex too (its entries are applied again, by ALL-1 when the server restarts).
+ */
+export function restartFromPersistentState(s: NodeState, keepCommitIndex = false): NodeState {
   return {
     ...INITIAL_STATE, // every volatile variable takes its initial value
     currentTerm: s.currentTerm,
@@ -340,7 +402,7 @@ export function restartFromPersistentState(s: NodeState): NodeState {
     snapshotMachine: s.snapshotMachine,
     snapshotConfig: s.snapshotConfig,
     // SNAP-4: the state machine restarts from the snapshot; only the entries after it are applied again.
-    commitIndex: s.snapshotIndex,
+    commitIndex: keepCommitIndex ? s.commitIndex : s.snapshotIndex,
     lastApplied: s.snapshotIndex,
     machine: s.snapshotMachine,
     awaiting: new Map(),

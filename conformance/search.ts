@@ -1,0 +1,620 @@
+// Validation by search: a trace recorded by any implementation is accepted when some sequence of
+// permitted alternatives at the choice points of Figure 2 (spec/choices.ts) explains every
+// observed step. As TLA+ trace validation does with TLC, the validator keeps a frontier: the
+// model states consistent with the observations so far, deduplicated. Each step runs the event
+// from every state of the frontier under every combination of the alternatives the step meets
+// (within one step a choice point is decided once), keeps the successors whose state, replies and
+// sends agree with what the trace observed and that break no invariant, and goes on. Fields a
+// trace does not observe stay open: the states that differ only there all stay in the frontier.
+// A frontier larger than --max-frontier is UNDECIDED, never a silent pass.
+import type { Event, Message, Step, Trace } from '../spec/schema.js';
+import { CHOICE_POINTS, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
+import { describeMessage, messageKey } from '../spec/canonical.js';
+import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
+import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
+import { InvariantChecker } from '../model/invariants.js';
+import type { NodeState } from '../model/state.js';
+import { canonicalJson } from '../spec/canonical.js';
+import { type Failure, type ReplayResult, checkClientHistory, checkExpect, describeEvent, describeViolation, initialData, leaseViewOf } from './replay.js';
+import { LeaseClock } from './lease.js';
+import type { HistoryStep } from './history.js';
+
+export interface SearchConfig {
+  /** At most this many states in the frontier; past it the result is UNDECIDED. */
+  readonly maxFrontier?: number;
+  /** The alternatives permitted at each choice point, overriding the trace's own `profile` (`--pin`). */
+  readonly pin?: Profile;
+}
+
+export const DEFAULT_MAX_FRONTIER = 64;
+
+/** The alternatives seen taken: alternative ID (DEC-3b) -> the steps at which it alone explained what the trace observed. */
+export type Taken = Readonly<Record<string, number>>;
+
+export type SearchResult =
+  | (ReplayResult & { readonly taken?: Taken })
+  | { readonly status: 'undecided'; readonly steps: number; readonly step: number; readonly frontier: number; readonly reason: string; readonly taken: Taken };
+
+/** One state of the frontier, with its own invariant history and client history. */
+interface Branch {
+  readonly c: ClusterState;
+  readonly checker: InvariantChecker;
+  readonly history: HistoryList;
+  /** Alternatives this branch took where another one also survived: counted once the others are gone. */
+  readonly open: readonly string[];
+  /**
+   * Messages in flight (by messageKey, with a number of copies) that this branch may or may not
+   * have sent: two runs that differ only by these (an answer sent or a stale request dropped,
+   * DEC-19; a send held back, DEC-18) are one branch, and the trace may deliver them or never.
+   */
+  readonly optional: ReadonlyMap<string, Copies>;
+  /**
+   * Messages of which exactly one was sent, all held in the network until the trace names one
+   * (then the others are taken out): two runs that differ only by what one message carried (a
+   * leaderCommit clamped or not, DEC-16; a probe empty or not, DEC-5) are one branch.
+   */
+  readonly groups: readonly (readonly Message[])[];
+}
+
+/** The client steps of one branch, newest first, shared between branches (a persistent list). */
+type HistoryList = { readonly step: HistoryStep; readonly rest: HistoryList } | null;
+
+/** Copies of one message. */
+interface Copies {
+  readonly message: Message;
+  readonly count: number;
+}
+
+/** A run that does not explain the step: its decisions, the rules it fired, what differs, and its state after the step. */
+interface Dead {
+  readonly run: { readonly decisions: ReadonlyMap<ChoiceId, AlternativeLetter>; readonly rules: readonly RuleId[] };
+  readonly problems: string[];
+  readonly notInFlight?: Message;
+  readonly after?: ClusterState;
+}
+
+/** One run of a step from one state under one combination of alternatives. */
+interface Run {
+  readonly parent: Branch;
+  readonly r: ClusterStep;
+  readonly decisions: ReadonlyMap<ChoiceId, AlternativeLetter>;
+}
+
+/** The permitted letters of each choice point: the pin, else the trace's profile, else all. */
+export function permittedLetters(trace: Trace, pin?: Profile): (p: ChoiceId) => readonly AlternativeLetter[] {
+  const all = new Map(CHOICE_POINTS.map((c) => [c.id, c.alternatives.map((a) => a.id.slice(-1) as AlternativeLetter)]));
+  const fromTrace: Profile = profileOf(trace.profile);
+  const chosen: Profile = { ...fromTrace, ...(pin ?? {}) };
+  return (p) => chosen[p] ?? all.get(p) ?? ['a'];
+}
+
+/** A trace's `profile` field ({"DEC-3": "DEC-3b"} or a list) as letters per choice point. */
+export function profileOf(raw: Trace['profile']): Profile {
+  const out: Partial<Record<ChoiceId, AlternativeLetter[]>> = {};
+  for (const [point, v] of Object.entries(raw ?? {})) {
+    const ids = Array.isArray(v) ? v : [v];
+    out[point as ChoiceId] = ids.map((id) => id.slice(-1) as AlternativeLetter);
+  }
+  return out;
+}
+
+/**
+ * Every run of an event from one state: a depth-first walk over the choice points the step asks
+ * (each decided once per step), re-running the pure step with a longer prefix of decisions.
+ */
+function* runsOf(c: ClusterState, e: Event, permitted: (p: ChoiceId) => readonly AlternativeLetter[]): Generator<{ r: ReturnType<typeof applyEvent>; decisions: Map<ChoiceId, AlternativeLetter> }> {
+  let prefix: AlternativeLetter[] = [];
+  for (;;) {
+    const order: ChoiceId[] = [];
+    const chosen = new Map<ChoiceId, AlternativeLetter>();
+    const r = applyEvent(c, e, (p) => {
+      const got = chosen.get(p);
+      if (got !== undefined) return got;
+      const letter = prefix[order.length] ?? (permitted(p)[0] as AlternativeLetter);
+      order.push(p);
+      chosen.set(p, letter);
+      return letter;
+    });
+    yield { r, decisions: chosen };
+    let k = order.length - 1;
+    for (; k >= 0; k--) {
+      const options = permitted(order[k] as ChoiceId);
+      if (options.indexOf(chosen.get(order[k] as ChoiceId) as AlternativeLetter) + 1 < options.length) break;
+    }
+    if (k < 0) return;
+    const options = permitted(order[k] as ChoiceId);
+    prefix = [...order.slice(0, k).map((p) => chosen.get(p) as AlternativeLetter), options[options.indexOf(chosen.get(order[k] as ChoiceId) as AlternativeLetter) + 1] as AlternativeLetter];
+  }
+}
+
+/** Validate a schema-valid trace by search over the permitted alternatives. */
+export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchResult {
+  const maxFrontier = cfg.maxFrontier ?? DEFAULT_MAX_FRONTIER;
+  const permitted = permittedLetters(trace, cfg.pin);
+  const c0 = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  const checker0 = new InvariantChecker(c0);
+  checker0.permitted = new Set(CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).filter((a) => permitted(c.id).includes(a.id.slice(-1) as AlternativeLetter)).map((a) => a.id)));
+  const initialViolations = checker0.takeInitialViolations();
+  if (initialViolations.length > 0) {
+    return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
+  }
+  const taken = new Map<string, number>();
+  let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [] }];
+  // LR-2: the lease's clock assumption is about the events (a server bound by a lease has no election timeout or crash): checked on the first explanation.
+  const lease = trace.options?.leaseReads ? new LeaseClock() : null;
+  for (const [i, s] of trace.steps.entries()) {
+    const breach = lease?.breach(s.event, (id) => leaseViewOf((frontier[0] as Branch).c, id));
+    if (breach) return { status: 'bad-input', path: `/steps/${i}/event`, expected: breach };
+    if (s.event.type === 'error') {
+      return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'expectation', problems: [`the implementation failed${s.event.node ? ` on ${s.event.node}` : ''}: ${s.event.message}`], rules: [] }, taken: Object.fromEntries(taken) };
+    }
+    const runs: Run[] = [];
+    const dead: Dead[] = [];
+    for (const b0 of frontier) {
+      const b = settleGroup(b0, s.event);
+      for (const { r, decisions } of runsOf(b.c, s.event, permitted)) {
+        if ('error' in r) {
+          dead.push({ run: { decisions, rules: [] }, problems: [r.error], ...(s.event.type === 'deliver' || s.event.type === 'drop' || s.event.type === 'duplicate' ? { notInFlight: s.event.message } : {}) });
+          continue;
+        }
+        const problems = [...checkExpect(withoutInFlight(s.expect), r), ...(s.expect?.inFlight ? checkInFlight(s.expect.inFlight, r.state, withGroups(b.optional, b.groups)) : []), ...checkSent(s, r)];
+        if (problems.length > 0) dead.push({ run: { decisions, rules: r.rules }, problems, after: r.state });
+        else runs.push({ parent: b, r, decisions });
+      }
+    }
+    if (lease) for (const run of runs.slice(0, 1)) lease.noteSent(run.r.sent);
+    const survivors: Run[] = [];
+    const next = advance(runs, s.event, i, dead, [...runs, ...dead.map((d) => d.run)], survivors);
+    noteTaken(taken, survivors, [...runs, ...dead.map((d) => d.run)]);
+    if (next.length === 1 && (next[0] as Branch).open.length > 0) {
+      // The alternatives taken where several explanations lived on are now the only ones left.
+      for (const id of (next[0] as Branch).open) taken.set(id, (taken.get(id) ?? 0) + 1);
+      next[0] = { ...(next[0] as Branch), open: [] };
+    }
+    if (next.length === 0 && runs.length === 0 && dead.every((d) => d.run.rules.length === 0 && d.notInFlight === undefined) && dead[0] !== undefined) {
+      // An event no state could take (a crash of a crashed node, a restart of a running one): the trace is wrong, not the protocol.
+      return { status: 'bad-input', path: `/steps/${i}/event`, expected: `an event possible in this state: ${dead[0].problems[0] ?? ''}` };
+    }
+    if (next.length === 0) {
+      let failure = explain(s, i, frontier, dead);
+      if (cfg.pin !== undefined || trace.profile !== undefined) {
+        const others = alternativesThatExplain(frontier, s, permittedLetters({ ...trace, profile: undefined }), permitted);
+        if (others.length > 0) failure = { ...failure, problems: [...failure.problems, `explained with ${others.join(' or ')}, which ${cfg.pin !== undefined ? '--pin' : 'the trace\'s profile'} does not permit`] };
+      }
+      return { status: 'fail', steps: i + 1, failure, taken: Object.fromEntries(taken) };
+    }
+    if (next.length > maxFrontier) {
+      return { status: 'undecided', steps: i + 1, step: i, frontier: next.length, reason: `after step ${i} (/steps/${i}: ${describeEvent(s.event)}) ${next.length} model states explain the trace so far, more than --max-frontier ${maxFrontier}: the trace observes too little to tell them apart`, taken: Object.fromEntries(taken) };
+    }
+    frontier = next;
+  }
+  // LIN-1 on the client history of a run that explains the trace (they agree on what was observed).
+  const histories = frontier.map((b) => historyArray(b.history));
+  let result: ReplayResult | null = null;
+  for (const h of histories) {
+    result = checkClientHistory(h, trace.steps.length, initialData(trace));
+    if (result.status === 'pass') break;
+  }
+  return { ...(result ?? { status: 'pass', steps: trace.steps.length }), taken: Object.fromEntries(taken) };
+}
+
+/** The successors that survive: deduplicated, each with an invariant history of its own and no violation. */
+function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried: readonly { decisions: ReadonlyMap<ChoiceId, AlternativeLetter> }[], survivors: Run[]): Branch[] {
+  // A point where the surviving runs took more than one alternative (each explains what was observed): the alternative a survivor took there stays open until the others are gone.
+  const contested = new Set<ChoiceId>();
+  for (const p of new Set(runs.flatMap((t) => [...t.decisions.keys()]))) {
+    if (new Set(runs.map((t) => t.decisions.get(p)).filter((l) => l !== undefined)).size > 1 && tried.length > 0) contested.add(p);
+  }
+  // Deduplicate. Two runs whose states differ only in the network are one: the messages one sent
+  // and the other did not become optional; messages that differ pairwise (same type, sender and
+  // receiver) become groups of which exactly one was sent.
+  // members: every run merged into the entry (they took different alternatives to the same place).
+  const kept: { run: Run; members: Run[]; state: ClusterState; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
+  for (const run of runs) {
+    const inherited = trimmed(run.parent.optional, run.r.state, e);
+    const groups = trimmedGroups(run.parent.groups, run.r.state, e);
+    let merged = false;
+    for (const k of kept) {
+      if (!sameExceptNetwork(k.state, run.r.state)) continue;
+      const d = k.state === k.run.r.state && k.run.parent === run.parent ? sentDiff(k.run, run) : networkDiff(k.state, run.r.state);
+      if (d.first.length > 0 && d.second.length > 0) {
+        const pairs = paired(d.first, d.second);
+        if (pairs === null) continue;
+        // Copy on write: the groups are shared with the parent branch.
+        const groupsNow = [...k.groups];
+        for (const [a, b] of pairs) {
+          const at = groupsNow.findIndex((x) => x.some((m) => keyOf(m) === keyOf(a)));
+          if (at >= 0) groupsNow[at] = [...(groupsNow[at] as Message[]), b];
+          else groupsNow.push([a, b]);
+        }
+        k.groups = groupsNow;
+        k.state = withMessages(k.state, d.second);
+      } else if (d.second.length > 0) {
+        addCounts(k.optional, countKeys(d.second));
+        k.state = withMessages(k.state, d.second);
+      } else {
+        addCounts(k.optional, countKeys(d.first));
+      }
+      for (const [key, c] of inherited) if ((k.optional.get(key)?.count ?? 0) < c.count) k.optional.set(key, c);
+      if (k.run.parent !== run.parent) {
+        const missing = groups.filter((g) => !k.groups.some((x) => x.length === g.length && x.every((m, j) => keyOf(m) === keyOf(g[j] as Message))));
+        if (missing.length > 0) k.groups = [...k.groups, ...missing];
+      }
+      k.members.push(run);
+      merged = true;
+      break;
+    }
+    if (!merged) kept.push({ run, members: [run], state: run.r.state, optional: inherited, groups });
+  }
+  // A parent with several successors gives each but the first a copy of its invariant history.
+  const used = new Set<Branch>();
+  const next: Branch[] = [];
+  for (const { run, members, state, optional, groups } of kept) {
+    const checker = used.has(run.parent) ? run.parent.checker.clone() : run.parent.checker;
+    used.add(run.parent);
+    const violations = checker.check(run.parent.c, state === run.r.state ? run.r : { ...run.r, state }, i, e);
+    if (violations.length > 0) {
+      dead.push({ run: { decisions: run.decisions, rules: run.r.rules }, problems: violations.map(describeViolation) });
+      continue;
+    }
+    const client = e.type === 'clientRequest' || e.type === 'clientRead' || run.r.replies.length > 0;
+    survivors.push(...members);
+    // Open: the alternatives this branch stands for alone (every run merged into it took them).
+    const open = [...run.decisions].filter(([p, l]) => contested.has(p) && members.every((x) => x.decisions.get(p) === l)).map(([p, l]) => `${p}${l}`);
+    next.push({ c: state, checker, history: client ? { step: { index: i, event: e, replies: run.r.replies }, rest: run.parent.history } : run.parent.history, open: open.length === 0 ? run.parent.open : [...run.parent.open, ...open], optional: optional, groups: groups });
+  }
+  return next;
+}
+
+/**
+ * The alternatives the implementation was seen to take: at a choice point this step decided, an
+ * alternative counts when every surviving run took it and some run that took another was tried.
+ */
+function noteTaken(taken: Map<string, number>, survivors: readonly Run[], tried: readonly { decisions: ReadonlyMap<ChoiceId, AlternativeLetter> }[]): void {
+  if (survivors.length === 0) return;
+  const points = new Set<ChoiceId>();
+  for (const t of tried) for (const p of t.decisions.keys()) points.add(p);
+  for (const p of points) {
+    const kept = new Set(survivors.map((s) => s.decisions.get(p)));
+    const all = new Set(tried.map((t) => t.decisions.get(p)).filter((l) => l !== undefined));
+    if (kept.size !== 1 || all.size < 2) continue;
+    const letter = [...kept][0];
+    if (letter === undefined) continue;
+    const id = `${p}${letter}`;
+    taken.set(id, (taken.get(id) ?? 0) + 1);
+  }
+}
+
+/** The alternatives (beyond those permitted) under which some run explains the step: what a pin or profile kept out. */
+function alternativesThatExplain(frontier: readonly Branch[], s: Step, all: (p: ChoiceId) => readonly AlternativeLetter[], permitted: (p: ChoiceId) => readonly AlternativeLetter[]): string[] {
+  const found = new Set<string>();
+  for (const b of frontier) {
+    for (const { r, decisions } of runsOf(b.c, s.event, all)) {
+      if ('error' in r || checkExpect(s.expect ?? {}, r).length > 0 || checkSent(s, r).length > 0) continue;
+      // Only the alternatives the pin or profile kept out: those it permits are no news.
+      const kept = [...decisions].filter(([p, l]) => !permitted(p).includes(l)).map(([p, l]) => `${p}${l}`).join(' with ');
+      if (kept !== '') found.add(kept);
+    }
+  }
+  return [...found];
+}
+
+/** The step's `sent`: the messages the handling server sent, all of them or (sentPartial) some. */
+function checkSent(s: Step, r: ClusterStep): string[] {
+  if (s.sent === undefined) return [];
+  const got = new Map<string, number>();
+  for (const m of r.sent) got.set(keyOf(m), (got.get(keyOf(m)) ?? 0) + 1);
+  const problems: string[] = [];
+  for (const m of s.sent) {
+    const k = keyOf(m);
+    const n = got.get(k) ?? 0;
+    if (n === 0) {
+      const near = nearest(m, r.sent);
+      problems.push(`sent: ${describeMessage(m)}, which no permitted behaviour sends here${near ? `; the nearest the model sends: ${describeMessage(near.message)} (${near.diff})` : ''}`);
+    } else got.set(k, n - 1);
+  }
+  if (!s.sentPartial) for (const [k, n] of got) if (n > 0) problems.push(`sent: the model also sends ${k}${n > 1 ? ` (${n} copies)` : ''}, which the trace does not list`);
+  return problems;
+}
+
+/** The message of the same type, sender and receiver that differs from `m` in the fewest fields, and how. */
+export function nearest(m: Message, candidates: readonly Message[]): { message: Message; diff: string } | null {
+  let best: { message: Message; fields: string[] } | null = null;
+  for (const c of candidates) {
+    if (c.type !== m.type || c.from !== m.from || c.to !== m.to) continue;
+    const keys = new Set([...Object.keys(m), ...Object.keys(c)]);
+    const fields = [...keys].filter((k) => canonicalJson((m as Record<string, unknown>)[k] ?? null) !== canonicalJson((c as Record<string, unknown>)[k] ?? null)).sort();
+    if (!best || fields.length < best.fields.length) best = { message: c, fields };
+  }
+  if (!best) return null;
+  const b = best;
+  const show = (v: unknown) => (v === undefined ? 'absent' : canonicalJson(v));
+  return { message: b.message, diff: b.fields.map((f) => `${f}: the trace has ${show((m as Record<string, unknown>)[f])}, the model ${show((b.message as Record<string, unknown>)[f])}`).join('; ') };
+}
+
+/** Why no run explains step i: the model's own reading first, then what each other alternative did. */
+function explain(s: Step, i: number, frontier: readonly Branch[], dead: readonly Dead[]): Failure {
+  const event = describeEvent(s.event);
+  const first = dead[0];
+  if (!first) return { step: i, event, kind: 'expectation', problems: ['no run of the model explains this step'], rules: [] };
+  const problems: string[] = [];
+  if (first.notInFlight) {
+    const m = first.notInFlight;
+    const candidates = frontier.flatMap((b) => inFlight(b.c));
+    const near = nearest(m, candidates);
+    problems.push(`${s.event.type} of a message no permitted behaviour sent: ${describeMessage(m)}${near ? `; the nearest in flight: ${describeMessage(near.message)} (${near.diff})` : '; no message of that type from that sender to that receiver is in flight'}`);
+  } else {
+    problems.push(...first.problems);
+    // The rules that decide each field that differs (the first three fields).
+    const fields = new Set<string>();
+    for (const p of first.problems) {
+      const governing = governingRules(p, first.after ?? frontier[0]?.c);
+      const field = /^\S+?\.(\w+)/.exec(p)?.[1];
+      if (!governing || field === undefined || fields.has(field) || fields.size >= 3) continue;
+      fields.add(field);
+      problems.push(governing);
+    }
+  }
+  const seen = new Set<string>([decisionsName(first.run.decisions)]);
+  for (const d of dead.slice(1)) {
+    const name = decisionsName(d.run.decisions);
+    if (seen.has(name) || name === '') continue;
+    seen.add(name);
+    problems.push(`with ${name}: ${d.problems[0] ?? 'no difference'}`);
+  }
+  if (frontier.length > 1) problems.push(`(${frontier.length} model states explained the steps before; the first is reported)`);
+  return { step: i, event, kind: 'expectation', problems, rules: first.run.rules };
+}
+
+/** The rules that decide a field, by the role of the server the field is of (a leader's log is LEA-2's, a follower's AE-3's). */
+const GOVERNING: Readonly<Record<string, { leader: readonly RuleId[]; other: readonly RuleId[] }>> = {
+  log: { leader: ['LEA-2', 'SAFE-2'], other: ['AE-2', 'AE-3', 'AE-4'] },
+  commitIndex: { leader: ['LEA-4'], other: ['AE-5', 'DEC-2'] },
+  lastApplied: { leader: ['ALL-1', 'DEC-17'], other: ['ALL-1', 'DEC-17'] },
+  currentTerm: { leader: ['ALL-2'], other: ['ALL-2', 'CAN-1'] },
+  votedFor: { leader: ['ALL-2'], other: ['RV-2', 'CAN-1', 'ALL-2'] },
+  role: { leader: ['ALL-2'], other: ['FOL-2', 'CAN-2', 'CAN-3', 'ALL-2'] },
+  nextIndex: { leader: ['LEA-3a', 'LEA-3b', 'DEC-3', 'DEC-4'], other: ['DEC-10'] },
+  matchIndex: { leader: ['LEA-3a', 'DEC-3'], other: ['DEC-10'] },
+  votesGranted: { leader: ['CAN-2'], other: ['CAN-2', 'DEC-10'] },
+  leaderId: { leader: ['CLI-1'], other: ['CLI-1'] },
+};
+
+/** For a failed `<node>.<field>: expected …` line: the rules that decide that field there, with their text. */
+function governingRules(problem: string, c: ClusterState | undefined): string | null {
+  const m = /^(\S+?)\.(\w+)(?:\[[^\]]*\])?: expected /.exec(problem);
+  const rules = m ? GOVERNING[m[2] as string] : undefined;
+  if (!m || !rules || !c) return null;
+  const role = c.nodes[m[1] as string]?.role;
+  const ids = role === 'leader' ? rules.leader : rules.other;
+  return `${m[2]} on a ${role ?? 'server'} is decided by ${ids.map((id) => `${id} (${RULE_BY_ID.get(id)?.text ?? ''})`).join('; ')}`;
+}
+
+const decisionsName = (d: ReadonlyMap<ChoiceId, AlternativeLetter>): string => [...d].map(([p, l]) => `${p}${l}`).join(', ');
+
+function historyArray(h: HistoryList): HistoryStep[] {
+  const out: HistoryStep[] = [];
+  for (let x = h; x !== null; x = x.rest) out.push(x.step);
+  return out.reverse();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equal states (the frontier's deduplication): identity first, then field by field.
+
+/** Everything but the network: the servers, who is down, the partition. */
+function sameExceptNetwork(a: ClusterState, b: ClusterState): boolean {
+  if (a === b) return true;
+  if (a.crashed.size !== b.crashed.size || [...a.crashed].some((id) => !b.crashed.has(id))) return false;
+  if ((a.partition === null) !== (b.partition === null)) return false;
+  if (a.partition && b.partition && (a.partition.size !== b.partition.size || [...a.partition].some(([k, v]) => b.partition?.get(k) !== v))) return false;
+  for (const id of a.servers) if (!sameNode(a.nodes[id] as NodeState, b.nodes[id] as NodeState)) return false;
+  return true;
+}
+
+/** A message's canonical name, computed once per message object (messages in flight are shared between states). */
+const keys = new WeakMap<Message, string>();
+function keyOf(m: Message): string {
+  let k = keys.get(m);
+  if (k === undefined) {
+    k = messageKey(m);
+    keys.set(m, k);
+  }
+  return k;
+}
+
+/** How many copies of each message are in flight, computed once per network. */
+const counts = new WeakMap<object, Map<string, number>>();
+function countsOf(c: ClusterState): Map<string, number> {
+  let count = counts.get(c.network);
+  if (count === undefined) {
+    count = new Map<string, number>();
+    for (const m of inFlight(c)) count.set(keyOf(m), (count.get(keyOf(m)) ?? 0) + 1);
+    counts.set(c.network, count);
+  }
+  return count;
+}
+
+/** The messages in flight in one network and not in the other, each way (as many copies as differ). Buckets two networks share are skipped unread. */
+function networkDiff(a: ClusterState, b: ClusterState): { first: Message[]; second: Message[] } {
+  const first: Message[] = [];
+  const second: Message[] = [];
+  if (a.network === b.network) return { first, second };
+  const expand = (bucket: ReadonlyArray<{ message: Message; count: number }> | undefined): Message[] => (bucket ?? []).flatMap(({ message, count }) => Array.from({ length: count }, () => message));
+  for (const header of new Set([...a.network.keys(), ...b.network.keys()])) {
+    const x = a.network.get(header);
+    const y = b.network.get(header);
+    if (x === y) continue;
+    const left = new Map<string, { m: Message; n: number }>();
+    for (const m of expand(x)) {
+      const slot = left.get(keyOf(m));
+      if (slot) slot.n++;
+      else left.set(keyOf(m), { m, n: 1 });
+    }
+    for (const m of expand(y)) {
+      const slot = left.get(keyOf(m));
+      if (slot && slot.n > 0) slot.n--;
+      else second.push(m);
+    }
+    for (const { m, n } of left.values()) for (let j = 0; j < n; j++) first.push(m);
+  }
+  return { first, second };
+}
+
+/** One-to-one pairs of messages of the same type, sender and receiver, or null when they do not pair up. */
+function paired(first: readonly Message[], second: readonly Message[]): [Message, Message][] | null {
+  if (first.length !== second.length) return null;
+  const route = (m: Message) => `${m.type} ${m.from} ${m.to}`;
+  const left = [...second];
+  const pairs: [Message, Message][] = [];
+  for (const a of first) {
+    const j = left.findIndex((b) => route(b) === route(a));
+    if (j < 0) return null;
+    pairs.push([a, left[j] as Message]);
+    left.splice(j, 1);
+  }
+  return pairs;
+}
+
+const countKeys = (ms: readonly Message[]): Map<string, Copies> => {
+  const out = new Map<string, Copies>();
+  for (const m of ms) out.set(keyOf(m), { message: m, count: (out.get(keyOf(m))?.count ?? 0) + 1 });
+  return out;
+};
+
+/** Two runs of one step from one state: their networks differ by what each sent (and a partition let through). */
+function sentDiff(a: Run, b: Run): { first: Message[]; second: Message[] } {
+  const through = (run: Run) => (run.r.state.partition ? run.r.sent.filter((m) => !separated(run.r.state.partition as ReadonlyMap<string, number>, m)) : run.r.sent);
+  const left = new Map<string, { m: Message; n: number }>();
+  for (const m of through(a)) {
+    const slot = left.get(keyOf(m));
+    if (slot) slot.n++;
+    else left.set(keyOf(m), { m, n: 1 });
+  }
+  const second: Message[] = [];
+  for (const m of through(b)) {
+    const slot = left.get(keyOf(m));
+    if (slot && slot.n > 0) slot.n--;
+    else second.push(m);
+  }
+  const first: Message[] = [];
+  for (const { m, n } of left.values()) for (let j = 0; j < n; j++) first.push(m);
+  return { first, second };
+}
+
+/** An event that names a message of a group settles it: that one was sent, the others are taken out of the network. */
+function settleGroup(b: Branch, e: Event): Branch {
+  if (b.groups.length === 0 || (e.type !== 'deliver' && e.type !== 'drop' && e.type !== 'duplicate')) return b;
+  const key = keyOf(e.message);
+  const g = b.groups.find((x) => x.some((m) => keyOf(m) === key));
+  if (!g) return b;
+  // Only a message with one copy in flight names the group's: another copy (sent at another step) may be the one meant.
+  if (copiesInFlight(b.c, e.message) > 1) return b;
+  const others = g.filter((m) => keyOf(m) !== key);
+  return { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g) };
+}
+
+/** Groups whose messages are all still in flight (a partition or a drop can take them out); a group of one is no group. */
+function trimmedGroups(groups: readonly (readonly Message[])[], c: ClusterState, e: Event): readonly (readonly Message[])[] {
+  if (groups.length === 0) return groups;
+  const removed = removedBy(e);
+  if (removed === null) return groups;
+  if (removed === 'any') return groups.map((g) => g.filter((m) => copiesInFlight(c, m) > 0)).filter((g) => g.length > 1);
+  // Only the group that holds the message taken out can change (settleGroup already settled a named one).
+  const key = keyOf(removed);
+  const at = groups.findIndex((g) => g.some((m) => keyOf(m) === key));
+  if (at < 0) return groups;
+  const g = (groups[at] as readonly Message[]).filter((m) => copiesInFlight(c, m) > 0);
+  return g.length > 1 ? groups.map((x, j) => (j === at ? g : x)) : groups.filter((_, j) => j !== at);
+}
+
+/** For the in-flight comparison, a group's messages are as optional as the optional ones. */
+function withGroups(optional: ReadonlyMap<string, Copies>, groups: readonly (readonly Message[])[]): ReadonlyMap<string, number> {
+  const out = new Map<string, number>([...optional].map(([k, c]) => [k, c.count]));
+  for (const g of groups) for (const m of g) out.set(keyOf(m), (out.get(keyOf(m)) ?? 0) + 1);
+  return out;
+}
+
+function addCounts(into: Map<string, Copies>, more: ReadonlyMap<string, Copies>): void {
+  for (const [k, c] of more) into.set(k, { message: c.message, count: (into.get(k)?.count ?? 0) + c.count });
+}
+
+/** Optional copies that are still in flight: an event that took a message out (deliver, drop, partition) leaves at most as many optional as there are. */
+function trimmed(optional: ReadonlyMap<string, Copies>, c: ClusterState, e: Event): Map<string, Copies> {
+  if (optional.size === 0) return new Map();
+  const removed = removedBy(e);
+  if (removed === null) return new Map(optional);
+  const out = new Map<string, Copies>();
+  for (const [k, o] of optional) {
+    const left = removed !== 'any' && k !== keyOf(removed) ? o.count : Math.min(o.count, copiesInFlight(c, o.message));
+    if (left > 0) out.set(k, { message: o.message, count: left });
+  }
+  return out;
+}
+
+/** What an event can take out of the network: nothing (null), copies of one message, or any message (a partition). Sends only add. */
+function removedBy(e: Event): Message | 'any' | null {
+  if (e.type === 'deliver' || e.type === 'drop') return e.message;
+  return e.type === 'partition' ? 'any' : null;
+}
+
+/** The step's expectations but the in-flight multiset, which checkInFlight compares with the optional messages in mind. */
+function withoutInFlight(expect: Step['expect']): NonNullable<Step['expect']> {
+  if (!expect) return {};
+  const { inFlight: _, ...rest } = expect;
+  return rest;
+}
+
+/** expect.inFlight: every copy expected is in flight, and every copy in flight is expected unless it is optional. */
+function checkInFlight(expected: readonly Message[] | undefined, c: ClusterState, optional: ReadonlyMap<string, number>): string[] {
+  if (expected === undefined) return [];
+  const have = countsOf(c);
+  const want = new Map<string, number>();
+  for (const m of expected) want.set(keyOf(m), (want.get(keyOf(m)) ?? 0) + 1);
+  const problems: string[] = [];
+  for (const [k, n] of want) if ((have.get(k) ?? 0) < n) problems.push(`in flight: expected ${k}, which is not in flight`);
+  for (const [k, n] of have) if (n - (optional.get(k) ?? 0) > (want.get(k) ?? 0)) problems.push(`in flight: ${k} is in flight but not expected`);
+  return problems;
+}
+
+function sameNode(x: NodeState, y: NodeState): boolean {
+  if (x === y) return true;
+  if (x.role !== y.role || x.currentTerm !== y.currentTerm || x.votedFor !== y.votedFor || x.commitIndex !== y.commitIndex || x.lastApplied !== y.lastApplied
+    || x.leaderId !== y.leaderId || x.heardFromLeader !== y.heardFromLeader || x.snapshotIndex !== y.snapshotIndex || x.snapshotTerm !== y.snapshotTerm) return false;
+  if (x.votesGranted.length !== y.votesGranted.length || x.votesGranted.some((v) => !y.votesGranted.includes(v))) return false;
+  if (!sameLog(x, y)) return false;
+  if (x.machine !== y.machine && canonicalJson(x.machine) !== canonicalJson(y.machine)) return false;
+  if (x.snapshotMachine !== y.snapshotMachine && canonicalJson(x.snapshotMachine) !== canonicalJson(y.snapshotMachine)) return false;
+  if (canonicalJson(x.snapshotConfig) !== canonicalJson(y.snapshotConfig) || canonicalJson(x.partialSnapshot) !== canonicalJson(y.partialSnapshot)) return false;
+  if (x.awaiting !== y.awaiting && canonicalJson([...x.awaiting]) !== canonicalJson([...y.awaiting])) return false;
+  return sameLeader(x.leader, y.leader);
+}
+
+const sameRecord = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean => {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
+function sameLeader(a: NodeState['leader'], b: NodeState['leader']): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return a.transferee === b.transferee && a.readRound === b.readRound && a.leaseFloor === b.leaseFloor
+    && sameRecord(a.nextIndex, b.nextIndex) && sameRecord(a.matchIndex, b.matchIndex) && sameRecord(a.appliedIndex, b.appliedIndex)
+    && sameRecord(a.readAcks, b.readAcks) && sameRecord(a.outstanding, b.outstanding)
+    && a.recentlyActive.length === b.recentlyActive.length && a.recentlyActive.every((id, k) => b.recentlyActive[k] === id)
+    && (a.pendingReads === b.pendingReads || canonicalJson(a.pendingReads) === canonicalJson(b.pendingReads));
+}
+
+function sameLog(x: NodeState, y: NodeState): boolean {
+  const a = x.log;
+  const b = y.log;
+  if (a === b) return true;
+  if (a.lastIndex !== b.lastIndex || a.firstIndex !== b.firstIndex) return false;
+  const shared = a.sharedPrefixLength(b);
+  for (let i = Math.max(a.firstIndex, shared + 1); i <= a.lastIndex; i++) {
+    const e = a.entry(i);
+    const f = b.entry(i);
+    if (e !== f && (e.term !== f.term || canonicalJson(e.command) !== canonicalJson(f.command) || canonicalJson(e.config ?? null) !== canonicalJson(f.config ?? null))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,158 @@
+// Validation by search over the choice points (conformance/search.ts, issue 11): a trace passes
+// when some sequence of permitted alternatives explains it; what a trace does not observe stays
+// open; a message no permitted behaviour sent is a failure with the nearest message; a frontier
+// past the bound is UNDECIDED. Traces here are hand-written, or recorded from the independent
+// example (examples/compact-raft), which takes the b alternative at every point.
+import { describe, expect, it } from 'vitest';
+import type { AppendEntries, AppendEntriesResponse, Event, Message, Trace } from '../../spec/schema.js';
+import { MODEL_PROFILE } from '../../spec/choices.js';
+import { validateBySearch } from '../search.js';
+import { checkTrace } from '../load.js';
+import { describeResult } from '../report.js';
+import { generateTrace } from '../../examples/compact-raft/harness.js';
+
+const S3 = ['s1', 's2', 's3'];
+const trace = (steps: Trace['steps'], more: Partial<Trace> = {}): Trace => ({ format: 'raft-trace', version: 1, cluster: S3, steps, ...more });
+const ev = (event: Event, rest: Omit<Trace['steps'][number], 'event'> = {}): Trace['steps'][number] => ({ event, ...rest });
+const rv = (to: string, term = 1): Message => ({ type: 'RequestVote', from: 's1', to, term, candidateId: 's1', lastLogIndex: 0, lastLogTerm: 0 });
+const grant = (from: string, term = 1): Message => ({ type: 'RequestVoteResponse', from, to: 's1', term, voteGranted: true });
+const ae = (to: string, prevLogIndex: number, prevLogTerm: number, entries: AppendEntries['entries'], leaderCommit: number, term = 1): AppendEntries =>
+  ({ type: 'AppendEntries', from: 's1', to, term, leaderId: 's1', prevLogIndex, prevLogTerm, entries, leaderCommit });
+const aer = (from: string, success: boolean, matchIndex: number, prevLogIndex: number, term = 1): AppendEntriesResponse =>
+  ({ type: 'AppendEntriesResponse', from, to: 's1', term, success, matchIndex, prevLogIndex });
+
+/** s1 elected in term 1 with s2's vote: every message of the election delivered. */
+const ELECTION: Trace['steps'] = [
+  ev({ type: 'electionTimeout', node: 's1' }),
+  ev({ type: 'deliver', message: rv('s2') }),
+  ev({ type: 'deliver', message: grant('s2') }),
+];
+
+describe('validate by search', () => {
+  it('the example (every b alternative) passes, and the report names what it took', () => {
+    const { trace: t } = generateTrace({ seed: 7, servers: 3, steps: 300 });
+    const loaded = checkTrace(JSON.parse(JSON.stringify(t)));
+    if (!loaded.ok) throw new Error(loaded.error.expected);
+    const r = validateBySearch(loaded.trace);
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    const taken = Object.keys(r.taken ?? {});
+    expect(taken.length).toBeGreaterThan(3);
+    expect(taken.every((id) => id.endsWith('b'))).toBe(true);
+  });
+
+  it('the same trace pinned to the model\'s profile fails at the first step where they differ, naming the alternative that would explain it', () => {
+    const { trace: t } = generateTrace({ seed: 100, servers: 3, steps: 300 });
+    const loaded = checkTrace(JSON.parse(JSON.stringify(t)));
+    if (!loaded.ok) throw new Error(loaded.error.expected);
+    const r = validateBySearch(loaded.trace, { pin: MODEL_PROFILE });
+    expect(r.status).toBe('fail');
+    expect(describeResult(r as never)).toMatch(/explained with DEC-\d+b, which --pin does not permit/);
+  });
+
+  it('DEC-19: a stale request answered or dropped: either is explained while the answer is never observed, and delivering the answer settles it', () => {
+    // s3 reaches term 2 by its own election; s1's RequestVote of term 1 then reaches it: answered (a) or dropped (b).
+    const base: Trace['steps'] = [
+      ev({ type: 'electionTimeout', node: 's3' }), ev({ type: 'electionTimeout', node: 's3' }),
+      ev({ type: 'electionTimeout', node: 's1' }),
+      ev({ type: 'deliver', message: rv('s3') }, { expect: { nodes: { s3: { currentTerm: 2 } } } }),
+    ];
+    expect(validateBySearch(trace(base)).status).toBe('pass');
+    const refusal: Message = { type: 'RequestVoteResponse', from: 's3', to: 's1', term: 2, voteGranted: false };
+    const delivered = validateBySearch(trace([...base, ev({ type: 'deliver', message: refusal })]));
+    expect(delivered.status).toBe('pass');
+    // Pinned to b, the answer was never sent: delivering it is a message no permitted behaviour sent.
+    const pinned = validateBySearch(trace([...base, ev({ type: 'deliver', message: refusal })]), { pin: { 'DEC-19': ['b'] } });
+    expect(pinned.status).toBe('fail');
+    expect(describeResult(pinned as never)).toContain('no permitted behaviour sent');
+  });
+
+  it('DEC-5, DEC-16: of the AppendEntries a heartbeat may carry to an unmatched follower, the trace may deliver any one, not two', () => {
+    // s1 leads term 2 with [x@1, y@2] committed through 2 with s2; s3 holds [x] and is not matched yet (nextIndex 2, matchIndex 0).
+    const x = { term: 1, command: 'x' };
+    const y = { term: 2, command: 'y' };
+    const initial: Trace['initial'] = {
+      s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [x, y], commitIndex: 2, lastApplied: 2, nextIndex: { s2: 3, s3: 2 }, matchIndex: { s2: 2, s3: 0 } },
+      s2: { currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [x, y], commitIndex: 2, lastApplied: 2 },
+      s3: { currentTerm: 2, log: [x] },
+    };
+    const beat = [ev({ type: 'heartbeatTimeout', node: 's1' })];
+    // To s3: the entry (DEC-5), or an empty probe (DEC-5b) telling commit 2 (DEC-16) or 1 (DEC-16b).
+    const variants = [ae('s3', 1, 1, [y], 2, 2), ae('s3', 1, 1, [], 2, 2), ae('s3', 1, 1, [], 1, 2)];
+    for (const m of variants) {
+      const r = validateBySearch(trace([...beat, ev({ type: 'deliver', message: m })], { initial }));
+      expect(r.status, describeResult(r as never)).toBe('pass');
+    }
+    // One heartbeat sent one of them: two cannot both be delivered.
+    const two = validateBySearch(trace([...beat, ev({ type: 'deliver', message: variants[2] as Message }), ev({ type: 'deliver', message: variants[1] as Message })], { initial }));
+    expect(two.status).toBe('fail');
+    expect(describeResult(two as never)).toContain('no permitted behaviour sent');
+  });
+
+  it('a message that differs from every one in flight fails with the nearest one and the fields that differ', () => {
+    const r = validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }), ev({ type: 'deliver', message: { ...rv('s2'), lastLogIndex: 3, lastLogTerm: 1 } as Message })]));
+    expect(r.status).toBe('fail');
+    const text = describeResult(r as never);
+    expect(text).toContain('deliver of a message no permitted behaviour sent');
+    expect(text).toContain('lastLogIndex: the trace has 3, the model 0');
+  });
+
+  it('sent: a step that lists a message the model does not send, or omits one it sends, fails; sentPartial allows a subset', () => {
+    const listed = [rv('s2'), rv('s3')];
+    expect(validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }, { sent: listed })])).status).toBe('pass');
+    const missing = validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }, { sent: [rv('s2')] })]));
+    expect(missing.status).toBe('fail');
+    expect(describeResult(missing as never)).toContain('the model also sends RV s1>s3 t1');
+    expect(validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }, { sent: [rv('s2')], sentPartial: true })])).status).toBe('pass');
+    const wrong = validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }, { sent: [rv('s2', 2), rv('s3')] })]));
+    expect(describeResult(wrong as never)).toContain('term: the trace has 2, the model 1');
+  });
+
+  it('an error event fails with the implementation\'s message', () => {
+    const r = validateBySearch(trace([ev({ type: 'electionTimeout', node: 's1' }), ev({ type: 'error', node: 's1', message: 'TypeError: x is undefined' })]));
+    expect(r.status).toBe('fail');
+    expect(describeResult(r as never)).toContain('the implementation failed on s1: TypeError: x is undefined');
+  });
+
+  it('UNDECIDED, not a pass, when more states explain the trace than --max-frontier', () => {
+    // DEC-17: a follower that commits may apply now or later: with lastApplied unobserved both live on.
+    const commit: Trace['steps'] = [
+      ...ELECTION,
+      ev({ type: 'clientRequest', node: 's1', command: 'x' }),
+      ev({ type: 'deliver', message: ae('s2', 0, 0, [{ term: 1, command: 'x' }], 0) }),
+      ev({ type: 'deliver', message: aer('s2', true, 1, 0) }),
+    ];
+    const u = validateBySearch(trace(commit), { maxFrontier: 1 });
+    expect(u.status).toBe('undecided');
+    expect(describeResult(u as never)).toContain('more than --max-frontier 1');
+    expect(validateBySearch(trace(commit)).status).toBe('pass');
+  });
+
+  it('lease reads: a trace that breaks the lease\'s clock assumption is bad input for validate too', () => {
+    const steps: Trace['steps'] = [
+      ...ELECTION,
+      ev({ type: 'heartbeatTimeout', node: 's1' }),
+      ev({ type: 'deliver', message: { ...ae('s2', 0, 0, [], 0), readRound: 1 } }),
+      ev({ type: 'deliver', message: { ...aer('s2', true, 0, 0), readRound: 1 } as Message }),
+      ev({ type: 'electionTimeout', node: 's2' }),
+    ];
+    const r = validateBySearch(trace(steps, { options: { leaseReads: true } }));
+    expect(r.status).toBe('bad-input');
+  });
+});
+
+describe('loading for validate', () => {
+  it('fields named x-... are kept in the file and ignored, except inside a command', () => {
+    const loaded = checkTrace({ ...trace([{ event: { type: 'clientRequest', node: 's1', command: { 'x-mine': 1 } }, 'x-step': 'note' } as never]), 'x-harness': { version: 3 } });
+    if (!loaded.ok) throw new Error(loaded.error.expected);
+    expect(loaded.trace.steps[0]).toEqual({ event: { type: 'clientRequest', node: 's1', command: { 'x-mine': 1 } } });
+    expect('x-harness' in loaded.trace).toBe(false);
+  });
+
+  it('a profile names choice points and their alternatives; anything else is bad input with its path', () => {
+    expect(checkTrace(trace([], { profile: { 'DEC-3': 'DEC-3b' } })).ok).toBe(true);
+    const wrongPoint = checkTrace(trace([], { profile: { 'DEC-99': 'DEC-99b' } }));
+    expect(wrongPoint.ok ? null : wrongPoint.error.path).toBe('/profile/DEC-99');
+    const wrongAlt = checkTrace(trace([], { profile: { 'DEC-3': ['DEC-3a', 'DEC-4b'] } }));
+    expect(wrongAlt.ok ? null : wrongAlt.error.path).toBe('/profile/DEC-3/1');
+  });
+});

@@ -1,0 +1,181 @@
+// The alternatives of the choice points (spec/choices.ts) that impl/ takes when its profile says
+// so: DEC-3b .. DEC-19b. Given a state and an input, the Ready expected, written by hand; each
+// beside what the default alternative does with the same input where that makes the point.
+import { describe, expect, it } from 'vitest';
+import type { Entry, KvCommand, Observation, ProtocolOptions } from '../../spec/schema.js';
+import type { Profile } from '../../spec/choices.js';
+import { RaftNode } from '../index.js';
+import { ae, aer, entries, rv, S3 } from './helpers.js';
+
+/** Server `id` of s1, s2, s3 taking the alternatives of `profile`. */
+function server(id: string, state: Observation, profile: Profile, options?: ProtocolOptions): RaftNode {
+  return new RaftNode({ id, servers: S3, profile, ...(options ? { options } : {}) }, state);
+}
+
+/** s1, leader of term 2. */
+const leader = (state: Observation, profile: Profile, options?: ProtocolOptions) =>
+  server('s1', { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', ...state }, profile, options);
+
+const appendTo = (to: string, f: { prevLogIndex: number; prevLogTerm: number; entries: Entry[]; leaderCommit: number }) =>
+  ({ type: 'AppendEntries', from: 's1', to, term: 2, leaderId: 's1', ...f });
+
+const cmd = (command: string): Entry => ({ term: 2, command });
+
+describe('DEC-3: progress on a success', () => {
+  const state = { log: entries(1, 2, 2), commitIndex: 3, lastApplied: 3, nextIndex: { s2: 4, s3: 4 }, matchIndex: { s2: 3, s3: 3 } };
+
+  it('DEC-3b: a reordered older success moves nextIndex back to its matchIndex + 1 (matchIndex stays), and the entries after it go again', () => {
+    const s1 = leader(state, { 'DEC-3': ['b'] });
+    const ready = s1.step(aer({ term: 2, matchIndex: 1, prevLogIndex: 0 }));
+    expect(s1.nextIndexOf('s2')).toBe(2);
+    expect(s1.matchIndexOf('s2')).toBe(3);
+    expect(ready.messages).toEqual([appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [{ term: 2, command: 'x2' }], leaderCommit: 3 })]);
+  });
+
+  it('DEC-3a: the same success moves nothing back and sends nothing', () => {
+    const s1 = leader(state, { 'DEC-3': ['a'] });
+    expect(s1.step(aer({ term: 2, matchIndex: 1, prevLogIndex: 0 })).messages).toEqual([]);
+    expect(s1.nextIndexOf('s2')).toBe(4);
+  });
+});
+
+describe('DEC-4: which rejections back off', () => {
+  const state = { log: entries(1, 1, 2), nextIndex: { s2: 4, s3: 4 }, matchIndex: { s2: 0, s3: 0 } };
+
+  it('DEC-4b: a rejection of an older probe still moves nextIndex back by one, and the leader retries', () => {
+    const s1 = leader(state, { 'DEC-4': ['b'] });
+    const ready = s1.step(aer({ term: 2, success: false, prevLogIndex: 1 }));
+    expect(s1.nextIndexOf('s2')).toBe(3);
+    expect(ready.messages).toEqual([appendTo('s2', { prevLogIndex: 2, prevLogTerm: 1, entries: [cmd('x3')], leaderCommit: 0 })]);
+  });
+
+  it('DEC-4a: the same rejection answers no current probe: dropped', () => {
+    const s1 = leader(state, {});
+    expect(s1.step(aer({ term: 2, success: false, prevLogIndex: 1 })).messages).toEqual([]);
+    expect(s1.nextIndexOf('s2')).toBe(4);
+  });
+
+  it('DEC-4b: nextIndex never goes below 1', () => {
+    const s1 = leader({ ...state, nextIndex: { s2: 1, s3: 4 } }, { 'DEC-4': ['b'] });
+    const ready = s1.step(aer({ term: 2, success: false, prevLogIndex: 0 }));
+    expect(s1.nextIndexOf('s2')).toBe(1);
+    expect(ready.messages).toEqual([appendTo('s2', { prevLogIndex: 0, prevLogTerm: 0, entries: [{ term: 1, command: 'x1' }], leaderCommit: 0 })]);
+  });
+});
+
+describe('DEC-5: what a leader sends a follower it has not matched', () => {
+  it('DEC-5b: no entries to a follower whose matchIndex is below nextIndex - 1; entries to one matched', () => {
+    const s1 = leader({ log: entries(1, 1), nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 0, s3: 2 } }, { 'DEC-5': ['b'] });
+    expect(s1.step({ type: 'clientRequest', command: 'a' }).messages).toEqual([
+      appendTo('s2', { prevLogIndex: 2, prevLogTerm: 1, entries: [], leaderCommit: 0 }),
+      appendTo('s3', { prevLogIndex: 2, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 0 }),
+    ]);
+  });
+
+  it('DEC-5b: once the probe succeeds, the follower gets the entries from nextIndex', () => {
+    const s1 = leader({ log: [...entries(1, 1), cmd('a')], nextIndex: { s2: 3, s3: 4 }, matchIndex: { s2: 0, s3: 3 } }, { 'DEC-5': ['b'] });
+    expect(s1.step(aer({ term: 2, matchIndex: 2, prevLogIndex: 2 })).messages).toEqual([appendTo('s2', { prevLogIndex: 2, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 3 })]);
+  });
+});
+
+describe('DEC-7: commitIndex across a restart', () => {
+  it('DEC-7b: commitIndex is in the HardState of the step that raises it', () => {
+    const s2 = server('s2', { currentTerm: 1, log: entries(1, 1) }, { 'DEC-7': ['b'] });
+    expect(s2.step(ae({ prevLogIndex: 2, prevLogTerm: 1, leaderCommit: 2 })).hardState).toEqual({ currentTerm: 1, votedFor: null, commitIndex: 2 });
+  });
+
+  it('DEC-7b: a restarted server keeps its commitIndex, lastApplied at the snapshot; it applies the entries again as it comes up', () => {
+    const config = { id: 's2', servers: S3, profile: { 'DEC-7': ['b'] } as Profile };
+    const s2 = RaftNode.restart(config, { hardState: { currentTerm: 1, votedFor: null, commitIndex: 2 }, log: entries(1, 1, 1) });
+    expect([s2.commitIndex, s2.lastApplied]).toEqual([2, 0]);
+    expect(s2.resume().applied).toEqual([
+      { index: 1, term: 1, command: 'x1', result: null, duplicate: false },
+      { index: 2, term: 1, command: 'x2', result: null, duplicate: false },
+    ]);
+    expect(s2.lastApplied).toBe(2);
+  });
+
+  it('DEC-7a: the same storage restarts with commitIndex 0, and coming up applies nothing', () => {
+    const s2 = RaftNode.restart({ id: 's2', servers: S3 }, { hardState: { currentTerm: 1, votedFor: null, commitIndex: 2 }, log: entries(1, 1, 1) });
+    expect(s2.commitIndex).toBe(0);
+    expect(s2.resume().applied).toEqual([]);
+    expect(s2.hardState).toEqual({ currentTerm: 1, votedFor: null });
+  });
+});
+
+describe('DEC-16: the leaderCommit a leader sends', () => {
+  it('DEC-16b: leaderCommit is clamped to the last entry each AppendEntries carries', () => {
+    const s1 = leader({ log: entries(1, 2, 2), commitIndex: 3, lastApplied: 3, nextIndex: { s2: 2, s3: 4 }, matchIndex: { s2: 1, s3: 3 } }, { 'DEC-16': ['b'] });
+    expect(s1.step({ type: 'heartbeatTimeout' }).messages).toEqual([
+      appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [{ term: 2, command: 'x2' }], leaderCommit: 2 }),
+      appendTo('s3', { prevLogIndex: 3, prevLogTerm: 2, entries: [], leaderCommit: 3 }),
+    ]);
+  });
+});
+
+describe('DEC-17: when committed entries are applied', () => {
+  it('DEC-17b: a follower commits without applying; the apply input applies every committed entry', () => {
+    const s2 = server('s2', { currentTerm: 1 }, { 'DEC-17': ['b'] });
+    const ready = s2.step(ae({ entries: entries(1, 1), leaderCommit: 2 }));
+    expect([ready.applied, s2.commitIndex, s2.lastApplied]).toEqual([[], 2, 0]);
+    expect(s2.step({ type: 'apply' }).applied).toEqual([
+      { index: 1, term: 1, command: 'x1', result: null, duplicate: false },
+      { index: 2, term: 1, command: 'x2', result: null, duplicate: false },
+    ]);
+    expect(s2.lastApplied).toBe(2);
+  });
+
+  it('DEC-17b, LEA-2: the leader answers its client when it applies the entry, not when it commits it', () => {
+    const s1 = leader({ nextIndex: { s2: 1, s3: 1 }, matchIndex: { s2: 0, s3: 0 } }, { 'DEC-17': ['b'] });
+    const put: KvCommand = { op: 'put', key: 'x', value: '1', client: 'c1', seq: 1 };
+    s1.step({ type: 'clientRequest', command: put });
+    const committed = s1.step(aer({ term: 2, matchIndex: 1, prevLogIndex: 0 }));
+    expect([committed.applied, committed.replies, s1.commitIndex]).toEqual([[], [], 1]);
+    const applied = s1.step({ type: 'apply' });
+    expect(applied.replies).toEqual([{ type: 'result', node: 's1', client: 'c1', seq: 1, index: 1, result: null, duplicate: false }]);
+    expect(s1.valueOf('x')).toBe('1');
+  });
+
+  it('DEC-17a: the apply input finds nothing left to apply', () => {
+    const s2 = server('s2', { currentTerm: 1 }, {});
+    expect(s2.step(ae({ entries: entries(1), leaderCommit: 1 })).applied).toHaveLength(1);
+    expect(s2.step({ type: 'apply' }).applied).toEqual([]);
+  });
+});
+
+describe('DEC-18: AppendEntries outstanding per follower', () => {
+  const state = { log: entries(1), nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } };
+
+  it('DEC-18b: a client request sends nothing to a follower with one outstanding; a heartbeat sends anyway', () => {
+    const s1 = leader(state, { 'DEC-18': ['b'] });
+    expect(s1.step({ type: 'clientRequest', command: 'a' }).messages).toHaveLength(2);
+    expect(s1.step({ type: 'clientRequest', command: 'b' }).messages).toEqual([]);
+    expect(s1.step({ type: 'heartbeatTimeout' }).messages).toEqual([
+      appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 0 }),
+      appendTo('s3', { prevLogIndex: 1, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 0 }),
+    ]);
+  });
+
+  it('DEC-18b: a response of the term ends the outstanding one: the follower gets what follows', () => {
+    const s1 = leader(state, { 'DEC-18': ['b'] });
+    s1.step({ type: 'clientRequest', command: 'a' });
+    s1.step({ type: 'clientRequest', command: 'b' });
+    expect(s1.step(aer({ term: 2, matchIndex: 2, prevLogIndex: 1 })).messages).toEqual([
+      appendTo('s2', { prevLogIndex: 2, prevLogTerm: 2, entries: [cmd('b')], leaderCommit: 2 }),
+    ]);
+  });
+});
+
+describe('DEC-19: a request of an older term', () => {
+  it('DEC-19b: a RequestVote or AppendEntries of an older term is dropped without a reply', () => {
+    const s1 = server('s1', { currentTerm: 3 }, { 'DEC-19': ['b'] });
+    expect(s1.step(rv({ term: 2 })).messages).toEqual([]);
+    expect(s1.step(ae({ from: 's2', to: 's1', term: 2 })).messages).toEqual([]);
+    expect(s1.currentTerm).toBe(3);
+  });
+
+  it('DEC-19a: the same requests are refused with the current term', () => {
+    const s1 = server('s1', { currentTerm: 3 }, {});
+    expect(s1.step(rv({ term: 2 })).messages).toEqual([{ type: 'RequestVoteResponse', from: 's1', to: 's2', term: 3, voteGranted: false }]);
+  });
+});

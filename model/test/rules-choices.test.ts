@@ -1,0 +1,217 @@
+// The choice points of Figure 2 (spec/choices.ts): for each, the model's default alternative and
+// the other one, on the same state and input, with hand-written expectations. A server takes the
+// other alternative when its Env's `decide` says so (a profile, or the validator's search).
+import { describe, expect, it } from 'vitest';
+import type { ChoiceId } from '../../spec/choices.js';
+import type { AppendEntries, AppendEntriesResponse, Message, NodeId, Observation } from '../../spec/schema.js';
+import { type Env, type NodeState, leaderView } from '../state.js';
+import { applyEvent, initCluster } from '../cluster.js';
+import { e, envOf, expectFired, st, stepBoth, withLeaderState } from './fixtures.js';
+
+/** The Env of `self` taking alternative b at the given points, a elsewhere. */
+const taking = (env: Env, ...points: ChoiceId[]): Env => ({ ...env, decide: (p) => (points.includes(p) ? 'b' : 'a') });
+/** The Env of `self` taking alternative a everywhere, but asking (so that hidden state such as DEC-18's is kept). */
+const asking = (env: Env): Env => ({ ...env, decide: () => 'a' });
+
+const ae = (from: NodeId, to: NodeId, term: number, prevLogIndex: number, prevLogTerm: number, entries: AppendEntries['entries'], leaderCommit: number): AppendEntries =>
+  ({ type: 'AppendEntries', from, to, term, leaderId: from, prevLogIndex, prevLogTerm, entries, leaderCommit });
+const aer = (from: NodeId, to: NodeId, term: number, success: boolean, matchIndex: number, prevLogIndex: number): AppendEntriesResponse =>
+  ({ type: 'AppendEntriesResponse', from, to, term, success, matchIndex, prevLogIndex });
+
+/** s1 leading term 2 (s2 voted for it) with this log and the rest as given. */
+const leader = (log: Observation['log'], o: Observation = {}): NodeState =>
+  st({ role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log, ...o });
+
+const S1 = envOf('s1');
+
+describe('DEC-3: progress on a success', () => {
+  const s = leader([e(2, 'a'), e(2, 'b')], { commitIndex: 2, lastApplied: 2, nextIndex: { s2: 3, s3: 1 }, matchIndex: { s2: 2, s3: 0 } });
+  const older = aer('s2', 's1', 2, true, 1, 0);
+
+  it('DEC-3: a reordered older success moves neither nextIndex nor matchIndex back, and nothing is sent', () => {
+    const r = stepBoth(asking(S1), s, older);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 3, s3: 1 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 0 });
+    expect(r.sent).toEqual([]);
+    expectFired(r.rules, ['DEC-3', 'LEA-3a']);
+  });
+
+  it('DEC-3b: nextIndex follows the response back (raft.tla), matchIndex does not, and the entries after it are sent again', () => {
+    const r = stepBoth(taking(S1, 'DEC-3'), s, older);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 1 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 0 });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 2, [e(2, 'b')], 2)]);
+    expectFired(r.rules, ['DEC-3b', 'LEA-3a', 'LEA-3']);
+  });
+});
+
+describe('DEC-4: which rejections back off', () => {
+  // The current probe to s2 is at prevLogIndex 1 (nextIndex 2); a rejection of an older probe at 2 arrives.
+  const s = leader([e(1, 'x'), e(2, 'a')], { nextIndex: { s2: 2, s3: 3 }, matchIndex: { s2: 0, s3: 0 } });
+  const stale = aer('s2', 's1', 2, false, 0, 2);
+
+  it('DEC-4: a rejection of an older probe is dropped', () => {
+    const r = stepBoth(asking(S1), s, stale);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 3 });
+    expect(r.sent).toEqual([]);
+    expect(r.rules).toEqual(['DEC-4']);
+  });
+
+  it('DEC-4b: every rejection backs off by one (raft.tla, hashicorp/raft) and the leader retries', () => {
+    const r = stepBoth(taking(S1, 'DEC-4'), s, stale);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 1, s3: 3 });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 0, 0, [e(1, 'x')], 0)]);
+    expectFired(r.rules, ['DEC-4b']);
+  });
+
+  it('DEC-4b: never below 1', () => {
+    const low = leader([e(2, 'a')], { nextIndex: { s2: 1, s3: 2 }, matchIndex: { s2: 0, s3: 0 } });
+    const r = stepBoth(taking(S1, 'DEC-4'), low, aer('s2', 's1', 2, false, 0, 1));
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 1, s3: 2 });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 0, 0, [e(2, 'a')], 0)]);
+  });
+});
+
+describe('DEC-5: what a leader sends a follower it has not matched', () => {
+  // s2: nextIndex 2, matchIndex 0 (not matched); s3: matched at 2, caught up.
+  const s = leader([e(1, 'x'), e(2, 'a')], { nextIndex: { s2: 2, s3: 3 }, matchIndex: { s2: 0, s3: 2 } });
+
+  it('DEC-5: the heartbeat carries the entries from nextIndex to a follower that is behind', () => {
+    const r = stepBoth(asking(S1), s, { type: 'heartbeatTimeout' });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 1, [e(2, 'a')], 0), ae('s1', 's3', 2, 2, 2, [], 0)]);
+    expectFired(r.rules, ['LEA-1', 'DEC-5']);
+  });
+
+  it('DEC-5b: an empty probe until the leader knows the follower holds its log through nextIndex - 1 (etcd StateProbe)', () => {
+    const r = stepBoth(taking(S1, 'DEC-5'), s, { type: 'heartbeatTimeout' });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 1, [], 0), ae('s1', 's3', 2, 2, 2, [], 0)]);
+    expectFired(r.rules, ['LEA-1', 'DEC-5b']);
+  });
+
+  it('DEC-5b: matchIndex at or past nextIndex - 1 is a known match point: the entries go', () => {
+    const matched = withLeaderState(s, { matchIndex: { s2: 1, s3: 2 } });
+    const r = stepBoth(taking(S1, 'DEC-5'), matched, { type: 'heartbeatTimeout' });
+    expect(r.sent[0]).toEqual(ae('s1', 's2', 2, 1, 1, [e(2, 'a')], 0));
+  });
+});
+
+describe('DEC-16: the leaderCommit a leader sends', () => {
+  // s2 is sent one entry (index 2) while the leader has committed through 3.
+  const s = leader([e(2, 'a'), e(2, 'b'), e(2, 'c')], { commitIndex: 3, lastApplied: 3, nextIndex: { s2: 2, s3: 4 }, matchIndex: { s2: 1, s3: 3 } });
+
+  it('DEC-16: leaderCommit is the commitIndex', () => {
+    const r = stepBoth(asking(S1), s, { type: 'heartbeatTimeout' });
+    expect(r.sent[0]).toEqual(ae('s1', 's2', 2, 1, 2, [e(2, 'b')], 3));
+  });
+
+  it('DEC-16b: leaderCommit is clamped to the last index sent (etcd)', () => {
+    const r = stepBoth(taking(S1, 'DEC-16'), s, { type: 'heartbeatTimeout' });
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 2, [e(2, 'b')], 2), ae('s1', 's3', 2, 3, 2, [], 3)]);
+    expectFired(r.rules, ['DEC-16b']);
+  });
+});
+
+describe('DEC-17: when committed entries are applied', () => {
+  const f = st({ currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [e(2, 'a')] });
+  const commit = ae('s1', 's2', 2, 1, 2, [], 1);
+  const S2 = envOf('s2');
+
+  it('DEC-17: in the step that commits them (ALL-1)', () => {
+    const r = stepBoth(asking(S2), f, commit);
+    expect(r.state.commitIndex).toBe(1);
+    expect(r.state.lastApplied).toBe(1);
+    expect(r.applied.map((a) => a.index)).toEqual([1]);
+  });
+
+  it('DEC-17b: in a step of their own: commitIndex rises, lastApplied waits for the apply event, which applies them', () => {
+    const r = stepBoth(taking(S2, 'DEC-17'), f, commit);
+    expect(r.state.commitIndex).toBe(1);
+    expect(r.state.lastApplied).toBe(0);
+    expect(r.applied).toEqual([]);
+    expectFired(r.rules, ['AE-5', 'DEC-17b']);
+    const applied = stepBoth(taking(S2, 'DEC-17'), r.state, { type: 'apply' });
+    expect(applied.state.lastApplied).toBe(1);
+    expect(applied.applied.map((a) => a.index)).toEqual([1]);
+    expect(applied.rules).toEqual(['ALL-1']);
+  });
+
+  it('DEC-17: an apply event with nothing left to apply changes nothing', () => {
+    const r = stepBoth(asking(S2), f, { type: 'apply' });
+    expect(r.state).toBe(f);
+    expect(r.rules).toEqual([]);
+  });
+});
+
+describe('DEC-18: AppendEntries outstanding per follower', () => {
+  // A request to s2 is outstanding (sent, no response yet); s3 has answered its last one.
+  const s = withLeaderState(leader([e(2, 'a')], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } }), { outstanding: { s2: true } });
+  const command = { type: 'clientRequest', command: 'b' } as const;
+
+  it('DEC-18: every trigger sends: a client request goes to every follower', () => {
+    const r = stepBoth(asking(S1), s, command);
+    expect(r.sent.map((m) => m.to)).toEqual(['s2', 's3']);
+    expect(leaderView(r.state).outstanding).toEqual({ s2: true, s3: true });
+  });
+
+  it('DEC-18b: at most one outstanding per follower: the client request sends nothing to s2 (hashicorp/raft)', () => {
+    const r = stepBoth(taking(S1, 'DEC-18'), s, command);
+    expect(r.sent).toEqual([ae('s1', 's3', 2, 1, 2, [e(2, 'b')], 1)]);
+    expectFired(r.rules, ['LEA-2', 'DEC-18b']);
+  });
+
+  it('DEC-18b: a heartbeat always sends; a response of the term ends the outstanding request, and the next send goes', () => {
+    const beat = stepBoth(taking(S1, 'DEC-18'), s, { type: 'heartbeatTimeout' });
+    expect(beat.sent.map((m) => m.to)).toEqual(['s2', 's3']);
+    const answered = stepBoth(taking(S1, 'DEC-18'), s, aer('s2', 's1', 2, true, 1, 1));
+    expect(leaderView(answered.state).outstanding).toEqual({});
+  });
+});
+
+describe('DEC-19: a request of an older term', () => {
+  const f = st({ currentTerm: 3, votedFor: 's3', leaderId: 's3' });
+  const S2 = envOf('s2');
+  const staleAppend = ae('s1', 's2', 2, 0, 0, [], 0);
+  const staleVote: Message = { type: 'RequestVote', from: 's1', to: 's2', term: 2, candidateId: 's1', lastLogIndex: 0, lastLogTerm: 0 };
+
+  it('DEC-19: answered with a refusal that carries currentTerm (AE-1, RV-1)', () => {
+    expect(stepBoth(asking(S2), f, staleAppend).sent).toEqual([aer('s2', 's1', 3, false, 0, 0)]);
+    expect(stepBoth(asking(S2), f, staleVote).sent).toEqual([{ type: 'RequestVoteResponse', from: 's2', to: 's1', term: 3, voteGranted: false }]);
+  });
+
+  it('DEC-19b: dropped without a reply', () => {
+    for (const m of [staleAppend, staleVote]) {
+      const r = stepBoth(taking(S2, 'DEC-19'), f, m);
+      expect(r.sent).toEqual([]);
+      expect(r.state).toBe(f);
+      expect(r.rules).toEqual(['DEC-19b']);
+    }
+  });
+});
+
+describe('DEC-7: commitIndex across a restart', () => {
+  const initial = { s1: { currentTerm: 2, votedFor: 's1', log: [e(2, 'a'), e(2, 'b')], commitIndex: 2, lastApplied: 2 } };
+
+  it('DEC-7: commitIndex is volatile: the restarted server starts at 0 and applies nothing', () => {
+    const c = initCluster(['s1', 's2', 's3'], undefined, initial);
+    const crashed = applyEvent(c, { type: 'crash', node: 's1' }, () => 'a');
+    if ('error' in crashed) throw new Error(crashed.error);
+    expect(crashed.state.nodes.s1?.commitIndex).toBe(0);
+    const up = applyEvent(crashed.state, { type: 'restart', node: 's1' }, () => 'a');
+    if ('error' in up) throw new Error(up.error);
+    expect(up.state.nodes.s1?.lastApplied).toBe(0);
+    expect(up.applied).toEqual([]);
+  });
+
+  it('DEC-7b: commitIndex is kept; the restart applies the committed entries again (ALL-1)', () => {
+    const c = initCluster(['s1', 's2', 's3'], undefined, initial);
+    const crashed = applyEvent(c, { type: 'crash', node: 's1' }, (p) => (p === 'DEC-7' ? 'b' : 'a'));
+    if ('error' in crashed) throw new Error(crashed.error);
+    expect(crashed.rules).toContain('DEC-7b');
+    expect(crashed.state.nodes.s1?.commitIndex).toBe(2);
+    expect(crashed.state.nodes.s1?.lastApplied).toBe(0);
+    const up = applyEvent(crashed.state, { type: 'restart', node: 's1' }, () => 'a');
+    if ('error' in up) throw new Error(up.error);
+    expect(up.state.nodes.s1?.lastApplied).toBe(2);
+    expect(up.applied.map((a) => a.index)).toEqual([1, 2]);
+  });
+});

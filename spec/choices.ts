@@ -1,0 +1,103 @@
+// Choice points: the places where Figure 2 allows a correct implementation more than one
+// behaviour. Each names its alternatives (DEC-3a, DEC-3b, ...), who takes each, and the one this
+// project's model and implementation take by default. `raftspec validate` accepts a trace when
+// some sequence of permitted alternatives explains every step (docs/choices.md); a profile (the
+// trace's `profile`, or `--pin`) restricts them. A behaviour that breaks a safety property is not
+// an alternative: docs/choices.md says why for the ones that were asked for.
+
+export interface Alternative {
+  /** The choice point's ID with a letter: DEC-3a, DEC-3b. */
+  readonly id: string;
+  readonly title: string;
+  /** Who takes it: papers, specifications and implementations. */
+  readonly who: string;
+  readonly text: string;
+}
+
+export interface ChoicePoint {
+  readonly id: ChoiceId;
+  readonly title: string;
+  /** The first alternative is the default: the model's and impl/'s behaviour when nothing is pinned. */
+  readonly alternatives: readonly [Alternative, ...Alternative[]];
+}
+
+export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19';
+
+/** An alternative is named by its letter within its choice point. */
+export type AlternativeLetter = 'a' | 'b';
+
+const alt = (id: string, title: string, who: string, text: string): Alternative => ({ id, title, who, text });
+
+export const CHOICE_POINTS: readonly ChoicePoint[] = [
+  {
+    id: 'DEC-3', title: 'Progress on a success',
+    alternatives: [
+      alt('DEC-3a', 'nextIndex never moves back', 'this model; etcd (Progress.MaybeUpdate)', 'On success matchIndex = max(matchIndex, m.matchIndex) and nextIndex = max(nextIndex, m.matchIndex + 1): a reordered older success moves neither back.'),
+      alt('DEC-3b', 'nextIndex follows the response', 'raft.tla (HandleAppendEntriesResponse)', 'On success matchIndex = max(matchIndex, m.matchIndex) and nextIndex = m.matchIndex + 1: a reordered older success moves nextIndex back, and the entries after it are sent again.'),
+    ],
+  },
+  {
+    id: 'DEC-4', title: 'Which rejections back off',
+    alternatives: [
+      alt('DEC-4a', 'only the current probe', 'this model; etcd (Progress.MaybeDecrTo)', 'A rejection moves nextIndex back only if it answers the current probe (its prevLogIndex is nextIndex - 1); nextIndex becomes max(prevLogIndex, matchIndex + 1, 1) and the leader retries. Other rejections are dropped.'),
+      alt('DEC-4b', 'every rejection', 'raft.tla; hashicorp/raft', 'Every rejection of the current term moves nextIndex back by one (never below 1), and the leader retries.'),
+    ],
+  },
+  {
+    id: 'DEC-5', title: 'What a leader sends a follower it has not matched',
+    alternatives: [
+      alt('DEC-5a', 'entries from nextIndex', 'this model; raft.tla', 'Every AppendEntries (heartbeats included) carries the entries from nextIndex (as many as one may carry).'),
+      alt('DEC-5b', 'empty probes until matched', 'etcd (StateProbe); hashicorp/raft', 'Until the leader knows that the follower holds its log through nextIndex - 1 (matchIndex >= nextIndex - 1, by Log Matching), its AppendEntries to it carry no entries; once it knows, they carry the entries from nextIndex.'),
+    ],
+  },
+  {
+    id: 'DEC-7', title: 'commitIndex across a restart',
+    alternatives: [
+      alt('DEC-7a', 'commitIndex is volatile', 'the paper (Figure 2); this model; raft.tla', 'A restarted server starts with commitIndex = snapshotIndex and learns it again from the leader.'),
+      alt('DEC-7b', 'commitIndex is kept', 'etcd (HardState.Commit); hashicorp/raft', 'A restarted server keeps the commitIndex it had (persisted with the term and vote); lastApplied starts at snapshotIndex and the committed entries are applied again.'),
+    ],
+  },
+  {
+    id: 'DEC-16', title: 'The leaderCommit a leader sends',
+    alternatives: [
+      alt('DEC-16a', 'its commitIndex', 'the paper (Figure 2); this model; raft.tla', 'leaderCommit is the leader\'s commitIndex.'),
+      alt('DEC-16b', 'clamped to what it sends', 'etcd (heartbeats: min(Match, committed))', 'leaderCommit is min(commitIndex, prevLogIndex + len(entries)): the follower is never told of a commit beyond the entries it was sent.'),
+    ],
+  },
+  {
+    id: 'DEC-17', title: 'When committed entries are applied',
+    alternatives: [
+      alt('DEC-17a', 'in the step that commits them', 'this model; raft.tla', 'A server applies its entries up to commitIndex in the step in which commitIndex rises (ALL-1).'),
+      alt('DEC-17b', 'in a step of their own', 'etcd (Ready.CommittedEntries); hashicorp/raft (FSM goroutine)', 'lastApplied may lag commitIndex; an `apply` event applies every committed entry not yet applied. The leader answers its clients then (LEA-2).'),
+    ],
+  },
+  {
+    id: 'DEC-18', title: 'AppendEntries outstanding per follower',
+    alternatives: [
+      alt('DEC-18a', 'any number', 'this model; raft.tla', 'Every trigger sends (LEA-3 on a client request, on a success of a follower still behind, on a rejection; LEA-1 on a heartbeat).'),
+      alt('DEC-18b', 'at most one, but heartbeats', 'hashicorp/raft; many hand-written implementations', 'The leader sends a follower an AppendEntries (or InstallSnapshot) only while none to it is outstanding, except at a heartbeat, which always sends one; an AppendEntries response of its term from that follower ends the outstanding one. A client request may send nothing.'),
+    ],
+  },
+  {
+    id: 'DEC-19', title: 'A request of an older term',
+    alternatives: [
+      alt('DEC-19a', 'answered', 'the paper (RV-1, AE-1); this model; raft.tla', 'A RequestVote or AppendEntries of an older term is refused with a reply carrying currentTerm. (An InstallSnapshot of an older term is always answered, IS-1.)'),
+      alt('DEC-19b', 'dropped', 'some implementations', 'A RequestVote or AppendEntries of an older term is dropped without a reply: its sender learns of the newer term from another message, so only liveness depends on it.'),
+    ],
+  },
+];
+
+export const CHOICE_BY_ID: ReadonlyMap<string, ChoicePoint> = new Map(CHOICE_POINTS.map((c) => [c.id, c]));
+
+/** The choice point an alternative ID belongs to (DEC-3b → DEC-3), or undefined. */
+export function choiceOf(alternative: string): ChoicePoint | undefined {
+  const m = /^(DEC-\d+)[a-z]$/.exec(alternative);
+  const c = m ? CHOICE_BY_ID.get(m[1] as string) : undefined;
+  return c && c.alternatives.some((a) => a.id === alternative) ? c : undefined;
+}
+
+/** A profile: for each choice point, the alternatives permitted (all when absent). */
+export type Profile = Readonly<Partial<Record<ChoiceId, readonly AlternativeLetter[]>>>;
+
+/** The model's own profile: the first alternative everywhere. */
+export const MODEL_PROFILE: Profile = Object.fromEntries(CHOICE_POINTS.map((c) => [c.id, ['a']]));

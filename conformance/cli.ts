@@ -75,6 +75,9 @@ options:
   --pin ALTS         validate: permit only these alternatives at their choice points
                      (comma-separated, e.g. DEC-3a,DEC-17b; \`model\` pins the model's own
                      alternative everywhere); overrides the trace's profile
+  --keep-going       validate: after a step no run explains, go on from the implementation's
+                     observed state and list every distinct deviation (field and rules, first
+                     step, count) instead of stopping at the first
   --max-frontier N   validate: past N model states explaining the trace, stop UNDECIDED
                      (default ${DEFAULT_MAX_FRONTIER})
   --json             machine-readable output on stdout
@@ -268,7 +271,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
         'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
         'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
-        membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' },
+        membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' }, 'keep-going': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -292,7 +295,8 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const over = protocolOptions(values);
         const pin = pinOption(values);
         const maxFrontier = intOption(values, 'max-frontier', DEFAULT_MAX_FRONTIER, 1);
-        return emit(runFiles(paths, (t) => validateBySearch(withOptions(t, over), { maxFrontier, ...(pin ? { pin } : {}) }), out), out);
+        const keepGoing = values['keep-going'] === true;
+        return emit(runFiles(paths, (t) => validateBySearch(withOptions(t, over), { maxFrontier, keepGoing, ...(pin ? { pin } : {}) }), out), out);
       }
       case 'check': {
         if (paths.length === 0) throw new UsageError('check expects at least one file or folder');

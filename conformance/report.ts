@@ -36,6 +36,10 @@ export function describeResult(result: AnyResult): string {
       const lines = [`${where}: ${f.problems[0] ?? ''}`];
       for (const p of f.problems.slice(1)) lines.push(`  ${p}`);
       if (f.rules.length > 0) lines.push(`  rules the model fired at this step: ${f.rules.join(', ')}`);
+      if ('deviations' in result && result.deviations && result.deviations.length > 0) {
+        lines.push(`  deviations (--keep-going, ${result.deviations.length} kinds):`);
+        for (const d of result.deviations) lines.push(`    ${d.what}${d.rules.length > 0 ? ` (${d.rules.join(', ')})` : ''}: first at step ${d.firstStep}, ${d.count} step${d.count === 1 ? '' : 's'}`);
+      }
       return lines.join('\n');
     }
   }

@@ -13,7 +13,7 @@ import { describeMessage, messageKey } from '../spec/canonical.js';
 import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
 import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
 import { InvariantChecker } from '../model/invariants.js';
-import type { NodeState } from '../model/state.js';
+import { type NodeState, fromJson, toJson } from '../model/state.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { type Failure, type ReplayResult, checkClientHistory, checkExpect, describeEvent, describeViolation, initialData, leaseViewOf } from './replay.js';
 import { LeaseClock } from './lease.js';
@@ -24,6 +24,20 @@ export interface SearchConfig {
   readonly maxFrontier?: number;
   /** The alternatives permitted at each choice point, overriding the trace's own `profile` (`--pin`). */
   readonly pin?: Profile;
+  /**
+   * `--keep-going`: after a step no run explains, go on from the implementation's observed state
+   * (the model's state after the step with the observed fields and sends laid over it) and list
+   * every distinct deviation, instead of stopping at the first.
+   */
+  readonly keepGoing?: boolean;
+}
+
+/** A kind of deviation found with --keep-going: what differed, the rules that decide it, where first, how often. */
+export interface Deviation {
+  readonly what: string;
+  readonly rules: readonly RuleId[];
+  readonly firstStep: number;
+  readonly count: number;
 }
 
 export const DEFAULT_MAX_FRONTIER = 64;
@@ -32,7 +46,7 @@ export const DEFAULT_MAX_FRONTIER = 64;
 export type Taken = Readonly<Record<string, number>>;
 
 export type SearchResult =
-  | (ReplayResult & { readonly taken?: Taken })
+  | (ReplayResult & { readonly taken?: Taken; readonly deviations?: readonly Deviation[] })
   | { readonly status: 'undecided'; readonly steps: number; readonly step: number; readonly frontier: number; readonly reason: string; readonly taken: Taken };
 
 /** One state of the frontier, with its own invariant history and client history. */
@@ -139,6 +153,8 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
   }
   const taken = new Map<string, number>();
+  const deviations = new Map<string, { what: string; rules: readonly RuleId[]; firstStep: number; count: number }>();
+  let firstFailure: { failure: Failure; steps: number } | null = null;
   let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [] }];
   // LR-2: the lease's clock assumption is about the events (a server bound by a lease has no election timeout or crash): checked on the first explanation.
   const lease = trace.options?.leaseReads ? new LeaseClock() : null;
@@ -181,13 +197,23 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
         const others = alternativesThatExplain(frontier, s, permittedLetters({ ...trace, profile: undefined }), permitted);
         if (others.length > 0) failure = { ...failure, problems: [...failure.problems, `explained with ${others.join(' or ')}, which ${cfg.pin !== undefined ? '--pin' : 'the trace\'s profile'} does not permit`] };
       }
-      return { status: 'fail', steps: i + 1, failure, taken: Object.fromEntries(taken) };
+      if (!cfg.keepGoing) return { status: 'fail', steps: i + 1, failure, taken: Object.fromEntries(taken) };
+      // --keep-going: note the deviation, then go on from what the implementation was observed to do.
+      firstFailure ??= { failure, steps: i + 1 };
+      noteDeviation(deviations, failure, i);
+      const recovered = recover(frontier, s, permitted, dead);
+      if (typeof recovered === 'string') {
+        return { status: 'fail', steps: i + 1, failure: { ...firstFailure.failure, problems: [...firstFailure.failure.problems, `--keep-going stopped at step ${i}: ${recovered}`] }, taken: Object.fromEntries(taken), deviations: [...deviations.values()] };
+      }
+      frontier = [recovered];
+      continue;
     }
     if (next.length > maxFrontier) {
       return { status: 'undecided', steps: i + 1, step: i, frontier: next.length, reason: `after step ${i} (/steps/${i}: ${describeEvent(s.event)}) ${next.length} model states explain the trace so far, more than --max-frontier ${maxFrontier}: the trace observes too little to tell them apart`, taken: Object.fromEntries(taken) };
     }
     frontier = next;
   }
+  if (firstFailure) return { status: 'fail', steps: trace.steps.length, failure: firstFailure.failure, taken: Object.fromEntries(taken), deviations: [...deviations.values()] };
   // LIN-1 on the client history of a run that explains the trace (they agree on what was observed).
   const histories = frontier.map((b) => historyArray(b.history));
   let result: ReplayResult | null = null;
@@ -209,14 +235,15 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
   // and the other did not become optional; messages that differ pairwise (same type, sender and
   // receiver) become groups of which exactly one was sent.
   // members: every run merged into the entry (they took different alternatives to the same place).
-  const kept: { run: Run; members: Run[]; state: ClusterState; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
+  // added: the messages the entry's state holds beyond its parent's network after the event (what its runs sent, and what merges added).
+  const kept: { run: Run; members: Run[]; state: ClusterState; added: Message[]; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
   for (const run of runs) {
     const inherited = trimmed(run.parent.optional, run.r.state, e);
     const groups = trimmedGroups(run.parent.groups, run.r.state, e);
     let merged = false;
     for (const k of kept) {
       if (!sameExceptNetwork(k.state, run.r.state)) continue;
-      const d = k.state === k.run.r.state && k.run.parent === run.parent ? sentDiff(k.run, run) : networkDiff(k.state, run.r.state);
+      const d = k.run.parent === run.parent ? listDiff(k.added, through(run)) : networkDiff(k.state, run.r.state);
       if (d.first.length > 0 && d.second.length > 0) {
         const pairs = paired(d.first, d.second);
         if (pairs === null) continue;
@@ -229,9 +256,11 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
         }
         k.groups = groupsNow;
         k.state = withMessages(k.state, d.second);
+        k.added.push(...d.second);
       } else if (d.second.length > 0) {
         addCounts(k.optional, countKeys(d.second));
         k.state = withMessages(k.state, d.second);
+        k.added.push(...d.second);
       } else {
         addCounts(k.optional, countKeys(d.first));
       }
@@ -244,7 +273,7 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
       merged = true;
       break;
     }
-    if (!merged) kept.push({ run, members: [run], state: run.r.state, optional: inherited, groups });
+    if (!merged) kept.push({ run, members: [run], state: run.r.state, added: [...through(run)], optional: inherited, groups });
   }
   // A parent with several successors gives each but the first a copy of its invariant history.
   const used = new Set<Branch>();
@@ -283,6 +312,59 @@ function noteTaken(taken: Map<string, number>, survivors: readonly Run[], tried:
     const id = `${p}${letter}`;
     taken.set(id, (taken.get(id) ?? 0) + 1);
   }
+}
+
+/** The deviations of one failed step, by what differed (each field, `sent`, or the message no behaviour sent) and the rules that decide it. */
+function noteDeviation(deviations: Map<string, { what: string; rules: readonly RuleId[]; firstStep: number; count: number }>, failure: Failure, i: number): void {
+  const seen = new Set<string>();
+  for (const p of failure.problems) {
+    if (p.startsWith('with ') || p.startsWith('(') || / is decided by /.test(p) || p.startsWith('explained with')) continue;
+    const field = /^\S+?\.(\w+)(?:\[[^\]]*\])?: expected /.exec(p)?.[1];
+    const what = field !== undefined ? field : p.startsWith('sent:') ? 'sent' : p.includes('no permitted behaviour sent') ? `${p.split(' of a message')[0]} of a message no permitted behaviour sent` : p.replace(/\d+/g, 'N').slice(0, 80);
+    if (seen.has(what)) continue;
+    seen.add(what);
+    const rules = field !== undefined ? [...(GOVERNING[field]?.leader ?? []), ...(GOVERNING[field]?.other ?? [])].filter((r, k, all) => all.indexOf(r) === k) : [];
+    const d = deviations.get(what);
+    if (d) d.count++;
+    else deviations.set(what, { what, rules, firstStep: i, count: 1 });
+  }
+}
+
+/**
+ * --keep-going: the state to go on from after step s, which no run explains: the model's first
+ * run of the step (a message no behaviour sent is handed to its receiver as if injected), with the
+ * observed fields of the nodes, and the observed sends, laid over it. The invariants start afresh
+ * from there (their history is the model's, not the implementation's). A string when the
+ * observation does not determine a state to go on from.
+ */
+function recover(frontier: readonly Branch[], s: Step, permitted: (p: ChoiceId) => readonly AlternativeLetter[], dead: readonly Dead[]): Branch | string {
+  const b = frontier[0];
+  if (!b) return 'no state to go on from';
+  let after = dead.find((d) => d.after !== undefined)?.after;
+  let sent: readonly Message[] = [];
+  if (after === undefined) {
+    if (s.event.type !== 'deliver' && s.event.type !== 'drop' && s.event.type !== 'duplicate') return 'the event is impossible in every state the model reached';
+    // The message was never in flight: a delivery reaches its receiver as if injected; a drop or duplicate changes nothing.
+    if (s.event.type !== 'deliver') return { ...b, optional: new Map(b.optional) };
+    const injected = runsOf(b.c, { type: 'inject', message: s.event.message }, permitted).next().value;
+    if (!injected || 'error' in injected.r) return 'the message cannot be handed to its receiver';
+    after = injected.r.state;
+    sent = injected.r.sent;
+  } else {
+    const run = runsOf(b.c, s.event, permitted).next().value;
+    sent = run && !('error' in run.r) ? run.r.sent : [];
+  }
+  let c: ClusterState = after as ClusterState;
+  if (s.sent !== undefined && !s.sentPartial) c = withMessages(withoutMessages(c, sent), s.sent);
+  const nodes = { ...c.nodes };
+  for (const [id, o] of Object.entries(s.expect?.nodes ?? {})) {
+    const now = nodes[id];
+    if (now) nodes[id] = fromJson({ ...toJson(now), ...o });
+  }
+  c = { ...c, nodes };
+  const checker = new InvariantChecker(c);
+  checker.permitted = b.checker.permitted;
+  return { c, checker, history: b.history, open: [], optional: new Map(), groups: [] };
 }
 
 /** The alternatives (beyond those permitted) under which some run explains the step: what a pin or profile kept out. */
@@ -481,17 +563,22 @@ const countKeys = (ms: readonly Message[]): Map<string, Copies> => {
   return out;
 };
 
-/** Two runs of one step from one state: their networks differ by what each sent (and a partition let through). */
-function sentDiff(a: Run, b: Run): { first: Message[]; second: Message[] } {
-  const through = (run: Run) => (run.r.state.partition ? run.r.sent.filter((m) => !separated(run.r.state.partition as ReadonlyMap<string, number>, m)) : run.r.sent);
+/** What a run's step put into the network: what the server sent, less what a partition lost. */
+function through(run: Run): readonly Message[] {
+  const partition = run.r.state.partition;
+  return partition ? run.r.sent.filter((m) => !separated(partition, m)) : run.r.sent;
+}
+
+/** Two runs of one step from one state: their networks differ by what each put into it (as many copies as differ, each way). */
+function listDiff(a: readonly Message[], b: readonly Message[]): { first: Message[]; second: Message[] } {
   const left = new Map<string, { m: Message; n: number }>();
-  for (const m of through(a)) {
+  for (const m of a) {
     const slot = left.get(keyOf(m));
     if (slot) slot.n++;
     else left.set(keyOf(m), { m, n: 1 });
   }
   const second: Message[] = [];
-  for (const m of through(b)) {
+  for (const m of b) {
     const slot = left.get(keyOf(m));
     if (slot && slot.n > 0) slot.n--;
     else second.push(m);

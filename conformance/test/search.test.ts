@@ -140,6 +140,44 @@ describe('validate by search', () => {
   });
 });
 
+describe('--keep-going', () => {
+  // s2's leaderId is wrong at step 4 (it names s3), its votedFor at step 6 (it names s3), its leaderId again at step 7.
+  const steps: Trace['steps'] = [
+    ...ELECTION,
+    ev({ type: 'deliver', message: ae('s2', 0, 0, [], 0) }, { expect: { nodes: { s2: { leaderId: 's3' } } } }),
+    ev({ type: 'deliver', message: aer('s2', true, 0, 0) }),
+    ev({ type: 'heartbeatTimeout', node: 's1' }, { expect: { nodes: { s1: { role: 'leader' } } } }),
+    ev({ type: 'deliver', message: ae('s2', 0, 0, [], 0) }, { expect: { nodes: { s2: { votedFor: 's3', leaderId: 's3' } } } }),
+  ];
+
+  it('without it, the first deviation ends the replay', () => {
+    const r = validateBySearch(trace(steps));
+    expect(r.status).toBe('fail');
+    expect('deviations' in r ? r.deviations : undefined).toBeUndefined();
+  });
+
+  it('with it, the replay goes on from the observed state and lists every distinct deviation: the field, the rules that decide it, the first step, how often', () => {
+    const r = validateBySearch(trace(steps), { keepGoing: true });
+    expect(r.status).toBe('fail');
+    if (r.status !== 'fail') return;
+    expect(r.failure.step).toBe(3);
+    expect(r.deviations).toEqual([
+      { what: 'leaderId', rules: ['CLI-1'], firstStep: 3, count: 2 },
+      { what: 'votedFor', rules: ['ALL-2', 'RV-2', 'CAN-1'], firstStep: 6, count: 1 },
+    ]);
+    expect(describeResult(r as never)).toContain('deviations (--keep-going, 2 kinds):');
+  });
+
+  it('a message no behaviour sent is handed to its receiver as if injected, and the replay goes on', () => {
+    const bogus = ae('s3', 0, 0, [{ term: 1, command: 'z' }], 0);
+    const r = validateBySearch(trace([...ELECTION, ev({ type: 'deliver', message: bogus }, { expect: { nodes: { s3: { log: [{ term: 1, command: 'z' }] } } } }), ev({ type: 'deliver', message: ae('s2', 0, 0, [], 0) })]), { keepGoing: true });
+    expect(r.status).toBe('fail');
+    if (r.status !== 'fail') return;
+    expect(r.deviations?.map((d) => d.what)).toEqual(['deliver of a message no permitted behaviour sent']);
+    expect(r.steps).toBe(5);
+  });
+});
+
 describe('loading for validate', () => {
   it('fields named x-... are kept in the file and ignored, except inside a command', () => {
     const loaded = checkTrace({ ...trace([{ event: { type: 'clientRequest', node: 's1', command: { 'x-mine': 1 } }, 'x-step': 'note' } as never]), 'x-harness': { version: 3 } });

@@ -225,6 +225,15 @@ const FOUR_MEMBERSHIP_NOOP: CampaignShape = { servers: 4, options: { leaderNoop:
 /** Membership changes with key-value clients and snapshots (CLIENT_WEIGHTS), so that snapshots cover configuration entries (SNAP-1, IS-5). */
 const FOUR_MEMBERSHIP_CLIENTS: CampaignShape = { servers: 4, clients: DEFAULT_CLIENTS, options: { leaderNoop: true }, membership: {} };
 
+
+/** LEA-3a in impl/replication.ts: how a success moves a follower's progress (the snippet two mutants replace). */
+const SUCCESS_PROGRESS = `  const matchIndex = Math.max(before, m.matchIndex);
+  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
+  p.matchIndex[slot] = matchIndex;
+  p.nextIndex[slot] = nextIndex;
+  // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
+  afterProgress(r, slot, nextIndex, lead.quorumStale || (matchIndex > before && matchIndex > r.commitIndex));`;
+
 export const MUTANTS: readonly Mutant[] = [
   /** AE-3 read as "replace everything after prevLogIndex": truncates on a heartbeat or on a stale AppendEntries whose entries already match. */
   mutant('TruncateAfterPrev', PITFALL.truncate, 'AE-3', ['log'], THREE, [
@@ -276,12 +285,7 @@ export const MUTANTS: readonly Mutant[] = [
   /** LEA-3a with the leader's current last index instead of what the acknowledged request carried. */
   mutant('MatchFromLeaderLastIndex', PITFALL.matchFromLast, 'LEA-3a', ['messages sent', 'matchIndex[', 'nextIndex[', 'entries applied', 'commitIndex'], THREE, [
     patch('replication.ts',
-  `  const matchIndex = Math.max(before, m.matchIndex);
-  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
-  p.matchIndex[slot] = matchIndex;
-  p.nextIndex[slot] = nextIndex;
-  // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
-  afterProgress(r, slot, nextIndex, lead.quorumStale || (matchIndex > before && matchIndex > r.commitIndex));`,
+  SUCCESS_PROGRESS,
   `  p.matchIndex[slot] = r.log.lastIndex;
   p.nextIndex[slot] = r.log.lastIndex + 1;
   if (lead.quorumStale || (r.log.lastIndex > before && r.log.lastIndex > r.commitIndex)) maybeCommit(r);
@@ -290,12 +294,7 @@ export const MUTANTS: readonly Mutant[] = [
   /** LEA-3a without DEC-3's max: a reordered older success moves matchIndex (and nextIndex) back. */
   mutant('MatchIndexMovesBack', PITFALL.indexes, 'DEC-3', ['messages sent', 'matchIndex[', 'nextIndex['], THREE, [
     patch('replication.ts',
-  `  const matchIndex = Math.max(before, m.matchIndex);
-  const nextIndex = r.opts.nextFollowsSuccess ? m.matchIndex + 1 : Math.max(p.nextAt(slot, 1), m.matchIndex + 1);
-  p.matchIndex[slot] = matchIndex;
-  p.nextIndex[slot] = nextIndex;
-  // The quorum can only move when a matchIndex passes commitIndex (see maybeCommit).
-  afterProgress(r, slot, nextIndex, lead.quorumStale || (matchIndex > before && matchIndex > r.commitIndex));`,
+  SUCCESS_PROGRESS,
   `  p.matchIndex[slot] = m.matchIndex;
   p.nextIndex[slot] = m.matchIndex + 1;
   maybeCommit(r);

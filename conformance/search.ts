@@ -42,6 +42,7 @@ export interface Deviation {
 
 export const DEFAULT_MAX_FRONTIER = 64;
 
+
 /** The alternatives seen taken: alternative ID (DEC-3b) -> the steps at which it alone explained what the trace observed. */
 export type Taken = Readonly<Record<string, number>>;
 
@@ -68,6 +69,13 @@ interface Branch {
    * leaderCommit clamped or not, DEC-16; a probe empty or not, DEC-5) are one branch.
    */
   readonly groups: readonly (readonly Message[])[];
+  /**
+   * The network as a difference from the anchor, the network of the last step that left one state
+   * in the frontier: copies added (count > 0) or taken out (count < 0), by messageKey. Two branches
+   * with one anchor are compared by their deltas, in what they did since, not in all they hold.
+   */
+  readonly anchor: object;
+  readonly delta: ReadonlyMap<string, Copies>;
 }
 
 /** The client steps of one branch, newest first, shared between branches (a persistent list). */
@@ -155,7 +163,7 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
   const taken = new Map<string, number>();
   const deviations = new Map<string, { what: string; rules: readonly RuleId[]; firstStep: number; count: number }>();
   let firstFailure: { failure: Failure; steps: number } | null = null;
-  let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [] }];
+  let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [], anchor: c0.network, delta: new Map() }];
   // LR-2: the lease's clock assumption is about the events (a server bound by a lease has no election timeout or crash): checked on the first explanation.
   const lease = trace.options?.leaseReads ? new LeaseClock() : null;
   for (const [i, s] of trace.steps.entries()) {
@@ -211,7 +219,8 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
     if (next.length > maxFrontier) {
       return { status: 'undecided', steps: i + 1, step: i, frontier: next.length, reason: `after step ${i} (/steps/${i}: ${describeEvent(s.event)}) ${next.length} model states explain the trace so far, more than --max-frontier ${maxFrontier}: the trace observes too little to tell them apart`, taken: Object.fromEntries(taken) };
     }
-    frontier = next;
+    // One state left: its network is the anchor the deltas of later branches are measured from.
+    frontier = next.length === 1 && (next[0] as Branch).delta.size > 0 ? [{ ...(next[0] as Branch), anchor: (next[0] as Branch).c.network, delta: new Map() }] : next;
   }
   if (firstFailure) return { status: 'fail', steps: trace.steps.length, failure: firstFailure.failure, taken: Object.fromEntries(taken), deviations: [...deviations.values()] };
   // LIN-1 on the client history of a run that explains the trace (they agree on what was observed).
@@ -236,14 +245,19 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
   // receiver) become groups of which exactly one was sent.
   // members: every run merged into the entry (they took different alternatives to the same place).
   // added: the messages the entry's state holds beyond its parent's network after the event (what its runs sent, and what merges added).
-  const kept: { run: Run; members: Run[]; state: ClusterState; added: Message[]; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
+  const kept: { run: Run; members: Run[]; state: ClusterState; added: Message[]; delta: Map<string, Copies>; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
   for (const run of runs) {
     const inherited = trimmed(run.parent.optional, run.r.state, e);
     const groups = trimmedGroups(run.parent.groups, run.r.state, e);
     let merged = false;
     for (const k of kept) {
       if (!sameExceptNetwork(k.state, run.r.state)) continue;
-      const d = k.run.parent === run.parent ? listDiff(k.added, through(run)) : networkDiff(k.state, run.r.state);
+      // Runs of one state differ by what each sent; branches by their deltas from a shared anchor;
+      // only branches without one (after --keep-going went on) are compared by a scan of their networks.
+      const sameParent = k.run.parent === run.parent;
+      const d = sameParent ? listDiff(k.added, through(run))
+        : k.run.parent.anchor === run.parent.anchor ? deltaDiff(k.delta, childDelta(run, e))
+          : networkDiff(k.state, run.r.state);
       if (d.first.length > 0 && d.second.length > 0) {
         const pairs = paired(d.first, d.second);
         if (pairs === null) continue;
@@ -257,10 +271,12 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
         k.groups = groupsNow;
         k.state = withMessages(k.state, d.second);
         k.added.push(...d.second);
+        addSigned(k.delta, d.second, 1);
       } else if (d.second.length > 0) {
         addCounts(k.optional, countKeys(d.second));
         k.state = withMessages(k.state, d.second);
         k.added.push(...d.second);
+        addSigned(k.delta, d.second, 1);
       } else {
         addCounts(k.optional, countKeys(d.first));
       }
@@ -273,12 +289,12 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
       merged = true;
       break;
     }
-    if (!merged) kept.push({ run, members: [run], state: run.r.state, added: [...through(run)], optional: inherited, groups });
+    if (!merged) kept.push({ run, members: [run], state: run.r.state, added: [...through(run)], delta: childDelta(run, e), optional: inherited, groups });
   }
   // A parent with several successors gives each but the first a copy of its invariant history.
   const used = new Set<Branch>();
   const next: Branch[] = [];
-  for (const { run, members, state, optional, groups } of kept) {
+  for (const { run, members, state, optional, groups, delta } of kept) {
     const checker = used.has(run.parent) ? run.parent.checker.clone() : run.parent.checker;
     used.add(run.parent);
     const violations = checker.check(run.parent.c, state === run.r.state ? run.r : { ...run.r, state }, i, e);
@@ -290,7 +306,7 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
     survivors.push(...members);
     // Open: the alternatives this branch stands for alone (every run merged into it took them).
     const open = [...run.decisions].filter(([p, l]) => contested.has(p) && members.every((x) => x.decisions.get(p) === l)).map(([p, l]) => `${p}${l}`);
-    next.push({ c: state, checker, history: client ? { step: { index: i, event: e, replies: run.r.replies }, rest: run.parent.history } : run.parent.history, open: open.length === 0 ? run.parent.open : [...run.parent.open, ...open], optional: optional, groups: groups });
+    next.push({ c: state, checker, history: client ? { step: { index: i, event: e, replies: run.r.replies }, rest: run.parent.history } : run.parent.history, open: open.length === 0 ? run.parent.open : [...run.parent.open, ...open], optional: optional, groups: groups, anchor: run.parent.anchor, delta });
   }
   return next;
 }
@@ -364,7 +380,7 @@ function recover(frontier: readonly Branch[], s: Step, permitted: (p: ChoiceId) 
   c = { ...c, nodes };
   const checker = new InvariantChecker(c);
   checker.permitted = b.checker.permitted;
-  return { c, checker, history: b.history, open: [], optional: new Map(), groups: [] };
+  return { c, checker, history: b.history, open: [], optional: new Map(), groups: [], anchor: c.network, delta: new Map() };
 }
 
 /** The alternatives (beyond those permitted) under which some run explains the step: what a pin or profile kept out. */
@@ -563,6 +579,45 @@ const countKeys = (ms: readonly Message[]): Map<string, Copies> => {
   return out;
 };
 
+/** Adds `sign` copies of each message to a signed multiset (dropping keys that come to 0). */
+function addSigned(into: Map<string, Copies>, messages: readonly Message[], sign: 1 | -1): void {
+  for (const m of messages) {
+    const k = keyOf(m);
+    const n = (into.get(k)?.count ?? 0) + sign;
+    if (n === 0) into.delete(k);
+    else into.set(k, { message: m, count: n });
+  }
+}
+
+/** A run's network as a delta from its parent's anchor: the parent's delta, less what the event took out, plus what the step put in. */
+function childDelta(run: Run, e: Event): Map<string, Copies> {
+  const delta = new Map(run.parent.delta);
+  if (e.type === 'deliver' || e.type === 'drop') addSigned(delta, [e.message], -1);
+  if (e.type === 'duplicate') addSigned(delta, [e.message], 1);
+  if (e.type === 'partition') {
+    // The messages in flight between the new groups are lost now (rare: a scan of the network).
+    const partition = run.r.state.partition;
+    if (partition) addSigned(delta, inFlight(run.parent.c).filter((m) => separated(partition, m)), -1);
+  }
+  addSigned(delta, through(run), 1);
+  return delta;
+}
+
+/** Two networks with one anchor, by their deltas: the copies one holds beyond the other, each way. */
+function deltaDiff(a: ReadonlyMap<string, Copies>, b: ReadonlyMap<string, Copies>): { first: Message[]; second: Message[] } {
+  const first: Message[] = [];
+  const second: Message[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(key);
+    const y = b.get(key);
+    const d = (x?.count ?? 0) - (y?.count ?? 0);
+    const m = (x ?? y)?.message as Message;
+    for (let j = 0; j < d; j++) first.push(m);
+    for (let j = 0; j < -d; j++) second.push(m);
+  }
+  return { first, second };
+}
+
 /** What a run's step put into the network: what the server sent, less what a partition lost. */
 function through(run: Run): readonly Message[] {
   const partition = run.r.state.partition;
@@ -597,7 +652,9 @@ function settleGroup(b: Branch, e: Event): Branch {
   // Only a message with one copy in flight names the group's: another copy (sent at another step) may be the one meant.
   if (copiesInFlight(b.c, e.message) > 1) return b;
   const others = g.filter((m) => keyOf(m) !== key);
-  return { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g) };
+  const delta = new Map(b.delta);
+  addSigned(delta, others, -1);
+  return { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g), delta };
 }
 
 /** Groups whose messages are all still in flight (a partition or a drop can take them out); a group of one is no group. */

@@ -52,6 +52,10 @@ export interface Settings {
   readonly oneOutstanding: boolean;
   /** DEC-19b: a RequestVote or AppendEntries of an older term is dropped without a reply. */
   readonly dropStaleRequests: boolean;
+  /** DEC-20b: a new leader sends nothing on winning; its first AppendEntries go at its next heartbeat (or client request). */
+  readonly announceAtHeartbeat: boolean;
+  /** DEC-21b: a leader or candidate deposed by an AppendEntries of a newer term adopts the term (ALL-2) and drops it unanswered. */
+  readonly dropDeposingAppend: boolean;
 }
 
 /** The settings of a RaftConfig; a RangeError names what is not usable. */
@@ -88,6 +92,8 @@ export function settingsOf(config: RaftConfig): Settings {
     applyApart: takesB('DEC-17'),
     oneOutstanding: takesB('DEC-18'),
     dropStaleRequests: takesB('DEC-19'),
+    announceAtHeartbeat: takesB('DEC-20'),
+    dropDeposingAppend: takesB('DEC-21'),
   };
 }
 

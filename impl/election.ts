@@ -109,7 +109,7 @@ export function onVoteResponse(r: RaftState, from: NodeId, granted: boolean): vo
  * of the configuration in force (DEC-15: nextIndex = our last index + 1, matchIndex 0) and no read
  * state (CLI-4); with leaderNoop, append the no-op (CLI-3); run the commit sequence (CFG-3 may
  * append C_new: the joint configuration may be committed already); then, if still leader,
- * announce the win with AppendEntries, which carry what was appended.
+ * announce the win with AppendEntries, which carry what was appended (DEC-20b: at the next heartbeat).
  */
 function assumeLeadership(r: RaftState): void {
   r.role = 'leader';
@@ -120,7 +120,7 @@ function assumeLeadership(r: RaftState): void {
   r.leader = lead;
   if (r.opts.leaderNoop) r.appendOwn({ term: r.currentTerm, command: null }); // CLI-3: no client awaits it
   settleCommit(r);
-  if (r.role === 'leader') bcastAppend(r);
+  if (r.role === 'leader' && !r.opts.announceAtHeartbeat) bcastAppend(r); // DEC-20b: at the next heartbeat instead
 }
 
 /** PV-2 and PV-3, before and instead of ALL-2. Without preVote only an injected PreVote or PreVoteResponse exists: dropped (DEC-8). */

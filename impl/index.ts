@@ -10,7 +10,7 @@
  * - {@link Cluster}: an in-process cluster of RaftNodes over a FIFO network, for examples,
  *   tests and benchmarks.
  *
- * Where Figure 2 allows more than one behaviour (spec/choices.ts, DEC-3 .. DEC-19), the
+ * Where Figure 2 allows more than one behaviour (spec/choices.ts, DEC-3 .. DEC-21), the
  * `profile` of the RaftConfig picks the alternative; without one, the first everywhere. With
  * DEC-17b, committed entries are applied only at a `{ type: 'apply' }` input; with DEC-7b, a
  * server restarted from storage applies again, at `resume()`, the entries up to the commitIndex

@@ -209,7 +209,9 @@ export class RaftNode {
     if (m.type === 'PreVote' || m.type === 'PreVoteResponse') return onPreVoteMessage(r, m);
     if (m.type === 'RequestVote' && guardIgnores(r, m)) return; // CFG-6: no term change, no vote, no reply
     if (m.term > r.currentTerm) {
+      const deposed = m.type === 'AppendEntries' && (r.role === 'leader' || r.role === 'candidate');
       r.adoptTerm(m.term); // ALL-2
+      if (deposed && r.opts.dropDeposingAppend) return; // DEC-21b: the leader sends it again
     } else if (m.term < r.currentTerm) {
       return this.stepStale(m); // RV-1, AE-1, DEC-1
     }

@@ -19,7 +19,7 @@ export interface RaftConfig {
    */
   bootstrap?: BootstrapConfiguration;
   /**
-   * Where Figure 2 allows more than one behaviour (spec/choices.ts: DEC-3 .. DEC-19), the
+   * Where Figure 2 allows more than one behaviour (spec/choices.ts: DEC-3 .. DEC-21), the
    * alternatives this server takes: the first letter listed for a choice point. Absent (or a point
    * left out): the first alternative, 'a'.
    */

@@ -11,9 +11,9 @@ import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnap
 import type { RuleId } from '../spec/rules.js';
 import type { NodeInput } from '../spec/input.js';
 import type { Decorations, Hooks } from './hooks.js';
-import type { Env, Transition } from './state.js';
+import { type Env, type Transition, decide } from './state.js';
 import * as F from './core/figure2.js';
-import { ignore } from './core/transition.js';
+import { cite, ignore } from './core/transition.js';
 import { leaderContact, forgetLeaderContact } from './extensions/leader-contact.js';
 import * as Clients from './extensions/clients.js';
 import * as Compaction from './extensions/compaction.js';
@@ -237,6 +237,10 @@ export const GUARDS = {
   isTransferring: (t: Transition) => Transfer.isTransferring(t.state),
   canTransferTo: (t: Transition, env: Env, input: InputOf<'transferLeadership'>) => Transfer.canTransferTo(env, t.state, input.target),
   canReadUnderLease: (t: Transition, env: Env) => Lease.canReadUnderLease(env, t.state),
+  // DEC-21: this AppendEntries deposes a leader or candidate, which then handles it (a) or drops it (b).
+  // Decisions are deterministic, so a guard may ask; DEC-21 is asked only where it deposes.
+  deposesAndDrops: (t: Transition, env: Env, input: AppendEntries) => F.deposes(t.state, input) && decide(env, 'DEC-21') === 'b',
+  deposesAndHandles: (t: Transition, env: Env, input: AppendEntries) => F.deposes(t.state, input) && env.decide !== undefined && decide(env, 'DEC-21') === 'a',
 } as const;
 
 // --- Actions (named; each says what happens)
@@ -261,6 +265,8 @@ export const ACTIONS = {
   handleAppendFailure: (t: Transition, env: Env, input: AppendEntriesResponse) => F.handleAppendFailure(t, env, input),
   dropStaleResponse: (t: Transition) => ignore(t, 'DEC-1'),
   dropImpossibleMessage: (t: Transition) => ignore(t, 'DEC-8'),
+  adoptNewerTermAndDrop: (t: Transition, env: Env, input: AppendEntries) => cite(F.adoptNewerTerm(t, env, input.term), 'DEC-21b'),
+  adoptNewerTermToHandle: (t: Transition, env: Env, input: AppendEntries) => cite(F.adoptNewerTerm(t, env, input.term), 'DEC-21'),
   ignoreForRole: (t: Transition) => ignore(t, 'DEC-9'),
   // Extensions
   redirectCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.redirectCommand(t, env, input.command),
@@ -302,7 +308,13 @@ const NEWER_TERM = row<Message>({ rules: ['ALL-2'], guard: G.termIsNewer, action
 export const PROLOGUE: Rows = {
   RequestVote: [row({ rules: ['CFG-6'], when: 'disruptionGuard', guard: G.isDisruptiveRequestVote, actions: [A.ignoreDisruptiveRequestVote] }), NEWER_TERM],
   RequestVoteResponse: [NEWER_TERM],
-  AppendEntries: [NEWER_TERM],
+  // DEC-21: ALL-2, then the AppendEntries that deposed a leader or candidate is handled as a
+  // follower (cited only when alternatives are being decided; else NEWER_TERM does it) or, DEC-21b, goes unanswered.
+  AppendEntries: [
+    row({ rules: ['ALL-2', 'DEC-21b'], guard: G.deposesAndDrops, actions: [A.adoptNewerTermAndDrop], target: 'follower' }),
+    row({ rules: ['ALL-2', 'DEC-21'], guard: G.deposesAndHandles, actions: [A.adoptNewerTermToHandle], target: 'follower', again: true }),
+    NEWER_TERM,
+  ],
   AppendEntriesResponse: [NEWER_TERM],
   InstallSnapshot: [NEWER_TERM],
   InstallSnapshotResponse: [NEWER_TERM],

@@ -21,7 +21,7 @@ export interface ChoicePoint {
   readonly alternatives: readonly [Alternative, ...Alternative[]];
 }
 
-export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19';
+export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19' | 'DEC-20' | 'DEC-21';
 
 /** An alternative is named by its letter within its choice point. */
 export type AlternativeLetter = 'a' | 'b';
@@ -83,6 +83,20 @@ export const CHOICE_POINTS: readonly ChoicePoint[] = [
     alternatives: [
       alt('DEC-19a', 'answered', 'the paper (RV-1, AE-1); this model; raft.tla', 'A RequestVote or AppendEntries of an older term is refused with a reply carrying currentTerm. (An InstallSnapshot of an older term is always answered, IS-1.)'),
       alt('DEC-19b', 'dropped', 'some implementations', 'A RequestVote or AppendEntries of an older term is dropped without a reply: its sender learns of the newer term from another message, so only liveness depends on it.'),
+    ],
+  },
+  {
+    id: 'DEC-20', title: 'A new leader\'s first AppendEntries',
+    alternatives: [
+      alt('DEC-20a', 'sent on winning', 'the paper (LEA-1); this model; raft.tla', 'A candidate that wins sends every peer its AppendEntries in the step in which it wins.'),
+      alt('DEC-20b', 'sent at the next heartbeat', 'some implementations (a replication loop that starts at the next heartbeat)', 'A candidate that wins sends nothing in that step; its first AppendEntries go at its next heartbeat (or on a client request, LEA-3, as usual).'),
+    ],
+  },
+  {
+    id: 'DEC-21', title: 'A leader or candidate deposed by a newer-term AppendEntries',
+    alternatives: [
+      alt('DEC-21a', 'handled as a follower', 'this model; raft.tla', 'A leader or candidate that receives an AppendEntries of a newer term adopts that term and becomes a follower (ALL-2), then handles the AppendEntries as a follower and answers it.'),
+      alt('DEC-21b', 'dropped', 'some implementations', 'A leader or candidate that receives an AppendEntries of a newer term adopts that term and becomes a follower (ALL-2), and drops the AppendEntries without handling or answering it: the leader sends it again.'),
     ],
   },
 ];

@@ -148,6 +148,8 @@ export const RULES: readonly Rule[] = [
   r('DEC-17', 'Applied in the step that commits', 'Figure 2 (ALL-1)', 'A server applies its entries up to commitIndex in the step in which commitIndex rises.', 'choice'),
   r('DEC-18', 'Any number of AppendEntries outstanding', 'Figure 2 (LEA-3)', 'Every trigger sends: LEA-1 on a heartbeat, LEA-3 on a client request, on a success of a follower still behind, and on a retry.', 'choice'),
   r('DEC-19', 'Stale requests are answered', 'Figure 2 (RV-1, AE-1)', 'A RequestVote or AppendEntries of an older term is refused with a reply that carries currentTerm.', 'choice'),
+  r('DEC-20', 'A new leader announces itself at once', 'Figure 2 (LEA-1)', 'A candidate that wins the election sends every peer its AppendEntries in the step in which it wins.', 'choice'),
+  r('DEC-21', 'A deposing AppendEntries is handled', 'Figure 2 (ALL-2)', 'A leader or candidate that receives an AppendEntries of a newer term becomes a follower of that term (ALL-2), then handles the AppendEntries as a follower and answers it.', 'choice'),
   // The other alternatives of each choice point (spec/choices.ts): the model takes them where a profile or the validator's search asks.
   ...CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).map((a) => r(a.id, a.title, a.who, a.text, 'choice'))),
 ];

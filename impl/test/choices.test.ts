@@ -1,11 +1,11 @@
 // The alternatives of the choice points (spec/choices.ts) that impl/ takes when its profile says
-// so: DEC-3b .. DEC-19b. Given a state and an input, the Ready expected, written by hand; each
+// so: DEC-3b .. DEC-21b. Given a state and an input, the Ready expected, written by hand; each
 // beside what the default alternative does with the same input where that makes the point.
 import { describe, expect, it } from 'vitest';
 import type { Entry, KvCommand, Observation, ProtocolOptions } from '../../spec/schema.js';
 import type { Profile } from '../../spec/choices.js';
 import { RaftNode } from '../index.js';
-import { ae, aer, entries, rv, S3 } from './helpers.js';
+import { ae, aer, entries, rv, rvr, S3 } from './helpers.js';
 
 /** Server `id` of s1, s2, s3 taking the alternatives of `profile`. */
 function server(id: string, state: Observation, profile: Profile, options?: ProtocolOptions): RaftNode {
@@ -177,5 +177,62 @@ describe('DEC-19: a request of an older term', () => {
   it('DEC-19a: the same requests are refused with the current term', () => {
     const s1 = server('s1', { currentTerm: 3 }, {});
     expect(s1.step(rv({ term: 2 })).messages).toEqual([{ type: 'RequestVoteResponse', from: 's1', to: 's2', term: 3, voteGranted: false }]);
+  });
+});
+
+describe("DEC-20: a new leader's first AppendEntries", () => {
+  const candidate = (profile: Profile) => server('s1', { role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'], log: entries(1) }, profile);
+  const announce = [
+    appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 0 }),
+    appendTo('s3', { prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 0 }),
+  ];
+
+  it('DEC-20: the candidate that wins sends every peer its AppendEntries in the same step (LEA-1)', () => {
+    const s1 = candidate({});
+    const ready = s1.step(rvr({ term: 2 }));
+    expect(s1.role).toBe('leader');
+    expect(ready.messages).toEqual(announce);
+  });
+
+  it('DEC-20b: the candidate that wins sends nothing; the next heartbeat sends them', () => {
+    const s1 = candidate({ 'DEC-20': ['b'] });
+    expect(s1.step(rvr({ term: 2 })).messages).toEqual([]);
+    expect(s1.role).toBe('leader');
+    expect(s1.step({ type: 'heartbeatTimeout' }).messages).toEqual(announce);
+  });
+});
+
+describe('DEC-21: a leader or candidate deposed by a newer-term AppendEntries', () => {
+  const deposers = (profile: Profile) => [
+    leader({ nextIndex: { s2: 1, s3: 1 }, matchIndex: { s2: 0, s3: 0 } }, profile),
+    server('s1', { role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] }, profile),
+  ];
+  const newer = ae({ from: 's3', to: 's1', term: 3 });
+
+  it('DEC-21: ALL-2, then the AppendEntries is handled as a follower and answered', () => {
+    for (const s1 of deposers({})) {
+      const ready = s1.step(newer);
+      expect(s1.role).toBe('follower');
+      expect(s1.currentTerm).toBe(3);
+      expect(s1.leaderId).toBe('s3');
+      expect(ready.messages).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 3, success: true, matchIndex: 0, prevLogIndex: 0 }]);
+    }
+  });
+
+  it('DEC-21b: ALL-2 (persisted), then the AppendEntries is dropped: no reply, its leader not learned', () => {
+    for (const s1 of deposers({ 'DEC-21': ['b'] })) {
+      const ready = s1.step(newer);
+      expect(s1.role).toBe('follower');
+      expect(s1.currentTerm).toBe(3);
+      expect(s1.votedFor).toBe(null);
+      expect(s1.leaderId).toBe(null);
+      expect(ready.messages).toEqual([]);
+      expect(ready.hardState).toEqual({ currentTerm: 3, votedFor: null });
+    }
+  });
+
+  it('DEC-21b: a follower handles a newer-term AppendEntries as before', () => {
+    const s1 = server('s1', { currentTerm: 2 }, { 'DEC-21': ['b'] });
+    expect(s1.step(newer).messages).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 3, success: true, matchIndex: 0, prevLogIndex: 0 }]);
   });
 });

@@ -8,7 +8,7 @@
 // Everything else the extensions and options add enters through the named hook points of
 // env.hooks (model/hooks.ts); which module fills which point is one table, model/dispatch.ts.
 //
-// Where Figure 2 allows more than one behaviour, a choice point (spec/choices.ts, DEC-3 .. DEC-19)
+// Where Figure 2 allows more than one behaviour, a choice point (spec/choices.ts, DEC-3 .. DEC-21)
 // asks `decide(env, point)` which alternative this server takes: the first (the paper's or
 // raft.tla's reading) unless a profile or the validator's search says otherwise. A point is asked
 // only where its alternatives would do different things.
@@ -35,6 +35,9 @@ function choose(t: Transition, env: Env, point: ChoiceId): readonly [Transition,
 
 /** ALL-2: the message carries a term newer than ours. */
 export const isNewerTerm = (s: NodeState, m: Message): boolean => m.term > s.currentTerm;
+
+/** DEC-21: an AppendEntries of a newer term deposes a leader or candidate (ALL-2). */
+export const deposes = (s: NodeState, m: AppendEntries): boolean => isNewerTerm(s, m) && (s.role === 'leader' || s.role === 'candidate');
 
 /** RV-1, AE-1, DEC-1: the message carries a term older than ours. */
 export const isStaleTerm = (s: NodeState, m: Message): boolean => m.term < s.currentTerm;
@@ -141,7 +144,8 @@ export function recordVote(t: Transition, m: RequestVoteResponse): Transition {
 /**
  * CAN-2 then LEA-1: become leader with nextIndex = last log index + 1 and matchIndex = 0 for each
  * peer of its configuration (DEC-15), then the commit sequence (a configuration in force may
- * already be committed), then announce with AppendEntries to every peer.
+ * already be committed), then announce with AppendEntries to every peer (DEC-20; DEC-20b: at the
+ * next heartbeat instead).
  */
 export function becomeLeader(t: Transition, env: Env): Transition {
   const nextIndex: Record<NodeId, number> = {};
@@ -152,7 +156,10 @@ export function becomeLeader(t: Transition, env: Env): Transition {
   }
   const leader: LeaderState = { ...NEW_LEADER, nextIndex, matchIndex };
   const next = commitAsLeader(env.hooks.leaderElected(cite(update(t, { role: 'leader', leader }), 'CAN-2'), env), env);
-  return next.state.role === 'leader' ? broadcastAppendEntries(cite(next, 'LEA-1'), env) : next;
+  if (next.state.role !== 'leader') return next;
+  // DEC-20b: the first AppendEntries wait for the next heartbeat (or a client request).
+  const [announcing, letter] = peersOf(env, next.state).length > 0 ? choose(next, env, 'DEC-20') : [next, 'a'] as const;
+  return letter === 'b' ? announcing : broadcastAppendEntries(cite(announcing, 'LEA-1'), env);
 }
 
 /** CAN-3: an AppendEntries from a leader of our term: that leader won, so we follow it. */

@@ -215,3 +215,79 @@ describe('DEC-7: commitIndex across a restart', () => {
     expect(up.applied.map((a) => a.index)).toEqual([1, 2]);
   });
 });
+
+describe("DEC-20: a new leader's first AppendEntries", () => {
+  // s1, candidate of term 2 with its own vote; s2's grant wins the election.
+  const c = st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'], log: [e(1, 'x')] });
+  const grant: Message = { type: 'RequestVoteResponse', from: 's2', to: 's1', term: 2, voteGranted: true };
+
+  it('DEC-20: sent on winning, in the step that wins (LEA-1)', () => {
+    const r = stepBoth(asking(S1), c, grant);
+    expect(r.state.role).toBe('leader');
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 1, [], 0), ae('s1', 's3', 2, 1, 1, [], 0)]);
+    expectFired(r.rules, ['CAN-2', 'DEC-20', 'LEA-1']);
+  });
+
+  it('DEC-20b: nothing is sent on winning; the first AppendEntries go at the next heartbeat', () => {
+    const r = stepBoth(taking(S1, 'DEC-20'), c, grant);
+    expect(r.state.role).toBe('leader');
+    expect(r.sent).toEqual([]);
+    expectFired(r.rules, ['CAN-2', 'DEC-20b']);
+    expect(r.rules).not.toContain('LEA-1');
+    const h = stepBoth(taking(S1, 'DEC-20'), r.state, { type: 'heartbeatTimeout' });
+    expect(h.sent).toEqual([ae('s1', 's2', 2, 1, 1, [], 0), ae('s1', 's3', 2, 1, 1, [], 0)]);
+    expectFired(h.rules, ['LEA-1']);
+  });
+
+  it('DEC-20: not asked of a leader with no peer to send to', () => {
+    const solo = envOf('s1', ['s1']);
+    // Its own vote is a majority: it wins after any input (CAN-2).
+    const r = stepBoth(taking(solo, 'DEC-20'), st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] }), { type: 'heartbeatTimeout' });
+    expect(r.state.role).toBe('leader');
+    expect(r.rules).not.toContain('DEC-20b');
+  });
+});
+
+describe('DEC-21: a leader or candidate deposed by a newer-term AppendEntries', () => {
+  const newer = ae('s3', 's1', 3, 0, 0, [], 0);
+  const deposed = [
+    leader([], { nextIndex: { s2: 1, s3: 1 }, matchIndex: { s2: 0, s3: 0 } }),
+    st({ role: 'candidate', currentTerm: 2, votedFor: 's1', votesGranted: ['s1'] }),
+  ];
+
+  it('DEC-21: ALL-2, then the AppendEntries is handled as a follower and answered', () => {
+    for (const s of deposed) {
+      const r = stepBoth(asking(S1), s, newer);
+      expect(r.state.role).toBe('follower');
+      expect(r.state.currentTerm).toBe(3);
+      expect(r.sent).toEqual([aer('s1', 's3', 3, true, 0, 0)]);
+      expectFired(r.rules, ['ALL-2', 'DEC-21', 'FOL-1']);
+    }
+  });
+
+  it('DEC-21: without decisions (the model alone) the same, and DEC-21 is not cited', () => {
+    for (const s of deposed) {
+      const r = stepBoth(S1, s, newer);
+      expect(r.sent).toEqual([aer('s1', 's3', 3, true, 0, 0)]);
+      expect(r.rules).not.toContain('DEC-21');
+    }
+  });
+
+  it('DEC-21b: ALL-2, then the AppendEntries is dropped: no handling, no reply', () => {
+    for (const s of deposed) {
+      const r = stepBoth(taking(S1, 'DEC-21'), s, newer);
+      expect(r.state.role).toBe('follower');
+      expect(r.state.currentTerm).toBe(3);
+      expect(r.state.votedFor).toBe(null);
+      expect(r.sent).toEqual([]);
+      expectFired(r.rules, ['ALL-2', 'DEC-21b']);
+      expect(r.rules).not.toContain('FOL-1');
+    }
+  });
+
+  it('DEC-21b: a follower is not deposed, and handles the newer AppendEntries as before', () => {
+    const r = stepBoth(taking(S1, 'DEC-21'), st({ currentTerm: 2 }), newer);
+    expect(r.sent).toEqual([aer('s1', 's3', 3, true, 0, 0)]);
+    expect(r.rules).not.toContain('DEC-21b');
+  });
+});

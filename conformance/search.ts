@@ -11,9 +11,10 @@ import type { Event, Message, Step, Trace } from '../spec/schema.js';
 import { CHOICE_POINTS, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { describeMessage, messageKey } from '../spec/canonical.js';
 import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
-import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
+import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, envOf, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
 import { InvariantChecker } from '../model/invariants.js';
-import { type NodeState, fromJson, toJson } from '../model/state.js';
+import { type NodeState, configOf, fromJson, toJson } from '../model/state.js';
+import { quorumIndex } from '../model/config.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { type Failure, type ReplayResult, checkClientHistory, checkExpect, describeEvent, describeViolation, initialData, leaseViewOf } from './replay.js';
 import { LeaseClock } from './lease.js';
@@ -451,6 +452,8 @@ function explain(s: Step, i: number, frontier: readonly Branch[], dead: readonly
       if (!governing || field === undefined || fields.has(field) || fields.size >= 3) continue;
       fields.add(field);
       problems.push(governing);
+      const guard = whyNot(p, s.event, frontier[0]?.c, first.after);
+      if (guard) problems.push(guard);
     }
   }
   const seen = new Set<string>([decisionsName(first.run.decisions)]);
@@ -486,6 +489,59 @@ function governingRules(problem: string, c: ClusterState | undefined): string | 
   const role = c.nodes[m[1] as string]?.role;
   const ids = role === 'leader' ? rules.leader : rules.other;
   return `${m[2]} on a ${role ?? 'server'} is decided by ${ids.map((id) => `${id} (${RULE_BY_ID.get(id)?.text ?? ''})`).join('; ')}`;
+}
+
+/**
+ * For a field the trace and the model disagree on, what kept the model from doing what the
+ * implementation did, in the terms of the rule's guard: LEA-4's term check, AE-2's consistency
+ * check, AE-5's last new entry, RV-2's vote and up-to-date check, CAN-2's majority. Null where no
+ * such guard applies (the field is then explained by the rules named above it).
+ */
+function whyNot(problem: string, e: Event, before: ClusterState | undefined, after: ClusterState | undefined): string | null {
+  const m = /^(\S+?)\.(\w+)(?:\[[^\]]*\])?: expected /.exec(problem);
+  if (!m || !before || !after) return null;
+  const id = m[1] as string;
+  const field = m[2] as string;
+  const was = before.nodes[id];
+  const now = after.nodes[id];
+  if (!was || !now) return null;
+  const message = e.type === 'deliver' || e.type === 'inject' ? e.message : null;
+  if (field === 'commitIndex' && now.role === 'leader' && now.leader !== null) {
+    const env = envOf(after, id);
+    const match = now.leader.matchIndex;
+    const held = quorumIndex(configOf(env, now), (x) => (x === id ? now.log.lastIndex : match[x] ?? 0));
+    if (held <= now.commitIndex) return `LEA-4 not applicable: a quorum of ${id}'s configuration holds entries only through index ${held}, and commitIndex is ${now.commitIndex}`;
+    return `LEA-4 not applicable: the highest index a quorum holds is ${held}, whose entry has term ${now.log.termAt(held)}, not currentTerm ${now.currentTerm} (§5.4.2: an earlier term's entry is never committed by counting, Figure 8)`;
+  }
+  // AE-2 first: a request the consistency check refuses changes neither the log nor commitIndex.
+  if ((field === 'commitIndex' || field === 'log' || field === 'lastApplied') && message?.type === 'AppendEntries' && message.to === id && message.term >= was.currentTerm && now.role === 'follower') {
+    const p = message.prevLogIndex;
+    if (p > 0 && p >= was.snapshotIndex && !was.log.knowsTermAt(p)) return `AE-2: ${id} has no entry at prevLogIndex ${p} (its last index is ${was.log.lastIndex}): the request is refused, and nothing is appended or committed`;
+    if (p > 0 && p >= was.snapshotIndex && was.log.termAt(p) !== message.prevLogTerm) return `AE-2: ${id}'s entry at prevLogIndex ${p} has term ${was.log.termAt(p)}, not prevLogTerm ${message.prevLogTerm}: the request is refused, and nothing is appended or committed`;
+  }
+  if (field === 'commitIndex' && message?.type === 'AppendEntries' && message.to === id) {
+    const lastNew = message.prevLogIndex + message.entries.length;
+    if (message.leaderCommit <= was.commitIndex) return `AE-5 not applicable: leaderCommit ${message.leaderCommit} is not above commitIndex ${was.commitIndex} (DEC-2: commitIndex never moves back)`;
+    return `AE-5: commitIndex = min(leaderCommit ${message.leaderCommit}, index of the last new entry ${lastNew}) = ${Math.max(was.commitIndex, Math.min(message.leaderCommit, lastNew))}`;
+  }
+  if (field === 'log' && message?.type === 'AppendEntries' && message.to === id && now.role === 'follower') {
+    const p = message.prevLogIndex;
+    const conflict = message.entries.findIndex((x, k) => was.log.has(p + 1 + k) && was.log.termAt(p + 1 + k) !== x.term);
+    if (conflict < 0) return `AE-3 not applicable: no entry of the request conflicts with ${id}'s log (same index, different term), so nothing is truncated; AE-4 appends only the entries not already there`;
+    return `AE-3: the first conflict is at index ${p + 1 + conflict}: ${id}'s log is truncated there and the request's entries from it appended`;
+  }
+  if (field === 'votedFor' && message?.type === 'RequestVote' && message.to === id) {
+    const votedFor = message.term > was.currentTerm ? null : was.votedFor;
+    if (votedFor !== null && votedFor !== message.candidateId) return `RV-2 not applicable: ${id} already voted for ${votedFor} in term ${Math.max(was.currentTerm, message.term)}`;
+    const upToDate = message.lastLogTerm > was.log.lastTerm || (message.lastLogTerm === was.log.lastTerm && message.lastLogIndex >= was.log.lastIndex);
+    if (!upToDate) return `RV-2 not applicable: the candidate's log (last term ${message.lastLogTerm}, last index ${message.lastLogIndex}) is not as up-to-date as ${id}'s (last term ${was.log.lastTerm}, last index ${was.log.lastIndex}, §5.4.1)`;
+    return null;
+  }
+  if (field === 'role' && now.role === 'candidate') {
+    const env = envOf(after, id);
+    return `CAN-2 not applicable: the votes of ${id} (${now.votesGranted.join(', ') || 'none'}) are not a quorum of its configuration (voters ${configOf(env, now).voters.join(', ')})`;
+  }
+  return null;
 }
 
 const decisionsName = (d: ReadonlyMap<ChoiceId, AlternativeLetter>): string => [...d].map(([p, l]) => `${p}${l}`).join(', ');

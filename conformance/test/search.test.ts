@@ -143,6 +143,41 @@ describe('validate by search', () => {
   });
 });
 
+describe('what kept the model from doing what the implementation did', () => {
+  const fail = (t: Trace): string => {
+    const r = validateBySearch(t);
+    expect(r.status).toBe('fail');
+    return describeResult(r as never);
+  };
+
+  it('LEA-4: an earlier term\'s entry held by a quorum is not committed by counting (Figure 8)', () => {
+    const initial: Trace['initial'] = {
+      s1: { role: 'leader', currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [{ term: 2, command: 'a' }], nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } },
+      s2: { currentTerm: 3, votedFor: 's1', log: [{ term: 2, command: 'a' }] },
+    };
+    const text = fail(trace([ev({ type: 'inject', message: aer('s2', true, 1, 1, 3) }, { expect: { nodes: { s1: { commitIndex: 1 } } } })], { initial }));
+    expect(text).toContain('LEA-4 not applicable: the highest index a quorum holds is 1, whose entry has term 2, not currentTerm 3');
+  });
+
+  it('AE-2: a request whose prevLogTerm does not match is refused: nothing is appended or committed', () => {
+    const initial: Trace['initial'] = { s2: { currentTerm: 1, log: [{ term: 1, command: 'a' }] } };
+    const text = fail(trace([ev({ type: 'inject', message: { ...ae('s2', 1, 2, [], 1, 2) } }, { expect: { nodes: { s2: { commitIndex: 1 } } } })], { initial }));
+    expect(text).toContain("AE-2: s2's entry at prevLogIndex 1 has term 1, not prevLogTerm 2: the request is refused, and nothing is appended or committed");
+  });
+
+  it('AE-5 and DEC-2: an old leaderCommit does not move commitIndex back', () => {
+    const initial: Trace['initial'] = { s2: { currentTerm: 1, log: [{ term: 1, command: 'a' }, { term: 1, command: 'b' }], commitIndex: 2, lastApplied: 2 } };
+    const text = fail(trace([ev({ type: 'inject', message: ae('s2', 1, 1, [], 1) }, { expect: { nodes: { s2: { commitIndex: 1 } } } })], { initial }));
+    expect(text).toContain('AE-5 not applicable: leaderCommit 1 is not above commitIndex 2 (DEC-2: commitIndex never moves back)');
+  });
+
+  it('RV-2: a server that voted in this term does not vote again', () => {
+    const initial: Trace['initial'] = { s2: { currentTerm: 1, votedFor: 's3' } };
+    const text = fail(trace([ev({ type: 'inject', message: rv('s2') }, { expect: { nodes: { s2: { votedFor: 's1' } } } })], { initial }));
+    expect(text).toContain('RV-2 not applicable: s2 already voted for s3 in term 1');
+  });
+});
+
 describe('--keep-going', () => {
   // s2's leaderId is wrong at step 4 (it names s3), its votedFor at step 6 (it names s3), its leaderId again at step 7.
   const steps: Trace['steps'] = [

@@ -2,7 +2,7 @@
 // when some sequence of permitted alternatives explains it; what a trace does not observe stays
 // open; a message no permitted behaviour sent is a failure with the nearest message; a frontier
 // past the bound is UNDECIDED. Traces here are hand-written, or recorded from the independent
-// example (examples/compact-raft), which takes the b alternative at every point.
+// example (examples/compact-raft), which takes the b alternative at DEC-3 to DEC-19 (and a at DEC-20, DEC-21).
 import { describe, expect, it } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, Event, Message, Trace } from '../../spec/schema.js';
 import { MODEL_PROFILE } from '../../spec/choices.js';

@@ -7,14 +7,14 @@
 //      PROLOGUE rows (every role, before the role's own) handle the term once, as etcd's Step
 //      does; EVENTLESS rows fire after an input whenever their guard holds (CAN-2, PV-3, CLI-4).
 // The reducer (node.ts) walks this table, and the statechart (statechart.ts) is built from it.
-import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, Configuration, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import type { NodeInput } from '../spec/input.js';
 import type { Decorations, Hooks } from './hooks.js';
 import { type Env, type Transition, decide } from './state.js';
 import * as F from './core/figure2.js';
 import { cite, ignore } from './core/transition.js';
-import { leaderContact, forgetLeaderContact } from './extensions/leader-contact.js';
+import { leaderContact } from './extensions/leader-contact.js';
 import * as Clients from './extensions/clients.js';
 import * as Compaction from './extensions/compaction.js';
 import * as Membership from './extensions/membership.js';
@@ -28,7 +28,6 @@ import { pipelining } from './options/pipelining.js';
 import { flowControl } from './options/flow-control.js';
 import * as Lease from './options/lease-reads.js';
 import { leaderNoop } from './options/leader-noop.js';
-import type { Configuration } from '../spec/schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. Modules
@@ -468,4 +467,3 @@ export function rowsFor<K extends InputType>(role: Role, type: K): readonly Row<
   return before.length === 0 ? own : own.length === 0 ? before : [...before, ...own];
 }
 
-export { forgetLeaderContact };

@@ -15,6 +15,3 @@ export const leaderContact: Decorations = {
   /** Every election timeout of a server starts a new period without news of a leader. */
   electionTimerFired: (t) => heard(t, false),
 };
-
-/** heardFromLeader: the period starts again (for the table's election-timeout rows). */
-export const forgetLeaderContact = (t: Transition): Transition => heard(t, false);

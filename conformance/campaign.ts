@@ -13,6 +13,7 @@ import { CLIENT_WEIGHTS, profileArb, scheduleArb, traceFromChoices, type Choice,
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
+import { profileOf } from './search.js';
 
 export interface CampaignConfig {
   readonly seed: number;
@@ -168,10 +169,11 @@ export function writeFileAtomic(file: string, text: string): void {
 
 /**
  * The model's observations as expectations: after each step, the scalar fields and progress maps of
- * the server that handled it; after the last step, every server's whole state, logs included.
+ * the server that handled it and the messages it sent (`sent`); after the last step, every
+ * server's whole state, logs included. Under the trace's profile, if it has one.
  */
 export function withModelExpectations(trace: Trace): Trace {
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, trace.profile === undefined ? undefined : profileOf(trace.profile));
   const steps = trace.steps.map((s, i) => {
     const r = applyEvent(c, s.event);
     if ('error' in r) throw new Error(`generated an impossible event at /steps/${i}: ${r.error}`);
@@ -184,7 +186,8 @@ export function withModelExpectations(trace: Trace): Trace {
       nodes[r.node] = rest;
     }
     const replies = r.replies.length > 0 ? { replies: [...r.replies] } : {};
-    return Object.keys(nodes).length > 0 || r.replies.length > 0 ? { event: s.event, expect: { nodes, ...replies } } : { event: s.event };
+    const sent = r.node === null ? {} : { sent: [...r.sent] };
+    return Object.keys(nodes).length > 0 || r.replies.length > 0 ? { event: s.event, expect: { nodes, ...replies }, ...sent } : { event: s.event, ...sent };
   });
   return { ...trace, steps };
 }

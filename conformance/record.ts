@@ -174,7 +174,7 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
   const world = new ImplWorld(servers, options, configuration, profile);
   for (const id of servers) world.node(id).takeLogChangedFrom();
   const recorded: Trace['steps'] = [];
-  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}), ...(profile ? { profile } : {}) }, (event, _sent, replies) => {
+  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}), ...(profile ? { profile } : {}) }, (event, sent, replies) => {
     const id = world.lastNode;
     if (id === null) {
       recorded.push({ event });
@@ -182,7 +182,8 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
     }
     const n = world.node(id);
     const changed = n.takeLogChangedFrom() !== Infinity || event.type === 'crash';
-    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) }, ...(replies.length > 0 ? { replies: [...replies] } : {}) } });
+    // sent: what the server sent in this step (the checker compares it whole, docs/trace-format.md).
+    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) }, ...(replies.length > 0 ? { replies: [...replies] } : {}) }, sent: [...sent] });
   });
   // After the last step: every server in full.
   const last = recorded[recorded.length - 1];

@@ -10,6 +10,8 @@ import { validateBySearch } from '../search.js';
 import { checkTrace } from '../load.js';
 import { describeResult } from '../report.js';
 import { generateTrace } from '../../examples/compact-raft/harness.js';
+import { recordRun } from '../record.js';
+import { generateFixtures, nodeIds } from '../campaign.js';
 
 const S3 = ['s1', 's2', 's3'];
 const trace = (steps: Trace['steps'], more: Partial<Trace> = {}): Trace => ({ format: 'raft-trace', version: 1, cluster: S3, steps, ...more });
@@ -213,6 +215,22 @@ describe('--keep-going', () => {
     if (r.status !== 'fail') return;
     expect(r.deviations?.map((d) => d.what)).toEqual(['deliver of a message no permitted behaviour sent']);
     expect(r.steps).toBe(5);
+  });
+});
+
+describe('the traces this project writes record what each step sent', () => {
+  it('record (impl/) and gen (the model) write sent on every step a server handled, and validate then passes them', () => {
+    const recorded = recordRun(5, 120, nodeIds(3));
+    const handled = recorded.steps.filter((x) => x.expect !== undefined);
+    expect(handled.length).toBeGreaterThan(50);
+    expect(handled.every((x) => Array.isArray(x.sent))).toBe(true);
+    expect(handled.some((x) => (x.sent ?? []).length > 0)).toBe(true);
+    expect(validateBySearch(recorded).status).toBe('pass');
+    const [fixture] = generateFixtures(5, 1, 120, nodeIds(3));
+    if (!fixture) throw new Error('gen wrote nothing');
+    const sends = fixture.trace.steps.filter((x) => x.sent !== undefined);
+    expect(sends.some((x) => (x.sent ?? []).length > 0)).toBe(true);
+    expect(validateBySearch(fixture.trace).status).toBe('pass');
   });
 });
 

@@ -13,7 +13,7 @@ import { CLIENT_WEIGHTS, profileArb, scheduleArb, traceFromChoices, type Choice,
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
-import { profileOf } from './search.js';
+import { profileOf } from '../spec/choices.js';
 
 export interface CampaignConfig {
   readonly seed: number;

@@ -17,7 +17,7 @@ import { RaftNode, type HardState, type Persisted, type Ready, type RaftConfig, 
 import { nodeInputOf } from '../spec/input.js';
 import type { Profile } from '../spec/choices.js';
 import { describeEvent, describeReply, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
-import { profileOf } from './search.js';
+import { profileOf } from '../spec/choices.js';
 
 /** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
 export interface ImplFactory {

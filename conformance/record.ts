@@ -140,17 +140,7 @@ export class ImplWorld implements World {
   /** What the implementation shows of one server: every field, the log only when it changed. */
   observe(id: NodeId, withLog: boolean): Observation {
     const n = this.node(id);
-    const nextIndex: Record<NodeId, number> = {};
-    const matchIndex: Record<NodeId, number> = {};
-    const appliedIndex: Record<NodeId, number> = {};
-    for (const peer of this.servers) {
-      const ni = n.nextIndexOf(peer);
-      const mi = n.matchIndexOf(peer);
-      const ai = n.appliedIndexOf(peer);
-      if (ni !== undefined) nextIndex[peer] = ni;
-      if (mi !== undefined) matchIndex[peer] = mi;
-      if (ai !== undefined) appliedIndex[peer] = ai;
-    }
+    const { nextIndex, matchIndex, appliedIndex } = n.progressMaps();
     const o: Observation = {
       role: n.role, currentTerm: n.currentTerm, votedFor: n.votedFor,
       snapshotIndex: n.snapshotIndex, snapshotTerm: n.snapshotTerm,

@@ -3,7 +3,7 @@
 import type { ClientReply, Event, Trace } from '../spec/schema.js';
 import { canonicalJson, describeMessage } from '../spec/canonical.js';
 import type { RuleId } from '../spec/rules.js';
-import { CHOICE_POINTS, type Profile } from '../spec/choices.js';
+import { alternativesBeyondModel, type Profile } from '../spec/choices.js';
 import { type ClusterState, type ClusterStep, applyEvent, inFlight, initCluster } from '../model/cluster.js';
 import { InvariantChecker, type Violation } from '../model/invariants.js';
 import { toJson } from '../model/state.js';
@@ -86,7 +86,7 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
   let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, profile);
   const checker = new InvariantChecker(c);
   // With a profile, the local invariants its alternatives make untrue are not checked (DEC-3b, DEC-4b: nextIndex at or below matchIndex).
-  if (profile) checker.permitted = new Set(CHOICE_POINTS.flatMap((p) => p.alternatives.slice(1).filter((a) => a.id.slice(-1) === profile[p.id]?.[0]).map((a) => a.id)));
+  if (profile) checker.permitted = alternativesBeyondModel((p) => profile[p]?.slice(0, 1) ?? []);
   const initialViolations = checker.takeInitialViolations();
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };

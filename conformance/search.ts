@@ -8,7 +8,7 @@
 // trace does not observe stay open: the states that differ only there all stay in the frontier.
 // A frontier larger than --max-frontier is UNDECIDED, never a silent pass.
 import type { Event, Message, Step, Trace } from '../spec/schema.js';
-import { CHOICE_POINTS, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
+import { CHOICE_POINTS, alternativesBeyondModel, profileOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { describeMessage, messageKey } from '../spec/canonical.js';
 import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
 import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, envOf, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
@@ -111,16 +111,6 @@ export function permittedLetters(trace: Trace, pin?: Profile): (p: ChoiceId) => 
   return (p) => chosen[p] ?? all.get(p) ?? ['a'];
 }
 
-/** A trace's `profile` field ({"DEC-3": "DEC-3b"} or a list) as letters per choice point. */
-export function profileOf(raw: Trace['profile']): Profile {
-  const out: Partial<Record<ChoiceId, AlternativeLetter[]>> = {};
-  for (const [point, v] of Object.entries(raw ?? {})) {
-    const ids = Array.isArray(v) ? v : [v];
-    out[point as ChoiceId] = ids.map((id) => id.slice(-1) as AlternativeLetter);
-  }
-  return out;
-}
-
 /**
  * Every run of an event from one state: a depth-first walk over the choice points the step asks
  * (each decided once per step), re-running the pure step with a longer prefix of decisions.
@@ -156,7 +146,7 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
   const permitted = permittedLetters(trace, cfg.pin);
   const c0 = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
   const checker0 = new InvariantChecker(c0);
-  checker0.permitted = new Set(CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).filter((a) => permitted(c.id).includes(a.id.slice(-1) as AlternativeLetter)).map((a) => a.id)));
+  checker0.permitted = alternativesBeyondModel(permitted);
   const initialViolations = checker0.takeInitialViolations();
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };

@@ -7,7 +7,7 @@
 import type { Trace } from '../spec/schema.js';
 import { canonicalJson } from '../spec/canonical.js';
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
-import { profileOf } from './search.js';
+import { profileOf } from '../spec/choices.js';
 import { lockstep, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { traceFromChoices, type Choice, type GenerateOptions } from './generate.js';
 

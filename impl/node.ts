@@ -484,13 +484,12 @@ export class RaftNode {
     return r.snapshotConfig === null ? { hardState: this.hardState, log } : { hardState: this.hardState, snapshotConfig: r.snapshotConfig, log };
   }
 
-  /** A full snapshot in the spec's NodeState shape (O(log length): for reports and recording, not per step). */
-  toJSON(): NodeState {
-    const r = this.r;
+  /** The leader's per-peer progress as maps (empty on any other role): nextIndex, matchIndex and, with flow control, appliedIndex (FC-2). O(servers). */
+  progressMaps(): { nextIndex: Record<NodeId, number>; matchIndex: Record<NodeId, number>; appliedIndex: Record<NodeId, number> } {
     const nextIndex: Record<NodeId, number> = {};
     const matchIndex: Record<NodeId, number> = {};
     const appliedIndex: Record<NodeId, number> = {};
-    for (const id of r.servers) {
+    for (const id of this.r.servers) {
       const next = this.nextIndexOf(id);
       const match = this.matchIndexOf(id);
       const applied = this.appliedIndexOf(id);
@@ -498,6 +497,13 @@ export class RaftNode {
       if (match !== undefined) matchIndex[id] = match;
       if (applied !== undefined) appliedIndex[id] = applied;
     }
+    return { nextIndex, matchIndex, appliedIndex };
+  }
+
+  /** A full snapshot in the spec's NodeState shape (O(log length): for reports and recording, not per step). */
+  toJSON(): NodeState {
+    const r = this.r;
+    const { nextIndex, matchIndex, appliedIndex } = this.progressMaps();
     return {
       role: r.role,
       currentTerm: r.currentTerm,

@@ -356,6 +356,12 @@ const NOT_A_VOTER = row({ rules: ['DEC-14', 'CFG-4'], guard: G.cannotCampaign, a
 /** CAN-3: a candidate (or precandidate) that hears from the leader of its term concedes, then handles the request as a follower. */
 const CONCEDE = row<AppendEntries | InstallSnapshot>({ rules: ['CAN-3'], actions: [A.concede], target: 'follower', again: true });
 
+/** What a candidate and a precandidate do alike with a request from a leader: refuse an older one (AE-1, IS-1), concede to one of their term (CAN-3). */
+const CAMPAIGNING: Rows = {
+  AppendEntries: [row({ rules: ['AE-1'], guard: G.termIsStale, actions: [A.rejectStaleAppendEntries] }), CONCEDE],
+  InstallSnapshot: [row({ rules: ['IS-1'], guard: G.termIsStale, actions: [A.rejectStaleInstallSnapshot] }), CONCEDE],
+};
+
 export const TABLE: { readonly [R in Role]: Rows } = {
   follower: {
     ...NOT_LEADING,
@@ -379,6 +385,7 @@ export const TABLE: { readonly [R in Role]: Rows } = {
   },
   candidate: {
     ...NOT_LEADING,
+    ...CAMPAIGNING,
     electionTimeout: [
       NOT_A_VOTER,
       row({ rules: ['PV-1'], when: 'preVote', actions: [A.electionTimerFired, A.startPreVote], target: 'precandidate' }),
@@ -388,18 +395,15 @@ export const TABLE: { readonly [R in Role]: Rows } = {
       row({ rules: ['DEC-1'], guard: G.termIsStale, actions: [A.dropStaleResponse] }),
       row({ rules: ['CAN-2'], actions: [A.recordVote] }),
     ],
-    AppendEntries: [row({ rules: ['AE-1'], guard: G.termIsStale, actions: [A.rejectStaleAppendEntries] }), CONCEDE],
-    InstallSnapshot: [row({ rules: ['IS-1'], guard: G.termIsStale, actions: [A.rejectStaleInstallSnapshot] }), CONCEDE],
   },
   precandidate: {
     ...NOT_LEADING,
+    ...CAMPAIGNING,
     electionTimeout: [NOT_A_VOTER, row({ rules: ['PV-1'], actions: [A.electionTimerFired, A.startPreVote] })],
     PreVoteResponse: [
       row({ rules: ['PV-3'], guard: G.isPreVoteForNextTerm, actions: [A.recordPreVote] }),
       row({ rules: ['DEC-1'], actions: [A.dropStaleResponse] }),
     ],
-    AppendEntries: [row({ rules: ['AE-1'], guard: G.termIsStale, actions: [A.rejectStaleAppendEntries] }), CONCEDE],
-    InstallSnapshot: [row({ rules: ['IS-1'], guard: G.termIsStale, actions: [A.rejectStaleInstallSnapshot] }), CONCEDE],
   },
   leader: {
     // A leader's election timer: CQ-1, LR-3, LT-5 where their options are on; else nothing (DEC-9).

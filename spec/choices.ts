@@ -113,5 +113,20 @@ export function choiceOf(alternative: string): ChoicePoint | undefined {
 /** A profile: for each choice point, the alternatives permitted (all when absent). */
 export type Profile = Readonly<Partial<Record<ChoiceId, readonly AlternativeLetter[]>>>;
 
+/** A trace's `profile` field ({"DEC-3": "DEC-3b"}, or a list per point) as letters per choice point. */
+export function profileOf(raw: Readonly<Record<string, string | readonly string[]>> | undefined): Profile {
+  const out: Partial<Record<ChoiceId, AlternativeLetter[]>> = {};
+  for (const [point, v] of Object.entries(raw ?? {})) {
+    const ids = typeof v === 'string' ? [v] : v;
+    out[point as ChoiceId] = ids.map((id) => id.slice(-1) as AlternativeLetter);
+  }
+  return out;
+}
+
+/** The alternatives beyond the model's own (DEC-3b, ...) that these letters permit: the invariant checker leaves unchecked what they make untrue. */
+export function alternativesBeyondModel(letters: (p: ChoiceId) => readonly AlternativeLetter[]): Set<string> {
+  return new Set(CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).filter((a) => letters(c.id).includes(a.id.slice(-1) as AlternativeLetter)).map((a) => a.id)));
+}
+
 /** The model's own profile: the first alternative everywhere. */
 export const MODEL_PROFILE: Profile = Object.fromEntries(CHOICE_POINTS.map((c) => [c.id, ['a']]));

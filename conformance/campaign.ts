@@ -3,17 +3,17 @@
 // traces/regressions/ with the seed and path that reproduce it. Also `gen`: seeded fixtures with
 // the model's observations as expectations.
 import fc from 'fast-check';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
-import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
-import { toJson } from '../model/state.js';
+import type { NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import type { Profile } from '../spec/choices.js';
-import { CLIENT_WEIGHTS, profileArb, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type ScheduleStats, type Weights } from './generate.js';
+import { CLIENT_WEIGHTS, DEFAULT_CLIENTS, profileArb, scheduleArb, traceFromChoices, type Choice, type ClientOptions, type GenerateOptions, type MembershipOptions, type ScheduleStats, type Weights } from './generate.js';
 import { lockstep, REAL_IMPL, type ImplFactory, type LockstepResult } from './lockstep.js';
 import { shrinkSchedule, shrinkTrace } from './shrink.js';
 import { describeResult } from './report.js';
-import { profileOf } from '../spec/choices.js';
+import { forEachFixture, modelExpectationSteps } from './produce.js';
 
 export interface CampaignConfig {
   readonly seed: number;
@@ -92,7 +92,10 @@ export interface CampaignFailure {
   readonly found: Trace;
   readonly foundResult: LockstepResult;
   readonly report: string;
+  /** Where the shrunk trace was written (the regressions folder, or the fallback folder when that failed); null when it was not written. */
   readonly file: string | null;
+  /** When the regression file could not be written where it was meant to go: which file, and why (one line). */
+  readonly writeError: string | null;
 }
 
 export interface CampaignResult {
@@ -141,30 +144,136 @@ export function runCampaign(cfg: CampaignConfig): CampaignResult {
     description: `Shrunk from a generated schedule of ${found.trace.steps.length} steps. First failure: ${describeResult(shrunk.result).replace(/\n\s*/g, ' | ')}`,
   };
   let file: string | null = null;
+  let writeError: string | null = null;
   if (cfg.regressionsDir) {
-    const batch = cfg.options?.maxEntriesPerAppendEntries;
-    const fb = cfg.options?.fastBacktracking ? '-fb' : '';
-    const kv = `${cfg.clients ? '-clients' : ''}${cfg.membership ? '-membership' : ''}`;
-    const o = cfg.options ?? {};
-    const flags = [o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard', o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow && `fc${o.flowControlWindow}`]
-      .filter(Boolean).map((x) => `-${x}`).join('');
-    // The alternatives other than the model's own, e.g. -3b17b.
-    const alts = Object.entries(profile ?? {}).filter(([, v]) => v?.[0] === 'b').map(([k]) => k.slice(4)).join('b');
-    file = join(cfg.regressionsDir, `regression-seed${cfg.seed}-${cfg.servers.length}n${batch ? `-batch${batch}` : ''}${fb}${kv}${flags}${alts ? `-${alts}b` : ''}.json`);
-    writeFileAtomic(file, `${JSON.stringify(named, null, 2)}\n`);
+    // What was found is never lost: if the regressions folder cannot be written, the trace goes
+    // to a fallback folder under the system's temporary folder, and the caller can still print it.
+    const name = regressionName(cfg, profile);
+    const text = `${JSON.stringify(named, null, 2)}\n`;
+    try {
+      file = writeNewFile(cfg.regressionsDir, name, text);
+    } catch (e) {
+      writeError = `could not write ${join(cfg.regressionsDir, `${name}.json`)}: ${oneLine(e)}`;
+      const fallback = regressionFallbackDir();
+      try {
+        file = writeNewFile(fallback, name, text);
+      } catch (e2) {
+        writeError += `; nor the fallback ${join(fallback, `${name}.json`)}: ${oneLine(e2)}`;
+      }
+    }
   }
   return {
     totals, coverage,
-    failure: { seed: cfg.seed, path, trace: named, result: shrunk.result, report: describeResult(shrunk.result), file, found: found.trace, foundResult: found.result },
+    failure: { seed: cfg.seed, path, trace: named, result: shrunk.result, report: describeResult(shrunk.result), file, writeError, found: found.trace, foundResult: found.result },
   };
+}
+
+/** Where a regression goes when its folder cannot be written. */
+export const regressionFallbackDir = (): string => join(tmpdir(), 'raftspec-regressions');
+
+const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] as string;
+
+const shortHash = (x: unknown): string => createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 8);
+
+/**
+ * The name of a campaign's regression file (without .json): every parameter that shapes the
+ * schedules is in it (seed, count, steps, servers, options, clients, membership, the profile), so
+ * that campaigns that differ in any of them never compete for one file. E.g.
+ * regression-seed4-count100-steps300-3n-chunk48-clients.
+ */
+export function regressionName(cfg: CampaignConfig, drawn?: Profile): string {
+  const o = cfg.options ?? {};
+  const parts: Array<string | false | undefined> = [
+    `regression-seed${cfg.seed}`, `count${cfg.count}`, `steps${cfg.steps}`, `${cfg.servers.length}n`,
+    o.maxEntriesPerAppendEntries !== undefined && `batch${o.maxEntriesPerAppendEntries}`,
+    o.fastBacktracking && 'fb',
+    o.snapshotChunkSize !== undefined && `chunk${o.snapshotChunkSize}`,
+    o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard',
+    o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow !== undefined && `fc${o.flowControlWindow}`,
+  ];
+  // Any option this list does not name yet still changes the name.
+  const named = new Set(['maxEntriesPerAppendEntries', 'fastBacktracking', 'snapshotChunkSize', 'leaderNoop', 'leaseReads', 'preVote', 'checkQuorum', 'disruptionGuard', 'leadershipTransfer', 'pipelining', 'flowControlWindow']);
+  const other = Object.entries(o).filter(([k]) => !named.has(k));
+  if (other.length > 0) parts.push(`opt${shortHash(other)}`);
+  if (cfg.clients) parts.push(JSON.stringify(cfg.clients) === JSON.stringify(DEFAULT_CLIENTS) ? 'clients' : `clients${shortHash(cfg.clients)}`);
+  if (cfg.membership) parts.push(Object.keys(cfg.membership).length === 0 ? 'membership' : `membership${shortHash(cfg.membership)}`);
+  if (cfg.weights) parts.push(`w${shortHash(cfg.weights)}`);
+  if (cfg.randomProfiles) parts.push('random');
+  else if (cfg.profile && Object.keys(cfg.profile).length > 0) parts.push(`profile${shortHash(cfg.profile)}`);
+  // The alternatives other than the model's own of the failing schedule's profile, e.g. -3b17b.
+  const alts = Object.entries(drawn ?? {}).filter(([, v]) => v?.[0] === 'b').map(([k]) => k.slice(4)).join('b');
+  if (alts) parts.push(`${alts}b`);
+  return parts.filter((x): x is string => typeof x === 'string' && x !== '').join('-');
+}
+
+/**
+ * Writes `text` to `<dir>/<name>.json`, or, when a file of that name holds something else, to
+ * `<name>-2.json`, `<name>-3.json` ...: never over a different file (a file with the same text is
+ * reused). Returns the path written (or reused); throws when the folder cannot be written.
+ */
+export function writeNewFile(dir: string, name: string, text: string): string {
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  try {
+    for (let k = 1; ; k++) {
+      const file = join(dir, `${name}${k === 1 ? '' : `-${k}`}.json`);
+      if (createExclusive(tmp, file, text)) return file;
+      let existing: string | null = null;
+      try {
+        existing = readFileSync(file, 'utf8');
+      } catch {
+        existing = null;
+      }
+      if (existing === text) return file;
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Creates `file` holding `text` (already written whole to `tmp`) unless the name exists; false if
+ * it does. A hard link, unlike a rename, fails on an existing name, so two writers never both win;
+ * where the file system has no hard links, an exclusive create.
+ */
+function createExclusive(tmp: string, file: string, text: string): boolean {
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EXDEV') throw e;
+  }
+  try {
+    writeFileSync(file, text, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
 }
 
 /** Write a file whole or not at all: to a temporary name, then renamed over the target. */
 export function writeFileAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
+    throw e;
+  }
 }
 
 /**
@@ -173,40 +282,17 @@ export function writeFileAtomic(file: string, text: string): void {
  * server's whole state, logs included. Under the trace's profile, if it has one.
  */
 export function withModelExpectations(trace: Trace): Trace {
-  let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, trace.profile === undefined ? undefined : profileOf(trace.profile));
-  const steps = trace.steps.map((s, i) => {
-    const r = applyEvent(c, s.event);
-    if ('error' in r) throw new Error(`generated an impossible event at /steps/${i}: ${r.error}`);
-    c = r.state;
-    const nodes: Record<NodeId, Observation> = {};
-    if (i === trace.steps.length - 1) {
-      for (const id of trace.cluster) nodes[id] = toJson(c.nodes[id]!);
-    } else if (r.node) {
-      const { log: _log, snapshotMachine: _snapshot, ...rest } = toJson(c.nodes[r.node]!);
-      nodes[r.node] = rest;
-    }
-    const replies = r.replies.length > 0 ? { replies: [...r.replies] } : {};
-    const sent = r.node === null ? {} : { sent: [...r.sent] };
-    return Object.keys(nodes).length > 0 || r.replies.length > 0 ? { event: s.event, expect: { nodes, ...replies }, ...sent } : { event: s.event, ...sent };
-  });
-  return { ...trace, steps };
+  return { ...trace, steps: [...modelExpectationSteps(trace, trace.steps.map((s) => s.event), trace.steps.length)] };
 }
 
-/** `raftspec gen`: seeded traces with the model's expectations, the same bytes for the same seed. */
+/**
+ * `raftspec gen`: seeded traces with the model's expectations, the same bytes for the same seed.
+ * The whole list (conformance/produce.ts's forEachFixture streams them, as `gen` writes them).
+ */
 export function generateFixtures(seed: number, count: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions): Array<{ name: string; trace: Trace }> {
-  const schedules = fc.sample(scheduleArb(steps, steps), { seed, numRuns: count });
-  return schedules.map((choices, k) => {
-    const name = `gen-seed${seed}-${String(k + 1).padStart(3, '0')}`;
-    const { trace } = traceFromChoices(choices, generateOptions(servers, options, clients, undefined, membership), name);
-    return {
-      name,
-      trace: withModelExpectations({
-        ...trace,
-        source: `raftspec gen --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}${optionFlags(options, clients, membership)} (trace ${k + 1})`,
-        description: `Generated schedule (drops, duplicates, reordering, delayed copies, partitions, crashes, restarts${clients ? '; key-value clients with retries, ReadIndex reads and snapshots' : ''}${membership ? '; membership changes' : ''}). Expectations are the reference model's observations: after each step the server that handled it and the client replies, after the last step every server in full.`,
-      }),
-    };
-  });
+  const out: Array<{ name: string; trace: Trace }> = [];
+  forEachFixture(seed, count, steps, servers, options, clients, membership, ({ name, trace }) => out.push({ name, trace: { ...trace, steps: [...trace.steps] } }));
+  return out;
 }
 
 /** What the generator needs for these servers, options and clients. */

@@ -3,19 +3,24 @@
 // usage (one line each, never a stack trace), 3 on an internal error of raftspec.
 import { parseArgs } from 'node:util';
 import type { NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
-import { loadTraceFile } from './load.js';
+import { loadTraceFile, stackOverflowAsBadInput } from './load.js';
 import { collectTraceFiles } from './files.js';
+import { OutputPathError, checkOutputPath, joinNegativeNumbers, writeErrorLine } from './output.js';
+import { MAX_INT } from '../spec/schema.js';
 import { replayModel } from './replay.js';
 import { lockstep, type LockstepResult } from './lockstep.js';
 import { formatReport, describeResult, describeTaken } from './report.js';
 import { DEFAULT_MAX_FRONTIER, validateBySearch, type SearchResult } from './search.js';
 import { CHOICE_POINTS, MODEL_PROFILE, choiceOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { generateFixtures, nodeIds, runCampaign, writeFileAtomic, type CampaignResult } from './campaign.js';
-import { recordRun } from './record.js';
+import { recordStream } from './record.js';
+import { forEachFixture } from './produce.js';
 import { compareOptions, describeComparison, type CompareResult } from './compare.js';
 import { DEFAULT_CLIENTS, type ClientOptions, type MembershipOptions } from './generate.js';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { TRACES_DIR } from '../spec/paths.js';
 import { RULES } from '../spec/rules.js';
+import { runTraceFile, writeTraceStream, type StreamTrace } from './stream.js';
 
 const USAGE = `usage: raftspec <command> [options]
 
@@ -93,15 +98,23 @@ type Out = { json: boolean; log: (line: string) => void };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function intOption(values: Record<string, unknown>, name: string, fallback?: number, min = 0): number {
+function intOption(values: Record<string, unknown>, name: string, fallback?: number, min = 0, max = MAX_INT, why = ' (2^31-1)'): number {
   const raw = values[name];
   if (raw === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
-  const n = Number(raw);
+  // Decimal digits only: Number() would also take 0x10, 1e3, ' 7 ' and 0b1.
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} expects a whole number >= ${min}, got ${JSON.stringify(raw)}`);
+  if (n > max) throw new UsageError(`--${name} expects a whole number from ${min} to ${max}${why}, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** The largest seed: fast-check's seeds are 32 bits, so a larger one would repeat the run of a smaller one. */
+const MAX_SEED = 2 ** 32 - 1;
+function seedOption(values: Record<string, unknown>): number {
+  return intOption(values, 'seed', undefined, 0, MAX_SEED, ' (2^32-1: seeds are 32 bits, a larger one would repeat the run of a smaller one)');
 }
 
 function protocolOptions(values: Record<string, unknown>): ProtocolOptions | undefined {
@@ -123,6 +136,9 @@ function protocolOptions(values: Record<string, unknown>): ProtocolOptions | und
 const clientsOption = (values: Record<string, unknown>): ClientOptions | undefined => (values.clients === true ? DEFAULT_CLIENTS : undefined);
 const membershipOption = (values: Record<string, unknown>): MembershipOptions | undefined => (values.membership === true ? {} : undefined);
 
+/** `gen --json` lists every file written up to this many traces; past it, the folder, the count, the first and the last. */
+const GEN_LIST_MAX = 100_000;
+
 /** A progress line on stderr, at most every two seconds, for runs longer than a few seconds. */
 function progress(json: boolean): (what: string) => void {
   const start = Date.now();
@@ -135,7 +151,7 @@ function progress(json: boolean): (what: string) => void {
   };
 }
 
-type Runner = (trace: Trace) => ReturnType<typeof replayModel> | LockstepResult | SearchResult;
+type Runner = (trace: StreamTrace) => ReturnType<typeof replayModel> | LockstepResult | SearchResult;
 
 /** --pin: alternative IDs (DEC-3a, DEC-17b), or `model` for the model's own alternative at every choice point. */
 function pinOption(values: Record<string, unknown>): Profile | undefined {
@@ -152,12 +168,23 @@ function pinOption(values: Record<string, unknown>): Profile | undefined {
 }
 
 function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: number; json: unknown } {
-  const { files, missing } = collectTraceFiles(paths);
-  const results: Array<{ file: string; result: ReturnType<Runner> }> = missing.map((file) => ({ file, result: { status: 'bad-input', path: '/', expected: 'an existing file or folder' } }));
+  const { files, missing, problems } = collectTraceFiles(paths);
+  const results: Array<{ file: string; result: ReturnType<Runner> }> = [...missing.map((file) => ({ file, expected: 'no such file or folder' })), ...problems]
+    .map(({ file, expected }) => ({ file, result: { status: 'bad-input', path: '/', expected } }));
   const tick = progress(out.json);
   for (const [k, file] of files.entries()) {
-    const loaded = loadTraceFile(file);
-    const result: ReturnType<Runner> = loaded.ok ? runner(loaded.trace) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected };
+    // A large file is read as a stream, its steps one at a time (conformance/stream.ts), with progress during the work.
+    let result: ReturnType<Runner>;
+    try {
+      result = runTraceFile(file, runner, (n, bytes, size, phase) => {
+        const where = `${Math.round((100 * bytes) / size)}% of ${Math.round(size / 1048576)} MB (trace ${k + 1}/${files.length})`;
+        if (phase === 'scan') tick(`${file}: reading its fields, ${where}`);
+        else if (n % 128 === 0) tick(`${file}: step ${n}, ${where}`);
+      });
+    } catch (e) {
+      // Data nested too deeply for one step of the checker: bad input for this file, not an internal error for all.
+      result = stackOverflowAsBadInput(e);
+    }
     results.push({ file, result });
     tick(`${k + 1}/${files.length} traces`);
   }
@@ -188,28 +215,42 @@ function campaign(cfg: { seed: number; count: number; steps: number; servers: re
   const t = result.totals;
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
   const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}${cfg.membership ? ', membership changes' : ''}${cfg.randomProfiles ? ', random profiles' : ''}`;
-  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: result.failure ? { report: result.failure.report, file: result.failure.file, path: result.failure.path, steps: result.failure.trace.steps.length, foundSteps: result.failure.found.steps.length } : null };
+  const f = result.failure;
+  // A trace that could be written nowhere is in the JSON itself.
+  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: f ? { report: f.report, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}), path: f.path, steps: f.trace.steps.length, foundSteps: f.found.steps.length } : null };
   if (!out.json) {
     const clientShares = cfg.clients ? `; a snapshot ${pct(t.withSnapshot)}, an InstallSnapshot ${pct(t.withInstall)}; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
     const membershipShares = cfg.membership ? `; a configuration change ${pct(t.withReconfiguration)}, ${t.reconfigurations} configuration entries, ${t.removedLeaders} removed leaders stepped down` : '';
     out.log(`${result.failure ? 'FAIL' : 'PASS'} ${label}: ${t.traces} schedules, ${t.steps} steps; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}${clientShares}${membershipShares}`);
-    if (result.failure) {
-      out.log(`     shrunk to ${result.failure.trace.steps.length} steps${result.failure.file ? `, written to ${result.failure.file}` : ''}; reproduce with: raftspec check ${result.failure.file ?? '<file>'}`);
-      out.log(`     ${result.failure.report.replace(/\n/g, '\n     ')}`);
+    if (f) {
+      if (f.writeError) out.log(`     ${f.writeError}`);
+      out.log(`     shrunk to ${f.trace.steps.length} steps${f.file ? `, written to ${f.file}` : ''}; reproduce with: raftspec check ${f.file ?? '<the trace below, saved to a file>'}`);
+      out.log(`     ${f.report.replace(/\n/g, '\n     ')}`);
+      if (f.file === null) {
+        out.log('     the shrunk trace:');
+        out.log(JSON.stringify(f.trace, null, 2));
+      }
     }
   }
   return { code: result.failure ? 1 : 0, result, json };
 }
 
 /** A trace with option flags laid over its own options. */
-const withOptions = (t: Trace, over: ProtocolOptions | undefined): Trace => (over ? { ...t, options: { ...(t.options ?? {}), ...over } } : t);
+const withOptions = <T extends StreamTrace>(t: T, over: ProtocolOptions | undefined): T => (over ? { ...t, options: { ...(t.options ?? {}), ...over } } : t);
 
 function diffFiles(paths: readonly string[], change: ProtocolOptions, out: Out): { code: number; json: unknown } {
-  const { files, missing } = collectTraceFiles(paths);
-  const results: Array<{ file: string; result: CompareResult }> = missing.map((file) => ({ file, result: { status: 'bad-input', path: '/', expected: 'an existing file or folder' } }));
+  const { files, missing, problems } = collectTraceFiles(paths);
+  const results: Array<{ file: string; result: CompareResult }> = [...missing.map((file) => ({ file, expected: 'no such file or folder' })), ...problems]
+    .map(({ file, expected }) => ({ file, result: { status: 'bad-input', path: '/', expected } }));
   for (const file of files) {
     const loaded = loadTraceFile(file);
-    results.push({ file, result: loaded.ok ? compareOptions(loaded.trace, change) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected } });
+    let result: CompareResult;
+    try {
+      result = loaded.ok ? compareOptions(loaded.trace, change) : { status: 'bad-input', path: loaded.error.path || '/', expected: loaded.error.expected };
+    } catch (e) {
+      result = stackOverflowAsBadInput(e);
+    }
+    results.push({ file, result });
   }
   const summary = { traces: results.length, same: 0, differ: 0, badInput: 0 };
   for (const { file, result } of results) {
@@ -262,7 +303,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeNumbers(argv),
       allowPositionals: true,
       options: {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -310,25 +351,41 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         return emit(diffFiles(paths, change, out), out);
       }
       case 'gen': {
-        const seed = intOption(values, 'seed');
+        const seed = seedOption(values);
         const count = intOption(values, 'count', undefined, 1);
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out DIR is required');
-        const fixtures = generateFixtures(seed, count, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values));
-        // Write only once all are generated: an interrupted or failed run leaves nothing half-written.
-        for (const f of fixtures) writeFileAtomic(join(values.out, `${f.name}.json`), `${JSON.stringify(f.trace, null, 2)}\n`);
-        if (out.json) log(JSON.stringify({ written: fixtures.map((f) => join(values.out as string, `${f.name}.json`)) }));
-        else log(`wrote ${plural(fixtures.length, 'trace')} of ${steps} steps to ${values.out}`);
+        checkOutputPath(values.out, 'folder');
+        // Each trace written as it is generated, its steps one at a time (conformance/produce.ts, stream.ts), each file whole or not at all.
+        const dir = values.out;
+        const tick = progress(out.json);
+        let written = 0;
+        forEachFixture(seed, count, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values), (f) => {
+          writeTraceStream(join(dir, `${f.name}.json`), f.trace, (n) => {
+            if (n % 256 === 0) tick(`trace ${written + 1}/${count}: step ${n}/${steps}`);
+          });
+          written++;
+          tick(`${written}/${count} traces`);
+        });
+        const file = (k: number) => join(dir, `gen-seed${seed}-${String(k).padStart(3, '0')}.json`);
+        // The list of files for up to GEN_LIST_MAX traces; past that, the first and the last (the names run in order).
+        if (out.json) log(JSON.stringify({ written: count <= GEN_LIST_MAX ? Array.from({ length: count }, (_, k) => file(k + 1)) : { folder: dir, count, first: file(1), last: file(count) } }));
+        else log(`wrote ${plural(count, 'trace')} of ${steps} steps to ${values.out}`);
         return 0;
       }
       case 'record': {
-        const seed = intOption(values, 'seed');
+        const seed = seedOption(values);
         const steps = intOption(values, 'steps', undefined, 1);
         if (!values.out) throw new UsageError('--out FILE is required');
-        const trace = recordRun(seed, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values));
-        writeFileAtomic(values.out, `${JSON.stringify(trace, null, 2)}\n`);
-        if (out.json) log(JSON.stringify({ written: values.out, steps: trace.steps.length }));
-        else log(`recorded ${trace.steps.length} steps of the implementation to ${values.out}`);
+        checkOutputPath(values.out, 'file');
+        // Each step written as it is recorded (conformance/stream.ts): memory does not grow with --steps.
+        const tick = progress(out.json);
+        const trace = recordStream(seed, steps, servers(), protocolOptions(values), clientsOption(values), membershipOption(values));
+        const written = writeTraceStream(values.out, trace, (n) => {
+          if (n % 256 === 0) tick(`recorded ${n}/${steps} steps`);
+        });
+        if (out.json) log(JSON.stringify({ written: values.out, steps: written }));
+        else log(`recorded ${written} steps of the implementation to ${values.out}`);
         return 0;
       }
       case 'campaign': {
@@ -336,7 +393,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
         const clients = clientsOption(values);
         const membership = membershipOption(values);
         return emit(campaign({
-          seed: intOption(values, 'seed'), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
+          seed: seedOption(values), count: intOption(values, 'count', undefined, 1), steps: intOption(values, 'steps', undefined, 1),
           servers: servers(), ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(membership ? { membership } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
         }, out), out);
       }
@@ -346,16 +403,24 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();
-        const checked = runFiles(paths.length > 0 ? paths : ['traces'], (t) => lockstep(t, undefined, coverage), out);
+        // By default the bundled traces (in a checkout, ./traces), named relative to where we run.
+        const checked = runFiles(paths.length > 0 ? paths : [relative(process.cwd(), TRACES_DIR) || '.'], (t) => lockstep(t, undefined, coverage), out);
+        // One campaign's trouble (even an internal error) stops neither the others nor the verdict.
         const campaigns = START_CAMPAIGNS.map((cfg) => {
-          const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
-          for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);
-          return c;
+          try {
+            const c = campaign({ ...cfg, regressionsDir: join('traces', 'regressions') }, out);
+            for (const [id, n] of c.result.coverage) coverage.set(id, (coverage.get(id) ?? 0) + n);
+            return c;
+          } catch (e) {
+            const message = `internal error: ${((e as Error).message ?? String(e)).split('\n')[0]}`;
+            if (!out.json) log(`ERROR campaign seed ${cfg.seed}: ${message}`);
+            return { code: 3, json: { campaign: { seed: cfg.seed }, error: message } };
+          }
         });
         const fired = RULES.filter((r) => r.kind === 'rule' || r.kind === 'choice');
         const never = fired.filter((r) => !coverage.has(r.id)).map((r) => r.id);
         const worst = Math.max(checked.code, ...campaigns.map((c) => c.code));
-        const verdict = worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : 'BAD INPUT: see the lines above';
+        const verdict = worst === 0 ? 'all holds' : worst === 1 ? 'FAILED: see the reports above' : worst === 3 ? 'INTERNAL ERROR: see the lines above' : 'BAD INPUT: see the lines above';
         if (out.json) {
           log(JSON.stringify({ check: checked.json, campaigns: campaigns.map((c) => c.json), coverage: { fired: fired.length - never.length, of: fired.length, never }, exitCode: worst }));
         } else {
@@ -370,6 +435,12 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`raftspec: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    // An output path that cannot be written (checked before the work), or a write that failed during it: one line.
+    const writeError = e instanceof OutputPathError ? e.message : command === 'gen' || command === 'record' ? writeErrorLine(e) : null;
+    if (writeError !== null) {
+      console.error(`raftspec: ${writeError}`);
       return 2;
     }
     throw e;

@@ -232,9 +232,28 @@ export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions,
 
 /** Interpret choices against a world, one event each; `after` sees each event once applied. */
 export function runChoices(
-  world: World, choices: readonly Choice[], g: GenerateOptions,
+  world: World, choices: Iterable<Choice>, g: GenerateOptions,
   after?: (event: Event, sent: readonly Message[], replies: readonly ClientReply[]) => void,
 ): { events: Event[]; stats: ScheduleStats } {
+  const stats = emptyScheduleStats();
+  const events: Event[] = [];
+  for (const s of choiceSteps(world, choices, g, stats)) {
+    events.push(s.event);
+    after?.(s.event, s.sent, s.replies);
+  }
+  return { events, stats };
+}
+
+export const emptyScheduleStats = (): ScheduleStats => ({ steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0, reconfigurations: 0, removedLeaders: 0 });
+
+/**
+ * The same interpretation one step at a time (`raftspec record` and `gen` stream long runs): each
+ * event once applied, with what it sent and the replies; `stats` (if given) is updated as it goes.
+ * Nothing is kept per step beyond the last few messages sent (for delayed copies).
+ */
+export function* choiceSteps(
+  world: World, choices: Iterable<Choice>, g: GenerateOptions, stats: ScheduleStats = emptyScheduleStats(),
+): Generator<{ event: Event; sent: readonly Message[]; replies: readonly ClientReply[] }, void, undefined> {
   const servers = world.servers;
   const base = g.weights ?? DEFAULT_WEIGHTS;
   const weights: Weights = {
@@ -245,8 +264,6 @@ export function runChoices(
   };
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
-  const events: Event[] = [];
-  const stats: ScheduleStats = { steps: 0, leadersElected: 0, commits: 0, termChanges: 0, truncations: 0, crashes: 0, snapshots: 0, installs: 0, answered: 0, reads: 0, redirects: 0, reconfigurations: 0, removedLeaders: 0 };
   let commandNo = 0;
   const clients = g.clients ? new Clients(g.clients) : null;
   // With lease reads, the lease's clock assumption: no election timeout or crash of a bound server.
@@ -283,11 +300,9 @@ export function runChoices(
       clients?.heard(reply);
     }
     if (event.type === 'crash') stats.crashes++;
-    events.push(event);
-    after?.(event, r.sent, r.replies);
+    stats.steps++;
+    yield { event, sent: r.sent, replies: r.replies };
   }
-  stats.steps = events.length;
-  return { events, stats };
 
   function chooseEvent(ch: Choice): Event {
     const messages = world.inFlight();

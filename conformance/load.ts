@@ -1,38 +1,167 @@
 // Loading a trace file: JSON parsing, schema validation and the checks a schema cannot express
 // (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
-import { readFileSync } from 'node:fs';
-import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS } from '../spec/schema.js';
+import { jsonSyntaxError, lineColumn, notUtf8, printable, showChar } from './json-syntax.js';
+import { readFileSync, statSync } from 'node:fs';
+import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS, MAX_INT } from '../spec/schema.js';
 import { isKvCommand } from '../spec/kv.js';
 import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
 import { CHOICE_BY_ID, CHOICE_POINTS } from '../spec/choices.js';
+import { NOT_REGULAR, describeErrno } from './files.js';
 
 export type Loaded = { ok: true; trace: Trace } | { ok: false; error: InputError };
+
+/** The largest trace file read whole: 256 MiB (a JavaScript string holds at most about 512 Mi characters). */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+/** How deeply arrays and objects may nest within each other in a trace file (the format itself needs fewer than 20 levels). */
+export const MAX_NESTING = 512;
 
 export function loadTraceFile(file: string): Loaded {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // stat first: a FIFO or a device is never opened (reading one could block forever or never end).
+    const st = statSync(file);
+    if (st.isDirectory()) return { ok: false, error: new InputError('', 'expected a trace file, got a folder') };
+    if (!st.isFile()) return { ok: false, error: new InputError('', NOT_REGULAR(st)) };
+    if (st.size > MAX_FILE_BYTES) return { ok: false, error: new InputError('', tooLarge(st.size)) };
+    const bytes = readFileSync(file);
+    // The file may have grown since stat.
+    if (bytes.length > MAX_FILE_BYTES) return { ok: false, error: new InputError('', tooLarge(bytes.length)) };
+    const encoding = notUtf8(bytes);
+    if (encoding !== null) return { ok: false, error: new InputError('', encoding) };
+    text = bytes.toString('utf8');
   } catch (e) {
-    return { ok: false, error: new InputError('', `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`) };
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STRING_TOO_LONG' || e instanceof RangeError) return { ok: false, error: new InputError('', tooLarge(undefined)) };
+    return { ok: false, error: new InputError('', code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}`) };
   }
   return parseTrace(text);
 }
 
-export function parseTrace(text: string): Loaded {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, error: new InputError('', `expected JSON: ${jsonErrorWhere(text, e as Error)}`) };
-  }
-  return checkTrace(data);
+function tooLarge(size: number | undefined): string {
+  return `expected a trace file of at most ${MAX_FILE_BYTES / (1024 * 1024)} MiB (${MAX_FILE_BYTES} bytes)${size === undefined ? '' : `, got ${size} bytes`}`;
 }
 
-export function checkTrace(data: unknown): Loaded {
+export function parseTrace(text: string): Loaded {
+  // A UTF-8 byte order mark is not JSON, but editors write one: it is skipped.
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (e) {
+    if (e instanceof RangeError) return { ok: false, error: new InputError('', nestingError(json)) };
+    return { ok: false, error: new InputError('', `expected JSON: ${jsonErrorWhere(json, e as Error)}`) };
+  }
+  return checkTrace(data, json);
+}
+
+/**
+ * What JSON.parse accepts but no checker should be handed: nesting deeper than MAX_NESTING (every
+ * recursive function on it would overflow the stack) and numbers that are not finite (`1e309` is
+ * read as Infinity, and written back as null). One walk without recursion; the first problem.
+ */
+export function checkShape(data: unknown, text?: string): InputError | null {
+  // Paths are built only for the value reported: each entry keeps its parent and its key.
+  type Item = { value: unknown; depth: number; parent: Item | null; key: string };
+  const pathOf = (item: Item, levels = Infinity): string => {
+    const keys: string[] = [];
+    for (let at: Item | null = item; at !== null && at.parent !== null; at = at.parent) keys.push(at.key.replace(/~/g, '~0').replace(/\//g, '~1'));
+    return keys.reverse().slice(0, levels).map((k) => `/${k}`).join('');
+  };
+  const stack: Item[] = [{ value: data, depth: 0, parent: null, key: '' }];
+  while (stack.length > 0) {
+    const item = stack.pop() as Item;
+    const value = item.value;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return new InputError(pathOf(item), `expected a finite number, got one out of range (JSON numbers beyond about 1.8e308, such as 1e309, are read as ${value > 0 ? '' : '-'}Infinity)`);
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (item.depth >= MAX_NESTING) {
+      // The path of the first levels only: the rest is one segment per level.
+      return new InputError(pathOf(item, 5), text === undefined ? `expected nesting no deeper than ${MAX_NESTING} levels of arrays and objects` : nestingError(text));
+    }
+    const depth = item.depth + 1;
+    if (Array.isArray(value)) {
+      for (let k = value.length - 1; k >= 0; k--) {
+        const v: unknown = value[k];
+        if (v !== null && (typeof v === 'object' || typeof v === 'number')) stack.push({ value: v, depth, parent: item, key: String(k) });
+      }
+    } else {
+      const keys = Object.keys(value);
+      for (let k = keys.length - 1; k >= 0; k--) {
+        const key = keys[k] as string;
+        const v: unknown = (value as Record<string, unknown>)[key];
+        if (v !== null && (typeof v === 'object' || typeof v === 'number')) stack.push({ value: v, depth, parent: item, key });
+      }
+    }
+  }
+  return null;
+}
+
+/** `nesting deeper than 512 levels at line L, column C`: found by a scan of the brackets outside strings. */
+function nestingError(text: string): string {
+  let depth = 0;
+  let inString = false;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x0a) { line++; lineStart = i + 1; }
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING) return `expected nesting no deeper than ${MAX_NESTING} levels of arrays and objects, got deeper at line ${line}, column ${i - lineStart + 1}`;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return `expected nesting no deeper than ${MAX_NESTING} levels of arrays and objects`;
+}
+
+/** Checks parsed JSON as a trace; `text`, the JSON it was parsed from, locates nesting too deep by line and column. */
+export function checkTrace(data: unknown, text?: string): Loaded {
+  const shape = checkShape(data, text);
+  if (shape) return { ok: false, error: shape };
   const v = validateTrace(withoutUserFields(data));
   if (!v.ok) return v;
-  const error = checkNames(v.value) ?? checkProfile(v.value);
+  const error = checkNames(v.value) ?? checkProfile(v.value) ?? checkTermRoom(v.value);
   return error ? { ok: false, error } : { ok: true, trace: v.value };
+}
+
+/** A field holding a term: `term`, `currentTerm`, `lastLogTerm`, `prevLogTerm`, `snapshotTerm`, ... */
+const TERM_FIELD = /^term$|Term$/;
+
+/**
+ * Terms never pass MAX_INT (2^31-1): a step raises the highest term in the cluster by at most one
+ * (an election timeout, a TimeoutNow, a PreVote proposing currentTerm + 1), so every term the trace
+ * gives the model to start from (its initial state and the messages its events carry) must leave
+ * room for one more per step. The first term without that room is bad input at its path.
+ */
+function checkTermRoom(t: Trace): InputError | null {
+  const limit = MAX_INT - t.steps.length;
+  const find = (value: unknown, path: string, key: string): InputError | null => {
+    if (typeof value === 'number') {
+      return TERM_FIELD.test(key) && value > limit
+        ? new InputError(path, `expected a term at most ${limit} (2^31-1 less one per step: each of the trace's ${t.steps.length} steps can start an election, and no term may pass 2^31-1), got ${value}`)
+        : null;
+    }
+    if (value === null || typeof value !== 'object') return null;
+    for (const [k, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+      if (FREE_JSON.has(String(k))) continue;
+      const e = find(v, `${path}/${k}`, String(k));
+      if (e) return e;
+    }
+    return null;
+  };
+  const initial = find(t.initial ?? {}, '/initial', 'initial');
+  if (initial) return initial;
+  for (const [i, s] of t.steps.entries()) {
+    const e = find(s.event, `/steps/${i}/event`, 'event');
+    if (e) return e;
+  }
+  return null;
 }
 
 /** Where the format holds free JSON (a command, a state machine, a result): its keys are the user's data, never metadata. */
@@ -48,7 +177,8 @@ export function withoutUserFields(data: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) {
     if (k.startsWith('x-')) continue;
-    out[k] = FREE_JSON.has(k) ? v : withoutUserFields(v);
+    // Defined, not assigned: a key "__proto__" (JSON.parse makes it an own key) stays a key, for the schema to refuse.
+    Object.defineProperty(out, k, { value: FREE_JSON.has(k) ? v : withoutUserFields(v), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -191,6 +321,15 @@ function impossibleMessage(m: Message, path: string): InputError | null {
         if (m.conflictIndex > m.prevLogIndex) return new InputError(`${path}/conflictIndex`, `expected at most prevLogIndex ${m.prevLogIndex} (where the check failed), got ${m.conflictIndex}`);
         if ((m.conflictTerm ?? 0) > m.term) return new InputError(`${path}/conflictTerm`, `expected at most the follower's term ${m.term}, got ${m.conflictTerm}`);
       }
+      if ((m.rejectHint === undefined) !== (m.logTerm === undefined)) {
+        return new InputError(`${path}/${m.rejectHint === undefined ? 'rejectHint' : 'logTerm'}`, 'expected rejectHint and logTerm together (DEC-22b), or neither');
+      }
+      if (m.rejectHint !== undefined) {
+        if (m.conflictIndex !== undefined) return new InputError(`${path}/rejectHint`, 'expected either conflictTerm and conflictIndex (DEC-22a) or rejectHint and logTerm (DEC-22b), not both');
+        if (m.success) return new InputError(`${path}/rejectHint`, 'expected no hint on a success');
+        if (m.rejectHint > m.prevLogIndex) return new InputError(`${path}/rejectHint`, `expected at most prevLogIndex ${m.prevLogIndex} (where the check failed), got ${m.rejectHint}`);
+        if ((m.logTerm ?? 0) > m.term) return new InputError(`${path}/logTerm`, `expected at most the follower's term ${m.term}, got ${m.logTerm}`);
+      }
       if (m.success && m.matchIndex < m.prevLogIndex) return new InputError(`${path}/matchIndex`, `expected at least prevLogIndex ${m.prevLogIndex} on success, got ${m.matchIndex}`);
       if (!m.success && m.matchIndex !== 0) return new InputError(`${path}/matchIndex`, `expected 0 on failure, got ${m.matchIndex}`);
       return null;
@@ -209,17 +348,30 @@ function impossibleMessage(m: Message, path: string): InputError | null {
     case 'TimeoutNow':
       if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a leader was elected');
       return null;
+    case 'ClientProposal':
+      if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: the follower knows a leader of its term (DEC-23b)');
+      return null;
     case 'RequestVoteResponse':
       return null;
   }
 }
 
 function jsonErrorWhere(text: string, e: Error): string {
-  const m = /position (\d+)/.exec(e.message);
-  if (!m) return e.message;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return `${e.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${col}`;
+  // Node 20 names a position for few syntax errors: find it by a scan of our own.
+  const at = jsonSyntaxError(text);
+  if (at === null) return printable(e.message);
+  const { line, column } = lineColumn(text, at.offset);
+  return `${at.expected} at line ${line}, column ${column}, got ${showChar(text[at.offset] === undefined ? undefined : String.fromCodePoint(text.codePointAt(at.offset) as number))}`;
+}
+
+/**
+ * A stack overflow while one trace is checked (data nested deeper than a recursive step of the
+ * checker can follow): bad input for that file, so that the other files' results still come out.
+ * Any other error is thrown on (an internal error).
+ */
+export function stackOverflowAsBadInput(e: unknown): { status: 'bad-input'; path: string; expected: string } {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { status: 'bad-input', path: '/', expected: `expected data nested less deeply: checking it overflowed the stack (${e.message})` };
+  }
+  throw e;
 }

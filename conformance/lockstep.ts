@@ -18,6 +18,7 @@ import { nodeInputOf } from '../spec/input.js';
 import type { Profile } from '../spec/choices.js';
 import { describeEvent, describeReply, replay, type Failure, type ReplayResult, type StepObserver } from './replay.js';
 import { profileOf } from '../spec/choices.js';
+import type { StreamTrace } from './stream.js';
 
 /** The implementation as the runner sees it: RaftNode, or a variant of it (tests inject bugs this way). */
 export interface ImplFactory {
@@ -65,7 +66,7 @@ const CONTEXT_STEPS = 5;
  * trace's, spec/choices.ts), both sides take the first alternative it permits at every choice
  * point, so the run stays deterministic.
  */
-export function lockstep(trace: Trace, impl: ImplFactory = REAL_IMPL, coverage?: Map<RuleId, number>): LockstepResult {
+export function lockstep(trace: StreamTrace, impl: ImplFactory = REAL_IMPL, coverage?: Map<RuleId, number>): LockstepResult {
   const profile = trace.profile === undefined ? undefined : profileOf(trace.profile);
   const h = new Harness(trace, impl, profile);
   const result = replay(trace, h, coverage, profile);
@@ -82,7 +83,7 @@ class Harness implements StepObserver {
   private readonly recent: Array<{ i: number; event: Event }> = [];
   private readonly dirtyFrom = new Map<NodeId, number>();
 
-  constructor(private readonly trace: Trace, private readonly impl: ImplFactory, profile?: Profile) {
+  constructor(private readonly trace: StreamTrace, private readonly impl: ImplFactory, profile?: Profile) {
     const options: ProtocolOptions | undefined = trace.options;
     for (const id of trace.cluster) {
       const config: RaftConfig = { id, servers: trace.cluster, ...(options ? { options } : {}), ...(trace.configuration ? { bootstrap: trace.configuration } : {}), ...(profile ? { profile } : {}) };

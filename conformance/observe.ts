@@ -1,6 +1,6 @@
 // Comparing what a trace expects with what a server's state is: only the fields the trace lists.
-import { type Entry, type Message, type NodeField, type NodeState, type Observation, NODE_FIELDS } from '../spec/schema.js';
-import { canonicalJson, messageKey } from '../spec/canonical.js';
+import { type Entry, type LogSuffix, type Message, type NodeField, type NodeState, type Observation, NODE_FIELDS } from '../spec/schema.js';
+import { canonicalJson, configJson, messageKey } from '../spec/canonical.js';
 
 export interface Mismatch {
   readonly node: string;
@@ -47,6 +47,9 @@ export function compareObservation(node: string, expected: Observation, actual: 
 
 const showSet = (ids: readonly string[]) => `[${[...ids].sort().join(', ')}]`;
 
+/** An entry in a report: its term and command, and its configuration if it has one. */
+const showEntry = (e: Entry) => `term ${e.term} ${canonicalJson(e.command)}${e.config ? ` config ${configJson(e.config)}` : ''}`;
+
 function showTerms(log: readonly Entry[]): string {
   if (log.length <= 12) return `terms [${log.map((e) => e.term).join(',')}]`;
   return `${log.length} entries, terms [${log.slice(0, 4).map((e) => e.term).join(',')},...,${log.slice(-4).map((e) => e.term).join(',')}]`;
@@ -58,12 +61,31 @@ function firstLogDifference(expected: readonly Entry[], actual: readonly Entry[]
   for (let i = 0; i < n; i++) {
     const e = expected[i] as Entry;
     const a = actual[i] as Entry;
-    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command)) {
-      return { expected: `index ${base + i + 1}: term ${e.term} ${canonicalJson(e.command)} (${showTerms(expected)})`, actual: `index ${base + i + 1}: term ${a.term} ${canonicalJson(a.command)} (${showTerms(actual)})` };
+    // CFG-1: a configuration entry's members too, as sets.
+    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command) || configJson(e.config) !== configJson(a.config)) {
+      return { expected: `index ${base + i + 1}: ${showEntry(e)} (${showTerms(expected)})`, actual: `index ${base + i + 1}: ${showEntry(a)} (${showTerms(actual)})` };
     }
   }
   if (expected.length !== actual.length) {
     return { expected: `${expected.length} entries (${showTerms(expected)})`, actual: `${actual.length} entries (${showTerms(actual)})` };
+  }
+  return null;
+}
+
+/**
+ * An observed end of a log (`logSuffix`) against a server's log: its last index, then each entry
+ * listed, first difference only. Costs what the suffix holds, not what the log holds.
+ */
+export function compareLogSuffix(node: string, suffix: LogSuffix, log: { readonly lastIndex: number; entry(index: number): Entry }, snapshotIndex: number): Mismatch | null {
+  const last = suffix.from + suffix.entries.length - 1;
+  const mismatch = (expected: string, actual: string): Mismatch => ({ node, field: 'log', expected, actual });
+  if (suffix.from <= snapshotIndex) return mismatch(`entries from index ${suffix.from}`, `a snapshot through index ${snapshotIndex} (entries up to it are compacted)`);
+  if (log.lastIndex !== last) return mismatch(`last index ${last} (logSuffix from ${suffix.from}, ${suffix.entries.length} entries)`, `last index ${log.lastIndex}`);
+  for (const [k, e] of suffix.entries.entries()) {
+    const a = log.entry(suffix.from + k);
+    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command) || configJson(e.config) !== configJson(a.config)) {
+      return mismatch(`index ${suffix.from + k}: ${showEntry(e)}`, `index ${suffix.from + k}: ${showEntry(a)}`);
+    }
   }
   return null;
 }

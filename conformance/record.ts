@@ -1,12 +1,13 @@
 // `raftspec record`: the implementation alone, in a simulated cluster on a seeded random schedule,
 // records its own trace with its observations after every step. The model plays no part here:
 // the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
-import fc from 'fast-check';
-import type { BootstrapConfiguration, ClientReply, Configuration, Event, Message, NodeId, Observation, ProtocolOptions, Trace } from '../spec/schema.js';
+import type { BootstrapConfiguration, ClientReply, Configuration, Event, Message, NodeId, Observation, ProtocolOptions, Step, Trace } from '../spec/schema.js';
 import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { optionFlags } from './campaign.js';
-import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, membershipBootstrap, runChoices, scheduleArb, traceProfile, type World } from './generate.js';
+import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, choiceSteps, membershipBootstrap, traceProfile, type World } from './generate.js';
+import { lazySchedule } from './produce.js';
+import type { StreamTrace } from './stream.js';
 import type { Profile } from '../spec/choices.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
 import { separated } from '../model/cluster.js';
@@ -137,8 +138,12 @@ export class ImplWorld implements World {
     if (--slot.count === 0) this.network.delete(key);
   }
 
-  /** What the implementation shows of one server: every field, the log only when it changed. */
-  observe(id: NodeId, withLog: boolean): Observation {
+  /**
+   * What the implementation shows of one server: every field, and of its log all of it (`true`),
+   * nothing, or the end of it from the first index the step changed (logSuffix: the trace grows
+   * with what is appended, not with the log's length at every step).
+   */
+  observe(id: NodeId, withLog: boolean, changedFrom = Infinity): Observation {
     const n = this.node(id);
     const { nextIndex, matchIndex, appliedIndex } = n.progressMaps();
     const o: Observation = {
@@ -152,36 +157,29 @@ export class ImplWorld implements World {
     if (withLog) {
       o.log = Array.from({ length: n.lastIndex - n.snapshotIndex }, (_, k) => n.entryAt(n.snapshotIndex + k + 1));
       o.snapshotMachine = n.snapshotMachine;
+    } else if (changedFrom !== Infinity) {
+      const from = Math.max(changedFrom, n.snapshotIndex + 1);
+      o.logSuffix = { from, entries: Array.from({ length: n.lastIndex - from + 1 }, (_, k) => n.entryAt(from + k)) };
+      // A snapshot taken or installed in this step: its state machine too.
+      if (changedFrom <= n.snapshotIndex) o.snapshotMachine = n.snapshotMachine;
     }
     return o;
   }
 }
 
-/** Record a seeded run of the implementation: events plus its observations after every step. */
+/** Record a seeded run of the implementation: events plus its observations after every step (the whole trace; recordStream streams it). */
 export function recordRun(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions, profile?: Profile): Trace {
-  const [choices] = fc.sample(scheduleArb(steps, steps), { seed, numRuns: 1 });
+  const t = recordStream(seed, steps, servers, options, clients, membership, profile);
+  return { ...t, steps: [...t.steps] };
+}
+
+/**
+ * A seeded run of the implementation as a trace whose steps are recorded as they are read: the
+ * schedule drawn lazily, each step run and observed when the next one is asked for, nothing kept
+ * per step (conformance/stream.ts writes it so). Read its steps once.
+ */
+export function recordStream(seed: number, steps: number, servers: readonly NodeId[], options?: ProtocolOptions, clients?: ClientOptions, membership?: MembershipOptions, profile?: Profile): StreamTrace {
   const configuration = membership ? membershipBootstrap(servers, membership) : undefined;
-  const world = new ImplWorld(servers, options, configuration, profile);
-  for (const id of servers) world.node(id).takeLogChangedFrom();
-  const recorded: Trace['steps'] = [];
-  runChoices(world, choices ?? [], { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}), ...(profile ? { profile } : {}) }, (event, sent, replies) => {
-    const id = world.lastNode;
-    if (id === null) {
-      recorded.push({ event });
-      return;
-    }
-    const n = world.node(id);
-    const changed = n.takeLogChangedFrom() !== Infinity || event.type === 'crash';
-    // sent: what the server sent in this step (the checker compares it whole, docs/trace-format.md).
-    recorded.push({ event, expect: { nodes: { [id]: world.observe(id, changed) }, ...(replies.length > 0 ? { replies: [...replies] } : {}) }, sent: [...sent] });
-  });
-  // After the last step: every server in full.
-  const last = recorded[recorded.length - 1];
-  if (last) {
-    const nodes: Record<NodeId, Observation> = {};
-    for (const id of servers) nodes[id] = world.observe(id, true);
-    recorded[recorded.length - 1] = { ...last, expect: { ...(last.expect ?? {}), nodes } };
-  }
   return {
     format: 'raft-trace', version: 1,
     name: `recorded-seed${seed}`,
@@ -191,6 +189,32 @@ export function recordRun(seed: number, steps: number, servers: readonly NodeId[
     ...(options ? { options } : {}),
     ...(configuration ? { configuration } : {}),
     ...(profile ? { profile: traceProfile(profile) } : {}),
-    steps: recorded,
+    steps: recordedSteps(seed, steps, servers, options, clients, membership, profile, configuration),
   };
+}
+
+function* recordedSteps(seed: number, steps: number, servers: readonly NodeId[], options: ProtocolOptions | undefined, clients: ClientOptions | undefined, membership: MembershipOptions | undefined, profile: Profile | undefined, configuration: BootstrapConfiguration | undefined): Generator<Step, void, undefined> {
+  const choices = lazySchedule(seed, steps);
+  const world = new ImplWorld(servers, options, configuration, profile);
+  for (const id of servers) world.node(id).takeLogChangedFrom();
+  let k = 0;
+  for (const { event, sent, replies } of choiceSteps(world, choices, { servers, ...(options ? { options } : {}), ...(clients ? { clients, weights: CLIENT_WEIGHTS } : {}), ...(membership ? { membership } : {}), ...(profile ? { profile } : {}) })) {
+    const last = ++k === steps;
+    const id = world.lastNode;
+    let step: Step;
+    if (id === null) step = { event };
+    else {
+      const n = world.node(id);
+      const changedFrom = n.takeLogChangedFrom();
+      // sent: what the server sent in this step (the checker compares it whole, docs/trace-format.md).
+      step = { event, expect: { nodes: { [id]: world.observe(id, event.type === 'crash', changedFrom) }, ...(replies.length > 0 ? { replies: [...replies] } : {}) }, sent: [...sent] };
+    }
+    if (last) {
+      // After the last step: every server in full.
+      const nodes: Record<NodeId, Observation> = {};
+      for (const s of servers) nodes[s] = world.observe(s, true);
+      step = { ...step, expect: { ...(step.expect ?? {}), nodes } };
+    }
+    yield step;
+  }
 }

@@ -7,10 +7,11 @@ import { alternativesBeyondModel, type Profile } from '../spec/choices.js';
 import { type ClusterState, type ClusterStep, applyEvent, inFlight, initCluster } from '../model/cluster.js';
 import { InvariantChecker, type Violation } from '../model/invariants.js';
 import { toJson } from '../model/state.js';
-import { compareInFlight, compareObservation } from './observe.js';
+import { compareInFlight, compareLogSuffix, compareObservation } from './observe.js';
 import { historyOf, type HistoryStep } from './history.js';
 import { checkLinearizable } from './linearizability.js';
 import { LeaseClock, type LeaseView } from './lease.js';
+import { indexed, type StreamTrace } from './stream.js';
 
 export interface Failure {
   /** Index into the trace's steps (the JSON path is /steps/<step>); -1 for the initial state. */
@@ -74,7 +75,7 @@ export interface StepObserver {
 }
 
 /** Replay a schema-valid trace against the model alone. Stops at the first failure. */
-export function replayModel(trace: Trace): ReplayResult {
+export function replayModel(trace: StreamTrace): ReplayResult {
   return replay(trace);
 }
 
@@ -82,7 +83,7 @@ export function replayModel(trace: Trace): ReplayResult {
  * Replay a schema-valid trace against the model: after each step the observer (if any), then the
  * invariants, then the trace's expectations. Stops at the first failure.
  */
-export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<RuleId, number>, profile?: Profile): ReplayResult {
+export function replay(trace: StreamTrace, observer?: StepObserver, coverage?: Map<RuleId, number>, profile?: Profile): ReplayResult {
   let c: ClusterState = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration, profile);
   const checker = new InvariantChecker(c);
   // With a profile, the local invariants its alternatives make untrue are not checked (DEC-3b, DEC-4b: nextIndex at or below matchIndex).
@@ -91,9 +92,12 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
   }
+  // Kept per client operation (LIN-1 is decided on the whole history), not per step: steps may be streamed (conformance/stream.ts).
   const clientSteps: HistoryStep[] = [];
   const lease = trace.options?.leaseReads ? new LeaseClock() : null;
-  for (const [i, s] of trace.steps.entries()) {
+  let total = 0;
+  for (const [i, s] of indexed(trace.steps)) {
+    total = i + 1;
     const breach = lease?.breach(s.event, (id) => leaseViewOf(c, id));
     if (breach) return { status: 'bad-input', path: `/steps/${i}/event`, expected: breach };
     const r = applyEvent(c, s.event);
@@ -112,16 +116,16 @@ export function replay(trace: Trace, observer?: StepObserver, coverage?: Map<Rul
     const problems = s.expect ? checkExpect(s.expect, r) : [];
     if (problems.length > 0) return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'expectation', problems, rules: r.rules } };
   }
-  const atEnd = observer?.atEnd?.(c, trace.steps.length);
-  if (atEnd) return { status: 'fail', steps: trace.steps.length, failure: atEnd };
-  return checkClientHistory(clientSteps, trace.steps.length, initialData(trace));
+  const atEnd = observer?.atEnd?.(c, total);
+  if (atEnd) return { status: 'fail', steps: total, failure: atEnd };
+  return checkClientHistory(clientSteps, total, initialData(trace));
 }
 
 /**
  * The key-value data a trace starts from: that of the server whose initial state has applied the
  * most (its machine, else its snapshot's). Empty for a trace that starts from Figure 2's state.
  */
-export function initialData(trace: Trace): Readonly<Record<string, string>> | undefined {
+export function initialData(trace: Pick<Trace, 'cluster' | 'initial'>): Readonly<Record<string, string>> | undefined {
   let best: { applied: number; data: Readonly<Record<string, string>> } | undefined;
   for (const id of trace.cluster) {
     const o = trace.initial?.[id];
@@ -168,6 +172,8 @@ export function checkExpect(expect: NonNullable<Trace['steps'][number]['expect']
     if (!actual) continue; // names are checked when the trace is loaded
     // The log is copied out only when the trace observes it.
     for (const m of compareObservation(id, o, toJson(actual, o.log !== undefined))) problems.push(`${m.node}.${m.field}: expected ${m.expected}, got ${m.actual}`);
+    const s = o.logSuffix ? compareLogSuffix(id, o.logSuffix, actual.log, actual.snapshotIndex) : null;
+    if (s) problems.push(`${s.node}.log: expected ${s.expected}, got ${s.actual}`);
   }
   if (expect.inFlight) {
     const d = compareInFlight(expect.inFlight, inFlight(r.state));

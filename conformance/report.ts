@@ -3,6 +3,7 @@
 import type { LockstepResult } from './lockstep.js';
 import type { ReplayResult } from './replay.js';
 import type { SearchResult, Taken } from './search.js';
+import { printable } from './json-syntax.js';
 
 type AnyResult = ReplayResult | LockstepResult | SearchResult;
 
@@ -18,7 +19,8 @@ export function describeResult(result: AnyResult): string {
     case 'pass':
       return `${result.steps} steps hold`;
     case 'bad-input':
-      return `${result.path}: ${result.expected}`;
+      // One line, whatever the file held: its bytes may be quoted in the message.
+      return printable(`${result.path}: ${result.expected}`);
     case 'undecided':
       return result.reason;
     case 'diverge': {

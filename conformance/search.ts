@@ -8,10 +8,10 @@
 // trace does not observe stay open: the states that differ only there all stay in the frontier.
 // A frontier larger than --max-frontier is UNDECIDED, never a silent pass.
 import type { Event, Message, Step, Trace } from '../spec/schema.js';
-import { CHOICE_POINTS, alternativesBeyondModel, profileOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
+import { CHOICE_BY_ID, CHOICE_POINTS, alternativesBeyondModel, profileOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { describeMessage, messageKey } from '../spec/canonical.js';
 import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
-import { type ClusterState, type ClusterStep, applyEvent, copiesInFlight, envOf, inFlight, initCluster, separated, withMessages, withoutMessages } from '../model/cluster.js';
+import { type ClusterState, type ClusterStep, anyPrefix, applyEvent, copiesInFlight, envOf, inFlight, initCluster, isShorterForm, separated, withMessages, withoutMessages } from '../model/cluster.js';
 import { InvariantChecker } from '../model/invariants.js';
 import { type NodeState, configOf, fromJson, toJson } from '../model/state.js';
 import { quorumIndex } from '../model/config.js';
@@ -19,6 +19,7 @@ import { canonicalJson } from '../spec/canonical.js';
 import { type Failure, type ReplayResult, checkClientHistory, checkExpect, describeEvent, describeViolation, initialData, leaseViewOf } from './replay.js';
 import { LeaseClock } from './lease.js';
 import type { HistoryStep } from './history.js';
+import { indexed, type StreamTrace } from './stream.js';
 
 export interface SearchConfig {
   /** At most this many states in the frontier; past it the result is UNDECIDED. */
@@ -31,6 +32,8 @@ export interface SearchConfig {
    * every distinct deviation, instead of stopping at the first.
    */
   readonly keepGoing?: boolean;
+  /** Internal: no search for the alternatives a pin kept out (the search that looks for them sets it). */
+  readonly noHints?: true;
 }
 
 /** A kind of deviation found with --keep-going: what differed, the rules that decide it, where first, how often. */
@@ -103,8 +106,11 @@ interface Run {
   readonly decisions: ReadonlyMap<ChoiceId, AlternativeLetter>;
 }
 
+/** Alternatives a delivered, dropped or duplicated message shows (model/cluster.ts cites them there). */
+const SHOWN_BY_MESSAGES = ['DEC-6b', 'DEC-16b'] as const;
+
 /** The permitted letters of each choice point: the pin, else the trace's profile, else all. */
-export function permittedLetters(trace: Trace, pin?: Profile): (p: ChoiceId) => readonly AlternativeLetter[] {
+export function permittedLetters(trace: Pick<Trace, 'profile'>, pin?: Profile): (p: ChoiceId) => readonly AlternativeLetter[] {
   const all = new Map(CHOICE_POINTS.map((c) => [c.id, c.alternatives.map((a) => a.id.slice(-1) as AlternativeLetter)]));
   const fromTrace: Profile = profileOf(trace.profile);
   const chosen: Profile = { ...fromTrace, ...(pin ?? {}) };
@@ -115,7 +121,9 @@ export function permittedLetters(trace: Trace, pin?: Profile): (p: ChoiceId) => 
  * Every run of an event from one state: a depth-first walk over the choice points the step asks
  * (each decided once per step), re-running the pure step with a longer prefix of decisions.
  */
-function* runsOf(c: ClusterState, e: Event, permitted: (p: ChoiceId) => readonly AlternativeLetter[]): Generator<{ r: ReturnType<typeof applyEvent>; decisions: Map<ChoiceId, AlternativeLetter> }> {
+function* runsOf(c: ClusterState, e: Event, allowed: (p: ChoiceId) => readonly AlternativeLetter[]): Generator<{ r: ReturnType<typeof applyEvent>; decisions: Map<ChoiceId, AlternativeLetter> }> {
+  // A point whose second alternative accepts all the first does (DEC-6b) is not tried both ways.
+  const permitted = (p: ChoiceId): readonly AlternativeLetter[] => (CHOICE_BY_ID.get(p)?.subsumes && allowed(p).includes('b') ? ['b'] : allowed(p));
   let prefix: AlternativeLetter[] = [];
   for (;;) {
     const order: ChoiceId[] = [];
@@ -127,7 +135,7 @@ function* runsOf(c: ClusterState, e: Event, permitted: (p: ChoiceId) => readonly
       order.push(p);
       chosen.set(p, letter);
       return letter;
-    });
+    }, allowed);
     yield { r, decisions: chosen };
     let k = order.length - 1;
     for (; k >= 0; k--) {
@@ -141,7 +149,7 @@ function* runsOf(c: ClusterState, e: Event, permitted: (p: ChoiceId) => readonly
 }
 
 /** Validate a schema-valid trace by search over the permitted alternatives. */
-export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchResult {
+export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): SearchResult {
   const maxFrontier = cfg.maxFrontier ?? DEFAULT_MAX_FRONTIER;
   const permitted = permittedLetters(trace, cfg.pin);
   const c0 = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
@@ -157,7 +165,10 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
   let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [], anchor: c0.network, delta: new Map() }];
   // LR-2: the lease's clock assumption is about the events (a server bound by a lease has no election timeout or crash): checked on the first explanation.
   const lease = trace.options?.leaseReads ? new LeaseClock() : null;
-  for (const [i, s] of trace.steps.entries()) {
+  // Steps may be streamed (conformance/stream.ts): nothing here is kept per step but the client history (per client operation).
+  let total = 0;
+  for (const [i, s] of indexed(trace.steps)) {
+    total = i + 1;
     const breach = lease?.breach(s.event, (id) => leaseViewOf((frontier[0] as Branch).c, id));
     if (breach) return { status: 'bad-input', path: `/steps/${i}/event`, expected: breach };
     if (s.event.type === 'error') {
@@ -181,6 +192,8 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
     const survivors: Run[] = [];
     const next = advance(runs, s.event, i, dead, [...runs, ...dead.map((d) => d.run)], survivors);
     noteTaken(taken, survivors, [...runs, ...dead.map((d) => d.run)]);
+    // DEC-6b (and DEC-16b of a shorter form) show in the message a step names, not in a decision.
+    for (const id of SHOWN_BY_MESSAGES) if (survivors.length > 0 && survivors.every((r) => r.r.rules.includes(id))) taken.set(id, (taken.get(id) ?? 0) + 1);
     if (next.length === 1 && (next[0] as Branch).open.length > 0) {
       // The alternatives taken where several explanations lived on are now the only ones left.
       for (const id of (next[0] as Branch).open) taken.set(id, (taken.get(id) ?? 0) + 1);
@@ -193,7 +206,10 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
     if (next.length === 0) {
       let failure = explain(s, i, frontier, dead);
       if (cfg.pin !== undefined || trace.profile !== undefined) {
-        const others = alternativesThatExplain(frontier, s, permittedLetters({ ...trace, profile: undefined }), permitted);
+        let others = alternativesThatExplain(frontier, s, permittedLetters({ ...trace, profile: undefined }), permitted);
+        // A choice made at an earlier step (a message sent one way, delivered now): the trace up to here, with one more alternative permitted.
+        // (Only with the steps in memory: a trace read as a stream, conformance/stream.ts, has no prefix to search again.)
+        if (others.length === 0 && firstFailure === null && !cfg.noHints && Array.isArray(trace.steps)) others = alternativesOverPrefix(trace as Trace, i, permitted, maxFrontier);
         if (others.length > 0) failure = { ...failure, problems: [...failure.problems, `explained with ${others.join(' or ')}, which ${cfg.pin !== undefined ? '--pin' : 'the trace\'s profile'} does not permit`] };
       }
       if (!cfg.keepGoing) return { status: 'fail', steps: i + 1, failure, taken: Object.fromEntries(taken) };
@@ -213,15 +229,15 @@ export function validateBySearch(trace: Trace, cfg: SearchConfig = {}): SearchRe
     // One state left: its network is the anchor the deltas of later branches are measured from.
     frontier = next.length === 1 && (next[0] as Branch).delta.size > 0 ? [{ ...(next[0] as Branch), anchor: (next[0] as Branch).c.network, delta: new Map() }] : next;
   }
-  if (firstFailure) return { status: 'fail', steps: trace.steps.length, failure: firstFailure.failure, taken: Object.fromEntries(taken), deviations: [...deviations.values()] };
+  if (firstFailure) return { status: 'fail', steps: total, failure: firstFailure.failure, taken: Object.fromEntries(taken), deviations: [...deviations.values()] };
   // LIN-1 on the client history of a run that explains the trace (they agree on what was observed).
   const histories = frontier.map((b) => historyArray(b.history));
   let result: ReplayResult | null = null;
   for (const h of histories) {
-    result = checkClientHistory(h, trace.steps.length, initialData(trace));
+    result = checkClientHistory(h, total, initialData(trace));
     if (result.status === 'pass') break;
   }
-  return { ...(result ?? { status: 'pass', steps: trace.steps.length }), taken: Object.fromEntries(taken) };
+  return { ...(result ?? { status: 'pass', steps: total }), taken: Object.fromEntries(taken) };
 }
 
 /** The successors that survive: deduplicated, each with an invariant history of its own and no violation. */
@@ -364,9 +380,13 @@ function recover(frontier: readonly Branch[], s: Step, permitted: (p: ChoiceId) 
   let c: ClusterState = after as ClusterState;
   if (s.sent !== undefined && !s.sentPartial) c = withMessages(withoutMessages(c, sent), s.sent);
   const nodes = { ...c.nodes };
-  for (const [id, o] of Object.entries(s.expect?.nodes ?? {})) {
+  for (const [id, { logSuffix, ...o }] of Object.entries(s.expect?.nodes ?? {})) {
     const now = nodes[id];
-    if (now) nodes[id] = fromJson({ ...toJson(now), ...o });
+    if (!now) continue;
+    const json = toJson(now);
+    // The end of the log observed: the model's entries before it, then those listed.
+    const log = logSuffix ? [...json.log.slice(0, Math.max(0, logSuffix.from - 1 - json.snapshotIndex)), ...logSuffix.entries] : json.log;
+    nodes[id] = fromJson({ ...json, log, ...o });
   }
   c = { ...c, nodes };
   const checker = new InvariantChecker(c);
@@ -388,6 +408,25 @@ function alternativesThatExplain(frontier: readonly Branch[], s: Step, all: (p: 
   return [...found];
 }
 
+/**
+ * The alternatives kept out by the pin or profile, each of which alone would explain the trace up
+ * to step `i` (a search of that prefix with it permitted too). Run once, on the first failure.
+ */
+function alternativesOverPrefix(trace: Trace, i: number, permitted: (p: ChoiceId) => readonly AlternativeLetter[], maxFrontier: number): string[] {
+  const prefix: Trace = { ...trace, profile: undefined, steps: trace.steps.slice(0, i + 1) };
+  const found: string[] = [];
+  for (const c of CHOICE_POINTS) {
+    for (const a of c.alternatives) {
+      const letter = a.id.slice(-1) as AlternativeLetter;
+      if (permitted(c.id).includes(letter)) continue;
+      const pin: Partial<Record<ChoiceId, readonly AlternativeLetter[]>> = Object.fromEntries(CHOICE_POINTS.map((p) => [p.id, permitted(p.id)]));
+      pin[c.id] = [...permitted(c.id), letter];
+      if (validateBySearch(prefix, { pin, maxFrontier, noHints: true }).status === 'pass') found.push(a.id);
+    }
+  }
+  return found;
+}
+
 /** The step's `sent`: the messages the handling server sent, all of them or (sentPartial) some. */
 function checkSent(s: Step, r: ClusterStep): string[] {
   if (s.sent === undefined) return [];
@@ -397,7 +436,10 @@ function checkSent(s: Step, r: ClusterStep): string[] {
   for (const m of s.sent) {
     const k = keyOf(m);
     const n = got.get(k) ?? 0;
-    if (n === 0) {
+    // DEC-6b: the model sent them all, the implementation some.
+    const wide = n === 0 ? r.sent.find((x) => anyPrefix(x) && (got.get(keyOf(x)) ?? 0) > 0 && isShorterForm(m, x)) : undefined;
+    if (wide) got.set(keyOf(wide), (got.get(keyOf(wide)) ?? 0) - 1);
+    else if (n === 0) {
       const near = nearest(m, r.sent);
       problems.push(`sent: ${describeMessage(m)}, which no permitted behaviour sends here${near ? `; the nearest the model sends: ${describeMessage(near.message)} (${near.diff})` : ''}`);
     } else got.set(k, n - 1);
@@ -560,7 +602,8 @@ const keys = new WeakMap<Message, string>();
 function keyOf(m: Message): string {
   let k = keys.get(m);
   if (k === undefined) {
-    k = messageKey(m);
+    // DEC-6b: a message of which any prefix may arrive is not the one with all its entries only.
+    k = anyPrefix(m) ? `${messageKey(m)} (or fewer entries)` : messageKey(m);
     keys.set(m, k);
   }
   return k;
@@ -693,11 +736,14 @@ function listDiff(a: readonly Message[], b: readonly Message[]): { first: Messag
 function settleGroup(b: Branch, e: Event): Branch {
   if (b.groups.length === 0 || (e.type !== 'deliver' && e.type !== 'drop' && e.type !== 'duplicate')) return b;
   const key = keyOf(e.message);
-  const g = b.groups.find((x) => x.some((m) => keyOf(m) === key));
+  // The member named: the message itself, or one of which any prefix may arrive and this is one (DEC-6b).
+  const names = (m: Message) => keyOf(m) === key || (anyPrefix(m) && isShorterForm(e.message, m));
+  const g = b.groups.find((x) => x.some(names));
   if (!g) return b;
+  const named = g.find((m) => keyOf(m) === key) ?? (g.find(names) as Message);
   // Only a message with one copy in flight names the group's: another copy (sent at another step) may be the one meant.
-  if (copiesInFlight(b.c, e.message) > 1) return b;
-  const others = g.filter((m) => keyOf(m) !== key);
+  if (copiesInFlight(b.c, named) > 1) return b;
+  const others = g.filter((m) => keyOf(m) !== keyOf(named));
   const delta = new Map(b.delta);
   addSigned(delta, others, -1);
   return { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g), delta };
@@ -758,11 +804,21 @@ function withoutInFlight(expect: Step['expect']): NonNullable<Step['expect']> {
 function checkInFlight(expected: readonly Message[] | undefined, c: ClusterState, optional: ReadonlyMap<string, number>): string[] {
   if (expected === undefined) return [];
   const have = countsOf(c);
-  const want = new Map<string, number>();
-  for (const m of expected) want.set(keyOf(m), (want.get(keyOf(m)) ?? 0) + 1);
+  const left = new Map(have);
+  // DEC-6b: an expected message may be a shorter form of one sent with any prefix of its entries allowed.
+  const wide = inFlight(c).filter(anyPrefix);
+  const missing = new Set<string>();
+  for (const m of expected) {
+    const k = keyOf(m);
+    const n = left.get(k) ?? 0;
+    const w = n > 0 ? undefined : wide.find((x) => (left.get(keyOf(x)) ?? 0) > 0 && isShorterForm(m, x));
+    if (n > 0) left.set(k, n - 1);
+    else if (w) left.set(keyOf(w), (left.get(keyOf(w)) ?? 0) - 1);
+    else missing.add(k);
+  }
   const problems: string[] = [];
-  for (const [k, n] of want) if ((have.get(k) ?? 0) < n) problems.push(`in flight: expected ${k}, which is not in flight`);
-  for (const [k, n] of have) if (n - (optional.get(k) ?? 0) > (want.get(k) ?? 0)) problems.push(`in flight: ${k} is in flight but not expected`);
+  for (const k of missing) problems.push(`in flight: expected ${k}, which is not in flight`);
+  for (const [k, n] of left) if (n - (optional.get(k) ?? 0) > 0) problems.push(`in flight: ${k} is in flight but not expected`);
   return problems;
 }
 

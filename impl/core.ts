@@ -42,6 +42,12 @@ export interface Settings {
   readonly backOffEveryRejection: boolean;
   /** DEC-5b: no entries to a follower until its matchIndex reaches nextIndex - 1. */
   readonly probeEmpty: boolean;
+  /** DEC-6b: an AppendEntries carries every entry from nextIndex to the end of the log, whatever maxEntries says (not with pipelining or flow control). */
+  readonly sendToEnd: boolean;
+  /** DEC-23b: a follower that knows the leader of its term forwards a client command to it (ClientProposal) instead of redirecting. */
+  readonly forwardProposals: boolean;
+  /** DEC-22b: with fastBacktracking, a rejection carries etcd's rejectHint and logTerm, not conflictTerm and conflictIndex. */
+  readonly rejectHint: boolean;
   /** DEC-7b: commitIndex is persisted (HardState.commitIndex) and kept across a restart. */
   readonly persistCommit: boolean;
   /** DEC-16b: leaderCommit never beyond the last entry an AppendEntries carries. */
@@ -87,6 +93,7 @@ export function settingsOf(config: RaftConfig): Settings {
     nextFollowsSuccess: takesB('DEC-3'),
     backOffEveryRejection: takesB('DEC-4'),
     probeEmpty: takesB('DEC-5'),
+    sendToEnd: takesB('DEC-6') && !o.pipelining && !(o.flowControlWindow > 0),
     persistCommit: takesB('DEC-7'),
     clampLeaderCommit: takesB('DEC-16'),
     applyApart: takesB('DEC-17'),
@@ -94,6 +101,8 @@ export function settingsOf(config: RaftConfig): Settings {
     dropStaleRequests: takesB('DEC-19'),
     announceAtHeartbeat: takesB('DEC-20'),
     dropDeposingAppend: takesB('DEC-21'),
+    rejectHint: takesB('DEC-22') && o.fastBacktracking,
+    forwardProposals: takesB('DEC-23'),
   };
 }
 

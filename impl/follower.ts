@@ -69,8 +69,15 @@ function appendAnswer(r: RaftState, m: AppendEntries, success: boolean, matchInd
 /** AE-2; with fastBacktracking, FB-1: say where our log stops agreeing (its term there and that term's first index). */
 function rejectAppend(r: RaftState, m: AppendEntries): void {
   if (!r.opts.fastBacktracking) return answerAppend(r, m, false, 0);
-  const holds = m.prevLogIndex <= r.log.lastIndex;
   const a = appendAnswer(r, m, false, 0);
+  if (r.opts.rejectHint) {
+    // DEC-22b: etcd's hint, the last entry at or before the probe no newer than its term.
+    const hint = r.log.lastAtMost(m.prevLogIndex, m.prevLogTerm);
+    a.rejectHint = hint.index;
+    a.logTerm = hint.term;
+    return r.send(a);
+  }
+  const holds = m.prevLogIndex <= r.log.lastIndex;
   a.conflictTerm = holds ? r.log.termAt(m.prevLogIndex) : 0;
   a.conflictIndex = holds ? r.log.firstOfTerm(a.conflictTerm) : r.log.lastIndex + 1;
   r.send(a);

@@ -73,6 +73,25 @@ export class RaftLog {
   }
 
   /**
+   * DEC-22b (etcd's findConflictByTerm): the last index at or before `index` whose term is at most
+   * `term`, and that term, by binary search (terms never decrease along the log). Below the base,
+   * where no term is known, the index itself with term 0.
+   */
+  lastAtMost(index: number, term: number): { index: number; term: number } {
+    const top = Math.min(index, this.lastIndex);
+    if (top < this._base) return { index: top, term: 0 };
+    if (this.baseTerm > term) return { index: this._base - 1, term: 0 };
+    let lo = this._base - this.offset;
+    let hi = top - this.offset;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.terms[mid] as number) <= term) lo = mid;
+      else hi = mid - 1;
+    }
+    return { index: lo + this.offset, term: this.terms[lo] as number };
+  }
+
+  /**
    * AE-2: the term at `index` is `term`, the base included (its term is the snapshot's); index 0
    * (the empty prefix) always matches. Below the base the log cannot tell (SNAP-5 is the caller's).
    */

@@ -10,14 +10,14 @@
 // or the leader's log grows. The configuration in force (membership.ts) is per-slot flags, rebuilt
 // only when it changes. What each rule does is in the module of its concern: election.ts,
 // follower.ts, replication.ts, snapshot.ts, confchange.ts, proposals.ts, reads.ts, transfer.ts.
-import type { Configuration, Entry, KvState, Message, NodeId, NodeState, Observation, PreVote, PreVoteResponse, Role } from '../spec/schema.js';
+import { RESERVED_NAMES, type Configuration, type Entry, type KvState, type Message, type NodeId, type NodeState, type Observation, type PreVote, type PreVoteResponse, type Role } from '../spec/schema.js';
 import { RaftState, newReady } from './core.js';
 import { campaign, guardIgnores, onPreVoteMessage, onRequestVote, onVoteResponse, answerVote, tickElection } from './election.js';
 import { answerAppend, receiveAppend } from './follower.js';
 import { KvMachine } from './kv.js';
 import { copyEntry } from './log.js';
 import { copyConfig } from './membership.js';
-import { proposeCommand, proposeConfChange } from './proposals.js';
+import { acceptForwarded, proposeCommand, proposeConfChange } from './proposals.js';
 import { acceptRead, settleReads } from './reads.js';
 import { bcastHeartbeat, onAppendResponse, onSnapshotResponse } from './replication.js';
 import { answerSnapshot, compactLog, copyKvState, receiveSnapshot } from './snapshot.js';
@@ -39,6 +39,18 @@ const NONE: readonly NodeId[] = Object.freeze([]);
  * // persist ready.hardState, then send ready.messages (two RequestVotes)
  * ```
  */
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_NAMES);
+
+/** Server IDs key plain objects (progressMaps, observations): a name of Object.prototype would collide with its member. */
+function checkServerIds(config: RaftConfig): void {
+  const ids = [config.id, ...config.servers, ...(config.bootstrap?.voters ?? []), ...(config.bootstrap?.learners ?? [])];
+  for (const id of ids) {
+    if (typeof id !== 'string' || id === '' || RESERVED.has(id)) {
+      throw new RangeError(`server ID ${JSON.stringify(id)} is not usable: expected a non-empty string that is not a property name of Object.prototype (${RESERVED_NAMES.join(', ')})`);
+    }
+  }
+}
+
 export class RaftNode {
   /** This server's ID. */
   readonly id: NodeId;
@@ -51,9 +63,11 @@ export class RaftNode {
   /**
    * A server of `config.servers`. Without `initial` it starts in Figure 2's initial state (a
    * follower of term 0 with an empty log); `initial` sets any subset of the state, as a trace that
-   * starts mid-history does. Throws a RangeError if the configuration is not usable.
+   * starts mid-history does. Throws a RangeError if the configuration is not usable, a server ID
+   * that is a property name of Object.prototype (`__proto__`, `constructor`, ...) included.
    */
   constructor(config: RaftConfig, initial?: Observation) {
+    checkServerIds(config);
     this.r = new RaftState(config);
     this.id = config.id;
     if (initial) this.r.load(initial);
@@ -126,6 +140,7 @@ export class RaftNode {
       case 'PreVote':
       case 'PreVoteResponse':
       case 'TimeoutNow':
+      case 'ClientProposal':
         this.stepMessage(input);
         break;
       default:
@@ -250,6 +265,8 @@ export class RaftNode {
         return receiveSnapshot(r, m); // FOL-1, IS-2 .. IS-8
       case 'TimeoutNow':
         return campaign(r, true); // LT-4: at once, without a pre-vote
+      case 'ClientProposal':
+        return; // DEC-23b: we do not lead; the client retries
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
@@ -275,6 +292,7 @@ export class RaftNode {
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
+      case 'ClientProposal': // DEC-23b: we do not lead
         return; // DEC-1
       default:
         assertNever(m);
@@ -297,6 +315,7 @@ export class RaftNode {
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
       case 'TimeoutNow':
+      case 'ClientProposal': // DEC-23b: we do not lead
         return; // DEC-1 (LT-4: only a follower campaigns at once)
       default:
         assertNever(m);
@@ -335,6 +354,8 @@ export class RaftNode {
       case 'RequestVoteResponse':
       case 'TimeoutNow':
         return; // DEC-1
+      case 'ClientProposal':
+        return acceptForwarded(r, m.command); // DEC-23b: LEA-2 as a client's; LT-3: dropped while handing over
       default:
         assertNever(m);
     }

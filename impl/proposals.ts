@@ -22,10 +22,20 @@ export function proposeCommand(r: RaftState, command: unknown): number {
     if (r.role === 'leader') bcastAppend(r);
     return index;
   }
+  if (r.opts.forwardProposals && r.role === 'follower' && r.leaderId !== null && r.leaderId !== r.id) {
+    // DEC-23b: hand it to the leader of our term, as etcd forwards a MsgProp; it answers the client.
+    r.send({ type: 'ClientProposal', from: r.id, to: r.leaderId, term: r.currentTerm, command });
+    return 0;
+  }
   const op = sessionOf(command);
   // LT-3: a leader handing over its leadership sends the client to its successor.
   r.redirectClient(op?.client ?? null, op?.seq ?? null, r.role === 'leader' ? (lead?.transferee ?? null) : r.leaderId);
   return 0;
+}
+
+/** DEC-23b: a command a follower of our term forwarded: appended as a client's (LEA-2) unless we are handing over (LT-3: dropped; the client retries). */
+export function acceptForwarded(r: RaftState, command: unknown): void {
+  if (r.leader?.transferee === null) proposeCommand(r, command);
 }
 
 /**

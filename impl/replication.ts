@@ -10,7 +10,7 @@ import { appendConf } from './confchange.js';
 import { sendSnapshotPart, snapshotTextOf } from './snapshot.js';
 
 /**
- * LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them; with
+ * LEA-3 (DEC-5, DEC-6): the entries from the peer's nextIndex, at most maxEntries of them (DEC-6b: all); with
  * flow control, none beyond max(the peer's appliedIndex + W, termStart) (FC-3); with pipelining,
  * nextIndex moves past the entries sent at once (PIP-1). SNAP-2 when those entries are compacted.
  * DEC-5b: none until the peer's matchIndex shows where our logs agree (by Log Matching, through
@@ -29,7 +29,9 @@ export function sendAppend(r: RaftState, slot: number, heartbeat = false): void 
   if (nextIndex <= r.log.base) return sendSnapshotPart(r, slot, 0); // SNAP-2: those entries are compacted
   const prevLogIndex = nextIndex - 1;
   const count = r.opts.probeEmpty && p.matchAt(slot) < prevLogIndex ? 0 // DEC-5b: a probe until matched
-    : r.opts.flowControlWindow > 0 ? windowFor(r, slot, prevLogIndex) : r.opts.maxEntries;
+    : r.opts.flowControlWindow > 0 ? windowFor(r, slot, prevLogIndex)
+    : r.opts.sendToEnd ? r.log.lastIndex - prevLogIndex // DEC-6b: everything we have
+    : r.opts.maxEntries;
   const entries = count > 0 ? r.log.slice(prevLogIndex + 1, count) : [];
   const m: AppendEntries = {
     type: 'AppendEntries', from: r.id, to: r.serverAt(slot),
@@ -130,7 +132,11 @@ function onAppendRejected(r: RaftState, m: AppendEntriesResponse, slot: number):
   }
   if (!rejectionIsOutstanding(r, m, slot)) return; // DEC-4: a stale or duplicated rejection
   let target = m.prevLogIndex;
-  if (r.opts.fastBacktracking && m.conflictIndex !== undefined) {
+  if (r.opts.fastBacktracking && m.rejectHint !== undefined) {
+    // DEC-22b: one past our last entry at or before the hint no newer than its term (etcd's MaybeDecrTo).
+    const probe = (m.logTerm ?? 0) > 0 ? r.log.lastAtMost(m.rejectHint, m.logTerm ?? 0).index : m.rejectHint;
+    target = Math.min(probe + 1, m.prevLogIndex);
+  } else if (r.opts.fastBacktracking && m.conflictIndex !== undefined) {
     // FB-2: past our last entry of the conflicting term, else to the follower's first index of it.
     const conflictTerm = m.conflictTerm ?? 0;
     const last = conflictTerm === 0 ? 0 : r.log.lastOfTerm(conflictTerm);

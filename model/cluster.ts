@@ -1,12 +1,15 @@
 // The cluster reducer: the servers plus an unreliable network (a multiset of messages in flight),
 // applying one trace event at a time. Pure: every event returns a new ClusterState.
-import type { BootstrapConfiguration, ClientReply, Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
+import type { AppendEntries, BootstrapConfiguration, ClientReply, Entry, Event, Message, NodeId, ProtocolOptions, ResolvedOptions, Observation } from '../spec/schema.js';
 import { resolveOptions } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
-import { messageHeader, messageKey, sameMessage } from '../spec/canonical.js';
+import { messageHeader, messageKey, sameEntry, sameMessage } from '../spec/canonical.js';
 import { OrderedMap } from 'immutable';
 import { type AppliedEntry, type Decide, type Env, type NodeState, begin, decide, fromJson } from './state.js';
 import { applyCommitted } from './core/figure2.js';
+import { anyPrefix, shorterForms } from './core/transition.js';
+
+export { anyPrefix };
 import type { Profile } from '../spec/choices.js';
 import { bootstrapConfiguration } from '../spec/config.js';
 import { type NodeInput, nodeInputOf } from '../spec/input.js';
@@ -70,9 +73,9 @@ export function initCluster(servers: readonly NodeId[], options?: ProtocolOption
 }
 
 /** A server's Env, deciding its choice points by `choose` when one is given. */
-function envWith(c: ClusterState, id: NodeId, choose: Decide | undefined): Env {
+function envWith(c: ClusterState, id: NodeId, choose: Decide | undefined, permits?: Env['permits']): Env {
   const env = envOf(c, id);
-  return choose === undefined ? env : { ...env, decide: choose };
+  return choose === undefined ? env : permits === undefined ? { ...env, decide: choose } : { ...env, decide: choose, permits };
 }
 
 export function envOf(c: ClusterState, self: NodeId): Env {
@@ -96,7 +99,7 @@ function none(state: ClusterState, rules: RuleId[] = []): ClusterStep {
  * One event. `choose`, when given, decides the choice points this step meets (spec/choices.ts) in
  * place of the servers' own profile: the validator's search enumerates alternatives through it.
  */
-export function applyEvent(c: ClusterState, e: Event, choose?: Decide): ClusterStep | EventError {
+export function applyEvent(c: ClusterState, e: Event, choose?: Decide, permits?: Env['permits']): ClusterStep | EventError {
   switch (e.type) {
     case 'electionTimeout':
     case 'heartbeatTimeout':
@@ -108,19 +111,31 @@ export function applyEvent(c: ClusterState, e: Event, choose?: Decide): ClusterS
     case 'apply':
     case 'inject': {
       const to = nodeInputOf(e) as { node: NodeId; input: NodeInput }; // these events always reach a server
-      return deliverInput(c, to.node, to.input, choose);
+      return deliverInput(c, to.node, to.input, choose, permits);
     }
     case 'deliver': {
-      const network = remove(c.network, e.message);
+      const exact = remove(c.network, e.message);
+      const shorter = exact ? null : takeShorter(c, e.message);
+      const network = exact ?? shorter?.network;
       if (!network) return notInFlight(e.message);
-      return deliverInput({ ...c, network }, e.message.to, e.message, choose);
+      const r = deliverInput({ ...c, network }, e.message.to, e.message, choose, permits);
+      const shown = shownBy(c, e.message, shorter);
+      return shown.length > 0 ? { ...r, rules: [...shown, ...r.rules] } : r;
     }
     case 'drop': {
-      const network = remove(c.network, e.message);
-      return network ? none({ ...c, network }) : notInFlight(e.message);
+      const exact = remove(c.network, e.message);
+      const shorter = exact ? null : takeShorter(c, e.message);
+      const network = exact ?? shorter?.network;
+      return network ? none({ ...c, network }, shownBy(c, e.message, shorter)) : notInFlight(e.message);
     }
-    case 'duplicate':
-      return isInFlight(c.network, e.message) ? none({ ...c, network: add(c.network, e.message) }) : notInFlight(e.message);
+    case 'duplicate': {
+      // A copy of the message in flight itself (of which any prefix may still arrive, DEC-6b).
+      const same = inFlightAs(c.network, e.message);
+      if (same) return none({ ...c, network: add(c.network, same) });
+      // DEC-6b: the copy names which of the entries were sent; both copies are that message.
+      const shorter = takeShorter(c, e.message);
+      return shorter ? none({ ...c, network: add(add(shorter.network, e.message), e.message) }, shownBy(c, e.message, shorter)) : notInFlight(e.message);
+    }
     case 'crash': {
       if (c.crashed.has(e.node)) return { error: `node ${e.node} is already crashed` };
       const crashed = new Set(c.crashed).add(e.node);
@@ -167,9 +182,9 @@ function nodeState(c: ClusterState, id: NodeId): NodeState {
 }
 
 /** Hand an input to one server; what it sends goes into the network, unless a partition loses it. */
-function deliverInput(c: ClusterState, id: NodeId, input: NodeInput, choose?: Decide): ClusterStep {
+function deliverInput(c: ClusterState, id: NodeId, input: NodeInput, choose?: Decide, permits?: Env['permits']): ClusterStep {
   if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], replies: [], rules: ['DEC-7'] };
-  const r = step(envWith(c, id, choose), nodeState(c, id), input);
+  const r = step(envWith(c, id, choose, permits), nodeState(c, id), input);
   let network = c.network;
   for (const m of r.sent) if (!c.partition || !separated(c.partition, m)) network = add(network, m);
   return {
@@ -190,14 +205,67 @@ export function separated(partition: ReadonlyMap<NodeId, number>, m: Message): b
   return a !== b;
 }
 
-function isInFlight(n: Network, m: Message): boolean {
-  return (n.get(messageHeader(m)) ?? []).some((slot) => sameMessage(slot.message, m));
+/**
+ * DEC-6b: `m` is `sent` with entries left off its end (any number of them, all too): the same
+ * AppendEntries otherwise, and `sent`'s leaderCommit or one its shorter forms may carry (DEC-16:
+ * the leader's commitIndex; DEC-16b: that clamped to the last entry it keeps), as permitted.
+ */
+export function isShorterForm(m: Message, sent: Message): boolean {
+  if (m.type !== 'AppendEntries' || sent.type !== 'AppendEntries') return false;
+  if (m.from !== sent.from || m.to !== sent.to || m.term !== sent.term || m.leaderId !== sent.leaderId
+    || m.prevLogIndex !== sent.prevLogIndex || m.prevLogTerm !== sent.prevLogTerm || m.readRound !== sent.readRound) return false;
+  const k = m.entries.length;
+  if (k > sent.entries.length) return false;
+  for (let i = 0; i < k; i++) if (!sameEntry(m.entries[i] as Entry, sent.entries[i] as Entry)) return false;
+  if (m.leaderCommit === sent.leaderCommit) return true;
+  const forms = shorterForms(sent);
+  return forms !== undefined && ((forms.unclamped && m.leaderCommit === forms.commitIndex) || (forms.clamped && m.leaderCommit === Math.min(forms.commitIndex, m.prevLogIndex + k)));
+}
+
+/**
+ * DEC-6b: take out of the network one copy of a message sent with any prefix of its entries
+ * allowed of which `m` is one (a search of the messages in flight, made only when `m` is not in
+ * flight as it is), and the one taken.
+ */
+function takeShorter(c: ClusterState, m: Message): { network: Network; sent: Message } | null {
+  if (m.type !== 'AppendEntries') return null;
+  for (const bucket of c.network.values()) {
+    for (const slot of bucket) {
+      if (!anyPrefix(slot.message) || !isShorterForm(m, slot.message)) continue;
+      return { network: remove(c.network, slot.message) as Network, sent: slot.message };
+    }
+  }
+  return null;
+}
+
+/**
+ * The alternatives a message named by an event shows: DEC-6b where it carries another number of
+ * entries than DEC-6 (a fixed maximum) would have sent, DEC-16b where its leaderCommit is clamped and the message
+ * it is a form of did not tell (the step that sent it decided nothing about it).
+ */
+function shownBy(c: ClusterState, m: Message, shorter: { sent: Message } | null): RuleId[] {
+  if (m.type !== 'AppendEntries') return [];
+  const out: RuleId[] = [];
+  const sent = shorter?.sent as AppendEntries | undefined;
+  if (beyondMaximum(c, m) || (sent !== undefined && m.entries.length !== Math.min(c.options.maxEntriesPerAppendEntries, sent.entries.length))) out.push('DEC-6b');
+  const forms = sent ? shorterForms(sent) : undefined;
+  if (sent && forms && m.leaderCommit !== sent.leaderCommit && m.leaderCommit !== forms.commitIndex) out.push('DEC-16b');
+  return out;
+}
+
+/** DEC-6b: an AppendEntries with more entries than maxEntriesPerAppendEntries, which DEC-6 (a fixed maximum) never sends. */
+const beyondMaximum = (c: ClusterState, m: Message): boolean => m.type === 'AppendEntries' && m.entries.length > c.options.maxEntriesPerAppendEntries;
+
+/** The message in flight equal to `m`, if there is one. */
+function inFlightAs(n: Network, m: Message): Message | undefined {
+  return (n.get(messageHeader(m)) ?? []).find((slot) => sameMessage(slot.message, m))?.message;
 }
 
 function add(n: Network, m: Message): Network {
   const header = messageHeader(m);
   const bucket = n.get(header) ?? [];
-  const k = bucket.findIndex((slot) => sameMessage(slot.message, m));
+  // A message of which any prefix may arrive (DEC-6b) is not the same as the one with them all.
+  const k = bucket.findIndex((slot) => sameMessage(slot.message, m) && anyPrefix(slot.message) === anyPrefix(m));
   if (k < 0) return n.set(header, [...bucket, { message: m, count: 1 }]);
   return n.set(header, bucket.map((slot, j) => (j === k ? { message: slot.message, count: slot.count + 1 } : slot)));
 }
@@ -224,7 +292,9 @@ export function withoutMessages(c: ClusterState, messages: readonly Message[]): 
 function remove(n: Network, m: Message): Network | null {
   const header = messageHeader(m);
   const bucket = n.get(header) ?? [];
-  const k = bucket.findIndex((slot) => sameMessage(slot.message, m));
+  // The very message first (a search taking out what a run sent), else one equal to it.
+  const same = bucket.findIndex((slot) => slot.message === m);
+  const k = same >= 0 ? same : bucket.findIndex((slot) => sameMessage(slot.message, m));
   if (k < 0) return null;
   const slot = bucket[k] as Bucket[number];
   if (slot.count > 1) return n.set(header, bucket.map((s, j) => (j === k ? { message: s.message, count: s.count - 1 } : s)));

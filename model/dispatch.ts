@@ -7,7 +7,7 @@
 //      PROLOGUE rows (every role, before the role's own) handle the term once, as etcd's Step
 //      does; EVENTLESS rows fire after an input whenever their guard holds (CAN-2, PV-3, CLI-4).
 // The reducer (node.ts) walks this table, and the statechart (statechart.ts) is built from it.
-import type { AppendEntries, AppendEntriesResponse, Configuration, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientProposal, Configuration, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import type { NodeInput } from '../spec/input.js';
 import type { Decorations, Hooks } from './hooks.js';
@@ -114,7 +114,7 @@ const FIGURE_2: Hooks = {
   limitEntries: (t, _env, _peer, _prev, count) => [t, count],
   appendEntriesSent: (t) => t,
   decorateAppendEntries: (_s, m) => m,
-  decorateAppendResponse: (t, _request, _outcome, r) => [t, r],
+  decorateAppendResponse: (t, _env, _request, _outcome, r) => [t, r],
   responseReceived: (t) => t,
   appendResponseReceived: (t) => t,
   rejectionIsCurrent: F.answersCurrentProbe, // DEC-4
@@ -149,17 +149,18 @@ function chain(point: keyof Hooks, fns: AnyHook[]): AnyHook {
     case 'limitEntries':
       // Each limit is tried on what the ones before left; the one that cut last decided the count, and only its rule is cited.
       return ((t: Transition, env: Env, peer: NodeId, prev: number, count: number) => {
-        let r: readonly [Transition, number] = [t, count];
+        // A limit that leaves the count but lets fewer be sent (DEC-6b) keeps its word unless a later one cuts.
+        let r: readonly [Transition, number, true?] = [t, count];
         for (const f of fns as Hooks['limitEntries'][]) {
           const cut = f(t, env, peer, prev, r[1]);
-          if (cut[1] < r[1]) r = cut;
+          if (cut[1] < r[1] || (cut[2] && cut[1] === r[1])) r = cut;
         }
         return r;
       }) as AnyHook;
     case 'decorateAppendResponse':
-      return ((t: Transition, request: AppendEntries, outcome: 'stale' | 'inconsistent' | 'success', r0: AppendEntriesResponse) => {
+      return ((t: Transition, env: Env, request: AppendEntries, outcome: 'stale' | 'inconsistent' | 'success', r0: AppendEntriesResponse) => {
         let r: readonly [Transition, AppendEntriesResponse] = [t, r0];
-        for (const f of fns as Hooks['decorateAppendResponse'][]) r = f(r[0], request, outcome, r[1]);
+        for (const f of fns as Hooks['decorateAppendResponse'][]) r = f(r[0], env, request, outcome, r[1]);
         return r;
       }) as AnyHook;
     case 'decorateAppendEntries':
@@ -234,6 +235,7 @@ export const GUARDS = {
   isPreVoteForNextTerm: (t: Transition, _env: Env, input: PreVoteResponse) => PreVoteOption.isPreVoteForNextTerm(t.state, input),
   isDisruptiveRequestVote: (t: Transition, _env: Env, input: RequestVote) => Disruption.isDisruptiveRequestVote(t.state, input),
   isTransferring: (t: Transition) => Transfer.isTransferring(t.state),
+  forwardsCommand: (t: Transition, env: Env) => Clients.forwardsCommand(t, env),
   canTransferTo: (t: Transition, env: Env, input: InputOf<'transferLeadership'>) => Transfer.canTransferTo(env, t.state, input.target),
   canReadUnderLease: (t: Transition, env: Env) => Lease.canReadUnderLease(env, t.state),
   // DEC-21: this AppendEntries deposes a leader or candidate, which then handles it (a) or drops it (b).
@@ -269,6 +271,9 @@ export const ACTIONS = {
   ignoreForRole: (t: Transition) => ignore(t, 'DEC-9'),
   // Extensions
   redirectCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.redirectCommand(t, env, input.command),
+  forwardCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.forwardCommand(t, env, input.command),
+  appendForwarded: (t: Transition, env: Env, input: ClientProposal) => F.appendClientCommand(cite(t, 'DEC-23b'), env, input.command),
+  dropProposal: (t: Transition) => cite(t, 'DEC-23b'),
   redirectRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.redirect(t, env, input.client, input.seq),
   startRead: (t: Transition, _env: Env, input: InputOf<'clientRead'>) => Clients.startRead(t, input),
   startReadRounds: (t: Transition, env: Env) => Clients.startReadRounds(t, env),
@@ -318,6 +323,7 @@ export const PROLOGUE: Rows = {
   InstallSnapshot: [NEWER_TERM],
   InstallSnapshotResponse: [NEWER_TERM],
   TimeoutNow: [NEWER_TERM],
+  ClientProposal: [NEWER_TERM],
   PreVote: [row({ rules: ['DEC-8'], when: '!preVote', actions: [A.dropImpossibleMessage] }), row({ rules: ['PV-2'], actions: [A.answerPreVote] })],
   // DEC-17b: an implementation that applies in a step of its own records that step; under DEC-17 (the default) nothing is left.
   apply: [row({ rules: ['ALL-1', 'DEC-17b'], actions: [A.applyNow] })],
@@ -337,8 +343,13 @@ const ANSWER_VOTE: Rows['RequestVote'] = [
 /** DEC-9, CLI-1: what a server that does not lead does with a heartbeat timer, a client, a transfer or a reconfiguration. */
 const NOT_LEADING: Rows = {
   heartbeatTimeout: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
-  clientRequest: [row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectCommand] })],
+  clientRequest: [
+    row({ rules: ['DEC-23b'], guard: G.forwardsCommand, actions: [A.forwardCommand] }),
+    row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectCommand] }),
+  ],
   clientRead: [row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectRead] })],
+  // DEC-23b: a proposal forwarded to a server that does not lead is dropped; the client retries.
+  ClientProposal: [row({ rules: ['DEC-23b'], actions: [A.dropProposal] })],
   transferLeadership: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   reconfigure: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   snapshot: [row({ rules: ['SNAP-1', 'DEC-13'], actions: [A.takeSnapshot] })],
@@ -446,6 +457,12 @@ export const TABLE: { readonly [R in Role]: Rows } = {
     ],
     PreVoteResponse: [row({ rules: ['DEC-1'], actions: [A.dropStaleResponse] })],
     TimeoutNow: [row({ rules: ['DEC-1'], actions: [A.dropStaleResponse] })],
+    // DEC-23b: a proposal forwarded by a follower of our term is appended as a client's (LEA-2); one of an older term, or during a transfer (LT-3), is dropped.
+    ClientProposal: [
+      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropProposal] }),
+      row({ rules: ['LT-3', 'DEC-23b'], guard: G.isTransferring, actions: [A.dropProposal] }),
+      row({ rules: ['DEC-23b', 'LEA-2', 'LEA-4', 'LEA-3'], actions: [A.appendForwarded] }),
+    ],
   },
 };
 

@@ -43,14 +43,18 @@ export interface Hooks {
   // --- replication (LEA-3)
   /** LEA-3: the entries a follower needs from its nextIndex on are compacted: send what replaces them. */
   readonly entriesCompacted: (t: Transition, env: Env, peer: NodeId) => Transition;
-  /** LEA-3: how many of the `count` entries after prevLogIndex this AppendEntries carries (a limit that cuts cites its rule). */
-  readonly limitEntries: (t: Transition, env: Env, peer: NodeId, prevLogIndex: number, count: number) => readonly [Transition, number];
+  /**
+   * LEA-3: how many of the `count` entries after prevLogIndex this AppendEntries carries (a limit
+   * that cuts cites its rule); `true` third when the server may send any number of them, from none
+   * to that count (the receiver may be handed a shorter message: DEC-6b).
+   */
+  readonly limitEntries: (t: Transition, env: Env, peer: NodeId, prevLogIndex: number, count: number) => readonly [Transition, number, true?];
   /** LEA-3: an AppendEntries carrying `count` entries after prevLogIndex is being sent (before it is). */
   readonly appendEntriesSent: (t: Transition, env: Env, peer: NodeId, prevLogIndex: number, count: number) => Transition;
   /** LEA-3: the fields an AppendEntries carries beyond Figure 2's. */
   readonly decorateAppendEntries: (s: NodeState, m: AppendEntries) => AppendEntries;
   /** AE-1 .. AE-5: the fields an AppendEntriesResponse carries beyond Figure 2's. */
-  readonly decorateAppendResponse: (t: Transition, request: AppendEntries, outcome: AppendOutcome, r: AppendEntriesResponse) => readonly [Transition, AppendEntriesResponse];
+  readonly decorateAppendResponse: (t: Transition, env: Env, request: AppendEntries, outcome: AppendOutcome, r: AppendEntriesResponse) => readonly [Transition, AppendEntriesResponse];
 
   // --- responses on a leader
   /** A response of our term to an AppendEntries or InstallSnapshot arrived from a peer (whatever it says). */

@@ -11,7 +11,7 @@
 // one stateful object in model/; it never changes the states it is given.
 import type { Entry, NodeId } from '../spec/schema.js';
 import { RULE_BY_ID } from '../spec/rules.js';
-import { canonicalJson, sameEntry } from '../spec/canonical.js';
+import { canonicalJson, configJson, sameEntry } from '../spec/canonical.js';
 import { sessionOf } from '../spec/kv.js';
 import type { ClusterState, ClusterStep } from './cluster.js';
 import { execute } from './kv.js';
@@ -54,20 +54,108 @@ const termIn = (sum: LogSummary, i: number): number | undefined => (i >= sum.bas
  */
 const UNKNOWN = -1;
 
+/**
+ * An array of numbers indexed 0..length-1, kept as runs of equal values: a run as long as an index
+ * read from a trace (a hand-written or installed snapshot through index 2^31-1 that no server shows
+ * the entries of) costs one slot, so memory and time follow the entries present, not the numbers.
+ */
+class Runs {
+  /** starts[k]: the first index of run k (ascending, starts[0] = 0); values[k]: its value. */
+  private starts: number[] = [];
+  private values: number[] = [];
+  length = 0;
+
+  static of(value: number): Runs {
+    const r = new Runs();
+    r.push(value);
+    return r;
+  }
+
+  copy(): Runs {
+    const r = new Runs();
+    r.starts = [...this.starts];
+    r.values = [...this.values];
+    r.length = this.length;
+    return r;
+  }
+
+  /** Appends `count` copies of `value`. */
+  push(value: number, count = 1): void {
+    if (count <= 0) return;
+    if (this.values.length === 0 || this.values[this.values.length - 1] !== value) {
+      this.starts.push(this.length);
+      this.values.push(value);
+    }
+    this.length += count;
+  }
+
+  /** The run holding index i (0 <= i < length). */
+  private runOf(i: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  at(i: number): number | undefined {
+    return i >= 0 && i < this.length ? this.values[this.runOf(i)] : undefined;
+  }
+
+  /** Sets indexes from..to (within 0..length-1) to `value`. */
+  fill(value: number, from: number, to: number): void {
+    if (from > to) return;
+    const starts: number[] = [];
+    const values: number[] = [];
+    const add = (start: number, v: number) => {
+      if (values.length > 0 && values[values.length - 1] === v) return;
+      starts.push(start);
+      values.push(v);
+    };
+    const first = this.runOf(from);
+    for (let k = 0; k < first; k++) add(this.starts[k] as number, this.values[k] as number);
+    if ((this.starts[first] as number) < from) add(this.starts[first] as number, this.values[first] as number);
+    add(from, value);
+    if (to + 1 < this.length) {
+      const next = this.runOf(to + 1);
+      add(to + 1, this.values[next] as number);
+      for (let k = next + 1; k < this.starts.length; k++) add(this.starts[k] as number, this.values[k] as number);
+    }
+    this.starts = starts;
+    this.values = values;
+  }
+
+  /** The last index whose value is below `limit`, for values that never decrease along the indexes (-1 if none). */
+  lastBelow(limit: number): number {
+    let lo = -1;
+    let hi = this.values.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.values[mid] as number) < limit) lo = mid;
+      else hi = mid - 1;
+    }
+    if (lo < 0) return -1;
+    return lo + 1 < this.starts.length ? (this.starts[lo + 1] as number) - 1 : this.length - 1;
+  }
+}
+
 export class InvariantChecker {
   private readonly summaries = new Map<NodeId, LogSummary>();
   /** (index, term) -> the prefix hash and how many servers hold it: Log Matching, as a state property. */
   private readonly held = new Map<number | string, { hash: number; holders: number }>();
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** The committed prefix as known so far: committedChain[i] identifies the committed entries 1..i, committedTerms[i] is the term of entry i (or UNKNOWN). */
-  private readonly committedChain: number[] = [0];
-  private readonly committedTerms: number[] = [0];
+  private readonly committedChain = Runs.of(0);
+  private readonly committedTerms = Runs.of(0);
   /**
    * committedIn[i]: the term in which entry i was committed, i.e. the lowest currentTerm of a server
    * whose commitIndex reached i (reaching k commits every index up to k). It never decreases along
    * the log, since every commit of index j commits each index below j as well.
    */
-  private readonly committedIn: number[] = [0];
+  private readonly committedIn = Runs.of(0);
   /** index -> hash of the entry first applied there by any server. */
   private readonly appliedAt = new Map<number, { hash: number; by: NodeId }>();
   /** INV-11: index -> the state machine as of that index, as first snapshotted there (canonical JSON); and those indexes in order. */
@@ -118,9 +206,9 @@ export class InvariantChecker {
     copy.summaries = new Map([...this.summaries].map(([id, sum]) => [id, { log: sum.log, base: sum.base, chain: [...sum.chain], terms: [...sum.terms] }]));
     copy.held = new Map([...this.held].map(([k, v]) => [k, { hash: v.hash, holders: v.holders }]));
     copy.leaderOfTerm = new Map(this.leaderOfTerm);
-    copy.committedChain = [...this.committedChain];
-    copy.committedTerms = [...this.committedTerms];
-    copy.committedIn = [...this.committedIn];
+    copy.committedChain = this.committedChain.copy();
+    copy.committedTerms = this.committedTerms.copy();
+    copy.committedIn = this.committedIn.copy();
     copy.appliedAt = new Map(this.appliedAt);
     copy.machines = new Map(this.machines);
     copy.snapshotPoints = [...this.snapshotPoints];
@@ -221,8 +309,8 @@ export class InvariantChecker {
    */
   private anchorAt(id: NodeId, index: number, term: number): number {
     if (index === 0) return 0;
-    const committed = this.committedChain[index];
-    if (committed !== undefined && committed !== UNKNOWN && this.committedTerms[index] === term) return committed;
+    const committed = this.committedChain.at(index);
+    if (committed !== undefined && committed !== UNKNOWN && this.committedTerms.at(index) === term) return committed;
     for (const [other, sum] of this.summaries) {
       const hash = chainAt(sum, index);
       if (other !== id && hash !== undefined && termIn(sum, index) === term) return hash;
@@ -284,14 +372,7 @@ export class InvariantChecker {
 
   /** The last index committed in a term below `term` (0 if none): committedIn rises along the log. */
   private lastCommittedBefore(term: number): number {
-    let lo = 0;
-    let hi = this.committedIn.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.committedIn[mid] as number) < term) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return Math.max(0, this.committedIn.lastBelow(term));
   }
 
   /** SAFE-4: a leader of term T holds every entry committed in a term below T. */
@@ -301,7 +382,7 @@ export class InvariantChecker {
     const sum = this.summaries.get(id) as LogSummary;
     // A compacted prefix is compared through the base (the anchor stands for it).
     const at = Math.max(lo, sum.base);
-    const committed = this.committedChain[at];
+    const committed = this.committedChain.at(at);
     if (committed === undefined || committed === UNKNOWN) return;
     if (chainAt(sum, at) !== committed) {
       this.fail('SAFE-4', [id], `leader ${id} of term ${s.currentTerm} lacks committed entries: its log ${lastOf(sum) < at ? `ends at index ${lastOf(sum)}` : 'differs'} below committed index ${at}`);
@@ -318,19 +399,28 @@ export class InvariantChecker {
     const known = this.committedChain.length - 1;
     const upto = Math.min(s.commitIndex, known);
     // Below its base a compacted log shows nothing to compare; neither does an UNKNOWN committed index.
-    const comparable = upto > 0 && upto >= sum.base && this.committedChain[upto] !== UNKNOWN;
-    if (comparable && chainAt(sum, upto) !== this.committedChain[upto]) {
+    const comparable = upto > 0 && upto >= sum.base && this.committedChain.at(upto) !== UNKNOWN;
+    if (comparable && chainAt(sum, upto) !== this.committedChain.at(upto)) {
       this.fail('INV-9', [id], `${id} committed through index ${s.commitIndex}, but its entries up to index ${upto} differ from those committed before`);
       return;
     }
     // Indexes up to commitIndex are committed in this server's term, if not in an earlier one.
     const firstLater = this.lastCommittedBefore(s.currentTerm + 1) + 1;
     const lowered = firstLater <= upto;
-    for (let i = firstLater; i <= upto; i++) this.committedIn[i] = s.currentTerm;
-    for (let i = known + 1; i <= s.commitIndex; i++) {
-      this.committedChain.push(chainAt(sum, i) ?? UNKNOWN);
-      this.committedTerms.push(termIn(sum, i) ?? UNKNOWN);
-      this.committedIn.push(s.currentTerm);
+    this.committedIn.fill(s.currentTerm, firstLater, upto);
+    // Bounded by the entries present, not by the numbers read: the indexes below the log's base that
+    // no server has shown are one run of UNKNOWN (a hand-written snapshot through 2^31-1 costs one
+    // slot), and a commitIndex past the log's end breaks INV-3 (reported by checkLocal) and adds nothing.
+    const end = Math.min(s.commitIndex, lastOf(sum));
+    if (end > known) {
+      const gap = Math.min(end, sum.base - 1) - known;
+      this.committedChain.push(UNKNOWN, gap);
+      this.committedTerms.push(UNKNOWN, gap);
+      this.committedIn.push(s.currentTerm, end - known);
+      for (let i = Math.max(known + 1, sum.base); i <= end; i++) {
+        this.committedChain.push(chainAt(sum, i) ?? UNKNOWN);
+        this.committedTerms.push(termIn(sum, i) ?? UNKNOWN);
+      }
     }
     if (!sweepLeaders || (s.commitIndex <= known && !lowered)) return;
     // A newly committed entry must be in every current leader of a newer term.
@@ -416,7 +506,7 @@ export class InvariantChecker {
     if (index === 0) return false;
     if (before && before.snapshotIndex === index && before.snapshotTerm === s.snapshotTerm && before.snapshotMachine === s.snapshotMachine) return false;
     const known = this.committedChain.length - 1;
-    const term = this.committedTerms[index];
+    const term = this.committedTerms.at(index);
     if (index > known) {
       this.fail('INV-11', [id], `${id}'s snapshot through index ${index} covers entries not known to be committed (committed through ${known})`);
     } else if (term !== UNKNOWN && term !== s.snapshotTerm) {
@@ -612,7 +702,7 @@ function hashOfEntry(e: Entry): number {
   let h = entryHashes.get(e);
   if (h === undefined) {
     // CFG-1: a configuration entry is named by its configuration too.
-    h = e.config === undefined ? entryHash(e.term, e.command) : hashString(`${e.term}|${canonicalJson(e.command)}|${canonicalJson(e.config)}`);
+    h = e.config === undefined ? entryHash(e.term, e.command) : hashString(`${e.term}|${canonicalJson(e.command)}|${configJson(e.config)}`);
     entryHashes.set(e, h);
   }
   return h;

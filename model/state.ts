@@ -105,6 +105,11 @@ export interface Env {
   readonly hooks: Hooks;
   /** Where Figure 2 allows more than one behaviour (spec/choices.ts), which one this server takes; absent: the first (the model's). */
   readonly decide?: Decide;
+  /**
+   * The alternatives permitted at each choice point, where a search decides (the validator):
+   * for what a message sent now may turn out to be, without deciding (DEC-6b's shorter forms).
+   */
+  readonly permits?: (point: ChoiceId) => readonly AlternativeLetter[];
 }
 
 /** Picks an alternative at a choice point (spec/choices.ts). Within one step a point is decided once. */
@@ -112,6 +117,10 @@ export type Decide = (point: ChoiceId) => AlternativeLetter;
 
 /** The alternative this server takes at a choice point. */
 export const decide = (env: Env, point: ChoiceId): AlternativeLetter => env.decide?.(point) ?? 'a';
+
+/** Whether this server may take this alternative: any permitted one under a search, else the one it takes. */
+export const mayTake = (env: Env, point: ChoiceId, letter: AlternativeLetter): boolean =>
+  env.permits ? env.permits(point).includes(letter) : decide(env, point) === letter;
 
 /** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
 export function configOf(env: Env, s: NodeState): Configuration {

@@ -13,7 +13,17 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
-const entries = (es: readonly Entry[]): string => `[${es.map((e) => `[${e.term},${canonicalJson(e.command)}${e.config ? `,${canonicalJson(e.config)}` : ''}]`).join(',')}]`;
+/**
+ * A configuration as canonical JSON: its member lists are sets (CFG-1), so they are sorted. Two
+ * implementations that list the voters of one configuration in different orders wrote one entry.
+ */
+export function configJson(c: Entry['config']): string {
+  if (c === undefined || c === null) return 'null';
+  const sorted = (ids: readonly string[] | undefined) => (ids === undefined ? undefined : [...ids].sort());
+  return canonicalJson({ voters: sorted(c.voters), learners: sorted(c.learners), oldVoters: sorted(c.oldVoters) });
+}
+
+const entries = (es: readonly Entry[]): string => `[${es.map((e) => `[${e.term},${canonicalJson(e.command)}${e.config ? `,${configJson(e.config)}` : ''}]`).join(',')}]`;
 
 /** Two commands are equal when their canonical JSON is (primitives compare directly). */
 export function sameCommand(a: unknown, b: unknown): boolean {
@@ -35,7 +45,7 @@ export function sameEntries(a: readonly Entry[], b: readonly Entry[]): boolean {
 
 /** Two entries are equal when their terms, commands and configurations (CFG-1) are. */
 export function sameEntry(x: Entry, y: Entry): boolean {
-  return x.term === y.term && sameCommand(x.command, y.command) && sameCommand(x.config ?? null, y.config ?? null);
+  return x.term === y.term && sameCommand(x.command, y.command) && (x.config === y.config || configJson(x.config) === configJson(y.config));
 }
 
 /**
@@ -71,6 +81,8 @@ export function sameMessage(a: Message, b: Message): boolean {
       return a.voteGranted === (b as typeof a).voteGranted;
     case 'TimeoutNow':
       return true;
+    case 'ClientProposal':
+      return sameCommand(a.command, (b as typeof a).command);
     case 'RequestVoteResponse':
       return a.voteGranted === (b as typeof a).voteGranted;
     case 'AppendEntries': {
@@ -81,7 +93,7 @@ export function sameMessage(a: Message, b: Message): boolean {
     case 'AppendEntriesResponse': {
       const o = b as typeof a;
       return a.success === o.success && a.matchIndex === o.matchIndex && a.prevLogIndex === o.prevLogIndex
-        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex && a.readRound === o.readRound && a.lastApplied === o.lastApplied;
+        && a.conflictTerm === o.conflictTerm && a.conflictIndex === o.conflictIndex && a.rejectHint === o.rejectHint && a.logTerm === o.logTerm && a.readRound === o.readRound && a.lastApplied === o.lastApplied;
     }
     case 'InstallSnapshot': {
       const o = b as typeof a;
@@ -106,12 +118,14 @@ export function messageKey(m: Message): string {
       return `PVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
     case 'TimeoutNow':
       return `TN ${m.from}>${m.to} t${m.term}`;
+    case 'ClientProposal':
+      return `CP ${m.from}>${m.to} t${m.term} ${canonicalJson(m.command)}`;
     case 'RequestVoteResponse':
       return `RVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
     case 'AppendEntries':
       return `AE ${m.from}>${m.to} t${m.term} l=${m.leaderId} pi${m.prevLogIndex} pt${m.prevLogTerm} c${m.leaderCommit}${round(m.readRound)} ${entries(m.entries)}`;
     case 'AppendEntriesResponse':
-      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${round(m.readRound)}${m.lastApplied === undefined ? '' : ` la${m.lastApplied}`}`;
+      return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${m.rejectHint === undefined && m.logTerm === undefined ? '' : ` rh${m.rejectHint ?? '-'} lt${m.logTerm ?? '-'}`}${round(m.readRound)}${m.lastApplied === undefined ? '' : ` la${m.lastApplied}`}`;
     case 'InstallSnapshot':
       return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''}${m.lastConfig ? ` cfg${canonicalJson(m.lastConfig)}` : ''} ${JSON.stringify(m.data)}`;
     case 'InstallSnapshotResponse':

@@ -19,9 +19,15 @@ export interface ChoicePoint {
   readonly title: string;
   /** The first alternative is the default: the model's and impl/'s behaviour when nothing is pinned. */
   readonly alternatives: readonly [Alternative, ...Alternative[]];
+  /**
+   * The second alternative accepts every message the first sends (DEC-6b: any number of entries,
+   * the first's among them), so the validator's search takes it whenever it is permitted instead
+   * of trying both, and counts it taken only where what was observed needs it.
+   */
+  readonly subsumes?: true;
 }
 
-export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19' | 'DEC-20' | 'DEC-21';
+export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-6' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19' | 'DEC-20' | 'DEC-21' | 'DEC-22' | 'DEC-23';
 
 /** An alternative is named by its letter within its choice point. */
 export type AlternativeLetter = 'a' | 'b';
@@ -48,6 +54,14 @@ export const CHOICE_POINTS: readonly ChoicePoint[] = [
     alternatives: [
       alt('DEC-5a', 'entries from nextIndex', 'this model; raft.tla', 'Every AppendEntries (heartbeats included) carries the entries from nextIndex (as many as one may carry).'),
       alt('DEC-5b', 'empty probes until matched', 'etcd (StateProbe); hashicorp/raft', 'Until the leader knows that the follower holds its log through nextIndex - 1 (matchIndex >= nextIndex - 1, by Log Matching), its AppendEntries to it carry no entries; once it knows, they carry the entries from nextIndex.'),
+    ],
+  },
+  {
+    id: 'DEC-6', title: 'How many entries an AppendEntries carries',
+    subsumes: true,
+    alternatives: [
+      alt('DEC-6a', 'a fixed maximum', 'this model; raft.tla (one entry)', 'An AppendEntries carries the entries from nextIndex, as many as maxEntriesPerAppendEntries allows (1 unless told).'),
+      alt('DEC-6b', 'any number', 'etcd (MaxSizePerMsg: by bytes); hashicorp/raft (MaxAppendEntries); implementations that send the whole suffix', 'An AppendEntries carries any number of the entries from nextIndex, from none to the end of the leader\'s log, whatever maxEntriesPerAppendEntries says (it may size batches by bytes, or send everything); its leaderCommit is what it would be for the entries it carries (DEC-16). Not with pipelining or flow control, whose bookkeeping counts the entries sent (PIP-1, FC-3).'),
     ],
   },
   {
@@ -97,6 +111,20 @@ export const CHOICE_POINTS: readonly ChoicePoint[] = [
     alternatives: [
       alt('DEC-21a', 'handled as a follower', 'this model; raft.tla', 'A leader or candidate that receives an AppendEntries of a newer term adopts that term and becomes a follower (ALL-2), then handles the AppendEntries as a follower and answers it.'),
       alt('DEC-21b', 'dropped', 'some implementations', 'A leader or candidate that receives an AppendEntries of a newer term adopts that term and becomes a follower (ALL-2), and drops the AppendEntries without handling or answering it: the leader sends it again.'),
+    ],
+  },
+  {
+    id: 'DEC-22', title: 'What a rejection tells the leader, with fastBacktracking',
+    alternatives: [
+      alt('DEC-22a', 'the conflicting term and its first index', 'this model (FB-1, FB-2); the Students\' Guide to Raft; many hand-written implementations', 'A follower that fails the consistency check (AE-2) answers with conflictTerm and conflictIndex (FB-1); the leader skips past its last entry of that term, or to conflictIndex (FB-2).'),
+      alt('DEC-22b', 'a hint: an index and its term', 'etcd (MsgAppResp RejectHint and LogTerm, findConflictByTerm)', 'A follower that fails the consistency check answers with rejectHint, the last index at or before min(prevLogIndex, its last index) whose term is at most prevLogTerm (0 if none; at or below its snapshot the index itself), and logTerm, that entry\'s term (0 if unknown). The leader takes, if logTerm > 0, the last index at or before rejectHint of its own log whose term is at most logTerm (else rejectHint) and sets nextIndex to one past it, never above the rejected prevLogIndex (and, as always, above matchIndex, at least 1: DEC-4).'),
+    ],
+  },
+  {
+    id: 'DEC-23', title: 'A client command that reaches a follower',
+    alternatives: [
+      alt('DEC-23a', 'redirected', 'the paper (§8, CLI-1); this model; hashicorp/raft (ErrNotLeader)', 'A server that does not lead answers the client with a redirect naming the leader it last heard from in its term, if any (CLI-1).'),
+      alt('DEC-23b', 'forwarded to the leader', 'etcd (MsgProp forwarding, unless DisableProposalForwarding)', 'A follower that knows the leader of its term sends it the command in a ClientProposal of its term and answers nothing; the leader of that term appends it as if a client had sent it (LEA-2) and answers the client once it applies it. A proposal that reaches a server that is not the leader of its term (an older term, a lost leadership, a transfer in progress: LT-3) is dropped, and the client retries. A server that knows no leader redirects (CLI-1).'),
     ],
   },
 ];

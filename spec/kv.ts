@@ -3,7 +3,7 @@
 // their own way, but they must agree on which commands are key-value commands and on the bytes
 // of a snapshot.
 import { canonicalJson } from './canonical.js';
-import type { KvCommand, KvState } from './schema.js';
+import { MAX_INT, RESERVED_NAMES, type KvCommand, type KvState } from './schema.js';
 import { validateKvState } from './validate.js';
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
@@ -23,11 +23,12 @@ export function isKvCommand(c: unknown): c is KvCommand {
   if (o.op === 'cas' && o.expected !== null && !isStr(o.expected, 4096)) return false;
   if (o.op === 'cas' && !('expected' in o)) return false;
   if (('client' in o) !== ('seq' in o)) return false; // both or neither (CLI-2)
-  if ('client' in o && !(typeof o.client === 'string' && o.client.length >= 1 && o.client.length <= 64)) return false;
-  if ('seq' in o && !(Number.isInteger(o.seq) && (o.seq as number) >= 1)) return false;
+  if ('client' in o && !(typeof o.client === 'string' && o.client.length >= 1 && o.client.length <= 64 && !RESERVED.has(o.client))) return false;
+  if ('seq' in o && !(Number.isInteger(o.seq) && (o.seq as number) >= 1 && (o.seq as number) <= MAX_INT)) return false;
   return true;
 }
 const GET = new Set(['op', 'key', 'client', 'seq']);
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_NAMES);
 const PUT = new Set(['op', 'key', 'value', 'client', 'seq']);
 const CAS = new Set(['op', 'key', 'expected', 'value', 'client', 'seq']);
 

@@ -19,10 +19,34 @@ function taggedUnion<T extends TObject[]>(members: [...T], description: string, 
   return Type.Unsafe<Static<TUnion<T>>>({ type: 'object', oneOf: members, discriminator: { propertyName: tag }, description });
 }
 
-const Index = Type.Integer({ minimum: 0, description: 'A log index; 0 means "before the first entry".' });
-const Term = Type.Integer({ minimum: 0, description: 'A term number; 0 is the term before any election.' });
+/**
+ * The largest number a trace may hold anywhere the format has a whole number (terms, indexes, seq
+ * numbers, offsets, counts, option values): 2^31-1. Every implementation's 32-bit signed integers
+ * hold it, JSON parsers read it exactly, and it is far beyond any run a trace records; a larger value
+ * is bad input at its JSON path rather than a silent overflow or a loop as long as the number. Terms
+ * also keep room for the trace's steps (conformance/load.ts: each step starts at most one election).
+ */
+export const MAX_INT = 2147483647;
+/** A whole number from `minimum` to MAX_INT. */
+const Int = (options: { minimum: number; description?: string }) => Type.Integer({ maximum: MAX_INT, ...options });
 
-export const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'A server ID, as listed in the trace\'s `cluster`.' });
+const Index = Int({ minimum: 0, description: 'A log index; 0 means "before the first entry". At most 2^31-1 (MAX_INT).' });
+const Term = Int({ minimum: 0, description: 'A term number; 0 is the term before any election. At most 2^31-1 (MAX_INT).' });
+
+/**
+ * Names a server or a client may not take: every property of JavaScript's Object.prototype
+ * (`__proto__`, `constructor`, `toString`, `hasOwnProperty`, ...). A checker written in JavaScript
+ * keys its state by these names, and one of them would read the prototype's member instead.
+ */
+export const RESERVED_NAMES: readonly string[] = Object.getOwnPropertyNames(Object.prototype).sort();
+/** The start of a pattern that refuses the reserved names (a lookahead: one line of schema, not a list per use). */
+export const NOT_RESERVED = `^(?!(?:${RESERVED_NAMES.join('|')})$)`;
+
+/** Keys starting `x-` are the user's own metadata, dropped before a trace is checked: no server may be named so (it keys `initial`, `expect.nodes`, `nextIndex`, ...). */
+export const NOT_USER_FIELD = '(?!x-)';
+export const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: `${NOT_RESERVED}${NOT_USER_FIELD}[A-Za-z0-9_.:-]+$`, description: 'A server ID, as listed in the trace\'s `cluster`. Not a name of JavaScript\'s Object.prototype (`__proto__`, `constructor`, `toString`, ...), and not starting `x-` (the prefix of a user\'s own fields).' });
+/** A record keyed by node IDs: its keys are checked as node IDs (a reserved name included). */
+const NodeRecord = <T extends TSchema>(value: T, options: { description?: string } = {}) => Type.Record(NodeId, value, { ...options, propertyNames: NodeId });
 export type NodeId = Static<typeof NodeId>;
 
 /**
@@ -33,8 +57,8 @@ export type NodeId = Static<typeof NodeId>;
  */
 export const Command = Type.Unknown({ description: 'A client command: any JSON value. Key-value commands (KvCommand) are executed by the state machine; any other value, null (the no-op of CLI-3) included, is applied without effect.' });
 
-const ClientId = Type.String({ minLength: 1, maxLength: 64, description: 'A client, as named in its commands (CLI-2).' });
-const Seq = Type.Integer({ minimum: 1, description: "The client's serial number for this operation: one per operation, kept when the operation is retried (CLI-2)." });
+const ClientId = Type.String({ minLength: 1, maxLength: 64, pattern: NOT_RESERVED, description: 'A client, as named in its commands (CLI-2). Not a name of JavaScript\'s Object.prototype.' });
+const Seq = Int({ minimum: 1, description: "The client's serial number for this operation: one per operation, kept when the operation is retried (CLI-2)." });
 const Key = Type.String({ maxLength: 256 });
 const Value = Type.String({ maxLength: 4096 });
 const session = { client: Type.Optional(ClientId), seq: Type.Optional(Seq) };
@@ -58,7 +82,7 @@ export type Session = Static<typeof Session>;
 /** The key-value state machine's contents: the data and the per-client table (CLI-2). */
 export const KvState = Type.Object({
   data: Type.Record(Type.String(), Value),
-  sessions: Type.Record(ClientId, Session),
+  sessions: Type.Record(ClientId, Session, { propertyNames: ClientId }),
 }, { additionalProperties: false, description: 'The key-value state machine (KV-1): its data and its client table (CLI-2). A snapshot carries it as canonical JSON.' });
 export type KvState = Static<typeof KvState>;
 export const EMPTY_KV: KvState = Object.freeze({ data: Object.freeze({}), sessions: Object.freeze({}) }) as KvState;
@@ -85,7 +109,7 @@ export const BootstrapConfiguration = Type.Object({
 export type BootstrapConfiguration = Static<typeof BootstrapConfiguration>;
 
 export const Entry = Type.Object({
-  term: Type.Integer({ minimum: 1, description: 'The term of the leader that created the entry.' }),
+  term: Int({ minimum: 1, description: 'The term of the leader that created the entry.' }),
   command: Command,
   config: Type.Optional(Configuration),
 }, {
@@ -118,32 +142,34 @@ export const AppendEntries = Type.Object({
   type: Type.Literal('AppendEntries'), ...routed,
   term: Term, leaderId: NodeId, prevLogIndex: Index, prevLogTerm: Term,
   entries: Type.Array(Entry), leaderCommit: Index,
-  readRound: Type.Optional(Type.Integer({ minimum: 1, description: "The leader's latest ReadIndex round of this term (CLI-4); absent until the leader starts one." })),
+  readRound: Type.Optional(Int({ minimum: 1, description: "The leader's latest ReadIndex round of this term (CLI-4); absent until the leader starts one." })),
 }, { additionalProperties: false });
 export type AppendEntries = Static<typeof AppendEntries>;
 
 export const AppendEntriesResponse = Type.Object({
   type: Type.Literal('AppendEntriesResponse'), ...routed,
   term: Term, success: Type.Boolean(),
-  matchIndex: Type.Integer({ minimum: 0, description: 'On success, prevLogIndex + len(entries) of the request answered (raft.tla\'s mmatchIndex); 0 on failure.' }),
-  prevLogIndex: Type.Integer({ minimum: 0, description: 'The prevLogIndex of the request answered, so that the leader can tell a reply to its current probe from a stale one (DEC-4).' }),
-  conflictTerm: Type.Optional(Type.Integer({ minimum: 0, description: 'With the fastBacktracking option, on a rejection by the consistency check (AE-2): the term of the follower\'s entry at prevLogIndex, or 0 when it has none (FB-1).' })),
-  conflictIndex: Type.Optional(Type.Integer({ minimum: 1, description: 'With conflictTerm: the first index the follower holds of conflictTerm, or its last index + 1 when it has no entry at prevLogIndex (FB-1).' })),
-  readRound: Type.Optional(Type.Integer({ minimum: 1, description: 'The readRound of the request answered, echoed (CLI-4); present exactly when the request carried one.' })),
-  lastApplied: Type.Optional(Type.Integer({ minimum: 0, description: "With flowControlWindow: the follower's lastApplied after it handled the request (FC-1). Absent otherwise." })),
+  matchIndex: Int({ minimum: 0, description: 'On success, prevLogIndex + len(entries) of the request answered (raft.tla\'s mmatchIndex); 0 on failure.' }),
+  prevLogIndex: Int({ minimum: 0, description: 'The prevLogIndex of the request answered, so that the leader can tell a reply to its current probe from a stale one (DEC-4).' }),
+  conflictTerm: Type.Optional(Int({ minimum: 0, description: 'With the fastBacktracking option, on a rejection by the consistency check (AE-2): the term of the follower\'s entry at prevLogIndex, or 0 when it has none (FB-1).' })),
+  conflictIndex: Type.Optional(Int({ minimum: 1, description: 'With conflictTerm: the first index the follower holds of conflictTerm, or its last index + 1 when it has no entry at prevLogIndex (FB-1).' })),
+  rejectHint: Type.Optional(Int({ minimum: 0, description: 'With fastBacktracking under DEC-22b (etcd\'s RejectHint), on a rejection by the consistency check (AE-2): the last index at or before min(prevLogIndex, the follower\'s last index) whose term is at most prevLogTerm, or 0. In place of conflictTerm and conflictIndex.' })),
+  logTerm: Type.Optional(Int({ minimum: 0, description: 'With rejectHint: the term of the follower\'s entry at rejectHint, or 0 when it does not know it (etcd\'s LogTerm).' })),
+  readRound: Type.Optional(Int({ minimum: 1, description: 'The readRound of the request answered, echoed (CLI-4); present exactly when the request carried one.' })),
+  lastApplied: Type.Optional(Int({ minimum: 0, description: "With flowControlWindow: the follower's lastApplied after it handled the request (FC-1). Absent otherwise." })),
 }, { additionalProperties: false });
 export type AppendEntriesResponse = Static<typeof AppendEntriesResponse>;
 
 export const PreVote = Type.Object({
   type: Type.Literal('PreVote'), ...routed,
-  term: Type.Integer({ minimum: 1, description: "The term the sender would campaign in: its currentTerm + 1 (PV-1)." }),
+  term: Int({ minimum: 1, description: "The term the sender would campaign in: its currentTerm + 1 (PV-1)." }),
   candidateId: NodeId, lastLogIndex: Index, lastLogTerm: Term,
 }, { additionalProperties: false, description: '§9.6: would you vote for me? Changes no term or vote (PV-2).' });
 export type PreVote = Static<typeof PreVote>;
 
 export const PreVoteResponse = Type.Object({
   type: Type.Literal('PreVoteResponse'), ...routed,
-  term: Type.Integer({ minimum: 0, description: "The request's term when granted; the responder's currentTerm when refused (PV-2)." }),
+  term: Int({ minimum: 0, description: "The request's term when granted; the responder's currentTerm when refused (PV-2)." }),
   voteGranted: Type.Boolean(),
 }, { additionalProperties: false });
 export type PreVoteResponse = Static<typeof PreVoteResponse>;
@@ -154,12 +180,19 @@ export const TimeoutNow = Type.Object({
 }, { additionalProperties: false, description: '§3.10: the leader tells the transferee to start an election at once (LT-2, LT-4).' });
 export type TimeoutNow = Static<typeof TimeoutNow>;
 
+export const ClientProposal = Type.Object({
+  type: Type.Literal('ClientProposal'), ...routed,
+  term: Term,
+  command: Command,
+}, { additionalProperties: false, description: 'DEC-23b (etcd\'s MsgProp forwarding): a follower hands a client command to the leader of its term, which appends it as if the client had sent it (LEA-2).' });
+export type ClientProposal = Static<typeof ClientProposal>;
+
 export const InstallSnapshot = Type.Object({
   type: Type.Literal('InstallSnapshot'), ...routed,
   term: Term, leaderId: NodeId,
-  lastIncludedIndex: Type.Integer({ minimum: 1, description: 'The snapshot replaces all entries up through and including this index.' }),
-  lastIncludedTerm: Type.Integer({ minimum: 1, description: 'The term of lastIncludedIndex.' }),
-  offset: Type.Integer({ minimum: 0, description: 'Where the chunk goes in the snapshot data (characters of its canonical JSON).' }),
+  lastIncludedIndex: Int({ minimum: 1, description: 'The snapshot replaces all entries up through and including this index.' }),
+  lastIncludedTerm: Int({ minimum: 1, description: 'The term of lastIncludedIndex.' }),
+  offset: Int({ minimum: 0, description: 'Where the chunk goes in the snapshot data (characters of its canonical JSON).' }),
   data: Type.String({ minLength: 1, description: 'A chunk of the snapshot data: characters offset .. offset + length of the canonical JSON of the state machine (KvState) at lastIncludedIndex.' }),
   done: Type.Boolean({ description: 'Whether this is the last chunk.' }),
   lastConfig: Type.Optional(Configuration),
@@ -169,18 +202,18 @@ export type InstallSnapshot = Static<typeof InstallSnapshot>;
 export const InstallSnapshotResponse = Type.Object({
   type: Type.Literal('InstallSnapshotResponse'), ...routed,
   term: Term,
-  lastIncludedIndex: Type.Integer({ minimum: 1, description: 'The lastIncludedIndex of the request answered.' }),
-  offset: Type.Integer({ minimum: 0, description: 'How much of that snapshot the follower holds: the offset of the chunk it wants next (DEC-12). 0 on IS-1.' }),
+  lastIncludedIndex: Int({ minimum: 1, description: 'The lastIncludedIndex of the request answered.' }),
+  offset: Int({ minimum: 0, description: 'How much of that snapshot the follower holds: the offset of the chunk it wants next (DEC-12). 0 on IS-1.' }),
   done: Type.Boolean({ description: 'Whether the follower now holds everything through lastIncludedIndex: it installed the snapshot (IS-5) or already had it committed (DEC-11).' }),
 }, { additionalProperties: false, description: 'Figure 13 has only the term; the rest tells the leader which chunk to send next (SNAP-3).' });
 export type InstallSnapshotResponse = Static<typeof InstallSnapshotResponse>;
 
-export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, PreVote, PreVoteResponse, TimeoutNow],
+export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, PreVote, PreVoteResponse, TimeoutNow, ClientProposal],
   'A message between servers. Messages are named by their whole content: two messages with the same fields are the same message (the network is a multiset).');
 export type Message = Static<typeof Message>;
 export type MessageType = Message['type'];
 
-const PerPeer = Type.Record(NodeId, Index);
+const PerPeer = NodeRecord(Index);
 
 /** A server's state: Figure 2's variables grouped by lifetime, plus role and votesGranted. */
 export const NodeState = Type.Object({
@@ -189,8 +222,8 @@ export const NodeState = Type.Object({
   currentTerm: Term,
   votedFor: Type.Union([NodeId, Type.Null()]),
   log: Type.Array(Entry, { description: 'The entries after the snapshot: log[0] holds index snapshotIndex + 1 (index 1 without a snapshot).' }),
-  snapshotIndex: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedIndex; 0 without a snapshot (SNAP-1). Persistent." }),
-  snapshotTerm: Type.Integer({ minimum: 0, description: "The snapshot's lastIncludedTerm; 0 without a snapshot. Persistent." }),
+  snapshotIndex: Int({ minimum: 0, description: "The snapshot's lastIncludedIndex; 0 without a snapshot (SNAP-1). Persistent." }),
+  snapshotTerm: Int({ minimum: 0, description: "The snapshot's lastIncludedTerm; 0 without a snapshot. Persistent." }),
   snapshotMachine: KvState,
   snapshotConfig: Type.Union([Configuration, Type.Null()], { description: 'The configuration in force at snapshotIndex (SNAP-1, CFG-1); null: the bootstrap configuration. Persistent.' }),
   // volatile, all servers
@@ -199,7 +232,7 @@ export const NodeState = Type.Object({
   machine: KvState,
   leaderId: Type.Union([NodeId, Type.Null()], { description: 'The leader this server last heard from in currentTerm (itself when leader), for redirects (CLI-1); null after a term change or a restart.' }),
   partialSnapshot: Type.Union([Type.Object({
-    lastIncludedIndex: Type.Integer({ minimum: 1 }), lastIncludedTerm: Type.Integer({ minimum: 1 }), data: Type.String(),
+    lastIncludedIndex: Int({ minimum: 1 }), lastIncludedTerm: Int({ minimum: 1 }), data: Type.String(),
   }, { additionalProperties: false }), Type.Null()], { description: 'An InstallSnapshot being received: the chunks so far (IS-2, IS-3); null when none. Volatile: a crash loses it (DEC-12).' }),
   heardFromLeader: Type.Boolean({ description: 'Whether it has handled an AppendEntries or InstallSnapshot from the leader of its term since its last election timeout (PV-2, CFG-6). Volatile.' }),
   // volatile, leaders (empty on other roles: DEC-10)
@@ -207,7 +240,7 @@ export const NodeState = Type.Object({
   matchIndex: PerPeer,
   recentlyActive: Type.Array(NodeId, { uniqueItems: true, description: 'With checkQuorum: the peers heard from since the last check (CQ-1).' }),
   transferee: Type.Union([NodeId, Type.Null()], { description: 'The server leadership is being transferred to (LT-1), or null.' }),
-  appliedIndex: Type.Record(NodeId, Index, { description: 'With flowControlWindow: the highest lastApplied each peer reported (FC-2).' }),
+  appliedIndex: NodeRecord(Index, { description: 'With flowControlWindow: the highest lastApplied each peer reported (FC-2).' }),
   // volatile, candidates and leaders (empty on followers: DEC-10)
   votesGranted: Type.Array(NodeId, { uniqueItems: true }),
 }, { additionalProperties: false });
@@ -215,19 +248,30 @@ export type NodeState = Static<typeof NodeState>;
 export const NODE_FIELDS = ['role', 'currentTerm', 'votedFor', 'log', 'snapshotIndex', 'snapshotTerm', 'snapshotMachine', 'snapshotConfig', 'commitIndex', 'lastApplied', 'machine', 'leaderId', 'partialSnapshot', 'heardFromLeader', 'nextIndex', 'matchIndex', 'recentlyActive', 'transferee', 'appliedIndex', 'votesGranted'] as const;
 export type NodeField = typeof NODE_FIELDS[number];
 
-/** What a trace may assert about one server: any subset of its state. */
-export const Observation = Type.Partial(NodeState, { additionalProperties: false });
+/**
+ * The end of a server's log: the entries from index `from` to its last (none: the log ends at
+ * from - 1). What a recorder writes after a step that changed the log, in place of the whole log,
+ * so that a trace grows with the entries appended, not with the log's length at every step.
+ */
+export const LogSuffix = Type.Object({
+  from: Int({ minimum: 1, description: 'The index of the first entry listed; after the server\'s snapshotIndex.' }),
+  entries: Type.Array(Entry, { description: 'The entries from `from` to the end of the log, in order.' }),
+}, { additionalProperties: false, description: 'The log from `from` to its end: the server\'s last index is from + entries.length - 1, and its entries there are these. Entries before `from` are not observed.' });
+export type LogSuffix = Static<typeof LogSuffix>;
+
+/** What a trace may assert about one server: any subset of its state, and the end of its log. */
+export const Observation = Type.Composite([Type.Partial(NodeState), Type.Object({ logSuffix: Type.Optional(LogSuffix) })], { additionalProperties: false });
 export type Observation = Static<typeof Observation>;
 
 export const ProtocolOptions = Type.Object({
-  maxEntriesPerAppendEntries: Type.Optional(Type.Integer({
+  maxEntriesPerAppendEntries: Type.Optional(Int({
     minimum: 1,
     description: 'How many entries one AppendEntries carries at most (DEC-6). Default 1, as raft.tla sends.',
   })),
   fastBacktracking: Type.Optional(Type.Boolean({
     description: 'End of §5.3: a follower rejecting on the consistency check reports the conflicting term and its first index for that term (FB-1), and the leader skips the whole term (FB-2). Default false.',
   })),
-  snapshotChunkSize: Type.Optional(Type.Integer({
+  snapshotChunkSize: Type.Optional(Int({
     minimum: 1,
     description: 'How many characters of snapshot data one InstallSnapshot carries at most (Figure 13 leaves the chunk size open). Default 64.',
   })),
@@ -240,7 +284,7 @@ export const ProtocolOptions = Type.Object({
   disruptionGuard: Type.Optional(Type.Boolean({ description: 'Dissertation §4.2.3: a server that heard from its leader since its last election timeout ignores RequestVotes of newer terms (CFG-6). Default false.' })),
   leadershipTransfer: Type.Optional(Type.Boolean({ description: 'Dissertation §3.10: the transferLeadership event and TimeoutNow (LT-1..LT-5). Default false.' })),
   pipelining: Type.Optional(Type.Boolean({ description: 'Several AppendEntries in flight per follower: nextIndex advances when entries are sent (PIP-1) and is repaired on rejection (PIP-2). Default false.' })),
-  flowControlWindow: Type.Optional(Type.Integer({ minimum: 1, description: "Flow control: followers report lastApplied (FC-1) and a leader sends no entry beyond a follower's lastApplied + this window (FC-2, FC-3). Absent: no flow control." })),
+  flowControlWindow: Type.Optional(Int({ minimum: 1, description: "Flow control: followers report lastApplied (FC-1) and a leader sends no entry beyond a follower's lastApplied + this window (FC-2, FC-3). Absent: no flow control." })),
 }, { additionalProperties: false, description: 'Protocol options in force. Every option is off (or at its Figure 2 value) by default.' });
 export type ProtocolOptions = Static<typeof ProtocolOptions>;
 /** Options with their defaults filled in; flowControlWindow 0 means off. */
@@ -269,7 +313,7 @@ export const Event = taggedUnion([
     voters: Members('The voters of the configuration asked for.', 1),
     learners: Type.Optional(Members('Its learners (CFG-4); default none. None may also be a voter.')),
   }, { additionalProperties: false, description: 'The node is asked to move the cluster to a new configuration (docs/membership.md). Only a leader acts on it, and only when the rules allow (CFG-2, CFG-7, LT-3); elsewhere no effect (DEC-9).' }),
-  Type.Object({ type: Type.Literal('snapshot'), node: NodeId, index: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false, description: 'The node compacts its log through `index` (default: lastApplied), which it must have applied (SNAP-1). No effect on a crashed node or when index is not above snapshotIndex or is above lastApplied (DEC-13).' }),
+  Type.Object({ type: Type.Literal('snapshot'), node: NodeId, index: Type.Optional(Int({ minimum: 1 })) }, { additionalProperties: false, description: 'The node compacts its log through `index` (default: lastApplied), which it must have applied (SNAP-1). No effect on a crashed node or when index is not above snapshotIndex or is above lastApplied (DEC-13).' }),
   messageEvent('deliver', 'One copy of an in-flight message is delivered to its receiver. The message must be in flight.'),
   messageEvent('drop', 'One copy of an in-flight message is lost. The message must be in flight.'),
   messageEvent('duplicate', 'An in-flight message is copied: one more copy is in flight. The message must be in flight.'),
@@ -296,13 +340,13 @@ const replyTo = { node: NodeId, client: Type.Union([ClientId, Type.Null()]), seq
 /** What a server answers a client: not a message between servers, but an output of the step, recorded so that a checker sees what each client saw. */
 export const ClientReply = taggedUnion([
   Type.Object({ type: Type.Literal('redirect'), ...replyTo, leader: Type.Union([NodeId, Type.Null()]) }, { additionalProperties: false, description: 'CLI-1: a non-leader names the leader it last heard from (null: none known). The operation was not started.' }),
-  Type.Object({ type: Type.Literal('result'), ...replyTo, index: Type.Integer({ minimum: 1 }), result: Type.Unknown(), duplicate: Type.Boolean({ description: 'Answered from the client table without executing again (CLI-2).' }) }, { additionalProperties: false, description: 'LEA-2: the server that appended the command has applied it at `index`; `result` is what the state machine returned.' }),
+  Type.Object({ type: Type.Literal('result'), ...replyTo, index: Int({ minimum: 1 }), result: Type.Unknown(), duplicate: Type.Boolean({ description: 'Answered from the client table without executing again (CLI-2).' }) }, { additionalProperties: false, description: 'LEA-2: the server that appended the command has applied it at `index`; `result` is what the state machine returned.' }),
   Type.Object({ type: Type.Literal('read'), ...replyTo, key: Key, index: Index, result: Type.Union([Value, Type.Null()]) }, { additionalProperties: false, description: 'CLI-4: a ReadIndex read, answered at read index `index`.' }),
 ], 'An answer to a client (§8). `client` and `seq` are the operation\'s (null for a command without them).');
 export type ClientReply = Static<typeof ClientReply>;
 
 export const Expect = Type.Object({
-  nodes: Type.Optional(Type.Record(NodeId, Observation)),
+  nodes: Type.Optional(NodeRecord(Observation)),
   replies: Type.Optional(Type.Array(ClientReply, { description: 'The exact list of client replies the step produced, in order.' })),
   inFlight: Type.Optional(Type.Array(Message, { description: 'The exact multiset of messages in flight after the step (order does not matter).' })),
   crashed: Type.Optional(Type.Array(NodeId, { uniqueItems: true, description: 'The exact set of nodes that are down after the step.' })),
@@ -329,7 +373,7 @@ export const Trace = Type.Object({
   cluster: Type.Array(NodeId, { minItems: 1, uniqueItems: true, description: 'The servers, in the order used for message fan-out.' }),
   options: Type.Optional(ProtocolOptions),
   configuration: Type.Optional(BootstrapConfiguration),
-  initial: Type.Optional(Type.Record(NodeId, Observation, { description: 'Per-node initial state; missing fields take their Figure 2 initial values.' })),
+  initial: Type.Optional(NodeRecord(Observation, { description: 'Per-node initial state; missing fields take their Figure 2 initial values.' })),
   profile: Type.Optional(Type.Record(Type.String({ pattern: '^DEC-[0-9]+$' }), Type.Union([AlternativeId, Type.Array(AlternativeId, { minItems: 1, uniqueItems: true })]), { description: 'The alternatives this implementation may take at each choice point (spec/choices.ts, docs/choices.md); a point not named permits all of its alternatives.' })),
   steps: Type.Array(Step),
 }, { additionalProperties: false });

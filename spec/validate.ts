@@ -3,7 +3,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import fmt from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
-import { Trace, Message, Event, NodeState, Observation, Entry, ProtocolOptions, KvCommand, ClientReply, KvState } from './schema.js';
+import { Trace, Message, Event, NodeState, Observation, Entry, ProtocolOptions, KvCommand, ClientReply, KvState, MAX_INT, NOT_RESERVED, NOT_USER_FIELD, RESERVED_NAMES } from './schema.js';
 
 const addFormats = fmt.default;
 
@@ -52,13 +52,16 @@ function valueAt(data: unknown, pointer: string): unknown {
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number out of range (not finite)';
   const s = JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 function describe(e: ErrorObject, data: unknown, at: string): InputError {
-  const path = at + e.instancePath;
-  const got = valueAt(data, e.instancePath);
+  // An error in a key (propertyNames): the path of that key, and the key is what was got.
+  const key = (e as ErrorObject & { propertyName?: string }).propertyName;
+  const path = at + e.instancePath + (key === undefined ? '' : `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  const got = key === undefined ? valueAt(data, e.instancePath) : key;
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
@@ -77,12 +80,18 @@ function describe(e: ErrorObject, data: unknown, at: string): InputError {
       return new InputError(path, `expected ${String(p.type)}, got ${show(got)}`);
     case 'minimum':
       return new InputError(path, `expected a number >= ${String(p.limit)}, got ${show(got)}`);
+    case 'maximum':
+      return new InputError(path, `expected a number <= ${String(p.limit)}${p.limit === MAX_INT ? ' (2^31-1, the largest whole number a trace holds)' : ''}, got ${show(got)}`);
+
     case 'minItems':
       return new InputError(path, `expected at least ${String(p.limit)} item(s)`);
     case 'uniqueItems':
       return new InputError(path, `expected no duplicates (items ${String(p.j)} and ${String(p.i)} are equal)`);
     case 'pattern':
-      return new InputError(path, `expected a string matching ${String(p.pattern)}, got ${show(got)}`);
+      // Node and client IDs: not a name that collides with JavaScript's Object.prototype (the pattern's lookahead).
+      if (typeof got === 'string' && RESERVED_NAMES.includes(got)) return new InputError(path, `expected a name that is not a property of JavaScript's Object.prototype (such as __proto__, constructor, toString), got ${show(got)}`);
+      if (typeof got === 'string' && got.startsWith('x-') && String(p.pattern).includes(NOT_USER_FIELD)) return new InputError(path, `expected a server name that does not start with x- (x-... keys are your own fields, ignored by the checker), got ${show(got)}`);
+      return new InputError(path, `expected a string matching ${String(p.pattern).replace(NOT_RESERVED, '^').replace(NOT_USER_FIELD, '').replace(/^\^$/, 'any name')}, got ${show(got)}`);
     case 'anyOf':
     case 'oneOf':
       return new InputError(path, `expected one of the allowed forms, got ${show(got)}`);

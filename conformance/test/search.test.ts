@@ -2,7 +2,7 @@
 // when some sequence of permitted alternatives explains it; what a trace does not observe stays
 // open; a message no permitted behaviour sent is a failure with the nearest message; a frontier
 // past the bound is UNDECIDED. Traces here are hand-written, or recorded from the independent
-// example (examples/compact-raft), which takes the b alternative at DEC-3 to DEC-19 (and a at DEC-20, DEC-21).
+// example (examples/compact-raft), which takes the b alternative at DEC-3 to DEC-19 (and a at DEC-20, DEC-21, DEC-23).
 import { describe, expect, it } from 'vitest';
 import type { AppendEntries, AppendEntriesResponse, Event, Message, Trace } from '../../spec/schema.js';
 import { MODEL_PROFILE } from '../../spec/choices.js';
@@ -39,9 +39,10 @@ describe('validate by search', () => {
     expect(r.status, describeResult(r as never)).toBe('pass');
     const taken = Object.keys(r.taken ?? {});
     expect(taken.length).toBeGreaterThan(3);
-    // compact-raft takes b at DEC-3 .. DEC-19, and a at DEC-20 and DEC-21: it announces a win at
-    // once and answers the AppendEntries that deposed it.
-    expect(taken.filter((id) => !id.endsWith('b')).every((id) => id === 'DEC-20a' || id === 'DEC-21a')).toBe(true);
+    // compact-raft takes b at DEC-3 .. DEC-19, and a at DEC-20, DEC-21 and DEC-23: it announces a
+    // win at once, answers the AppendEntries that deposed it and redirects clients.
+    expect(taken.filter((id) => !id.endsWith('b')).every((id) => ['DEC-20a', 'DEC-21a', 'DEC-23a'].includes(id))).toBe(true);
+    expect(taken).toContain('DEC-6b');
     expect(taken.filter((id) => id.endsWith('b')).length).toBeGreaterThan(3);
   });
 
@@ -248,5 +249,136 @@ describe('loading for validate', () => {
     expect(wrongPoint.ok ? null : wrongPoint.error.path).toBe('/profile/DEC-99');
     const wrongAlt = checkTrace(trace([], { profile: { 'DEC-3': ['DEC-3a', 'DEC-4b'] } }));
     expect(wrongAlt.ok ? null : wrongAlt.error.path).toBe('/profile/DEC-3/1');
+  });
+});
+describe('DEC-6: an AppendEntries may carry any number of the entries from nextIndex', () => {
+  // s1 leads term 2 with [x@1, y@2, z@2, w@2] committed through 1; s3 holds [x] (nextIndex 2, matched at 1).
+  const [x, y, z, w] = [{ term: 1, command: 'x' }, { term: 2, command: 'y' }, { term: 2, command: 'z' }, { term: 2, command: 'w' }];
+  const initial: Trace['initial'] = {
+    s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [x, y, z, w], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 5, s3: 2 }, matchIndex: { s2: 4, s3: 1 } },
+    s2: { currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [x, y, z, w], commitIndex: 1, lastApplied: 1 },
+    s3: { currentTerm: 2, log: [x], commitIndex: 1, lastApplied: 1 },
+  };
+  const beat = ev({ type: 'heartbeatTimeout', node: 's1' });
+  const toS3 = (entries: AppendEntries['entries'], leaderCommit = 1) => ae('s3', 1, 1, entries, leaderCommit, 2);
+  const run = (steps: Trace['steps'], pin?: Parameters<typeof validateBySearch>[1]) => validateBySearch(trace(steps, { initial }), pin);
+
+  it('none, one (DEC-6a with the default batch of 1), or any prefix up to the end of the log passes; DEC-6b is reported where it was needed', () => {
+    for (const entries of [[], [y], [y, z], [y, z, w]]) {
+      const r = run([beat, ev({ type: 'deliver', message: toS3(entries) }, { expect: { nodes: { s3: { log: [x, ...entries] } } } })]);
+      expect(r.status, `${entries.length} entries: ${describeResult(r as never)}`).toBe('pass');
+      expect(r.taken?.['DEC-6b'] ?? 0, `${entries.length} entries`).toBe(entries.length === 1 ? 0 : 1);
+    }
+  });
+
+  it('what is not a prefix of the leader\'s log from nextIndex fails: an entry beyond its log, a gap, another command', () => {
+    for (const entries of [[y, z, w, { term: 2, command: 'v' }], [z], [y, { term: 2, command: 'q' }]]) {
+      const r = run([beat, ev({ type: 'deliver', message: toS3(entries) })]);
+      expect(r.status).toBe('fail');
+      expect(describeResult(r as never)).toContain('no permitted behaviour sent');
+    }
+  });
+
+  it('pinned to DEC-6a, two entries at a batch of one fail, naming DEC-6b', () => {
+    const r = run([beat, ev({ type: 'deliver', message: toS3([y, z]) })], { pin: { 'DEC-6': ['a'] } });
+    expect(r.status).toBe('fail');
+    expect(describeResult(r as never)).toContain('explained with DEC-6b, which --pin does not permit');
+  });
+
+  it('one message sent is one message delivered: after a shorter form is delivered, no other form of it is in flight', () => {
+    const r = run([beat, ev({ type: 'deliver', message: toS3([y]) }), ev({ type: 'deliver', message: toS3([y, z]) })]);
+    expect(r.status).toBe('fail');
+    expect(describeResult(r as never)).toContain('/steps/2');
+  });
+
+  it('a duplicate names the form that was sent: both copies are that one', () => {
+    const dup = [beat, ev({ type: 'duplicate', message: toS3([y, z]) }), ev({ type: 'deliver', message: toS3([y, z]) })];
+    expect(run([...dup, ev({ type: 'deliver', message: toS3([y, z]) })]).status).toBe('pass');
+    expect(run([...dup, ev({ type: 'deliver', message: toS3([y, z, w]) })]).status).toBe('fail');
+  });
+
+  it('the leaderCommit of a shorter form: the leader\'s commitIndex, or (DEC-16b) clamped to its last entry', () => {
+    // s1 commits through 3 first; to s3 (matched at 1) it may send [y] telling 3 (DEC-16a) or 2 (DEC-16b), not 4.
+    const committed: Trace['initial'] = { ...initial, s1: { ...initial.s1, commitIndex: 3, lastApplied: 3 } as never };
+    const at = (leaderCommit: number) => validateBySearch(trace([beat, ev({ type: 'deliver', message: toS3([y], leaderCommit) })], { initial: committed }));
+    expect(at(3).status).toBe('pass');
+    expect(at(2).status).toBe('pass');
+    expect(at(4).status).toBe('fail');
+    expect(at(1).status).toBe('fail');
+  });
+
+  it('sent and expect.inFlight may name the shorter form', () => {
+    const others = [toS3([y, z]), ae('s2', 4, 2, [], 1, 2)];
+    const r = run([ev({ type: 'heartbeatTimeout', node: 's1' }, { sent: others, expect: { inFlight: others } })]);
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    // Not two forms of one message.
+    const twice = run([ev({ type: 'heartbeatTimeout', node: 's1' }, { sent: [...others, toS3([y])] })]);
+    expect(twice.status).toBe('fail');
+  });
+});
+
+describe('DEC-22: with fastBacktracking, a rejection carries conflictTerm and conflictIndex, or etcd\'s rejectHint and logTerm', () => {
+  // Figure 7 (f)'s follower s2 and the leader s1 of term 8.
+  const fLog = [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3].map((term, k) => ({ term, command: `f${k + 1}` }));
+  const lLog = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6].map((term, k) => ({ term, command: k < 3 ? `f${k + 1}` : `l${k + 1}` }));
+  const initial: Trace['initial'] = {
+    s1: { role: 'leader', currentTerm: 8, votedFor: 's1', votesGranted: ['s1', 's3'], leaderId: 's1', log: lLog, nextIndex: { s2: 11, s3: 11 }, matchIndex: { s2: 0, s3: 10 } },
+    s2: { currentTerm: 8, log: fLog },
+    s3: { currentTerm: 8, votedFor: 's1', leaderId: 's1', log: lLog },
+  };
+  const probe: Message = { type: 'AppendEntries', from: 's1', to: 's2', term: 8, leaderId: 's1', prevLogIndex: 10, prevLogTerm: 6, entries: [], leaderCommit: 0 };
+  const answer = (fields: Partial<AppendEntriesResponse>): Message => ({ type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 8, success: false, matchIndex: 0, prevLogIndex: 10, ...fields });
+  const steps = (response: Message, nextIndex: number): Trace['steps'] => [
+    ev({ type: 'heartbeatTimeout', node: 's1' }),
+    ev({ type: 'deliver', message: probe }),
+    ev({ type: 'deliver', message: response }, { expect: { nodes: { s1: { nextIndex: { s2: nextIndex, s3: 11 } } } } }),
+  ];
+  const options = { fastBacktracking: true, maxEntriesPerAppendEntries: 100 };
+
+  it('either answer explains the trace, each with the leader\'s back-off of its own; the report names DEC-22b', () => {
+    const a = validateBySearch(trace(steps(answer({ conflictTerm: 3, conflictIndex: 7 }), 7), { initial, options }));
+    expect(a.status, describeResult(a as never)).toBe('pass');
+    const b = validateBySearch(trace(steps(answer({ rejectHint: 10, logTerm: 3 }), 4), { initial, options }));
+    expect(b.status, describeResult(b as never)).toBe('pass');
+    // With the step's sends recorded, the step that answered tells the alternatives apart.
+    const hinted = steps(answer({ rejectHint: 10, logTerm: 3 }), 4);
+    hinted[1] = { ...(hinted[1] as Trace['steps'][number]), sent: [answer({ rejectHint: 10, logTerm: 3 })] };
+    expect(validateBySearch(trace(hinted, { initial, options })).taken).toMatchObject({ 'DEC-22b': 1 });
+  });
+
+  it('a hint that is not the follower\'s fails with the nearest answer; pinned to DEC-22a the hint fails naming DEC-22b', () => {
+    const wrong = validateBySearch(trace(steps(answer({ rejectHint: 9, logTerm: 3 }), 4), { initial, options }));
+    expect(wrong.status).toBe('fail');
+    expect(describeResult(wrong as never)).toContain('rejectHint: the trace has 9, the model 10');
+    const pinned = validateBySearch(trace(steps(answer({ rejectHint: 10, logTerm: 3 }), 4), { initial, options }), { pin: { 'DEC-22': ['a'] } });
+    expect(pinned.status).toBe('fail');
+    expect(describeResult(pinned as never)).toContain('explained with DEC-22b, which --pin does not permit');
+  });
+});
+
+describe('DEC-23: a command that reaches a follower is redirected, or forwarded to the leader', () => {
+  const initial: Trace['initial'] = {
+    s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } },
+    s2: { currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1 },
+    s3: { currentTerm: 2, leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1 },
+  };
+  const proposal: Message = { type: 'ClientProposal', from: 's2', to: 's1', term: 2, command: 'b' };
+  const forwarded: Trace['steps'] = [
+    ev({ type: 'clientRequest', node: 's2', command: 'b' }, { expect: { replies: [] } }),
+    ev({ type: 'deliver', message: proposal }, { expect: { nodes: { s1: { log: [{ term: 2, command: 'a' }, { term: 2, command: 'b' }] } } } }),
+  ];
+
+  it('a forwarded command validates and the report names DEC-23b; a redirect validates too', () => {
+    const r = validateBySearch(trace(forwarded, { initial }));
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    expect(r.taken).toMatchObject({ 'DEC-23b': 1 });
+    const redirected = validateBySearch(trace([ev({ type: 'clientRequest', node: 's2', command: 'b' }, { expect: { replies: [{ type: 'redirect', node: 's2', client: null, seq: null, leader: 's1' }] } })], { initial }));
+    expect(redirected.status, describeResult(redirected as never)).toBe('pass');
+  });
+
+  it('pinned to the redirect, the forwarded command fails naming DEC-23b', () => {
+    const r = validateBySearch(trace(forwarded, { initial }), { pin: { 'DEC-23': ['a'] } });
+    expect(r.status).toBe('fail');
+    expect(describeResult(r as never)).toContain('explained with DEC-23b, which --pin does not permit');
   });
 });

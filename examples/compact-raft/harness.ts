@@ -40,8 +40,6 @@ export interface Trace {
   description: string;
   source: string;
   cluster: NodeId[];
-  /** This implementation sends every entry from nextIndex once it knows the match point (C3): no batch limit worth naming. */
-  options: { maxEntriesPerAppendEntries: number };
   steps: Step[];
 }
 
@@ -193,7 +191,6 @@ export function generateTrace(opts: RunOptions): { trace: Trace; stats: RunStats
     description: `A seeded random run of examples/compact-raft (an independent Raft taking the other side of every open choice, README.md C1..C9): ${opts.servers} servers, ${steps.length} steps.`,
     source: `examples/compact-raft/harness.ts --seed ${opts.seed} --servers ${opts.servers} --steps ${opts.steps}`,
     cluster: ids,
-    options: { maxEntriesPerAppendEntries: 1_000_000 },
     steps,
   };
   return { trace, stats };

@@ -78,6 +78,66 @@ describe('DEC-5: what a leader sends a follower it has not matched', () => {
   });
 });
 
+describe('DEC-6: how many entries an AppendEntries carries', () => {
+  // s2 holds [1] (nextIndex 2, matched at 1); three entries follow.
+  const state = { log: [...entries(1), cmd('a'), cmd('b'), cmd('c')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 5 }, matchIndex: { s2: 1, s3: 4 } };
+
+  it('DEC-6b: the heartbeat carries every entry from nextIndex to the end of the log; DEC-6a one (the batch size)', () => {
+    expect(leader(state, { 'DEC-6': ['b'] }).step({ type: 'heartbeatTimeout' }).messages[0]).toEqual(appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [cmd('a'), cmd('b'), cmd('c')], leaderCommit: 1 }));
+    expect(leader(state, {}).step({ type: 'heartbeatTimeout' }).messages[0]).toEqual(appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 1 }));
+  });
+
+  it('DEC-6b is not taken with pipelining or flow control: the batch size holds', () => {
+    for (const options of [{ pipelining: true }, { flowControlWindow: 8 }]) {
+      expect(leader(state, { 'DEC-6': ['b'] }, options).step({ type: 'heartbeatTimeout' }).messages[0], JSON.stringify(options)).toEqual(appendTo('s2', { prevLogIndex: 1, prevLogTerm: 1, entries: [cmd('a')], leaderCommit: 1 }));
+    }
+  });
+});
+
+describe('DEC-22: what a rejection tells the leader, with fastBacktracking', () => {
+  // Figure 7 (f)'s follower (terms 1 1 1 2 2 2 3 3 3 3 3) and the leader of term 8 (terms 1 1 1 4 4 5 5 6 6 6).
+  const fLog = [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3].map((term, k) => ({ term, command: `f${k + 1}` }));
+  const leaderLog = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6].map((term, k) => ({ term, command: k < 3 ? `f${k + 1}` : `l${k + 1}` }));
+  const probe = { type: 'AppendEntries' as const, from: 's1', to: 's2', term: 8, leaderId: 's1', prevLogIndex: 10, prevLogTerm: 6, entries: [], leaderCommit: 0 };
+  const fast = { fastBacktracking: true, maxEntriesPerAppendEntries: 100 };
+
+  it('DEC-22b: the follower answers with rejectHint and logTerm (etcd); DEC-22a with conflictTerm and conflictIndex', () => {
+    expect(server('s2', { currentTerm: 8, log: fLog }, { 'DEC-22': ['b'] }, fast).step(probe).messages[0]).toMatchObject({ success: false, rejectHint: 10, logTerm: 3 });
+    expect(server('s2', { currentTerm: 8, log: fLog }, {}, fast).step(probe).messages[0]).toMatchObject({ success: false, conflictTerm: 3, conflictIndex: 7 });
+  });
+
+  it('DEC-22b: the leader retries one past its last entry at or before the hint of a term at most logTerm', () => {
+    const s1 = server('s1', { role: 'leader', currentTerm: 8, votedFor: 's1', votesGranted: ['s1', 's3'], leaderId: 's1', log: leaderLog, nextIndex: { s2: 11, s3: 11 }, matchIndex: { s2: 0, s3: 0 } }, {}, fast);
+    const out = s1.step({ type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 8, success: false, matchIndex: 0, prevLogIndex: 10, rejectHint: 10, logTerm: 3 });
+    expect(out.messages).toEqual([{ ...probe, prevLogIndex: 3, prevLogTerm: 1, entries: leaderLog.slice(3) }]);
+  });
+});
+
+describe('DEC-23: a client command that reaches a follower', () => {
+  const command = { op: 'put', key: 'k', value: 'v', client: 'c1', seq: 1 };
+  const following = { currentTerm: 2, votedFor: 's1', leaderId: 's1', log: entries(2) };
+
+  it('DEC-23b: the follower forwards it to the leader it knows and answers nothing; DEC-23a redirects', () => {
+    const b = server('s2', following, { 'DEC-23': ['b'] }).step({ type: 'clientRequest', command });
+    expect(b.messages).toEqual([{ type: 'ClientProposal', from: 's2', to: 's1', term: 2, command }]);
+    expect(b.replies).toEqual([]);
+    const a = server('s2', following, {}).step({ type: 'clientRequest', command });
+    expect(a.messages).toEqual([]);
+    expect(a.replies).toEqual([{ type: 'redirect', node: 's2', client: 'c1', seq: 1, leader: 's1' }]);
+  });
+
+  it('DEC-23b: the leader of that term appends it and replicates it; a stale one is dropped', () => {
+    const state = { log: entries(2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } };
+    const out = leader(state, {}).step({ type: 'ClientProposal', from: 's2', to: 's1', term: 2, command });
+    expect(out.messages).toEqual([
+      appendTo('s2', { prevLogIndex: 1, prevLogTerm: 2, entries: [{ term: 2, command }], leaderCommit: 1 }),
+      appendTo('s3', { prevLogIndex: 1, prevLogTerm: 2, entries: [{ term: 2, command }], leaderCommit: 1 }),
+    ]);
+    const stale = leader(state, {}).step({ type: 'ClientProposal', from: 's2', to: 's1', term: 1, command });
+    expect(stale.messages).toEqual([]);
+  });
+});
+
 describe('DEC-7: commitIndex across a restart', () => {
   it('DEC-7b: commitIndex is in the HardState of the step that raises it', () => {
     const s2 = server('s2', { currentTerm: 1, log: entries(1, 1) }, { 'DEC-7': ['b'] });

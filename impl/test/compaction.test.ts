@@ -252,11 +252,11 @@ describe('the InstallSnapshot receiver (IS-1 .. IS-8)', () => {
     expect([s2.snapshotIndex, s2.partialSnapshot, ready.snapshot]).toEqual([0, null, null]);
   });
 
-  it('IS-5: any key survives the trip through snapshot data, __proto__ included', () => {
+  it('IS-5: any key survives the trip through snapshot data, __proto__ included (client names may not be one: the schema refuses them)', () => {
     const s2 = server('s2', { currentTerm: 1 });
-    s2.step(is({ data: '{"data":{"__proto__":"v"},"sessions":{"__proto__":{"result":null,"seq":2}}}' }));
+    s2.step(is({ data: '{"data":{"__proto__":"v"},"sessions":{"c1":{"result":null,"seq":2}}}' }));
     expect(Object.keys(s2.snapshotMachine.data)).toEqual(['__proto__']);
-    expect(Object.keys(s2.toJSON().snapshotMachine.sessions)).toEqual(['__proto__']);
+    expect(Object.keys(s2.toJSON().snapshotMachine.sessions)).toEqual(['c1']);
     expect(s2.valueOf('__proto__')).toBe('v');
     expect(Object.keys(s2.machine.data)).toEqual(['__proto__']);
   });

@@ -13,10 +13,10 @@
 // raft.tla's reading) unless a profile or the validator's search says otherwise. A point is asked
 // only where its alternatives would do different things.
 import type { AppendEntries, AppendEntriesResponse, Entry, Message, NodeId, RequestVote, RequestVoteResponse } from '../../spec/schema.js';
-import { type Env, type LeaderState, type NodeState, type Transition, INITIAL_STATE, NEW_LEADER, configOf, decide, leaderOf, peersOf, votersOf } from '../state.js';
+import { type Env, type LeaderState, type NodeState, type Transition, INITIAL_STATE, NEW_LEADER, configOf, decide, leaderOf, mayTake, peersOf, votersOf } from '../state.js';
 import { isQuorum, quorumIndex } from '../config.js';
 import type { AppendOutcome } from '../hooks.js';
-import { cite, send, update } from './transition.js';
+import { cite, send, sendAnyPrefix, update } from './transition.js';
 import type { AlternativeLetter, ChoiceId } from '../../spec/choices.js';
 
 /**
@@ -192,7 +192,7 @@ export function handleRequestVote(t: Transition, env: Env, m: RequestVote): Tran
 
 function replyAppend(t0: Transition, env: Env, m: AppendEntries, outcome: AppendOutcome): Transition {
   const success = outcome === 'success';
-  const [t, r] = env.hooks.decorateAppendResponse(t0, m, outcome, {
+  const [t, r] = env.hooks.decorateAppendResponse(t0, env, m, outcome, {
     type: 'AppendEntriesResponse', from: env.self, to: m.from,
     term: t0.state.currentTerm, success, matchIndex: success ? m.prevLogIndex + m.entries.length : 0, prevLogIndex: m.prevLogIndex,
   });
@@ -268,18 +268,27 @@ export function sendAppendEntries(t0: Transition, env: Env, peer: NodeId, heartb
   const prevLogIndex = nextIndex - 1;
   const available = s.log.lastIndex - prevLogIndex;
   const probing = available > 0 && (l.matchIndex[peer] ?? 0) < prevLogIndex && decide(env, 'DEC-5') === 'b';
-  const [limited, count] = probing ? [cite(sending, 'DEC-5b'), 0] : env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
+  const [limited, count, fewer]: readonly [Transition, number, true?] = probing ? [cite(sending, 'DEC-5b'), 0] : env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
   const t1 = env.hooks.appendEntriesSent(limited, env, peer, prevLogIndex, count);
   // DEC-16b: never tell a follower of a commit beyond the entries it is sent.
   const [t, clampLetter] = s.commitIndex > prevLogIndex + count ? choose(t1, env, 'DEC-16') : [t1, 'a'] as const;
   const clamped = clampLetter === 'b';
-  return send(t, env.hooks.decorateAppendEntries(s, {
+  const m = env.hooks.decorateAppendEntries(s, {
     type: 'AppendEntries', from: env.self, to: peer,
     term: s.currentTerm, leaderId: env.self,
     prevLogIndex, prevLogTerm: s.log.termAt(prevLogIndex),
     entries: s.log.slice(nextIndex, count),
-    leaderCommit: clamped ? prevLogIndex + count : s.commitIndex,
-  }));
+    leaderCommit: clamped ? Math.min(s.commitIndex, prevLogIndex + count) : s.commitIndex,
+  });
+  if (!fewer) return send(t, m);
+  // A shorter form's leaderCommit: as this one's (asked above), or, where the message itself does
+  // not tell, as any permitted alternative of DEC-16 would have it (not decided here: no branching).
+  const told = s.commitIndex > prevLogIndex + count;
+  return sendAnyPrefix(t, m, {
+    commitIndex: s.commitIndex,
+    unclamped: told ? !clamped : mayTake(env, 'DEC-16', 'a'),
+    clamped: told ? clamped : mayTake(env, 'DEC-16', 'b'),
+  });
 }
 
 /** LEA-1, LEA-3: every peer of the configuration in force (DEC-15) its AppendEntries, in cluster order. */

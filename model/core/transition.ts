@@ -17,6 +17,33 @@ export function send(t: Transition, m: Message): Transition {
   return { state: t.state, sent: t.sent.concat(m), applied: t.applied, replies: t.replies, rules: t.rules };
 }
 
+/**
+ * The messages sent with any prefix of their entries allowed (a hook let the server send fewer,
+ * from none up to all of them), each with the leaderCommit its shorter forms may carry (DEC-16):
+ * the network hands the receiver whichever form the trace names
+ * (model/cluster.ts). Kept beside the message, not in it, so that the message is what was sent.
+ */
+const ANY_PREFIX = new WeakMap<Message, ShorterForms>();
+
+/** The leaderCommit a shorter form of a message may carry: the sender's commitIndex (DEC-16), or that clamped to its last entry (DEC-16b). */
+export interface ShorterForms {
+  readonly commitIndex: number;
+  readonly unclamped: boolean;
+  readonly clamped: boolean;
+}
+
+/** Send an AppendEntries of which any prefix of the entries may be the one that arrives. */
+export function sendAnyPrefix(t: Transition, m: Message, forms: ShorterForms): Transition {
+  ANY_PREFIX.set(m, forms);
+  return send(t, m);
+}
+
+/** Whether any prefix of this message's entries may be the one that arrives. */
+export const anyPrefix = (m: Message): boolean => ANY_PREFIX.has(m);
+
+/** The leaderCommit the shorter forms of such a message may carry. */
+export const shorterForms = (m: Message): ShorterForms | undefined => ANY_PREFIX.get(m);
+
 export function reply(t: Transition, r: ClientReply): Transition {
   return { state: t.state, sent: t.sent, applied: t.applied, replies: t.replies.concat(r), rules: t.rules };
 }

@@ -4,11 +4,11 @@
 import type { AppendEntriesResponse, NodeId } from '../../spec/schema.js';
 import { isKvCommand, sessionOf } from '../../spec/kv.js';
 import type { Decorations } from '../hooks.js';
-import { type Env, type NodeState, type PendingRead, type Transition, configOf, leaderOf, peersOf } from '../state.js';
+import { type Env, type NodeState, type PendingRead, type Transition, configOf, decide, leaderOf, peersOf } from '../state.js';
 import { isQuorum } from '../config.js';
 import { execute } from '../kv.js';
 import { broadcastAppendEntries } from '../core/figure2.js';
-import { cite, reply, update } from '../core/transition.js';
+import { cite, reply, send, update } from '../core/transition.js';
 
 /**
  * ALL-1 on the key-value state machine: execute from..to in order (KV-1, CLI-2). LEA-2: where this
@@ -70,7 +70,7 @@ export const clients: Decorations = {
   /** CLI-4: once the leader has started a read round, every AppendEntries carries it: heartbeats, replication and retries alike. */
   decorateAppendEntries: (s, m) => (leaderOf(s).readRound > 0 ? { ...m, readRound: leaderOf(s).readRound } : m),
   /** CLI-4: echo the leader's read round, so that any answer of this term confirms its leadership. */
-  decorateAppendResponse: (t, request, _outcome, r) => [t, request.readRound === undefined ? r : { ...r, readRound: request.readRound }],
+  decorateAppendResponse: (t, _env, request, _outcome, r) => [t, request.readRound === undefined ? r : { ...r, readRound: request.readRound }],
   appendResponseReceived: acknowledgeReadRound,
   /** DEC-15: a leader whose peers changed keeps the read acknowledgements of its peers only. */
   configurationAppended: (t, env, _config, peersChanged) => (peersChanged ? keepReadAcksOf(t, peersOf(env, t.state)) : t),
@@ -95,10 +95,24 @@ export function redirect(t: Transition, env: Env, client: string | null, seq: nu
   return reply(cite(t, 'CLI-1', 'DEC-9'), { type: 'redirect', node: env.self, client, seq, leader: t.state.leaderId });
 }
 
-/** CLI-1 for a command: its session, if it has one, names the client. */
+/**
+ * DEC-23b (etcd's proposal forwarding): a follower that knows the leader of its term hands it the
+ * command and answers nothing; the leader answers the client once it applies the entry (LEA-2).
+ */
+export function forwardsCommand(t: Transition, env: Env): boolean {
+  const leader = t.state.leaderId;
+  return t.state.role === 'follower' && leader !== null && leader !== env.self && decide(env, 'DEC-23') === 'b';
+}
+
+export function forwardCommand(t: Transition, env: Env, command: unknown): Transition {
+  return send(cite(t, 'DEC-23b'), { type: 'ClientProposal', from: env.self, to: t.state.leaderId as NodeId, term: t.state.currentTerm, command });
+}
+
+/** CLI-1 for a command: its session, if it has one, names the client (DEC-23 cited where a follower that knows the leader was asked, under a profile or the validator's search). */
 export function redirectCommand(t: Transition, env: Env, command: unknown): Transition {
   const op = sessionOf(command);
-  return redirect(t, env, op?.client ?? null, op?.seq ?? null);
+  const asked = env.decide !== undefined && t.state.role === 'follower' && t.state.leaderId !== null && t.state.leaderId !== env.self;
+  return redirect(asked ? cite(t, 'DEC-23') : t, env, op?.client ?? null, op?.seq ?? null);
 }
 
 /** A read as it reaches a server. */

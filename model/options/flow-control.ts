@@ -35,7 +35,7 @@ export const flowControl: Decorations = {
     return update(t, { leader: { ...leaderOf(t.state), appliedIndex } });
   },
   /** FC-1: every answer (AE-1 rejections included) reports how far we have applied. */
-  decorateAppendResponse: (t, _request, _outcome, r) => [cite(t, 'FC-1'), { ...r, lastApplied: t.state.lastApplied }],
+  decorateAppendResponse: (t, _env, _request, _outcome, r) => [cite(t, 'FC-1'), { ...r, lastApplied: t.state.lastApplied }],
   /** FC-2: keep the highest lastApplied the follower has reported (responses can be reordered). */
   appendResponseReceived: (t, m) => {
     if (m.lastApplied === undefined) return t;

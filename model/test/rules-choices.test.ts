@@ -95,6 +95,52 @@ describe('DEC-5: what a leader sends a follower it has not matched', () => {
   });
 });
 
+describe('DEC-6: how many entries an AppendEntries carries', () => {
+  // s2 holds [x] (nextIndex 2, matched at 1); s1 has three more entries to send it; s3 is caught up.
+  const log = [e(1, 'x'), e(2, 'a'), e(2, 'b'), e(2, 'c')];
+  const s = leader(log, { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 5 }, matchIndex: { s2: 1, s3: 4 } });
+  const beat = { type: 'heartbeatTimeout' } as const;
+  const toS2 = (entries: AppendEntries['entries']) => ae('s1', 's2', 2, 1, 1, entries, 1);
+
+  it('DEC-6: at most maxEntriesPerAppendEntries: one, by default (raft.tla)', () => {
+    const r = stepBoth(asking(S1), s, beat);
+    expect(r.sent).toEqual([toS2([e(2, 'a')]), ae('s1', 's3', 2, 4, 2, [], 1)]);
+    expectFired(r.rules, ['DEC-6']);
+  });
+
+  it('DEC-6b: every entry from nextIndex to the end of the log, whatever the batch size', () => {
+    const r = stepBoth(taking(S1, 'DEC-6'), s, beat);
+    expect(r.sent).toEqual([toS2([e(2, 'a'), e(2, 'b'), e(2, 'c')]), ae('s1', 's3', 2, 4, 2, [], 1)]);
+  });
+
+  it('DEC-6b is not taken with pipelining or flow control, whose bookkeeping counts what is sent', () => {
+    for (const more of [{ pipelining: true }, { flowControlWindow: 8 }]) {
+      const r = stepBoth(taking(envOf('s1', undefined, 1, false, more), 'DEC-6'), s, beat);
+      expect(r.sent[0], JSON.stringify(more)).toEqual(toS2([e(2, 'a')]));
+    }
+  });
+
+  it('DEC-6b in the network: the receiver may be handed any prefix of the entries sent, and one message is delivered once', () => {
+    const c0 = initCluster(['s1', 's2', 's3'], undefined, { s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log, commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 5 }, matchIndex: { s2: 1, s3: 4 } }, s2: { currentTerm: 2, log: [e(1, 'x')], commitIndex: 1, lastApplied: 1 } }, undefined, { 'DEC-6': ['b'] });
+    const sent = applyEvent(c0, { type: 'heartbeatTimeout', node: 's1' });
+    if ('error' in sent) throw new Error(sent.error);
+    for (const entries of [[], [e(2, 'a')], [e(2, 'a'), e(2, 'b')], log.slice(1)]) {
+      const r = applyEvent(sent.state, { type: 'deliver', message: toS2(entries) });
+      if ('error' in r) throw new Error(`${entries.length} entries: ${r.error}`);
+      expect(r.state.nodes.s2?.log.lastIndex, `${entries.length} entries`).toBe(1 + entries.length);
+      // DEC-6a would have sent one entry: any other number shows DEC-6b.
+      expect(r.rules.includes('DEC-6b'), `${entries.length} entries`).toBe(entries.length !== 1);
+      const again = applyEvent(r.state, { type: 'deliver', message: toS2(entries) });
+      expect('error' in again && again.error, `${entries.length} entries`).toMatch(/not in flight/);
+    }
+    // Not a prefix: a gap, or another command.
+    for (const entries of [[e(2, 'b')], [e(2, 'a'), e(2, 'z')]]) {
+      const r = applyEvent(sent.state, { type: 'deliver', message: toS2(entries) });
+      expect('error' in r && r.error).toMatch(/not in flight/);
+    }
+  });
+});
+
 describe('DEC-16: the leaderCommit a leader sends', () => {
   // s2 is sent one entry (index 2) while the leader has committed through 3.
   const s = leader([e(2, 'a'), e(2, 'b'), e(2, 'c')], { commitIndex: 3, lastApplied: 3, nextIndex: { s2: 2, s3: 4 }, matchIndex: { s2: 1, s3: 3 } });
@@ -213,6 +259,50 @@ describe('DEC-7: commitIndex across a restart', () => {
     if ('error' in up) throw new Error(up.error);
     expect(up.state.nodes.s1?.lastApplied).toBe(2);
     expect(up.applied.map((a) => a.index)).toEqual([1, 2]);
+  });
+});
+
+describe('DEC-23: a client command that reaches a follower', () => {
+  // s2 follows s1 in term 2; a command with a session.
+  const follower = st({ currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [e(2, 'a')] });
+  const S2 = envOf('s2');
+  const command = { op: 'put', key: 'k', value: 'v', client: 'c1', seq: 1 };
+  const proposal: Message = { type: 'ClientProposal', from: 's2', to: 's1', term: 2, command };
+
+  it('DEC-23: redirected to the leader it knows (CLI-1)', () => {
+    const r = stepBoth(asking(S2), follower, { type: 'clientRequest', command });
+    expect(r.sent).toEqual([]);
+    expect(r.replies).toEqual([{ type: 'redirect', node: 's2', client: 'c1', seq: 1, leader: 's1' }]);
+    expectFired(r.rules, ['DEC-23', 'CLI-1']);
+  });
+
+  it('DEC-23b: forwarded to the leader in a ClientProposal of its term, with no answer (etcd MsgProp)', () => {
+    const r = stepBoth(taking(S2, 'DEC-23'), follower, { type: 'clientRequest', command });
+    expect(r.sent).toEqual([proposal]);
+    expect(r.replies).toEqual([]);
+    expectFired(r.rules, ['DEC-23b']);
+    // Knowing no leader, it redirects.
+    const alone = stepBoth(taking(S2, 'DEC-23'), { ...follower, leaderId: null }, { type: 'clientRequest', command });
+    expect(alone.sent).toEqual([]);
+    expect(alone.replies).toEqual([{ type: 'redirect', node: 's2', client: 'c1', seq: 1, leader: null }]);
+  });
+
+  it('DEC-23b: the leader of that term appends it as a client\'s and replicates it (LEA-2, LEA-3)', () => {
+    const s = leader([e(2, 'a')], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } });
+    const r = stepBoth(S1, s, proposal);
+    expect(r.state.log.lastIndex).toBe(2);
+    expect(r.sent).toEqual([ae('s1', 's2', 2, 1, 2, [{ term: 2, command }], 1), ae('s1', 's3', 2, 1, 2, [{ term: 2, command }], 1)]);
+    expectFired(r.rules, ['DEC-23b', 'LEA-2', 'LEA-3']);
+  });
+
+  it('DEC-23b: a server that does not lead, or a leader of a newer term, drops it: the client retries', () => {
+    for (const s of [follower, leader([e(2, 'a')], { currentTerm: 3, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } })]) {
+      const r = stepBoth(S1, { ...s }, proposal);
+      expect(r.sent).toEqual([]);
+      expect(r.replies).toEqual([]);
+      expect(r.state.log.lastIndex).toBe(1);
+      expectFired(r.rules, ['DEC-23b']);
+    }
   });
 });
 

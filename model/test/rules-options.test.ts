@@ -35,6 +35,36 @@ describe('fast backtracking (end of §5.3)', () => {
     expect(r.rules).not.toContain('FB-1');
   });
 
+  it('DEC-22: where alternatives are decided (a profile, the search), the conflict answer (FB-1) is the default alternative and cites DEC-22', () => {
+    const asked = { ...FAST('s2'), decide: () => 'a' as const };
+    const r = step(asked, follower, ae(10, 6));
+    expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 8, success: false, matchIndex: 0, prevLogIndex: 10, conflictTerm: 3, conflictIndex: 7 }]);
+    expectFired(r.rules, ['AE-2', 'FB-1', 'DEC-22']);
+  });
+
+  it('DEC-22b (etcd\'s reject hint): the follower names the last entry at or before the probe whose term is at most prevLogTerm, and its term', () => {
+    const etcd = { ...FAST('s2'), decide: (p: string) => (p === 'DEC-22' ? 'b' as const : 'a' as const) };
+    const r = step(etcd, follower, ae(10, 6));
+    expect(r.sent).toEqual([{ type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 8, success: false, matchIndex: 0, prevLogIndex: 10, rejectHint: 10, logTerm: 3 }]);
+    expectFired(r.rules, ['AE-2', 'DEC-22b']);
+    // Beyond its log: from its last entry. Its first entries are of term 1: a probe of term 1 at 5 is hinted at 3.
+    expect(step(etcd, follower, ae(14, 8)).sent[0]).toMatchObject({ rejectHint: 11, logTerm: 3 });
+    expect(step(etcd, follower, ae(5, 1)).sent[0]).toMatchObject({ rejectHint: 3, logTerm: 1 });
+  });
+
+  it('DEC-22b: the leader moves nextIndex one past its own last entry at or before the hint whose term is at most logTerm (never above the probe)', () => {
+    const hint = (rejectHint: number, logTerm: number): AppendEntriesResponse =>
+      ({ type: 'AppendEntriesResponse', from: 's2', to: 's1', term: 8, success: false, matchIndex: 0, prevLogIndex: 10, rejectHint, logTerm });
+    // Its entries 4..10 are of terms 4 to 6, all above 3: one past index 3 (term 1), one round trip where FB-2 takes two.
+    const r = step(FAST('s1'), leader, hint(10, 3));
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 4, s3: 11 });
+    expect(r.sent).toEqual([{ type: 'AppendEntries', from: 's1', to: 's2', term: 8, leaderId: 's1', prevLogIndex: 3, prevLogTerm: 1, entries: leaderLog.slice(3), leaderCommit: 0 }]);
+    expectFired(r.rules, ['DEC-22b', 'LEA-3b']);
+    // logTerm 0 (unknown): the hint itself; never above the probe's prevLogIndex.
+    expect(leaderView(step(FAST('s1'), leader, hint(6, 0)).state).nextIndex.s2).toBe(7);
+    expect(leaderView(step(FAST('s1'), leader, hint(10, 6)).state).nextIndex.s2).toBe(10);
+  });
+
   it('FB-2: a term the leader does not hold is skipped at once: nextIndex = conflictIndex, and the retry starts there', () => {
     const r = step(FAST('s1'), leader, rejection(10, 3, 7));
     expect(leaderView(r.state).nextIndex).toEqual({ s2: 7, s3: 11 });

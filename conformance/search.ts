@@ -252,7 +252,8 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
   // receiver) become groups of which exactly one was sent.
   // members: every run merged into the entry (they took different alternatives to the same place).
   // added: the messages the entry's state holds beyond its parent's network after the event (what its runs sent, and what merges added).
-  const kept: { run: Run; members: Run[]; state: ClusterState; added: Message[]; delta: Map<string, Copies>; optional: Map<string, Copies>; groups: readonly (readonly Message[])[] }[] = [];
+  // inherited: how many of the entry's groups come from before this step (a pair of this step joins only a group of this step).
+  const kept: { run: Run; members: Run[]; state: ClusterState; added: Message[]; delta: Map<string, Copies>; optional: Map<string, Copies>; groups: readonly (readonly Message[])[]; inherited: number }[] = [];
   for (const run of runs) {
     const inherited = trimmed(run.parent.optional, run.r.state, e);
     const groups = trimmedGroups(run.parent.groups, run.r.state, e);
@@ -271,7 +272,8 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
         // Copy on write: the groups are shared with the parent branch.
         const groupsNow = [...k.groups];
         for (const [a, b] of pairs) {
-          const at = groupsNow.findIndex((x) => x.some((m) => keyOf(m) === keyOf(a)));
+          // Not a group of an earlier step that holds a message of the same name: that one was sent then, this one now.
+          const at = groupsNow.findIndex((x, j) => j >= k.inherited && x.some((m) => keyOf(m) === keyOf(a)));
           if (at >= 0) groupsNow[at] = [...(groupsNow[at] as Message[]), b];
           else groupsNow.push([a, b]);
         }
@@ -290,13 +292,17 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
       for (const [key, c] of inherited) if ((k.optional.get(key)?.count ?? 0) < c.count) k.optional.set(key, c);
       if (k.run.parent !== run.parent) {
         const missing = groups.filter((g) => !k.groups.some((x) => x.length === g.length && x.every((m, j) => keyOf(m) === keyOf(g[j] as Message))));
-        if (missing.length > 0) k.groups = [...k.groups, ...missing];
+        if (missing.length > 0) {
+          // Groups of earlier steps stay before the groups of this step.
+          k.groups = [...k.groups.slice(0, k.inherited), ...missing, ...k.groups.slice(k.inherited)];
+          k.inherited += missing.length;
+        }
       }
       k.members.push(run);
       merged = true;
       break;
     }
-    if (!merged) kept.push({ run, members: [run], state: run.r.state, added: [...through(run)], delta: childDelta(run, e), optional: inherited, groups });
+    if (!merged) kept.push({ run, members: [run], state: run.r.state, added: [...through(run)], delta: childDelta(run, e), optional: inherited, groups, inherited: groups.length });
   }
   // A parent with several successors gives each but the first a copy of its invariant history.
   const used = new Set<Branch>();

@@ -229,13 +229,18 @@ export function isShorterForm(m: Message, sent: Message): boolean {
  */
 function takeShorter(c: ClusterState, m: Message): { network: Network; sent: Message } | null {
   if (m.type !== 'AppendEntries') return null;
+  // Of several that it may be a form of, the one with the fewest entries (then the same
+  // leaderCommit): the longer ones stay for the longer forms a later event may name.
+  let best: AppendEntries | null = null;
   for (const bucket of c.network.values()) {
     for (const slot of bucket) {
       if (!anyPrefix(slot.message) || !isShorterForm(m, slot.message)) continue;
-      return { network: remove(c.network, slot.message) as Network, sent: slot.message };
+      const sent = slot.message as AppendEntries;
+      if (best === null || sent.entries.length < best.entries.length
+        || (sent.entries.length === best.entries.length && sent.leaderCommit === m.leaderCommit && best.leaderCommit !== m.leaderCommit)) best = sent;
     }
   }
-  return null;
+  return best === null ? null : { network: remove(c.network, best) as Network, sent: best };
 }
 
 /**

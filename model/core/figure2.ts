@@ -267,12 +267,19 @@ export function sendAppendEntries(t0: Transition, env: Env, peer: NodeId, heartb
   if (nextIndex <= s.snapshotIndex) return env.hooks.entriesCompacted(sending, env, peer);
   const prevLogIndex = nextIndex - 1;
   const available = s.log.lastIndex - prevLogIndex;
-  const probing = available > 0 && (l.matchIndex[peer] ?? 0) < prevLogIndex && decide(env, 'DEC-5') === 'b';
-  const [limited, count, fewer]: readonly [Transition, number, true?] = probing ? [cite(sending, 'DEC-5b'), 0] : env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
+  // Under the validator's search, a message of which any prefix may arrive (a hook allows fewer)
+  // stands for DEC-5b's empty probe and DEC-16b's clamp as well: neither is asked then (no runs
+  // that differ only in what they send). Elsewhere (a profile, lockstep) each is decided.
+  const wide = env.permits === undefined ? null : env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
+  const standsForAll = wide !== null && wide[2] === true;
+  const probing = !standsForAll && available > 0 && (l.matchIndex[peer] ?? 0) < prevLogIndex && decide(env, 'DEC-5') === 'b';
+  const [limited, count, fewer]: readonly [Transition, number, true?] = probing ? [cite(sending, 'DEC-5b'), 0]
+    : wide ?? env.hooks.limitEntries(sending, env, peer, prevLogIndex, available);
   const t1 = env.hooks.appendEntriesSent(limited, env, peer, prevLogIndex, count);
   // DEC-16b: never tell a follower of a commit beyond the entries it is sent.
-  const [t, clampLetter] = s.commitIndex > prevLogIndex + count ? choose(t1, env, 'DEC-16') : [t1, 'a'] as const;
-  const clamped = clampLetter === 'b';
+  const told = s.commitIndex > prevLogIndex + count;
+  const [t, clampLetter] = told && !standsForAll ? choose(t1, env, 'DEC-16') : [t1, 'a'] as const;
+  const clamped = clampLetter === 'b' || (told && standsForAll && !mayTake(env, 'DEC-16', 'a'));
   const m = env.hooks.decorateAppendEntries(s, {
     type: 'AppendEntries', from: env.self, to: peer,
     term: s.currentTerm, leaderId: env.self,
@@ -281,13 +288,13 @@ export function sendAppendEntries(t0: Transition, env: Env, peer: NodeId, heartb
     leaderCommit: clamped ? Math.min(s.commitIndex, prevLogIndex + count) : s.commitIndex,
   });
   if (!fewer) return send(t, m);
-  // A shorter form's leaderCommit: as this one's (asked above), or, where the message itself does
-  // not tell, as any permitted alternative of DEC-16 would have it (not decided here: no branching).
-  const told = s.commitIndex > prevLogIndex + count;
+  // A shorter form's leaderCommit: as this one's where it was decided, else as any permitted
+  // alternative of DEC-16 would have it.
+  const decided = told && !standsForAll;
   return sendAnyPrefix(t, m, {
     commitIndex: s.commitIndex,
-    unclamped: told ? !clamped : mayTake(env, 'DEC-16', 'a'),
-    clamped: told ? clamped : mayTake(env, 'DEC-16', 'b'),
+    unclamped: decided ? !clamped : mayTake(env, 'DEC-16', 'a'),
+    clamped: decided ? clamped : mayTake(env, 'DEC-16', 'b'),
   });
 }
 

@@ -349,6 +349,7 @@ function impossibleMessage(m: Message, path: string): InputError | null {
       if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: a leader was elected');
       return null;
     case 'ClientProposal':
+    case 'ForwardedRead':
       if (m.term < 1) return new InputError(`${path}/term`, 'expected a term >= 1: the follower knows a leader of its term (DEC-23b)');
       return null;
     case 'RequestVoteResponse':

@@ -192,6 +192,11 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
     const survivors: Run[] = [];
     const next = advance(runs, s.event, i, dead, [...runs, ...dead.map((d) => d.run)], survivors);
     noteTaken(taken, survivors, [...runs, ...dead.map((d) => d.run)]);
+    // What settling a group showed: counted where every survivor's branch showed it.
+    if (survivors.length > 0) {
+      const shown = survivors.map((r) => settledShows.get(r.parent) ?? []);
+      for (const id of shown[0] ?? []) if (shown.every((ids) => ids.includes(id))) taken.set(id, (taken.get(id) ?? 0) + 1);
+    }
     // DEC-6b (and DEC-16b of a shorter form) show in the message a step names, not in a decision.
     for (const id of SHOWN_BY_MESSAGES) if (survivors.length > 0 && survivors.every((r) => r.r.rules.includes(id))) taken.set(id, (taken.get(id) ?? 0) + 1);
     if (next.length === 1 && (next[0] as Branch).open.length > 0) {
@@ -272,6 +277,10 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
         // Copy on write: the groups are shared with the parent branch.
         const groupsNow = [...k.groups];
         for (const [a, b] of pairs) {
+          // Which alternatives sent each (settling the group later shows them: noteTaken cannot, the runs are merged here).
+          // (Only for runs of one parent: their messages are what each run sent at this step.)
+          if (sameParent && !sentUnder.has(a)) sentUnder.set(a, k.run.decisions);
+          if (sameParent && !sentUnder.has(b)) sentUnder.set(b, run.decisions);
           // Not a group of an earlier step that holds a message of the same name: that one was sent then, this one now.
           const at = groupsNow.findIndex((x, j) => j >= k.inherited && x.some((m) => keyOf(m) === keyOf(a)));
           if (at >= 0) groupsNow[at] = [...(groupsNow[at] as Message[]), b];
@@ -752,7 +761,27 @@ function settleGroup(b: Branch, e: Event): Branch {
   const others = g.filter((m) => keyOf(m) !== keyOf(named));
   const delta = new Map(b.delta);
   addSigned(delta, others, -1);
-  return { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g), delta };
+  const settled = { ...b, c: withoutMessages(b.c, others), groups: b.groups.filter((x) => x !== g), delta };
+  const shown = shownBySettling(named, others);
+  if (shown.length > 0) settledShows.set(settled, shown);
+  return settled;
+}
+
+/** The alternatives of the run that sent each message of a group (set when the group is made): what settling it shows. */
+const sentUnder = new WeakMap<Message, ReadonlyMap<ChoiceId, AlternativeLetter>>();
+
+/** A branch whose group an event settled, and the alternatives that showed (read by noteTaken's caller, then forgotten with the branch). */
+const settledShows = new WeakMap<Branch, readonly string[]>();
+
+/** The alternatives the run that sent `named` took where every run that sent one of `others` took another. */
+function shownBySettling(named: Message, others: readonly Message[]): string[] {
+  const mine = sentUnder.get(named);
+  if (!mine) return [];
+  const theirs = others.map((m) => sentUnder.get(m));
+  if (theirs.some((d) => d === undefined)) return [];
+  const out: string[] = [];
+  for (const [p, letter] of mine) if (theirs.every((d) => (d as ReadonlyMap<ChoiceId, AlternativeLetter>).get(p) !== undefined && (d as ReadonlyMap<ChoiceId, AlternativeLetter>).get(p) !== letter)) out.push(`${p}${letter}`);
+  return out;
 }
 
 /** Groups whose messages are all still in flight (a partition or a drop can take them out); a group of one is no group. */

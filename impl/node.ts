@@ -141,6 +141,7 @@ export class RaftNode {
       case 'PreVoteResponse':
       case 'TimeoutNow':
       case 'ClientProposal':
+      case 'ForwardedRead':
         this.stepMessage(input);
         break;
       default:
@@ -266,6 +267,7 @@ export class RaftNode {
       case 'TimeoutNow':
         return campaign(r, true); // LT-4: at once, without a pre-vote
       case 'ClientProposal':
+      case 'ForwardedRead':
         return; // DEC-23b: we do not lead; the client retries
       case 'RequestVoteResponse':
       case 'AppendEntriesResponse':
@@ -293,6 +295,7 @@ export class RaftNode {
       case 'AppendEntriesResponse':
       case 'InstallSnapshotResponse':
       case 'ClientProposal': // DEC-23b: we do not lead
+      case 'ForwardedRead':
         return; // DEC-1
       default:
         assertNever(m);
@@ -316,6 +319,7 @@ export class RaftNode {
       case 'InstallSnapshotResponse':
       case 'TimeoutNow':
       case 'ClientProposal': // DEC-23b: we do not lead
+      case 'ForwardedRead':
         return; // DEC-1 (LT-4: only a follower campaigns at once)
       default:
         assertNever(m);
@@ -356,6 +360,8 @@ export class RaftNode {
         return; // DEC-1
       case 'ClientProposal':
         return acceptForwarded(r, m.command); // DEC-23b: LEA-2 as a client's; LT-3: dropped while handing over
+      case 'ForwardedRead':
+        return acceptRead(r, m.client, m.seq, m.key); // DEC-23b: CLI-4 (LR-2) as our own
       default:
         assertNever(m);
     }

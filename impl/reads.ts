@@ -13,7 +13,11 @@ import { bcastAppend } from './replication.js';
  * once and no round (round 0 is always confirmed), so the end of the step answers it.
  */
 export function acceptRead(r: RaftState, client: string, seq: number, key: string): void {
-  if (r.role !== 'leader') return r.redirectClient(client, seq);
+  if (r.role !== 'leader') {
+    // DEC-23b: a follower that knows the leader of its term hands the read to it, which answers.
+    if (r.opts.forwardProposals && r.role === 'follower' && r.leaderId !== null && r.leaderId !== r.id) return r.send({ type: 'ForwardedRead', from: r.id, to: r.leaderId, term: r.currentTerm, client, seq, key });
+    return r.redirectClient(client, seq);
+  }
   const lead = r.lead();
   if (r.opts.leaseReads && r.log.termAt(r.commitIndex) === r.currentTerm && leaseHeld(r, lead)) {
     // Only reads with a read index can be queued here: a read without one waits only while no

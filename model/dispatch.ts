@@ -7,7 +7,7 @@
 //      PROLOGUE rows (every role, before the role's own) handle the term once, as etcd's Step
 //      does; EVENTLESS rows fire after an input whenever their guard holds (CAN-2, PV-3, CLI-4).
 // The reducer (node.ts) walks this table, and the statechart (statechart.ts) is built from it.
-import type { AppendEntries, AppendEntriesResponse, ClientProposal, Configuration, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
+import type { AppendEntries, AppendEntriesResponse, ClientProposal, Configuration, ForwardedRead, InstallSnapshot, InstallSnapshotResponse, Message, NodeId, PreVote, PreVoteResponse, RequestVote, RequestVoteResponse, ResolvedOptions, Role, TimeoutNow } from '../spec/schema.js';
 import type { RuleId } from '../spec/rules.js';
 import type { NodeInput } from '../spec/input.js';
 import type { Decorations, Hooks } from './hooks.js';
@@ -235,7 +235,7 @@ export const GUARDS = {
   isPreVoteForNextTerm: (t: Transition, _env: Env, input: PreVoteResponse) => PreVoteOption.isPreVoteForNextTerm(t.state, input),
   isDisruptiveRequestVote: (t: Transition, _env: Env, input: RequestVote) => Disruption.isDisruptiveRequestVote(t.state, input),
   isTransferring: (t: Transition) => Transfer.isTransferring(t.state),
-  forwardsCommand: (t: Transition, env: Env) => Clients.forwardsCommand(t, env),
+  forwardsToLeader: (t: Transition, env: Env) => Clients.forwardsToLeader(t, env),
   canTransferTo: (t: Transition, env: Env, input: InputOf<'transferLeadership'>) => Transfer.canTransferTo(env, t.state, input.target),
   canReadUnderLease: (t: Transition, env: Env) => Lease.canReadUnderLease(env, t.state),
   // DEC-21: this AppendEntries deposes a leader or candidate, which then handles it (a) or drops it (b).
@@ -274,7 +274,10 @@ export const ACTIONS = {
   forwardCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.forwardCommand(t, env, input.command),
   appendForwarded: (t: Transition, env: Env, input: ClientProposal) => F.appendClientCommand(cite(t, 'DEC-23b'), env, input.command),
   dropProposal: (t: Transition) => cite(t, 'DEC-23b'),
-  redirectRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.redirect(t, env, input.client, input.seq),
+  redirectRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.redirectRead(t, env, input),
+  forwardRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.forwardRead(t, env, input),
+  startForwardedRead: (t: Transition, _env: Env, input: ForwardedRead) => Clients.startRead(cite(t, 'DEC-23b'), input),
+  startForwardedLeaseRead: (t: Transition, _env: Env, input: ForwardedRead) => Lease.startLeaseRead(cite(t, 'DEC-23b'), input),
   startRead: (t: Transition, _env: Env, input: InputOf<'clientRead'>) => Clients.startRead(t, input),
   startReadRounds: (t: Transition, env: Env) => Clients.startReadRounds(t, env),
   serveReads: (t: Transition, env: Env) => Clients.serveReads(t, env),
@@ -324,6 +327,7 @@ export const PROLOGUE: Rows = {
   InstallSnapshotResponse: [NEWER_TERM],
   TimeoutNow: [NEWER_TERM],
   ClientProposal: [NEWER_TERM],
+  ForwardedRead: [NEWER_TERM],
   PreVote: [row({ rules: ['DEC-8'], when: '!preVote', actions: [A.dropImpossibleMessage] }), row({ rules: ['PV-2'], actions: [A.answerPreVote] })],
   // DEC-17b: an implementation that applies in a step of its own records that step; under DEC-17 (the default) nothing is left.
   apply: [row({ rules: ['ALL-1', 'DEC-17b'], actions: [A.applyNow] })],
@@ -344,12 +348,16 @@ const ANSWER_VOTE: Rows['RequestVote'] = [
 const NOT_LEADING: Rows = {
   heartbeatTimeout: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   clientRequest: [
-    row({ rules: ['DEC-23b'], guard: G.forwardsCommand, actions: [A.forwardCommand] }),
+    row({ rules: ['DEC-23b'], guard: G.forwardsToLeader, actions: [A.forwardCommand] }),
     row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectCommand] }),
   ],
-  clientRead: [row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectRead] })],
-  // DEC-23b: a proposal forwarded to a server that does not lead is dropped; the client retries.
+  clientRead: [
+    row({ rules: ['DEC-23b'], guard: G.forwardsToLeader, actions: [A.forwardRead] }),
+    row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectRead] }),
+  ],
+  // DEC-23b: a proposal or read forwarded to a server that does not lead is dropped; the client retries.
   ClientProposal: [row({ rules: ['DEC-23b'], actions: [A.dropProposal] })],
+  ForwardedRead: [row({ rules: ['DEC-23b'], actions: [A.dropProposal] })],
   transferLeadership: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   reconfigure: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   snapshot: [row({ rules: ['SNAP-1', 'DEC-13'], actions: [A.takeSnapshot] })],
@@ -462,6 +470,12 @@ export const TABLE: { readonly [R in Role]: Rows } = {
       row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropProposal] }),
       row({ rules: ['LT-3', 'DEC-23b'], guard: G.isTransferring, actions: [A.dropProposal] }),
       row({ rules: ['DEC-23b', 'LEA-2', 'LEA-4', 'LEA-3'], actions: [A.appendForwarded] }),
+    ],
+    // DEC-23b: a read forwarded by a follower of our term is served as our own (LR-2 under a lease, else CLI-4); one of an older term is dropped.
+    ForwardedRead: [
+      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropProposal] }),
+      row({ rules: ['DEC-23b', 'LR-2'], when: 'leaseReads', guard: G.canReadUnderLease, actions: [A.startForwardedLeaseRead] }),
+      row({ rules: ['DEC-23b', 'CLI-4'], actions: [A.startForwardedRead] }),
     ],
   },
 };

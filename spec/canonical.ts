@@ -83,6 +83,10 @@ export function sameMessage(a: Message, b: Message): boolean {
       return true;
     case 'ClientProposal':
       return sameCommand(a.command, (b as typeof a).command);
+    case 'ForwardedRead': {
+      const o = b as typeof a;
+      return a.client === o.client && a.seq === o.seq && a.key === o.key;
+    }
     case 'RequestVoteResponse':
       return a.voteGranted === (b as typeof a).voteGranted;
     case 'AppendEntries': {
@@ -120,6 +124,8 @@ export function messageKey(m: Message): string {
       return `TN ${m.from}>${m.to} t${m.term}`;
     case 'ClientProposal':
       return `CP ${m.from}>${m.to} t${m.term} ${canonicalJson(m.command)}`;
+    case 'ForwardedRead':
+      return `FR ${m.from}>${m.to} t${m.term} ${JSON.stringify(m.client)}#${m.seq} ${JSON.stringify(m.key)}`;
     case 'RequestVoteResponse':
       return `RVR ${m.from}>${m.to} t${m.term} ${m.voteGranted ? 'granted' : 'refused'}`;
     case 'AppendEntries':

@@ -121,10 +121,10 @@ export const CHOICE_POINTS: readonly ChoicePoint[] = [
     ],
   },
   {
-    id: 'DEC-23', title: 'A client command that reaches a follower',
+    id: 'DEC-23', title: 'A client command or read that reaches a follower',
     alternatives: [
-      alt('DEC-23a', 'redirected', 'the paper (§8, CLI-1); this model; hashicorp/raft (ErrNotLeader)', 'A server that does not lead answers the client with a redirect naming the leader it last heard from in its term, if any (CLI-1).'),
-      alt('DEC-23b', 'forwarded to the leader', 'etcd (MsgProp forwarding, unless DisableProposalForwarding)', 'A follower that knows the leader of its term sends it the command in a ClientProposal of its term and answers nothing; the leader of that term appends it as if a client had sent it (LEA-2) and answers the client once it applies it. A proposal that reaches a server that is not the leader of its term (an older term, a lost leadership, a transfer in progress: LT-3) is dropped, and the client retries. A server that knows no leader redirects (CLI-1).'),
+      alt('DEC-23a', 'redirected', 'the paper (§8, CLI-1); this model; hashicorp/raft (ErrNotLeader)', 'A server that does not lead answers a client command or read with a redirect naming the leader it last heard from in its term, if any (CLI-1).'),
+      alt('DEC-23b', 'forwarded to the leader', 'etcd (MsgProp forwarding, unless DisableProposalForwarding); implementations that forward requests to the leader', 'A follower that knows the leader of its term sends it the command in a ClientProposal, or the read in a ForwardedRead, of its term and answers nothing; the leader of that term appends the command as if a client had sent it (LEA-2) and answers once it applies it, or serves the read as its own (CLI-4; LR-2 under a lease) and answers it. One that reaches a server that is not the leader of its term (an older term, a lost leadership; for a command, a transfer in progress: LT-3) is dropped, and the client retries. A server that knows no leader redirects (CLI-1).'),
     ],
   },
 ];

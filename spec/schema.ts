@@ -187,6 +187,13 @@ export const ClientProposal = Type.Object({
 }, { additionalProperties: false, description: 'DEC-23b (etcd\'s MsgProp forwarding): a follower hands a client command to the leader of its term, which appends it as if the client had sent it (LEA-2).' });
 export type ClientProposal = Static<typeof ClientProposal>;
 
+export const ForwardedRead = Type.Object({
+  type: Type.Literal('ForwardedRead'), ...routed,
+  term: Term,
+  client: ClientId, seq: Seq, key: Key,
+}, { additionalProperties: false, description: 'DEC-23b: a follower hands a client read to the leader of its term, which serves it as its own (CLI-4, or LR-2 under a lease) and answers the client.' });
+export type ForwardedRead = Static<typeof ForwardedRead>;
+
 export const InstallSnapshot = Type.Object({
   type: Type.Literal('InstallSnapshot'), ...routed,
   term: Term, leaderId: NodeId,
@@ -208,7 +215,7 @@ export const InstallSnapshotResponse = Type.Object({
 }, { additionalProperties: false, description: 'Figure 13 has only the term; the rest tells the leader which chunk to send next (SNAP-3).' });
 export type InstallSnapshotResponse = Static<typeof InstallSnapshotResponse>;
 
-export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, PreVote, PreVoteResponse, TimeoutNow, ClientProposal],
+export const Message = taggedUnion([RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, PreVote, PreVoteResponse, TimeoutNow, ClientProposal, ForwardedRead],
   'A message between servers. Messages are named by their whole content: two messages with the same fields are the same message (the network is a multiset).');
 export type Message = Static<typeof Message>;
 export type MessageType = Message['type'];

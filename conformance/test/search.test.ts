@@ -340,6 +340,8 @@ describe('DEC-22: with fastBacktracking, a rejection carries conflictTerm and co
     expect(a.status, describeResult(a as never)).toBe('pass');
     const b = validateBySearch(trace(steps(answer({ rejectHint: 10, logTerm: 3 }), 4), { initial, options }));
     expect(b.status, describeResult(b as never)).toBe('pass');
+    // Without sends recorded, delivering the answer settles which was sent, and names it.
+    expect(b.taken).toMatchObject({ 'DEC-22b': 1 });
     // With the step's sends recorded, the step that answered tells the alternatives apart.
     const hinted = steps(answer({ rejectHint: 10, logTerm: 3 }), 4);
     hinted[1] = { ...(hinted[1] as Trace['steps'][number]), sent: [answer({ rejectHint: 10, logTerm: 3 })] };
@@ -374,6 +376,20 @@ describe('DEC-23: a command that reaches a follower is redirected, or forwarded 
     expect(r.taken).toMatchObject({ 'DEC-23b': 1 });
     const redirected = validateBySearch(trace([ev({ type: 'clientRequest', node: 's2', command: 'b' }, { expect: { replies: [{ type: 'redirect', node: 's2', client: null, seq: null, leader: 's1' }] } })], { initial }));
     expect(redirected.status, describeResult(redirected as never)).toBe('pass');
+  });
+
+  it('a forwarded read validates: the leader serves it after a round of heartbeats and answers the client', () => {
+    const read: Message = { type: 'ForwardedRead', from: 's2', to: 's1', term: 2, client: 'c1', seq: 1, key: 'k' };
+    const beat = (to: string): Message => ({ type: 'AppendEntries', from: 's1', to, term: 2, leaderId: 's1', prevLogIndex: 1, prevLogTerm: 2, entries: [], leaderCommit: 1, readRound: 1 });
+    const ack = (from: string): Message => ({ type: 'AppendEntriesResponse', from, to: 's1', term: 2, success: true, matchIndex: 1, prevLogIndex: 1, readRound: 1 });
+    const r = validateBySearch(trace([
+      ev({ type: 'clientRead', node: 's2', client: 'c1', seq: 1, key: 'k' }, { sent: [read], expect: { replies: [] } }),
+      ev({ type: 'deliver', message: read }, { sent: [beat('s2'), beat('s3')] }),
+      ev({ type: 'deliver', message: beat('s2') }),
+      ev({ type: 'deliver', message: ack('s2') }, { expect: { replies: [{ type: 'read', node: 's1', client: 'c1', seq: 1, key: 'k', index: 1, result: null }] } }),
+    ], { initial }));
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    expect(r.taken).toMatchObject({ 'DEC-23b': 1 });
   });
 
   it('pinned to the redirect, the forwarded command fails naming DEC-23b', () => {

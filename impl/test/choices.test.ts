@@ -126,6 +126,15 @@ describe('DEC-23: a client command that reaches a follower', () => {
     expect(a.replies).toEqual([{ type: 'redirect', node: 's2', client: 'c1', seq: 1, leader: 's1' }]);
   });
 
+  it('DEC-23b: a read is forwarded too, and the leader queues it as its own (a round of heartbeats goes out)', () => {
+    const b = server('s2', following, { 'DEC-23': ['b'] }).step({ type: 'clientRead', client: 'c1', seq: 2, key: 'k' });
+    expect(b.messages).toEqual([{ type: 'ForwardedRead', from: 's2', to: 's1', term: 2, client: 'c1', seq: 2, key: 'k' }]);
+    expect(b.replies).toEqual([]);
+    const state = { log: entries(2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } };
+    const out = leader(state, {}).step({ type: 'ForwardedRead', from: 's2', to: 's1', term: 2, client: 'c1', seq: 2, key: 'k' });
+    expect(out.messages.map((m) => [m.type, m.to, (m as { readRound?: number }).readRound])).toEqual([['AppendEntries', 's2', 1], ['AppendEntries', 's3', 1]]);
+  });
+
   it('DEC-23b: the leader of that term appends it and replicates it; a stale one is dropped', () => {
     const state = { log: entries(2), commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } };
     const out = leader(state, {}).step({ type: 'ClientProposal', from: 's2', to: 's1', term: 2, command });

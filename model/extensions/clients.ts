@@ -99,7 +99,7 @@ export function redirect(t: Transition, env: Env, client: string | null, seq: nu
  * DEC-23b (etcd's proposal forwarding): a follower that knows the leader of its term hands it the
  * command and answers nothing; the leader answers the client once it applies the entry (LEA-2).
  */
-export function forwardsCommand(t: Transition, env: Env): boolean {
+export function forwardsToLeader(t: Transition, env: Env): boolean {
   const leader = t.state.leaderId;
   return t.state.role === 'follower' && leader !== null && leader !== env.self && decide(env, 'DEC-23') === 'b';
 }
@@ -108,11 +108,24 @@ export function forwardCommand(t: Transition, env: Env, command: unknown): Trans
   return send(cite(t, 'DEC-23b'), { type: 'ClientProposal', from: env.self, to: t.state.leaderId as NodeId, term: t.state.currentTerm, command });
 }
 
+/** DEC-23b for a read: the leader of our term serves it as its own and answers the client. */
+export function forwardRead(t: Transition, env: Env, r: ReadRequest): Transition {
+  return send(cite(t, 'DEC-23b'), { type: 'ForwardedRead', from: env.self, to: t.state.leaderId as NodeId, term: t.state.currentTerm, client: r.client, seq: r.seq, key: r.key });
+}
+
+/** CLI-1 for a read (DEC-23 cited where a follower that knows the leader was asked). */
+export function redirectRead(t: Transition, env: Env, r: ReadRequest): Transition {
+  return redirect(askedToForward(t, env) ? cite(t, 'DEC-23') : t, env, r.client, r.seq);
+}
+
+/** Whether DEC-23 was asked here: a follower that knows another leader, under a profile or the validator's search. */
+const askedToForward = (t: Transition, env: Env): boolean =>
+  env.decide !== undefined && t.state.role === 'follower' && t.state.leaderId !== null && t.state.leaderId !== env.self;
+
 /** CLI-1 for a command: its session, if it has one, names the client (DEC-23 cited where a follower that knows the leader was asked, under a profile or the validator's search). */
 export function redirectCommand(t: Transition, env: Env, command: unknown): Transition {
   const op = sessionOf(command);
-  const asked = env.decide !== undefined && t.state.role === 'follower' && t.state.leaderId !== null && t.state.leaderId !== env.self;
-  return redirect(asked ? cite(t, 'DEC-23') : t, env, op?.client ?? null, op?.seq ?? null);
+  return redirect(askedToForward(t, env) ? cite(t, 'DEC-23') : t, env, op?.client ?? null, op?.seq ?? null);
 }
 
 /** A read as it reaches a server. */

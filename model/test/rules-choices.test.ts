@@ -295,6 +295,23 @@ describe('DEC-23: a client command that reaches a follower', () => {
     expectFired(r.rules, ['DEC-23b', 'LEA-2', 'LEA-3']);
   });
 
+  it('DEC-23b: a read is forwarded too (ForwardedRead), and the leader of that term serves it as its own (CLI-4)', () => {
+    const r = stepBoth(taking(S2, 'DEC-23'), follower, { type: 'clientRead', client: 'c1', seq: 2, key: 'k' });
+    const read: Message = { type: 'ForwardedRead', from: 's2', to: 's1', term: 2, client: 'c1', seq: 2, key: 'k' };
+    expect(r.sent).toEqual([read]);
+    expect(r.replies).toEqual([]);
+    expectFired(r.rules, ['DEC-23b']);
+    const s = leader([e(2, 'a')], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } });
+    const served = stepBoth(S1, s, read);
+    // The read waits for a round of heartbeats acknowledged by a quorum (CLI-4): they go out now.
+    expect(served.sent.map((m) => m.type)).toEqual(['AppendEntries', 'AppendEntries']);
+    expect(served.replies).toEqual([]);
+    expectFired(served.rules, ['DEC-23b', 'CLI-4']);
+    // A follower drops it.
+    const dropped = stepBoth(S2, follower, { ...read, from: 's3', to: 's2' });
+    expect([dropped.sent, dropped.replies]).toEqual([[], []]);
+  });
+
   it('DEC-23b: a server that does not lead, or a leader of a newer term, drops it: the client retries', () => {
     for (const s of [follower, leader([e(2, 'a')], { currentTerm: 3, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } })]) {
       const r = stepBoth(S1, { ...s }, proposal);

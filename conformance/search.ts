@@ -770,17 +770,23 @@ function settleGroup(b: Branch, e: Event): Branch {
 /** The alternatives of the run that sent each message of a group (set when the group is made): what settling it shows. */
 const sentUnder = new WeakMap<Message, ReadonlyMap<ChoiceId, AlternativeLetter>>();
 
-/** A branch whose group an event settled, and the alternatives that showed (read by noteTaken's caller, then forgotten with the branch). */
+/** A branch whose group an event settled, and the alternatives that showed (counted after the step's runs, forgotten with the branch). */
 const settledShows = new WeakMap<Branch, readonly string[]>();
 
 /** The alternatives the run that sent `named` took where every run that sent one of `others` took another. */
 function shownBySettling(named: Message, others: readonly Message[]): string[] {
   const mine = sentUnder.get(named);
   if (!mine) return [];
-  const theirs = others.map((m) => sentUnder.get(m));
-  if (theirs.some((d) => d === undefined)) return [];
+  const theirs: ReadonlyMap<ChoiceId, AlternativeLetter>[] = [];
+  for (const m of others) {
+    const d = sentUnder.get(m);
+    if (!d) return [];
+    theirs.push(d);
+  }
   const out: string[] = [];
-  for (const [p, letter] of mine) if (theirs.every((d) => (d as ReadonlyMap<ChoiceId, AlternativeLetter>).get(p) !== undefined && (d as ReadonlyMap<ChoiceId, AlternativeLetter>).get(p) !== letter)) out.push(`${p}${letter}`);
+  for (const [p, letter] of mine) {
+    if (theirs.every((d) => d.get(p) !== undefined && d.get(p) !== letter)) out.push(`${p}${letter}`);
+  }
   return out;
 }
 

@@ -398,3 +398,22 @@ describe('DEC-23: a command that reaches a follower is redirected, or forwarded 
     expect(describeResult(r as never)).toContain('explained with DEC-23b, which --pin does not permit');
   });
 });
+
+describe('impl/ under random profiles, validated by search', () => {
+  it('traces recorded by impl/ with a profile drawn at random validate without the profile, with and without sent', async () => {
+    const fc = (await import('fast-check')).default;
+    const { profileArb, DEFAULT_CLIENTS } = await import('../generate.js');
+    const profiles = fc.sample(profileArb, { seed: 5, numRuns: 24 });
+    const failed: string[] = [];
+    for (const [k, profile] of profiles.entries()) {
+      const options = k % 2 === 0 ? { fastBacktracking: true } : { snapshotChunkSize: 48 };
+      const { profile: _drawn, ...recorded } = recordRun(900 + k, 200, nodeIds(3), options, DEFAULT_CLIENTS, undefined, profile);
+      const withoutSent = { ...recorded, steps: recorded.steps.map(({ sent: _sent, ...s }) => s) };
+      for (const [label, t] of [['with sent', recorded], ['without sent', withoutSent]] as const) {
+        const r = validateBySearch(t);
+        if (r.status !== 'pass') failed.push(`trace ${k} ${label} (${JSON.stringify(profile)}): ${describeResult(r as never)}`);
+      }
+    }
+    expect(failed).toEqual([]);
+  });
+});

@@ -31,6 +31,10 @@ export function compareObservation(node: string, expected: Observation, actual: 
       case 'appliedIndex':
         differ(field, canonicalJson(expected[field]), canonicalJson(actual[field]));
         break;
+      case 'snapshotConfig':
+        // CFG-1: its member lists are sets.
+        differ(field, configJson(expected.snapshotConfig ?? undefined), configJson(actual.snapshotConfig ?? undefined));
+        break;
       case 'nextIndex':
       case 'matchIndex':
       case 'machine':

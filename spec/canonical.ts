@@ -102,7 +102,7 @@ export function sameMessage(a: Message, b: Message): boolean {
     case 'InstallSnapshot': {
       const o = b as typeof a;
       return a.leaderId === o.leaderId && a.lastIncludedIndex === o.lastIncludedIndex && a.lastIncludedTerm === o.lastIncludedTerm
-        && a.offset === o.offset && a.data === o.data && a.done === o.done && sameCommand(a.lastConfig ?? null, o.lastConfig ?? null);
+        && a.offset === o.offset && a.data === o.data && a.done === o.done && configJson(a.lastConfig) === configJson(o.lastConfig);
     }
     case 'InstallSnapshotResponse': {
       const o = b as typeof a;
@@ -133,7 +133,7 @@ export function messageKey(m: Message): string {
     case 'AppendEntriesResponse':
       return `AER ${m.from}>${m.to} t${m.term} ${m.success ? 'ok' : 'fail'} mi${m.matchIndex} pi${m.prevLogIndex}${m.conflictIndex === undefined && m.conflictTerm === undefined ? '' : ` ct${m.conflictTerm ?? '-'} ci${m.conflictIndex ?? '-'}`}${m.rejectHint === undefined && m.logTerm === undefined ? '' : ` rh${m.rejectHint ?? '-'} lt${m.logTerm ?? '-'}`}${round(m.readRound)}${m.lastApplied === undefined ? '' : ` la${m.lastApplied}`}`;
     case 'InstallSnapshot':
-      return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''}${m.lastConfig ? ` cfg${canonicalJson(m.lastConfig)}` : ''} ${JSON.stringify(m.data)}`;
+      return `IS ${m.from}>${m.to} t${m.term} l=${m.leaderId} li${m.lastIncludedIndex} lt${m.lastIncludedTerm} o${m.offset}${m.done ? ' done' : ''}${m.lastConfig ? ` cfg${configJson(m.lastConfig)}` : ''} ${JSON.stringify(m.data)}`;
     case 'InstallSnapshotResponse':
       return `ISR ${m.from}>${m.to} t${m.term} li${m.lastIncludedIndex} o${m.offset}${m.done ? ' done' : ''}`;
   }

@@ -216,18 +216,24 @@ export class ModelWorld implements World {
  * no expectations: replaying it checks the invariants after every step.
  */
 export function traceFromChoices(choices: readonly Choice[], g: GenerateOptions, name = 'generated'): { trace: Trace; stats: ScheduleStats } {
-  const configuration = g.membership ? membershipBootstrap(g.servers, g.membership) : undefined;
-  const world = new ModelWorld(g.servers, g.options, configuration, g.profile);
+  const { world, header } = generatedStart(g, name);
   const { events, stats } = runChoices(world, choices, g);
-  const trace: Trace = {
-    format: 'raft-trace', version: 1, name,
-    cluster: [...g.servers],
-    ...(g.options ? { options: g.options } : {}),
-    ...(configuration ? { configuration } : {}),
-    ...(g.profile ? { profile: traceProfile(g.profile) } : {}),
-    steps: events.map((event) => ({ event })),
+  return { trace: { ...header, steps: events.map((event) => ({ event })) }, stats };
+}
+
+/** A generated trace's start: the model world its choices run against, and its fields before the steps (bootstrap configuration, profile). */
+export function generatedStart(g: GenerateOptions, name: string): { world: ModelWorld; header: Omit<Trace, 'steps'> } {
+  const configuration = g.membership ? membershipBootstrap(g.servers, g.membership) : undefined;
+  return {
+    world: new ModelWorld(g.servers, g.options, configuration, g.profile),
+    header: {
+      format: 'raft-trace', version: 1, name,
+      cluster: [...g.servers],
+      ...(g.options ? { options: g.options } : {}),
+      ...(configuration ? { configuration } : {}),
+      ...(g.profile ? { profile: traceProfile(g.profile) } : {}),
+    },
   };
-  return { trace, stats };
 }
 
 /** Interpret choices against a world, one event each; `after` sees each event once applied. */

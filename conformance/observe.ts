@@ -1,6 +1,6 @@
 // Comparing what a trace expects with what a server's state is: only the fields the trace lists.
 import { type Entry, type LogSuffix, type Message, type NodeField, type NodeState, type Observation, NODE_FIELDS } from '../spec/schema.js';
-import { canonicalJson, configJson, messageKey } from '../spec/canonical.js';
+import { canonicalJson, configJson, messageKey, sameEntry } from '../spec/canonical.js';
 
 export interface Mismatch {
   readonly node: string;
@@ -65,8 +65,8 @@ function firstLogDifference(expected: readonly Entry[], actual: readonly Entry[]
   for (let i = 0; i < n; i++) {
     const e = expected[i] as Entry;
     const a = actual[i] as Entry;
-    // CFG-1: a configuration entry's members too, as sets.
-    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command) || configJson(e.config) !== configJson(a.config)) {
+    // sameEntry: the term, the command, and a configuration's members as sets (CFG-1).
+    if (!sameEntry(e, a)) {
       return { expected: `index ${base + i + 1}: ${showEntry(e)} (${showTerms(expected)})`, actual: `index ${base + i + 1}: ${showEntry(a)} (${showTerms(actual)})` };
     }
   }
@@ -87,7 +87,7 @@ export function compareLogSuffix(node: string, suffix: LogSuffix, log: { readonl
   if (log.lastIndex !== last) return mismatch(`last index ${last} (logSuffix from ${suffix.from}, ${suffix.entries.length} entries)`, `last index ${log.lastIndex}`);
   for (const [k, e] of suffix.entries.entries()) {
     const a = log.entry(suffix.from + k);
-    if (e.term !== a.term || canonicalJson(e.command) !== canonicalJson(a.command) || configJson(e.config) !== configJson(a.config)) {
+    if (!sameEntry(e, a)) {
       return mismatch(`index ${suffix.from + k}: ${showEntry(e)}`, `index ${suffix.from + k}: ${showEntry(a)}`);
     }
   }

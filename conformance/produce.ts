@@ -6,7 +6,7 @@ import type { Event, NodeId, Observation, ProtocolOptions, Step } from '../spec/
 import { applyEvent, initCluster, type ClusterState } from '../model/cluster.js';
 import { toJson } from '../model/state.js';
 import { profileOf } from '../spec/choices.js';
-import { choiceArb, choiceSteps, membershipBootstrap, ModelWorld, traceProfile, type Choice, type ClientOptions, type MembershipOptions } from './generate.js';
+import { choiceArb, choiceSteps, generatedStart, type Choice, type ClientOptions, type MembershipOptions } from './generate.js';
 import { generateOptions, optionFlags } from './campaign.js';
 import type { StreamTrace, TraceHeader } from './stream.js';
 
@@ -110,16 +110,8 @@ export function forEachFixture(
   const g = generateOptions(servers, options, clients, undefined, membership);
   forEachSchedule(seed, count, steps, (choices, k) => {
     const name = `gen-seed${seed}-${String(k + 1).padStart(3, '0')}`;
-    const configuration = g.membership ? membershipBootstrap(g.servers, g.membership) : undefined;
-    const world = new ModelWorld(g.servers, g.options, configuration, g.profile);
     // The fields in the order traceFromChoices and generateFixtures give them (steps before source).
-    const header: TraceHeader = {
-      format: 'raft-trace', version: 1, name,
-      cluster: [...g.servers],
-      ...(g.options ? { options: g.options } : {}),
-      ...(configuration ? { configuration } : {}),
-      ...(g.profile ? { profile: traceProfile(g.profile) } : {}),
-    };
+    const { world, header } = generatedStart(g, name);
     const events = (function* () {
       for (const s of choiceSteps(world, choices, g)) yield s.event;
     })();

@@ -114,19 +114,14 @@ export function applyEvent(c: ClusterState, e: Event, choose?: Decide, permits?:
       return deliverInput(c, to.node, to.input, choose, permits);
     }
     case 'deliver': {
-      const exact = remove(c.network, e.message);
-      const shorter = exact ? null : takeShorter(c, e.message);
-      const network = exact ?? shorter?.network;
-      if (!network) return notInFlight(e.message);
-      const r = deliverInput({ ...c, network }, e.message.to, e.message, choose, permits);
-      const shown = shownBy(c, e.message, shorter);
-      return shown.length > 0 ? { ...r, rules: [...shown, ...r.rules] } : r;
+      const taken = takeOut(c, e.message);
+      if (!taken) return notInFlight(e.message);
+      const r = deliverInput({ ...c, network: taken.network }, e.message.to, e.message, choose, permits);
+      return taken.shown.length > 0 ? { ...r, rules: [...taken.shown, ...r.rules] } : r;
     }
     case 'drop': {
-      const exact = remove(c.network, e.message);
-      const shorter = exact ? null : takeShorter(c, e.message);
-      const network = exact ?? shorter?.network;
-      return network ? none({ ...c, network }, shownBy(c, e.message, shorter)) : notInFlight(e.message);
+      const taken = takeOut(c, e.message);
+      return taken ? none({ ...c, network: taken.network }, taken.shown) : notInFlight(e.message);
     }
     case 'duplicate': {
       // A copy of the message in flight itself (of which any prefix may still arrive, DEC-6b).
@@ -220,6 +215,17 @@ export function isShorterForm(m: Message, sent: Message): boolean {
   if (m.leaderCommit === sent.leaderCommit) return true;
   const forms = shorterForms(sent);
   return forms !== undefined && ((forms.unclamped && m.leaderCommit === forms.commitIndex) || (forms.clamped && m.leaderCommit === Math.min(forms.commitIndex, m.prevLogIndex + k)));
+}
+
+/**
+ * The message an event names, taken out of the network: a copy of it, else (DEC-6b) one it is a
+ * shorter form of; with the alternatives it shows. Null when neither is in flight.
+ */
+function takeOut(c: ClusterState, m: Message): { network: Network; shown: RuleId[] } | null {
+  const exact = remove(c.network, m);
+  if (exact) return { network: exact, shown: shownBy(c, m, null) };
+  const shorter = takeShorter(c, m);
+  return shorter ? { network: shorter.network, shown: shownBy(c, m, shorter) } : null;
 }
 
 /**

@@ -273,7 +273,7 @@ export const ACTIONS = {
   redirectCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.redirectCommand(t, env, input.command),
   forwardCommand: (t: Transition, env: Env, input: InputOf<'clientRequest'>) => Clients.forwardCommand(t, env, input.command),
   appendForwarded: (t: Transition, env: Env, input: ClientProposal) => F.appendClientCommand(cite(t, 'DEC-23b'), env, input.command),
-  dropProposal: (t: Transition) => cite(t, 'DEC-23b'),
+  dropForwarded: (t: Transition) => cite(t, 'DEC-23b'),
   redirectRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.redirectRead(t, env, input),
   forwardRead: (t: Transition, env: Env, input: InputOf<'clientRead'>) => Clients.forwardRead(t, env, input),
   startForwardedRead: (t: Transition, _env: Env, input: ForwardedRead) => Clients.startRead(cite(t, 'DEC-23b'), input),
@@ -356,8 +356,8 @@ const NOT_LEADING: Rows = {
     row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectRead] }),
   ],
   // DEC-23b: a proposal or read forwarded to a server that does not lead is dropped; the client retries.
-  ClientProposal: [row({ rules: ['DEC-23b'], actions: [A.dropProposal] })],
-  ForwardedRead: [row({ rules: ['DEC-23b'], actions: [A.dropProposal] })],
+  ClientProposal: [row({ rules: ['DEC-23b'], actions: [A.dropForwarded] })],
+  ForwardedRead: [row({ rules: ['DEC-23b'], actions: [A.dropForwarded] })],
   transferLeadership: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   reconfigure: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
   snapshot: [row({ rules: ['SNAP-1', 'DEC-13'], actions: [A.takeSnapshot] })],
@@ -467,13 +467,13 @@ export const TABLE: { readonly [R in Role]: Rows } = {
     TimeoutNow: [row({ rules: ['DEC-1'], actions: [A.dropStaleResponse] })],
     // DEC-23b: a proposal forwarded by a follower of our term is appended as a client's (LEA-2); one of an older term, or during a transfer (LT-3), is dropped.
     ClientProposal: [
-      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropProposal] }),
-      row({ rules: ['LT-3', 'DEC-23b'], guard: G.isTransferring, actions: [A.dropProposal] }),
+      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropForwarded] }),
+      row({ rules: ['LT-3', 'DEC-23b'], guard: G.isTransferring, actions: [A.dropForwarded] }),
       row({ rules: ['DEC-23b', 'LEA-2', 'LEA-4', 'LEA-3'], actions: [A.appendForwarded] }),
     ],
     // DEC-23b: a read forwarded by a follower of our term is served as our own (LR-2 under a lease, else CLI-4); one of an older term is dropped.
     ForwardedRead: [
-      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropProposal] }),
+      row({ rules: ['DEC-23b'], guard: G.termIsStale, actions: [A.dropForwarded] }),
       row({ rules: ['DEC-23b', 'LR-2'], when: 'leaseReads', guard: G.canReadUnderLease, actions: [A.startForwardedLeaseRead] }),
       row({ rules: ['DEC-23b', 'CLI-4'], actions: [A.startForwardedRead] }),
     ],

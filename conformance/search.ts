@@ -109,6 +109,27 @@ interface Run {
 /** Alternatives a delivered, dropped or duplicated message shows (model/cluster.ts cites them there). */
 const SHOWN_BY_MESSAGES = ['DEC-6b', 'DEC-16b'] as const;
 
+/** DEC-24b for every server of a cluster: one Env record per cluster Env record, so that branches of one reading share it. */
+const onApplyEnvs = new WeakMap<ClusterState['envs'], ClusterState['envs']>();
+function onApply(c: ClusterState): ClusterState {
+  let envs = onApplyEnvs.get(c.envs);
+  if (envs === undefined) {
+    envs = Object.fromEntries(Object.entries(c.envs).map(([id, env]) => [id, { ...env, configOnApply: true as const }]));
+    onApplyEnvs.set(c.envs, envs);
+  }
+  return { ...c, envs };
+}
+const isOnApply = (c: ClusterState): boolean => Object.values(c.envs).some((env) => env.configOnApply === true);
+
+/** Whether a trace's initial logs hold a configuration entry (DEC-24 matters from the start). */
+const hasConfigEntries = (initial: Trace['initial']): boolean => Object.values(initial ?? {}).some((o) => (o.log ?? []).some((e) => e.config !== undefined));
+
+/** An event after which a log may hold a configuration entry for the first time: a reconfigure, or an injected message carrying one. */
+function mayAppendConfiguration(e: Event): boolean {
+  if (e.type === 'reconfigure') return true;
+  return e.type === 'inject' && e.message.type === 'AppendEntries' && e.message.entries.some((x) => x.config !== undefined);
+}
+
 /** The permitted letters of each choice point: the pin, else the trace's profile, else all. */
 export function permittedLetters(trace: Pick<Trace, 'profile'>, pin?: Profile): (p: ChoiceId) => readonly AlternativeLetter[] {
   const all = new Map(CHOICE_POINTS.map((c) => [c.id, c.alternatives.map((a) => a.id.slice(-1) as AlternativeLetter)]));
@@ -152,7 +173,13 @@ function* runsOf(c: ClusterState, e: Event, allowed: (p: ChoiceId) => readonly A
 export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): SearchResult {
   const maxFrontier = cfg.maxFrontier ?? DEFAULT_MAX_FRONTIER;
   const permitted = permittedLetters(trace, cfg.pin);
-  const c0 = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  // DEC-24 is decided once per run (perRun): one reading of the configuration in force for the
+  // whole trace. While no log holds a configuration entry both readings agree; the frontier is
+  // split in two where one may first appear, and a branch of one never merges with the other.
+  const inForce = permitted('DEC-24');
+  let unsplit = inForce.length > 1;
+  const start = initCluster(trace.cluster, trace.options, trace.initial, trace.configuration);
+  const c0 = inForce.length === 1 && inForce[0] === 'b' ? onApply(start) : start;
   const checker0 = new InvariantChecker(c0);
   checker0.permitted = alternativesBeyondModel(permitted);
   const initialViolations = checker0.takeInitialViolations();
@@ -173,6 +200,10 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
     if (breach) return { status: 'bad-input', path: `/steps/${i}/event`, expected: breach };
     if (s.event.type === 'error') {
       return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'expectation', problems: [`the implementation failed${s.event.node ? ` on ${s.event.node}` : ''}: ${s.event.message}`], rules: [] }, taken: Object.fromEntries(taken) };
+    }
+    if (unsplit && (i === 0 && hasConfigEntries(trace.initial) || mayAppendConfiguration(s.event))) {
+      unsplit = false;
+      frontier = frontier.flatMap((b) => [b, { ...b, c: onApply(b.c), checker: b.checker.clone() }]);
     }
     const runs: Run[] = [];
     const dead: Dead[] = [];
@@ -196,6 +227,11 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
     if (survivors.length > 0) {
       const shown = survivors.map((r) => settledShows.get(r.parent) ?? []);
       for (const id of shown[0] ?? []) if (shown.every((ids) => ids.includes(id))) taken.set(id, (taken.get(id) ?? 0) + 1);
+    }
+    // DEC-24 (per run): counted at each step where the branches of one reading alone explain what was observed.
+    if (!unsplit && inForce.length > 1 && next.length > 0) {
+      const letters = new Set(next.map((b) => (isOnApply(b.c) ? 'b' : 'a')));
+      if (letters.size === 1) taken.set(`DEC-24${[...letters][0] as string}`, (taken.get(`DEC-24${[...letters][0] as string}`) ?? 0) + 1);
     }
     // DEC-6b (and DEC-16b of a shorter form) show in the message a step names, not in a decision.
     for (const id of SHOWN_BY_MESSAGES) if (survivors.length > 0 && survivors.every((r) => r.r.rules.includes(id))) taken.set(id, (taken.get(id) ?? 0) + 1);
@@ -605,6 +641,7 @@ function historyArray(h: HistoryList): HistoryStep[] {
 /** Everything but the network: the servers, who is down, the partition. */
 function sameExceptNetwork(a: ClusterState, b: ClusterState): boolean {
   if (a === b) return true;
+  if (a.envs !== b.envs) return false; // DEC-24: the two readings of a run are never one branch
   if (a.crashed.size !== b.crashed.size || [...a.crashed].some((id) => !b.crashed.has(id))) return false;
   if ((a.partition === null) !== (b.partition === null)) return false;
   if (a.partition && b.partition && (a.partition.size !== b.partition.size || [...a.partition].some(([k, v]) => b.partition?.get(k) !== v))) return false;

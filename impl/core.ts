@@ -62,6 +62,8 @@ export interface Settings {
   readonly announceAtHeartbeat: boolean;
   /** DEC-21b: a leader or candidate deposed by an AppendEntries of a newer term adopts the term (ALL-2) and drops it unanswered. */
   readonly dropDeposingAppend: boolean;
+  /** DEC-24b: a configuration entry takes effect when applied (etcd's ConfChange), not when appended. */
+  readonly configOnApply: boolean;
 }
 
 /** The settings of a RaftConfig; a RangeError names what is not usable. */
@@ -103,6 +105,7 @@ export function settingsOf(config: RaftConfig): Settings {
     dropDeposingAppend: takesB('DEC-21'),
     rejectHint: takesB('DEC-22') && o.fastBacktracking,
     forwardProposals: takesB('DEC-23'),
+    configOnApply: takesB('DEC-24'),
   };
 }
 
@@ -256,11 +259,13 @@ export class RaftState {
   }
 
   /**
-   * CFG-1: take the configuration in force from the log (its last configuration entry), else the
-   * snapshot, else the bootstrap. O(1) when it did not change; O(servers) when it did.
+   * CFG-1: take the configuration in force from the log (its last configuration entry; DEC-24b:
+   * its last one at or below lastApplied), else the snapshot, else the bootstrap. O(1) (DEC-24b:
+   * O(log configuration entries)) when it did not change; O(servers) when it did.
    */
   syncConfig(): void {
-    const inForce = this.log.lastConfig() ?? this.snapshotConfig ?? this.opts.bootstrap;
+    const inLog = this.opts.configOnApply ? this.log.configAtOrBelow(this.lastApplied) : this.log.lastConfig();
+    const inForce = inLog ?? this.snapshotConfig ?? this.opts.bootstrap;
     if (inForce !== this.members.config) this.useConfig(inForce);
   }
 
@@ -310,6 +315,7 @@ export class RaftState {
       this.ready.replies.push({ type: 'result', node: this.id, client: op?.client ?? null, seq: op?.seq ?? null, index: i, result, duplicate });
     }
     this.lastApplied = this.commitIndex;
+    if (this.opts.configOnApply) this.syncConfig(); // DEC-24b: a configuration applied takes effect
   }
 
   /** CLI-1: name the leader last heard from in this term, or none (LT-3: a transferring leader names the transferee). */

@@ -19,7 +19,7 @@ import { copyEntry } from './log.js';
 import { copyConfig } from './membership.js';
 import { acceptForwarded, proposeCommand, proposeConfChange } from './proposals.js';
 import { acceptRead, settleReads } from './reads.js';
-import { bcastHeartbeat, onAppendResponse, onSnapshotResponse } from './replication.js';
+import { bcastHeartbeat, onAppendResponse, onSnapshotResponse, settleApplied } from './replication.js';
 import { answerSnapshot, compactLog, copyKvState, receiveSnapshot } from './snapshot.js';
 import { ABSENT } from './tracker.js';
 import { beginTransfer, maybeHandOver } from './transfer.js';
@@ -129,7 +129,10 @@ export class RaftNode {
         proposeConfChange(r, input.change, input.voters, input.learners); // CFG-2, CFG-7; DEC-9 elsewhere
         break;
       case 'apply':
-        r.applyCommitted(); // ALL-1; DEC-17b: the step that applies. Otherwise only a DEC-7b restart leaves anything to apply
+        // ALL-1; DEC-17b: the step that applies. Otherwise only a DEC-7b restart leaves anything to apply.
+        // DEC-24b: on a leader, a configuration applied takes effect with its bookkeeping.
+        if (r.opts.configOnApply && r.role === 'leader') settleApplied(r, r.members.peerSlots, () => r.applyCommitted());
+        else r.applyCommitted();
         break;
       case 'RequestVote':
       case 'RequestVoteResponse':

@@ -6,7 +6,7 @@
 import type { AppendEntries, AppendEntriesResponse, InstallSnapshotResponse } from '../spec/schema.js';
 import { normalizedConfig } from './membership.js';
 import type { RaftState } from './core.js';
-import { appendConf } from './confchange.js';
+import { appendConf, pendingConfIndex, trackPeers } from './confchange.js';
 import { sendSnapshotPart, snapshotTextOf } from './snapshot.js';
 
 /**
@@ -216,6 +216,7 @@ function maybeCommit(r: RaftState): void {
  */
 export function settleCommit(r: RaftState, recompute = true): void {
   if (recompute) maybeCommit(r);
+  if (r.opts.configOnApply) return settleApplied(r, r.members.peerSlots, () => r.applyUpToCommit());
   r.applyUpToCommit();
   if (r.role !== 'leader' || r.log.lastConfigIndex() > r.commitIndex) return;
   const config = r.members.config;
@@ -224,6 +225,31 @@ export function settleCommit(r: RaftState, recompute = true): void {
     return settleCommit(r);
   }
   if (!r.members.selfVoter) resignRemoved(r); // CFG-5
+}
+
+/**
+ * DEC-24b on a leader, around a step that may apply entries (`apply`): a configuration applied
+ * takes effect (DEC-15: trackPeers), the commit sequence runs again for the new quorum, and each
+ * new peer is probed. Then CFG-5 (a leader no longer a voter steps down) or CFG-3 (leave a joint
+ * configuration once nothing is pending: etcd's auto-leave).
+ */
+export function settleApplied(r: RaftState, wasPeer: readonly number[], apply: () => void): void {
+  const before = r.members.config;
+  apply();
+  if (r.role !== 'leader') return;
+  if (r.members.config !== before) {
+    const added = trackPeers(r, wasPeer);
+    settleCommit(r);
+    if (r.role !== 'leader') return;
+    for (const slot of added) if (r.members.peerSlots.includes(slot)) sendAppend(r, slot);
+    return;
+  }
+  const config = r.members.config;
+  if (!r.members.selfVoter) return resignRemoved(r); // CFG-5
+  if (config.oldVoters === undefined || pendingConfIndex(r) > r.lastApplied) return;
+  appendConf(r, normalizedConfig(config.voters, config.learners)); // CFG-3: C_new
+  settleCommit(r);
+  if (r.role === 'leader') bcastAppend(r);
 }
 
 /** CFG-5: the committed configuration in force does not count us: follower in the same term, no leader known (DEC-10; CLI-4 drops the reads). */

@@ -67,7 +67,9 @@ export function initCluster(servers: readonly NodeId[], options?: ProtocolOption
   for (const id of servers) {
     nodes[id] = fromJson(initial?.[id]);
     const env = makeEnv(id, servers, resolved, bootstrap);
-    envs[id] = profile === undefined ? env : { ...env, decide: (p) => profile[p]?.[0] ?? 'a' };
+    // DEC-24 is decided once per run (perRun): the Env carries it, not a per-step decision.
+    const onApply = profile?.['DEC-24']?.[0] === 'b' ? { configOnApply: true as const } : {};
+    envs[id] = profile === undefined ? env : { ...env, ...onApply, decide: (p) => profile[p]?.[0] ?? 'a' };
   }
   return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
 }

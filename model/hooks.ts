@@ -35,8 +35,10 @@ export interface Hooks {
   readonly commandAppended: (t: Transition, index: number) => Transition;
   /** AE-3, AE-4, IS-6, IS-7: a follower's log (or snapshot) was replaced in part; `before` is the state it had. */
   readonly logChanged: (t: Transition, env: Env, before: NodeState) => Transition;
-  /** CFG-1: a leader appended a configuration entry, in force at once; `peersChanged` says whether its peers did (DEC-15). */
-  readonly configurationAppended: (t: Transition, env: Env, config: Configuration, peersChanged: boolean) => Transition;
+  /** CFG-1: a leader's configuration in force changed: when it appended the entry (DEC-24) or applied it (DEC-24b); `peersChanged` says whether its peers did (DEC-15). */
+  readonly configurationChanged: (t: Transition, env: Env, config: Configuration, peersChanged: boolean) => Transition;
+  /** ALL-1 applied entries (lastApplied moved); `before` is the state before they were applied. */
+  readonly entriesApplied: (t: Transition, env: Env, before: NodeState) => Transition;
   /** LEA-4 then ALL-1 ran on a leader: what follows a commit. */
   readonly afterCommit: (t: Transition, env: Env) => Transition;
 

@@ -158,6 +158,22 @@ export class Log {
     return this.cfgCount === 0 ? null : (this.buf[(this.cfgs[this.cfgCount - 1] as number) - this.base - 1] as Entry).config as Configuration;
   }
 
+  /**
+   * The last index whose entry's term is below `term` (the base when none after it is; entries
+   * at or below the base count as below). Terms never decrease along a log (LEA-2, AE-4), so a
+   * binary search. DEC-24b: a new leader's last index at election is this with its own term.
+   */
+  lastIndexBelowTerm(term: number): number {
+    let lo = this.base; // an index whose term is below `term` (or the base)
+    let hi = this.lastIndex + 1; // the first index whose term is known to be at least `term`
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (this.termAt(mid) < term) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** SNAP-1: the last configuration entry at or below `index` (and after the base); null if there is none. Binary search. */
   configAt(index: number): Configuration | null {
     let lo = 0;

@@ -110,6 +110,8 @@ export interface Env {
    * for what a message sent now may turn out to be, without deciding (DEC-6b's shorter forms).
    */
   readonly permits?: (point: ChoiceId) => readonly AlternativeLetter[];
+  /** DEC-24b: a configuration takes effect when applied, not when appended (decided once per run: spec/choices.ts perRun). */
+  readonly configOnApply?: true;
 }
 
 /** Picks an alternative at a choice point (spec/choices.ts). Within one step a point is decided once. */
@@ -122,9 +124,13 @@ export const decide = (env: Env, point: ChoiceId): AlternativeLetter => env.deci
 export const mayTake = (env: Env, point: ChoiceId, letter: AlternativeLetter): boolean =>
   env.permits ? env.permits(point).includes(letter) : decide(env, point) === letter;
 
-/** CFG-1: the configuration in force: the last configuration entry in the log, else the snapshot's, else the bootstrap one. */
+/**
+ * CFG-1: the configuration in force: the last configuration entry in the log (DEC-24; DEC-24b:
+ * the last one at or below lastApplied), else the snapshot's, else the bootstrap one.
+ */
 export function configOf(env: Env, s: NodeState): Configuration {
-  return s.log.lastConfiguration ?? s.snapshotConfig ?? env.bootstrap;
+  const inLog = env.configOnApply ? s.log.configAt(s.lastApplied) : s.log.lastConfiguration;
+  return inLog ?? s.snapshotConfig ?? env.bootstrap;
 }
 
 /** CFG-3, CFG-5, CFG-7: the index of the configuration in force (0 when it is the snapshot's or the bootstrap one: committed). */

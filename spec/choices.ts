@@ -25,9 +25,15 @@ export interface ChoicePoint {
    * of trying both, and counts it taken only where what was observed needs it.
    */
   readonly subsumes?: true;
+  /**
+   * Decided once for a whole run, not at each step (DEC-24: mixing the two readings of the
+   * configuration in force within one run is neither alternative). The validator's search splits
+   * its frontier once, where the alternatives first differ, and never merges the halves.
+   */
+  readonly perRun?: true;
 }
 
-export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-6' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19' | 'DEC-20' | 'DEC-21' | 'DEC-22' | 'DEC-23';
+export type ChoiceId = 'DEC-3' | 'DEC-4' | 'DEC-5' | 'DEC-6' | 'DEC-7' | 'DEC-16' | 'DEC-17' | 'DEC-18' | 'DEC-19' | 'DEC-20' | 'DEC-21' | 'DEC-22' | 'DEC-23' | 'DEC-24';
 
 /** An alternative is named by its letter within its choice point. */
 export type AlternativeLetter = 'a' | 'b';
@@ -125,6 +131,14 @@ export const CHOICE_POINTS: readonly ChoicePoint[] = [
     alternatives: [
       alt('DEC-23a', 'redirected', 'the paper (§8, CLI-1); this model; hashicorp/raft (ErrNotLeader)', 'A server that does not lead answers a client command or read with a redirect naming the leader it last heard from in its term, if any (CLI-1).'),
       alt('DEC-23b', 'forwarded to the leader', 'etcd (MsgProp forwarding, unless DisableProposalForwarding); implementations that forward requests to the leader', 'A follower that knows the leader of its term sends it the command in a ClientProposal, or the read in a ForwardedRead, of its term and answers nothing; the leader of that term appends the command as if a client had sent it (LEA-2) and answers once it applies it, or serves the read as its own (CLI-4; LR-2 under a lease) and answers it. One that reaches a server that is not the leader of its term (an older term, a lost leadership; for a command, a transfer in progress: LT-3) is dropped, and the client retries. A server that knows no leader redirects (CLI-1).'),
+    ],
+  },
+  {
+    id: 'DEC-24', title: 'When a configuration entry takes effect',
+    perRun: true,
+    alternatives: [
+      alt('DEC-24a', 'when appended', 'the dissertation (§4.1); this model; hashicorp/raft (latest configuration in the log)', 'A server uses the last configuration entry in its log, committed or not (CFG-1); a change may start once the configuration in force is committed (CFG-2, CFG-7), a single-server change only after the leader committed an entry of its term (the 2015 fix).'),
+      alt('DEC-24b', 'when applied', 'etcd (ConfChange: ApplyConfChange after the entry is applied; pendingConfIndex)', 'A server uses the last configuration entry at or below lastApplied (else its snapshot\'s, else the bootstrap one). Its own safety rule (etcd\'s): a leader refuses a change while an entry it must apply first is not applied: a configuration entry, or any entry of an earlier term (a new leader treats its whole log as pending, pendingConfIndex = its last index at election); a single-server change changes at most one voter. When a configuration takes effect on a leader, each new peer gets nextIndex = the leader\'s last index and matchIndex 0 and is sent an AppendEntries, the peers removed lose their progress, and the commit sequence runs again; a joint configuration in force is left (C_new appended, CFG-3) once nothing is pending; a leader steps down once a configuration it is not a voter of is applied (CFG-5).'),
     ],
   },
 ];

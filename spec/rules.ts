@@ -152,6 +152,7 @@ export const RULES: readonly Rule[] = [
   r('DEC-21', 'A deposing AppendEntries is handled', 'Figure 2 (ALL-2)', 'A leader or candidate that receives an AppendEntries of a newer term becomes a follower of that term (ALL-2), then handles the AppendEntries as a follower and answers it.', 'choice'),
   r('DEC-22', 'A rejection reports the conflict', 'end of §5.3', 'With fastBacktracking, a follower that fails the consistency check answers with conflictTerm and conflictIndex (FB-1), and the leader skips the conflicting term (FB-2).', 'choice'),
   r('DEC-23', 'A follower redirects a client', '§8', 'A server that does not lead answers a client command with a redirect naming the leader it last heard from in its term, if any (CLI-1).', 'choice'),
+  r('DEC-24', 'A configuration takes effect when appended', '§6; dissertation §4.1', 'A server uses the last configuration entry in its log, committed or not (CFG-1), not the last one it applied.', 'choice'),
   // The other alternatives of each choice point (spec/choices.ts): the model takes them where a profile or the validator's search asks.
   ...CHOICE_POINTS.flatMap((c) => c.alternatives.slice(1).map((a) => r(a.id, a.title, a.who, a.text, 'choice'))),
 ];

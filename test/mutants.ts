@@ -519,13 +519,13 @@ export const MUTANTS: readonly Mutant[] = [
   /** CFG-7 without the 2015 fix: a single change is accepted before the leader has committed an entry of its current term, so its configuration may be decided by a quorum that never saw the previous leader's uncommitted one. */
   mutant('NoTermGuard', PITFALL.termGuard, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP, [
     patch('confchange.ts',
-  `  return votersChanged(votersInForce, votersAsked) <= 1 && r.log.termAt(r.commitIndex) === r.currentTerm;`,
+  `  return votersChanged(votersInForce, votersAsked) <= 1 && (r.opts.configOnApply || r.log.termAt(r.commitIndex) === r.currentTerm);`,
   `  return votersChanged(votersInForce, votersAsked) <= 1;`),
   ]),
   /** CFG-7, CFG-2 checking only whether the configuration in force is joint: a new change is accepted while the previous configuration entry (C_new among them) is still uncommitted. */
   mutant('ChangeWhileUncommitted', PITFALL.changeInProgress, 'CFG-7', ['messages sent', 'log'], FOUR_MEMBERSHIP_NOOP, [
     patch('confchange.ts',
-  `  return r.members.joint || r.log.lastConfigIndex() > r.commitIndex;`,
+  `  return r.members.joint || (r.opts.configOnApply ? pendingConfIndex(r) > r.lastApplied : r.log.lastConfigIndex() > r.commitIndex);`,
   `  return r.members.joint;`),
   ]),
   /** CFG-2 with one half only: while joint, commitment (LEA-4) is counted with the voters of C_new alone, as if C_new were in force, so an entry commits without a majority of C_old. */
@@ -580,8 +580,8 @@ export const MUTANTS: readonly Mutant[] = [
   /** CFG-1 read as etcd applies configurations: the configuration in force is the last one committed, not the last one in the log (a leader's own append included). */
   mutant('ConfigOnCommit', PITFALL.configInForce, 'CFG-1', ['messages sent', 'entries applied', 'commitIndex', 'role', 'votesGranted'], FOUR_MEMBERSHIP_NOOP, [
     patch('core.ts',
-  `    const inForce = this.log.lastConfig() ?? this.snapshotConfig ?? this.opts.bootstrap;`,
-  `    const inForce = this.log.configAtOrBelow(this.commitIndex) ?? this.snapshotConfig ?? this.opts.bootstrap;`),
+  `    const inLog = this.opts.configOnApply ? this.log.configAtOrBelow(this.lastApplied) : this.log.lastConfig();`,
+  `    const inLog = this.log.configAtOrBelow(this.commitIndex);`),
     patch('confchange.ts',
   `  if (lead.transferee !== null && !r.members.hasVoter(r.slotOf(lead.transferee) as number)) lead.transferee = null; // LT-5
 `,

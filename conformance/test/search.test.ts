@@ -417,3 +417,44 @@ describe('impl/ under random profiles, validated by search', () => {
     expect(failed).toEqual([]);
   });
 });
+
+describe('DEC-24: a configuration entry takes effect when appended, or when applied (decided once per run)', () => {
+  const FOUR = ['s1', 's2', 's3', 's4'];
+  const initial: Trace['initial'] = {
+    s1: { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } },
+    s2: { currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1 },
+    s3: { currentTerm: 2, leaderId: 's1', log: [{ term: 2, command: 'a' }], commitIndex: 1, lastApplied: 1 },
+  };
+  const conf = { term: 2, command: null, config: { voters: FOUR } };
+  const toS = (to: string) => ({ ...ae(to, 1, 2, [conf], 1, 2) });
+  const add = (sent: Message[]) => trace([ev({ type: 'reconfigure', node: 's1', change: 'single', voters: FOUR }, { sent })], { cluster: FOUR, configuration: { voters: ['s1', 's2', 's3'] }, initial });
+
+  it('a leader that sends the new entry to s2 and s3 only (etcd: s4 is not a peer before the entry is applied) validates, and the report names DEC-24b', () => {
+    const r = validateBySearch(add([toS('s2'), toS('s3')]));
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    expect(r.taken).toMatchObject({ 'DEC-24b': 1 });
+    expect(r.taken?.['DEC-24a']).toBeUndefined();
+  });
+
+  it('one that sends it to s4 too (in force once appended) validates, naming DEC-24a; pinned to DEC-24a, the first fails naming DEC-24b', () => {
+    const r = validateBySearch(add([toS('s2'), toS('s3'), toS('s4')]));
+    expect(r.status, describeResult(r as never)).toBe('pass');
+    expect(r.taken).toMatchObject({ 'DEC-24a': 1 });
+    const pinned = validateBySearch(add([toS('s2'), toS('s3')]), { pin: { 'DEC-24': ['a'] } });
+    expect(pinned.status).toBe('fail');
+    expect(describeResult(pinned as never)).toContain('explained with DEC-24b, which --pin does not permit');
+  });
+
+  it('impl/ recorded under DEC-24b with membership changes validates without its profile, naming DEC-24b; pinned to the model\'s profile it fails naming DEC-24b', () => {
+    let named = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const { profile: _profile, ...recorded } = recordRun(seed, 250, nodeIds(5), undefined, undefined, {}, { 'DEC-24': ['b'] });
+      const r = validateBySearch(recorded);
+      expect(r.status, describeResult(r as never)).toBe('pass');
+      expect(r.taken?.['DEC-24b'] ?? 0).toBeGreaterThan(0);
+      const pinned = validateBySearch(recorded, { pin: MODEL_PROFILE });
+      if (pinned.status === 'fail' && describeResult(pinned as never).includes('DEC-24b')) named++;
+    }
+    expect(named).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -305,3 +305,59 @@ describe('DEC-21: a leader or candidate deposed by a newer-term AppendEntries', 
     expect(s1.step(newer).messages).toEqual([{ type: 'AppendEntriesResponse', from: 's1', to: 's3', term: 3, success: true, matchIndex: 0, prevLogIndex: 0 }]);
   });
 });
+
+describe('DEC-24: when a configuration entry takes effect', () => {
+  const FOUR = ['s1', 's2', 's3', 's4'];
+  const BOOT3 = { voters: ['s1', 's2', 's3'] };
+  const WITH_S4 = { voters: ['s1', 's2', 's3', 's4'] };
+  const conf = (config: { voters: string[] }): Entry => ({ term: 2, command: null, config });
+  /** s1 of s1..s4 leading term 2, bootstrap s1, s2, s3. */
+  const lead4 = (state: Observation, profile: Profile) =>
+    new RaftNode({ id: 's1', servers: FOUR, bootstrap: BOOT3, profile }, { role: 'leader', currentTerm: 2, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', ...state });
+  const settled = { log: [cmd('x')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } };
+  const addS4 = { type: 'reconfigure', change: 'single', voters: FOUR } as const;
+
+  it('DEC-24a: the entry is in force once appended: s4 is tracked and sent the entry', () => {
+    const s1 = lead4(settled, {});
+    const ready = s1.step(addS4);
+    expect(s1.config).toEqual(WITH_S4);
+    expect(s1.nextIndexOf('s4')).toBe(2);
+    expect(ready.messages.map((m) => m.to).sort()).toEqual(['s2', 's3', 's4']);
+  });
+
+  it('DEC-24b: appended, not in force: s4 is neither tracked nor sent anything until the entry is applied', () => {
+    const s1 = lead4(settled, { 'DEC-24': ['b'] });
+    const ready = s1.step(addS4);
+    expect(s1.config).toEqual(BOOT3);
+    expect(s1.nextIndexOf('s4')).toBeUndefined();
+    expect(ready.messages.map((m) => m.to).sort()).toEqual(['s2', 's3']);
+    // s2 holds it: a quorum of s1, s2, s3 commits and applies it, and then s4 is probed from the last index.
+    const applied = s1.step(aer({ term: 2, matchIndex: 2, prevLogIndex: 1 }));
+    expect(s1.commitIndex).toBe(2);
+    expect(s1.config).toEqual(WITH_S4);
+    expect(s1.nextIndexOf('s4')).toBe(2);
+    expect(s1.matchIndexOf('s4')).toBe(0);
+    expect(applied.messages).toEqual([appendTo('s4', { prevLogIndex: 1, prevLogTerm: 2, entries: [conf(WITH_S4)], leaderCommit: 2 })]);
+  });
+
+  it('DEC-24b: no change while an entry of an earlier term is unapplied; a single change needs no entry of the term once all is applied (where DEC-24a refuses)', () => {
+    const newLeader = { currentTerm: 3, log: [cmd('x')], nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } };
+    const unapplied = lead4({ ...newLeader, commitIndex: 1, lastApplied: 0 }, { 'DEC-24': ['b'], 'DEC-17': ['b'] });
+    expect(unapplied.step(addS4).messages).toEqual([]);
+    expect(unapplied.lastIndex).toBe(1);
+    const appliedB = lead4({ ...newLeader, commitIndex: 1, lastApplied: 1 }, { 'DEC-24': ['b'] });
+    appliedB.step(addS4);
+    expect(appliedB.lastIndex).toBe(2);
+    const appliedA = lead4({ ...newLeader, commitIndex: 1, lastApplied: 1 }, {});
+    appliedA.step(addS4);
+    expect(appliedA.lastIndex).toBe(1);
+  });
+
+  it('DEC-24b: a follower takes the configuration when it applies the entry', () => {
+    const s2 = new RaftNode({ id: 's2', servers: FOUR, bootstrap: BOOT3, profile: { 'DEC-24': ['b'] } }, { currentTerm: 2, log: [cmd('x')], commitIndex: 1, lastApplied: 1 });
+    s2.step(ae({ term: 2, prevLogIndex: 1, prevLogTerm: 2, entries: [conf(WITH_S4)], leaderCommit: 1 }));
+    expect(s2.config).toEqual(BOOT3);
+    s2.step(ae({ term: 2, prevLogIndex: 2, prevLogTerm: 2, leaderCommit: 2 }));
+    expect(s2.config).toEqual(WITH_S4);
+  });
+});

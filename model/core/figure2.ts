@@ -87,7 +87,7 @@ export function applyCommitted(t: Transition, env: Env): Transition {
 export function applyNow(t: Transition, env: Env): Transition {
   const s = t.state;
   if (s.commitIndex <= s.lastApplied) return t;
-  return cite(update(env.hooks.applyEntries(t, env, s.lastApplied + 1, s.commitIndex), { lastApplied: s.commitIndex }), 'ALL-1');
+  return env.hooks.entriesApplied(cite(update(env.hooks.applyEntries(t, env, s.lastApplied + 1, s.commitIndex), { lastApplied: s.commitIndex }), 'ALL-1'), env, s);
 }
 
 /** DEC-10: a follower keeps no votes and no leader state: stepping down drops the leader record whole. */

@@ -73,7 +73,7 @@ export const clients: Decorations = {
   decorateAppendResponse: (t, _env, request, _outcome, r) => [t, request.readRound === undefined ? r : { ...r, readRound: request.readRound }],
   appendResponseReceived: acknowledgeReadRound,
   /** DEC-15: a leader whose peers changed keeps the read acknowledgements of its peers only. */
-  configurationAppended: (t, env, _config, peersChanged) => (peersChanged ? keepReadAcksOf(t, peersOf(env, t.state)) : t),
+  configurationChanged: (t, env, _config, peersChanged) => (peersChanged ? keepReadAcksOf(t, peersOf(env, t.state)) : t),
 };
 
 /** CLI-4: the reads of a leader whose configuration changed keep the acknowledgements of its peers only (DEC-15). */

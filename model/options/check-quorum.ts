@@ -34,7 +34,7 @@ export const checkQuorumOption: Decorations = {
   responseReceived: recordActivity,
   leaderTimerFired: (t, env) => (t.state.role === 'leader' ? checkQuorum(t, env) : t),
   /** DEC-15: only peers of the configuration in force count. */
-  configurationAppended: (t, env, _config, peersChanged) => {
+  configurationChanged: (t, env, _config, peersChanged) => {
     if (!peersChanged) return t;
     const peers = peersOf(env, t.state);
     const l = leaderOf(t.state);

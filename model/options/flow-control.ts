@@ -49,7 +49,7 @@ export const flowControl: Decorations = {
     return window < count ? [cite(t, 'FC-3'), Math.max(0, window)] : [t, count];
   },
   /** DEC-15: a new peer has reported nothing applied; a removed one is forgotten. */
-  configurationAppended: (t, env, _config, peersChanged) => {
+  configurationChanged: (t, env, _config, peersChanged) => {
     if (!peersChanged) return t;
     const l = leaderOf(t.state);
     const appliedIndex: Record<NodeId, number> = {};

@@ -61,7 +61,7 @@ export const leadershipTransfer: Decorations = {
   /** LT-5: an election timeout passed without the transfer completing. */
   leaderTimerFired: abandonTransfer,
   /** LT-1, LT-5: a transfer goes to a voter only; one whose target is no longer a voter (removed, or demoted to learner) is abandoned. */
-  configurationAppended: (t, _env, config) => {
+  configurationChanged: (t, _env, config) => {
     const target = leaderOf(t.state).transferee;
     return target !== null && !isVoter(config, target) ? abandonTransfer(t) : t;
   },

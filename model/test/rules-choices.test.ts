@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChoiceId } from '../../spec/choices.js';
 import type { AppendEntries, AppendEntriesResponse, Message, NodeId, Observation } from '../../spec/schema.js';
-import { type Env, type NodeState, leaderView } from '../state.js';
+import { type Env, type NodeState, configOf, leaderView } from '../state.js';
 import { applyEvent, initCluster } from '../cluster.js';
 import { e, envOf, expectFired, st, stepBoth, withLeaderState } from './fixtures.js';
 
@@ -396,5 +396,118 @@ describe('DEC-21: a leader or candidate deposed by a newer-term AppendEntries', 
     const r = stepBoth(taking(S1, 'DEC-21'), st({ currentTerm: 2 }), newer);
     expect(r.sent).toEqual([aer('s1', 's3', 3, true, 0, 0)]);
     expect(r.rules).not.toContain('DEC-21b');
+  });
+});
+
+describe('DEC-24: when a configuration entry takes effect', () => {
+  const BOOT3 = { voters: ['s1', 's2', 's3'] };
+  const WITH_S4 = { voters: ['s1', 's2', 's3', 's4'] };
+  const ALL_FOUR = ['s1', 's2', 's3', 's4'] as const;
+  /** s1 of s1..s4 whose bootstrap configuration is s1, s2, s3 (s4 not yet a member). */
+  const a = { ...envOf('s1', ALL_FOUR), bootstrap: BOOT3 } as Env;
+  const b: Env = { ...a, configOnApply: true };
+  const cfg = (term: number, config: { voters: string[] }) => ({ term, command: null, config });
+  const addS4 = { type: 'reconfigure', change: 'single', voters: ['s1', 's2', 's3', 's4'] } as const;
+  /** Leading term 2 with its own entry 1 committed and applied; s2 and s3 hold it. */
+  const settled = leader([e(2, 'x')], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 1, s3: 1 } });
+  const to = (sent: readonly Message[]) => sent.map((m) => `${m.type} ${m.to}`).sort();
+
+  it('DEC-24: in force when appended: the new peer s4 gets progress (nextIndex = the entry\'s index) and an AppendEntries at once', () => {
+    const r = stepBoth(asking(a), settled, addS4);
+    expect(r.state.log.lastConfiguration).toEqual(WITH_S4);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 2, s4: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 1, s3: 1, s4: 0 });
+    expect(to(r.sent)).toEqual(['AppendEntries s2', 'AppendEntries s3', 'AppendEntries s4']);
+    expectFired(r.rules, ['CFG-7', 'DEC-24', 'DEC-15']);
+    // The model alone (nothing being decided) does the same without citing the choice.
+    expect(stepBoth(a, settled, addS4).rules).not.toContain('DEC-24');
+  });
+
+  it('DEC-24b: appended but not in force: the leader keeps the peers of the configuration it applied, and s4 hears nothing yet', () => {
+    const r = stepBoth(b, settled, addS4);
+    expect(r.state.log.lastConfiguration).toEqual(WITH_S4);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 2, s3: 2 });
+    expect(to(r.sent)).toEqual(['AppendEntries s2', 'AppendEntries s3']);
+    expect(r.rules).not.toContain('DEC-15');
+  });
+
+  it('DEC-24b: committed by a quorum of the old configuration and applied, it takes effect: s4 gets nextIndex = the last index, matchIndex 0, and an AppendEntries', () => {
+    const appended = leader([e(2, 'x'), cfg(2, WITH_S4)], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 1, s3: 1 } });
+    // s2 holds entry 2: s1 and s2 are a quorum of s1, s2, s3 (not of the four).
+    const r = stepBoth(b, appended, aer('s2', 's1', 2, true, 2, 1));
+    expect(r.state.commitIndex).toBe(2);
+    expect(r.state.lastApplied).toBe(2);
+    expect(leaderView(r.state).nextIndex).toEqual({ s2: 3, s3: 3, s4: 2 });
+    expect(leaderView(r.state).matchIndex).toEqual({ s2: 2, s3: 1, s4: 0 });
+    expect(r.sent).toEqual([ae('s1', 's4', 2, 1, 2, [cfg(2, WITH_S4)], 2)]);
+    expectFired(r.rules, ['LEA-4', 'ALL-1', 'CFG-1', 'DEC-24b', 'DEC-15', 'LEA-3']);
+    // Under DEC-24a the same response commits nothing: the quorum is of the four, and s1, s2 are two of them.
+    const withA = stepBoth(a, withLeaderState(appended, { nextIndex: { s2: 3, s3: 3, s4: 2 }, matchIndex: { s2: 1, s3: 1, s4: 0 } }), aer('s2', 's1', 2, true, 2, 1));
+    expect(withA.state.commitIndex).toBe(1);
+  });
+
+  it('DEC-24b: a follower\'s configuration changes when it applies the entry, not when it appends it (CFG-1)', () => {
+    const f = st({ currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [e(2, 'x')], commitIndex: 1, lastApplied: 1 });
+    const s2b: Env = { ...b, self: 's2' };
+    const appended = stepBoth(s2b, f, ae('s1', 's2', 2, 1, 2, [cfg(2, WITH_S4)], 1));
+    expect(configOf(s2b, appended.state)).toEqual(BOOT3);
+    expect(appended.rules).not.toContain('CFG-1');
+    const applied = stepBoth(s2b, appended.state, ae('s1', 's2', 2, 2, 2, [], 2));
+    expect(configOf(s2b, applied.state)).toEqual(WITH_S4);
+    expectFired(applied.rules, ['ALL-1', 'CFG-1', 'DEC-24b']);
+    // DEC-24a: in force from the append.
+    expect(configOf({ ...a, self: 's2' }, appended.state)).toEqual(WITH_S4);
+  });
+
+  it('DEC-24b with DEC-17b: the configuration takes effect at the apply event, not at the commit', () => {
+    const f = st({ currentTerm: 2, votedFor: 's1', leaderId: 's1', log: [e(2, 'x'), cfg(2, WITH_S4)], commitIndex: 1, lastApplied: 1 });
+    const s2b: Env = { ...taking({ ...b, self: 's2' }, 'DEC-17'), configOnApply: true };
+    const committed = stepBoth(s2b, f, ae('s1', 's2', 2, 2, 2, [], 2));
+    expect(committed.state.commitIndex).toBe(2);
+    expect(configOf(s2b, committed.state)).toEqual(BOOT3);
+    const applied = stepBoth(s2b, committed.state, { type: 'apply' });
+    expect(configOf(s2b, applied.state)).toEqual(WITH_S4);
+    expect(applied.rules).toEqual(['ALL-1', 'CFG-1', 'DEC-24b']);
+  });
+
+  it('DEC-24b: a change is refused while a configuration entry is not applied, or while an entry of an earlier term is not (a new leader\'s whole log is pending)', () => {
+    const pendingConfig = leader([e(2, 'x'), cfg(2, WITH_S4)], { commitIndex: 2, lastApplied: 1, nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 2, s3: 2 } });
+    const joint = { type: 'reconfigure', change: 'joint', voters: ['s1', 's2', 's4'] } as const;
+    const r1 = stepBoth(taking(b, 'DEC-17'), pendingConfig, joint);
+    expect(r1.state.log.lastIndex).toBe(2);
+    expect(r1.rules).toEqual(['DEC-24b']);
+    // Term 3, with entry 1 of term 2 committed but not applied: nothing of term 2 may be pending.
+    const newLeader = st({ role: 'leader', currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [e(2, 'x')], commitIndex: 1, lastApplied: 0, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } });
+    const r2 = stepBoth(taking(b, 'DEC-17'), newLeader, addS4);
+    expect(r2.state.log.lastIndex).toBe(1);
+    expect(r2.rules).toEqual(['DEC-24b']);
+  });
+
+  it('DEC-24b: a single change needs no entry of the leader\'s term once its whole log is applied, where DEC-24a refuses it (CFG-7, the 2015 fix)', () => {
+    const newLeader = st({ role: 'leader', currentTerm: 3, votedFor: 's1', votesGranted: ['s1', 's2'], leaderId: 's1', log: [e(2, 'x')], commitIndex: 1, lastApplied: 1, nextIndex: { s2: 2, s3: 2 }, matchIndex: { s2: 0, s3: 0 } });
+    const withA = stepBoth(a, newLeader, addS4);
+    expect(withA.state.log.lastIndex).toBe(1);
+    expect(withA.rules).toEqual(['CFG-7']);
+    const withB = stepBoth(b, newLeader, addS4);
+    expect(withB.state.log.lastConfiguration).toEqual(WITH_S4);
+    expectFired(withB.rules, ['CFG-7']);
+  });
+
+  it('DEC-24b: a leader leaves a joint configuration once it applied it and nothing is pending (CFG-3), and steps down once a configuration without it is applied (CFG-5)', () => {
+    const JOINT = { voters: ['s2', 's3', 's4'], oldVoters: ['s1', 's2', 's3'] };
+    const joint = leader([e(2, 'x'), cfg(2, JOINT)], { commitIndex: 1, lastApplied: 1, nextIndex: { s2: 3, s3: 3 }, matchIndex: { s2: 1, s3: 1 } });
+    // s2 and s3 hold the joint entry: a quorum of the old voters s1, s2, s3.
+    const r = stepBoth(b, joint, aer('s2', 's1', 2, true, 2, 1));
+    expect(r.state.lastApplied).toBe(2);
+    expect(r.state.log.lastConfiguration).toEqual({ voters: ['s2', 's3', 's4'] });
+    expect(r.state.log.lastIndex).toBe(3);
+    expectFired(r.rules, ['ALL-1', 'CFG-1', 'DEC-24b', 'CFG-3']);
+    expect(r.state.role).toBe('leader');
+    // C_new committed (s2, s3 of C_old,new's both halves once s4 holds it too) and applied: s1 is no voter of it.
+    const leaving = withLeaderState(r.state, { matchIndex: { s2: 3, s3: 2, s4: 3 }, nextIndex: { s2: 4, s3: 3, s4: 4 } });
+    const out = stepBoth(b, leaving, aer('s3', 's1', 2, true, 3, 2));
+    expect(out.state.commitIndex).toBe(3);
+    expect(out.state.role).toBe('follower');
+    expectFired(out.rules, ['LEA-4', 'ALL-1', 'CFG-1', 'DEC-24b', 'CFG-5']);
   });
 });

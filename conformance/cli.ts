@@ -17,10 +17,16 @@ import { recordStream } from './record.js';
 import { forEachFixture } from './produce.js';
 import { compareOptions, describeComparison, type CompareResult } from './compare.js';
 import { DEFAULT_CLIENTS, type ClientOptions, type MembershipOptions } from './generate.js';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { TRACES_DIR } from '../spec/paths.js';
 import { RULES } from '../spec/rules.js';
 import { runTraceFile, writeTraceStream, type StreamTrace } from './stream.js';
+import type { Adapter } from './adapter.js';
+import { AdapterFault } from './adapter.js';
+import { stdioAdapter, DEFAULT_STEP_TIMEOUT_MS } from './stdio-adapter.js';
+import { DriveInputError, driveCampaign, driveReplay, type DriveCampaignResult, type DriveFault, type DriveReplayResult } from './drive.js';
+import { pathToFileURL } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
 
 const USAGE = `usage: raftspec <command> [options]
 
@@ -44,6 +50,13 @@ commands:
                              reviewing a protocol change: each trace through the model as
                              written and with the option flags laid over its options; prints
                              the first step where the two runs differ (exit 1 if any differs)
+  drive (--adapter "CMD" | --adapter-module FILE) [--seed N --count N --steps N --servers N]
+        [--out DIR] [--step-timeout MS] [--replay-bundled | files|folders]
+                             your implementation's servers in raftspec's simulated cluster, through
+                             an adapter (docs/drive.md): a campaign of seeded schedules drawn from
+                             the events and options it declares, each validated by search; a
+                             failure is shrunk and written to DIR with its observations (check it
+                             with validate); --replay-bundled or files: the traces' schedules
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
                              then ten seeded campaigns (3 servers; 5 servers with batches
                              of 4; 3 servers with batches of 4 and fast backtracking; with
@@ -58,7 +71,7 @@ options:
   --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining,
   --flow-control) given to check or validate override the traces' own options; to diff they are
   the change.
-  --servers N        cluster size for gen, record, campaign (default 3)
+  --servers N        cluster size for gen, record, campaign, drive (default 3)
   --max-entries N    protocol option maxEntriesPerAppendEntries (default 1)
   --fast-backtracking  protocol option fastBacktracking (FB-1, FB-2; default off)
   --chunk-size N     protocol option snapshotChunkSize: characters per InstallSnapshot (default 64)
@@ -85,12 +98,22 @@ options:
                      step, count) instead of stopping at the first
   --max-frontier N   validate: past N model states explaining the trace, stop UNDECIDED
                      (default ${DEFAULT_MAX_FRONTIER})
+  --adapter "CMD"    drive: the shell command that starts the adapter (JSON lines on its
+                     stdin and stdout, docs/drive.md)
+  --adapter-module FILE  drive: a JavaScript or TypeScript module exporting createAdapter(),
+                     which returns an Adapter (conformance/adapter.ts), in-process
+  --out DIR          drive: where a shrunk failure or an adapter fault's schedule is written
+                     (default raftspec-drive)
+  --step-timeout MS  drive --adapter: how long one request may take (default ${DEFAULT_STEP_TIMEOUT_MS})
+  --replay-bundled   drive: replay the bundled traces' schedules (those the adapter can: no
+                     initial state, only declared events and options) instead of a campaign
   --json             machine-readable output on stdout
   -h, --help         this text
 
 exit codes: 0 all holds; 1 a divergence, a failed expectation or a violated invariant;
 2 bad input or bad usage; 3 an internal error of raftspec (please report it); 4 undecided
-(validate: more explanations than --max-frontier, and nothing failed)`;
+(validate: more explanations than --max-frontier, and nothing failed); 5 an adapter fault
+(drive: the adapter hung, exited or answered out of protocol)`;
 
 class UsageError extends Error {}
 
@@ -235,6 +258,157 @@ function campaign(cfg: { seed: number; count: number; steps: number; servers: re
   return { code: result.failure ? 1 : 0, result, json };
 }
 
+/** Where `drive` writes a shrunk failure or a fault's schedule unless --out says. */
+const DRIVE_OUT = 'raftspec-drive';
+
+/**
+ * `drive`: the adapter (a child speaking JSON lines, or a module loaded by mainAsync), then a
+ * campaign or replays. Exit codes: 0 all pass, 1 a failure (shrunk and written), 2 bad usage or
+ * input, 4 undecided, 5 an adapter fault (its schedule so far written to --out).
+ */
+function drive(values: Record<string, unknown>, paths: readonly string[], out: Out, loaded: LoadedModule | undefined): { code: number; json: unknown } {
+  const command = values.adapter as string | undefined;
+  const module = values['adapter-module'] as string | undefined;
+  if ((command === undefined) === (module === undefined)) throw new UsageError('drive expects one of --adapter "<shell command>" and --adapter-module <file exporting createAdapter()>');
+  if (command !== undefined && command.trim() === '') throw new UsageError('--adapter expects a shell command, got an empty one');
+  for (const flag of ['max-entries', 'regressions', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients', 'lease-reads', 'pre-vote', 'check-quorum',
+    'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'membership', 'pin', 'keep-going', 'max-frontier'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`drive takes no --${flag}: the events and options come from what the adapter declares (docs/drive.md)`);
+  }
+  const replay = values['replay-bundled'] === true || paths.length > 0;
+  if (replay) {
+    for (const flag of ['seed', 'count', 'steps', 'servers'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`drive ${paths.length > 0 ? 'with trace files' : '--replay-bundled'} takes no --${flag}: it replays the traces' own schedules`);
+    }
+    if (values['replay-bundled'] === true && paths.length > 0) throw new UsageError('drive replays either --replay-bundled or the files given, not both');
+  }
+  if (command === undefined && values['step-timeout'] !== undefined) throw new UsageError('--step-timeout applies to --adapter (a child process); a module runs in-process');
+  const seed = replay ? 0 : values.seed === undefined ? 1 : seedOption(values);
+  const count = replay ? 0 : intOption(values, 'count', 20, 1);
+  const steps = replay ? 0 : intOption(values, 'steps', 150, 1);
+  const servers = replay ? [] : nodeIds(intOption(values, 'servers', 3, 1));
+  const stepTimeoutMs = intOption(values, 'step-timeout', DEFAULT_STEP_TIMEOUT_MS, 1);
+  const outDir = (values.out as string | undefined) ?? DRIVE_OUT;
+  // Created only when something is written (a failure, a fault); a path that is no folder is refused now.
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new OutputPathError(`${outDir}: expected a folder for --out DIR, got an existing file`);
+  // Replays read the traces before any child starts: a bad file is bad input, whatever the adapter.
+  const traces: { file: string; trace: Trace }[] = [];
+  if (replay) {
+    const { files, missing, problems } = collectTraceFiles(paths.length > 0 ? paths : [relative(process.cwd(), TRACES_DIR) || '.']);
+    const unreadable = [...missing.map((f) => `${f}: no such file or folder`), ...problems.map((p) => `${p.file}: ${p.expected}`)];
+    for (const file of files) {
+      const l = loadTraceFile(file);
+      if (l.ok) traces.push({ file, trace: l.trace });
+      else unreadable.push(`${file}: ${l.error.path || '/'}: ${l.error.expected}`);
+    }
+    if (unreadable.length > 0) throw new DriveInputError(`drive cannot replay ${unreadable[0]}${unreadable.length > 1 ? ` (and ${unreadable.length - 1} more)` : ''}`);
+    if (traces.length === 0) throw new UsageError(`no trace files found in ${paths.join(', ') || 'the bundled traces'}`);
+  }
+  let adapter: Adapter;
+  if (module !== undefined) {
+    if (!loaded) throw new Error('drive --adapter-module: the module was not loaded (run through mainAsync)');
+    if ('error' in loaded) throw new DriveInputError(loaded.error);
+    adapter = loaded.adapter;
+  } else {
+    try {
+      adapter = stdioAdapter(command as string, { stepTimeoutMs });
+    } catch (e) {
+      if (!(e instanceof AdapterFault)) throw e;
+      const line = `adapter fault at the start (request: ${e.request}): ${e.message.split('\n')[0]}`;
+      if (!out.json) out.log(`ADAPTER FAULT ${line}`);
+      return { code: 5, json: { drive: { adapter: command }, fault: { line, file: null }, exitCode: 5 } };
+    }
+  }
+  const tick = progress(out.json);
+  const flags = command !== undefined ? `--adapter ${JSON.stringify(command)}` : `--adapter-module ${module}`;
+  try {
+    if (replay) return driveReplayOutput(driveReplay(adapter, traces, { outDir, onProgress: (n) => tick(`drive: ${n}/${traces.length} traces`) }), outDir, out);
+    const r = driveCampaign(adapter, { seed, count, steps, servers, outDir, command: `raftspec drive ${flags} --seed ${seed} --count ${count} --steps ${steps} --servers ${servers.length}`, onProgress: (n) => tick(`drive seed ${seed}: ${n}/${count} schedules`) });
+    return driveCampaignOutput(r, { seed, count, steps, servers: servers.length, out: outDir }, out);
+  } finally {
+    try {
+      adapter.stop();
+    } catch (e) {
+      // The work is done; a fault while stopping is worth a line, not another verdict.
+      console.error(`raftspec: the adapter faulted as it stopped: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+    }
+  }
+}
+
+const faultJson = (f: DriveFault) => ({ line: f.line, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}) });
+
+function faultLine(f: DriveFault, out: Out): void {
+  const where = f.file ? `the schedule so far: ${f.file}` : f.writeError ? `the schedule so far could not be written: ${f.writeError}` : f.trace.steps.length === 0 ? 'no schedule had started' : null;
+  out.log(`ADAPTER FAULT ${f.line}${where ? `; ${where}` : ''}`);
+}
+
+function driveCampaignOutput(r: DriveCampaignResult, cfg: { seed: number; count: number; steps: number; servers: number; out: string }, out: Out): { code: number; json: unknown } {
+  const t = r.totals;
+  const f = r.failure;
+  const code = r.fault ? 5 : f ? 1 : t.undecided > 0 ? 4 : 0;
+  const json = {
+    drive: { adapter: r.hello.name, features: r.hello.features, ...cfg },
+    totals: t, taken: r.taken, contradicted: r.contradicted, undecided: r.undecided,
+    failure: f ? {
+      report: f.report, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}),
+      steps: f.trace.steps.length, foundSteps: f.foundSteps, options: f.setting.options ?? {}, clients: f.setting.clients !== undefined, membership: f.setting.membership !== undefined, path: f.path,
+    } : null,
+    fault: r.fault ? faultJson(r.fault) : null,
+    exitCode: code,
+  };
+  if (out.json) return { code, json };
+  if (r.fault) {
+    faultLine(r.fault, out);
+    return { code, json };
+  }
+  const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
+  const clients = r.hello.features.events.includes('clientRead') ? `; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
+  const membership = t.withReconfiguration > 0 ? `; a configuration change ${pct(t.withReconfiguration)}` : '';
+  const tag = f ? 'FAIL' : t.undecided > 0 ? 'UNDECIDED' : 'PASS';
+  out.log(`${tag} drive seed ${cfg.seed}, ${cfg.servers} servers, ${r.hello.name}: ${t.traces} schedules, ${t.steps} steps, ${plural(t.optionSets, 'option set')}; with a commit ${pct(t.withCommit)}, a term change ${pct(t.withTermChange)}, a truncation ${pct(t.withTruncation)}${clients}${membership}`);
+  if (Object.keys(r.taken).length > 0) out.log(`     alternatives taken (steps where only that one explains the trace): ${describeTaken(r.taken)}`);
+  for (const c of r.contradicted) out.log(`     the adapter's profile is contradicted: ${c}`);
+  for (const u of r.undecided) out.log(`     undecided: ${u}`);
+  if (f) {
+    if (f.writeError) out.log(`     ${f.writeError}`);
+    const setting = `${f.setting.options ? `options ${JSON.stringify(f.setting.options)}` : 'no options'}${f.setting.clients ? ', clients' : ''}${f.setting.membership ? ', membership changes' : ''}`;
+    out.log(`     shrunk to ${f.trace.steps.length} steps (from ${f.foundSteps}; ${setting})${f.file ? `, written to ${f.file}` : ''}; reproduce with: raftspec validate ${f.file ?? '<the trace below, saved to a file>'}`);
+    out.log(`     ${f.report.replace(/\n/g, '\n     ')}`);
+    if (f.file === null) {
+      out.log('     the shrunk trace:');
+      out.log(JSON.stringify(f.trace, null, 2));
+    }
+  }
+  return { code, json };
+}
+
+function driveReplayOutput(r: DriveReplayResult, outDir: string, out: Out): { code: number; json: unknown } {
+  const s = r.summary;
+  const code = r.fault ? 5 : s.failed > 0 ? 1 : s.undecided > 0 ? 4 : 0;
+  const results = r.results.map((x) => {
+    switch (x.status) {
+      case 'skipped': return { file: x.file, status: x.status, reason: x.reason };
+      case 'diverged': return { file: x.file, status: x.status, step: x.step, event: x.event, reason: x.reason };
+      default: return { file: x.file, status: x.status, steps: x.recorded.steps.length, ...('taken' in x.result ? { taken: x.result.taken ?? {} } : {}), ...(x.status === 'pass' ? {} : { report: describeResult(x.result) }), ...(x.written ? { recorded: x.written } : {}) };
+    }
+  });
+  const json = { drive: { adapter: r.hello.name, features: r.hello.features, replay: true, out: outDir }, summary: s, taken: r.taken, contradicted: r.contradicted, results, fault: r.fault ? faultJson(r.fault) : null, exitCode: code };
+  if (out.json) return { code, json };
+  for (const x of r.results) {
+    if (x.status === 'skipped') out.log(`SKIP ${x.file}: ${x.reason}`);
+    else if (x.status === 'diverged') out.log(`DIVERGED ${x.file}: schedule diverged at step ${x.step} (/steps/${x.step}: ${x.event}): ${x.reason}`);
+    else out.log(`${formatReport(x.file, x.result)}${x.written ? `\n     the implementation's recording: ${x.written} (raftspec validate it)` : ''}`);
+  }
+  if (r.fault) {
+    faultLine(r.fault, out);
+    return { code, json };
+  }
+  out.log(`${plural(s.replayed, 'trace')} replayed against ${r.hello.name}: ${s.passed} passed, ${s.failed} failed, ${s.diverged} diverged${s.diverged > 0 ? ' (the implementation did not send a message the schedule names: another schedule, not a failure)' : ''}${s.undecided ? `, ${s.undecided} undecided` : ''}; ${s.skipped} skipped (the adapter cannot replay them)`);
+  if (Object.keys(r.taken).length > 0) out.log(`alternatives taken (steps where only that one explains the trace): ${describeTaken(r.taken)}`);
+  for (const c of r.contradicted) out.log(`the adapter's profile is contradicted: ${c}`);
+  return { code, json };
+}
+
 /** A trace with option flags laid over its own options. */
 const withOptions = <T extends StreamTrace>(t: T, over: ProtocolOptions | undefined): T => (over ? { ...t, options: { ...(t.options ?? {}), ...over } } : t);
 
@@ -299,22 +473,59 @@ function emit(r: { code: number; json: unknown }, out: Out): number {
   return r.code;
 }
 
-export function main(argv: readonly string[], log: (line: string) => void = (l) => console.log(l)): number {
+const OPTIONS = {
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
+  servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
+  'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
+  'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
+  'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
+  membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' }, 'keep-going': { type: 'boolean' },
+  adapter: { type: 'string' }, 'adapter-module': { type: 'string' }, 'step-timeout': { type: 'string' }, 'replay-bundled': { type: 'boolean' },
+} as const;
+
+/**
+ * What `drive --adapter-module` loaded before main ran (an import is asynchronous, main is not):
+ * the adapter its createAdapter() made, or why there is none.
+ */
+export type LoadedModule = { readonly adapter: Adapter } | { readonly error: string };
+
+/** The command line with `drive --adapter-module` loaded first: what `raftspec` runs. */
+export async function mainAsync(argv: readonly string[], log: (line: string) => void = (l) => console.log(l)): Promise<number> {
+  let file: string | undefined;
+  try {
+    const { values, positionals } = parseArgs({ args: joinNegativeNumbers(argv), allowPositionals: true, options: OPTIONS });
+    if (positionals[0] === 'drive') file = values['adapter-module'];
+  } catch {
+    // main reports it
+  }
+  return main(argv, log, file === undefined ? undefined : await loadAdapterModule(file));
+}
+
+/** Imports FILE (relative to the current folder) and calls its createAdapter(). */
+export async function loadAdapterModule(file: string): Promise<LoadedModule> {
+  let mod: { createAdapter?: unknown };
+  try {
+    mod = (await import(pathToFileURL(resolve(file)).href)) as { createAdapter?: unknown };
+  } catch (e) {
+    return { error: `--adapter-module ${file}: cannot load it: ${((e as Error).message ?? String(e)).split('\n')[0]}` };
+  }
+  if (typeof mod.createAdapter !== 'function') return { error: `--adapter-module ${file}: expected a module that exports createAdapter(), got one that does not` };
+  try {
+    const adapter = (await (mod.createAdapter as () => Adapter | Promise<Adapter>)()) as Adapter;
+    if (typeof adapter !== 'object' || adapter === null || typeof adapter.hello !== 'function' || typeof adapter.step !== 'function') {
+      return { error: `--adapter-module ${file}: createAdapter() returned no Adapter (an object with hello, start, step, crash, restart, observe, stop)` };
+    }
+    return { adapter };
+  } catch (e) {
+    return { error: `--adapter-module ${file}: createAdapter() threw: ${((e as Error).message ?? String(e)).split('\n')[0]}` };
+  }
+}
+
+export function main(argv: readonly string[], log: (line: string) => void = (l) => console.log(l), loaded?: LoadedModule): number {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: joinNegativeNumbers(argv),
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
-        servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
-        'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
-        'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
-        'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
-        membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' }, 'keep-going': { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv), allowPositionals: true, options: OPTIONS });
   } catch (e) {
     console.error(`raftspec: ${(e as Error).message.split('\n')[0]}\n${USAGE}`);
     return 2;
@@ -397,6 +608,8 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
           servers: servers(), ...(options ? { options } : {}), ...(clients ? { clients } : {}), ...(membership ? { membership } : {}), regressionsDir: values.regressions ?? join('traces', 'regressions'),
         }, out), out);
       }
+      case 'drive':
+        return emit(drive(values, paths, out, loaded), out);
       case 'start': {
         for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients',
           'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'membership'] as const) {
@@ -437,6 +650,11 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       console.error(`raftspec: ${e.message}\n${USAGE}`);
       return 2;
     }
+    // Bad input to drive (an adapter it cannot drive, a trace it cannot read): one line.
+    if (e instanceof DriveInputError) {
+      console.error(`raftspec: ${e.message}`);
+      return 2;
+    }
     // An output path that cannot be written (checked before the work), or a write that failed during it: one line.
     const writeError = e instanceof OutputPathError ? e.message : command === 'gen' || command === 'record' ? writeErrorLine(e) : null;
     if (writeError !== null) {
@@ -447,7 +665,7 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
   }
 }
 
-export function run(): void {
+export async function run(): Promise<void> {
   // A reader that goes away (\`raftspec check traces | head\`) is not an error of ours.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -455,7 +673,7 @@ export function run(): void {
   });
   let code: number;
   try {
-    code = main(process.argv.slice(2));
+    code = await mainAsync(process.argv.slice(2));
   } catch (e) {
     // A bug of ours, not bad input: still one line, and a distinct exit code.
     console.error(`raftspec: internal error: ${(e as Error).message}`);
@@ -464,4 +682,4 @@ export function run(): void {
   process.exitCode = code;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) run();
+if (import.meta.url === `file://${process.argv[1]}`) void run();

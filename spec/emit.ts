@@ -1,5 +1,5 @@
 // Writes the published spec files from their one source (schema.ts, rules.ts):
-//   spec/schemas/*.json   the JSON Schemas (draft 2020-12)
+//   spec/schemas/*.json   the JSON Schemas (draft 2020-12), adapter.schema.json from adapter.ts
 //   spec/rules.json       the rule catalogue
 //   docs/rules.md         the rule catalogue for people, and the index of where each rule lives
 //                         (model, statechart, impl, tests, traces: read as text by index-sources.ts)
@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PUBLISHED, SCHEMA_BASE } from './schema.js';
+import { ADAPTER_PUBLISHED } from './adapter.js';
 import { RULES, type Rule, type RuleKind } from './rules.js';
 import { INDEX_LEGEND, ruleSites, type RuleSites } from './index-sources.js';
 
@@ -16,7 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export function publishedFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, schema] of PUBLISHED) {
+  for (const [name, schema] of [...PUBLISHED, ...ADAPTER_PUBLISHED]) {
     const doc = { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `${SCHEMA_BASE}${name}`, ...JSON.parse(JSON.stringify(schema)) };
     files.set(`spec/schemas/${name}`, `${JSON.stringify(doc, null, 2)}\n`);
   }

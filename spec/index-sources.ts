@@ -273,14 +273,17 @@ export function scopesOf(text: string, code: string = maskCode(text)): Scope[] {
     const memberDepth = (depth[open] as number) + 1;
     const members = new RegExp(`^[ \\t]*${MODIFIERS}(#?${IDENT})\\s*(?:<[^(]*>)?\\s*(\\(|[:=])`, 'gm');
     members.lastIndex = open + 1;
+    // The constructor's parameter list (`private readonly buf: Entry[],`) declares no member scope.
+    let parametersEnd = -1;
     for (let mm = members.exec(code); mm && mm.index < end; mm = members.exec(code)) {
       const at = mm.index + (mm[0].length - mm[0].trimStart().length);
-      if (depth[at] !== memberDepth) continue;
+      if (depth[at] !== memberDepth || at < parametersEnd) continue;
       const name = mm[1] as string;
       if (name === 'constructor' || mm[2] !== '(') {
         if (name === 'constructor') {
           const openP = mm.index + mm[0].length - 1;
           const closeP = match.get(openP);
+          parametersEnd = closeP ?? parametersEnd;
           const body = closeP === undefined ? -1 : bodyAfter(code, closeP, match);
           const bodyEnd = body < 0 ? undefined : match.get(body);
           if (bodyEnd !== undefined) scopes.push({ name, start: withLeadingComment(text, at), end: bodyEnd + 1, kind: 'method' });

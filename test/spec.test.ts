@@ -2,6 +2,7 @@
 // sample of generated states and messages validate against them, and the rule catalogue and the
 // model cite the same IDs.
 import { describe, it, expect } from 'vitest';
+import { scopesOf } from '../spec/index-sources.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -122,5 +123,26 @@ describe('the rule catalogue and the model cite the same IDs', () => {
   });
   it('IDs are unique', () => {
     expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+  });
+});
+
+describe('the rule index reads scopes from source text (spec/index-sources.ts)', () => {
+  it('a class whose constructor declares parameter properties: its methods are Class.method, not nested in a parameter', () => {
+    const text = [
+      'export class Log {',
+      '  private constructor(',
+      '    private readonly buf: number[],',
+      '    readonly base: number,',
+      '  ) {}',
+      '  /** AE-2 */',
+      '  termAt(index: number): number {',
+      '    return this.buf[index] ?? 0;',
+      '  }',
+      '  get lastIndex(): number { return this.base; }',
+      '  private helper = (x: number) => x + 1;',
+      '}',
+    ].join('\n');
+    const names = scopesOf(text).map((s) => s.name);
+    expect(names).toEqual(['Log', 'constructor', 'termAt', 'lastIndex', 'helper']);
   });
 });

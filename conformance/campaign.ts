@@ -190,9 +190,10 @@ export function regressionName(cfg: CampaignConfig, drawn?: Profile): string {
     o.snapshotChunkSize !== undefined && `chunk${o.snapshotChunkSize}`,
     o.leaderNoop && 'noop', o.leaseReads && 'lease', o.preVote && 'prevote', o.checkQuorum && 'cq', o.disruptionGuard && 'guard',
     o.leadershipTransfer && 'transfer', o.pipelining && 'pipe', o.flowControlWindow !== undefined && `fc${o.flowControlWindow}`,
+    o.followerReads && 'fr',
   ];
   // Any option this list does not name yet still changes the name.
-  const named = new Set(['maxEntriesPerAppendEntries', 'fastBacktracking', 'snapshotChunkSize', 'leaderNoop', 'leaseReads', 'preVote', 'checkQuorum', 'disruptionGuard', 'leadershipTransfer', 'pipelining', 'flowControlWindow']);
+  const named = new Set(['maxEntriesPerAppendEntries', 'fastBacktracking', 'snapshotChunkSize', 'leaderNoop', 'leaseReads', 'preVote', 'checkQuorum', 'disruptionGuard', 'leadershipTransfer', 'pipelining', 'flowControlWindow', 'followerReads']);
   const other = Object.entries(o).filter(([k]) => !named.has(k));
   if (other.length > 0) parts.push(`opt${shortHash(other)}`);
   if (cfg.clients) parts.push(JSON.stringify(cfg.clients) === JSON.stringify(DEFAULT_CLIENTS) ? 'clients' : `clients${shortHash(cfg.clients)}`);
@@ -315,6 +316,7 @@ export function optionFlags(options?: ProtocolOptions, clients?: ClientOptions, 
   if (options?.leadershipTransfer) f += ' --leadership-transfer';
   if (options?.pipelining) f += ' --pipelining';
   if (options?.flowControlWindow) f += ` --flow-control ${options.flowControlWindow}`;
+  if (options?.followerReads) f += ' --follower-reads';
   if (clients) f += ' --clients';
   if (membership) f += ' --membership';
   return f;

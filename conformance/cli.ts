@@ -27,12 +27,21 @@ import { stdioAdapter, DEFAULT_STEP_TIMEOUT_MS } from './stdio-adapter.js';
 import { DriveInputError, driveCampaign, driveReplay, type DriveCampaignResult, type DriveFault, type DriveReplayResult } from './drive.js';
 import { pathToFileURL } from 'node:url';
 import { existsSync, statSync } from 'node:fs';
+import { compileCommand, isScript, rewriteCommand, runScriptFile } from './script-cli.js';
+import { HtmlInputError, HtmlTarget, writeRegressionHtml } from './report/html.js';
 
 const USAGE = `usage: raftspec <command> [options]
 
 commands:
   check <files|folders>      model and implementation in lockstep, plus each trace's own
-                             expectations and every invariant after every step
+                             expectations and every invariant after every step (a *.trace
+                             script named explicitly is compiled first, docs/trace-scripts.md)
+  check --rewrite <scripts|folders>
+                             each trace script run through the model, and the model's values
+                             written into the expectation lines it disagrees with, in place
+  compile <scripts|folders> [-o out.json]
+                             a trace script (*.trace, docs/trace-scripts.md) compiled to its
+                             JSON trace, beside it (x.trace -> x.json) or to -o (- : stdout)
   validate <files|folders>   a trace recorded by any implementation, checked against the model
                              alone: it passes when some sequence of the alternatives Figure 2
                              permits (docs/choices.md) explains every step; only the fields the
@@ -50,6 +59,8 @@ commands:
                              reviewing a protocol change: each trace through the model as
                              written and with the option flags laid over its options; prints
                              the first step where the two runs differ (exit 1 if any differs)
+  report <file> --html FILE  validate one trace and write its HTML report: a space-time diagram,
+                             every server's state at each step, the failing step (docs/cli.md)
   drive (--adapter "CMD" | --adapter-module FILE) [--seed N --count N --steps N --servers N]
         [--out DIR] [--step-timeout MS] [--replay-bundled | files|folders]
                              your implementation's servers in raftspec's simulated cluster, through
@@ -58,18 +69,21 @@ commands:
                              failure is shrunk and written to DIR with its observations (check it
                              with validate); --replay-bundled or files: the traces' schedules
   start [files|folders]      what \`npm start\` runs: check the bundled traces (default traces/),
-                             then ten seeded campaigns (3 servers; 5 servers with batches
+                             then thirteen seeded campaigns (3 servers; 5 servers with batches
                              of 4; 3 servers with batches of 4 and fast backtracking; with
                              clients, reads and snapshots: 3 servers, lease reads, and 5
                              servers with the leader no-op; PreVote, CheckQuorum, the disruption guard and
                              leadership transfer; pipelining with flow control; membership
-                             changes alone, and with every option and clients), then which
-                             rules fired; with --json, one JSON object
+                             changes alone, and with every option and clients; a profile of
+                             alternatives drawn per schedule, with clients, and with every
+                             option, clients and membership; follower reads with syncs and
+                             lease reads, on 5 servers), then which rules fired; with
+                             --json, one JSON object
 
 options:
   The protocol option flags (--max-entries, --fast-backtracking, --chunk-size, --leader-noop,
   --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining,
-  --flow-control) given to check or validate override the traces' own options; to diff they are
+  --flow-control, --follower-reads) given to check or validate override the traces' own options; to diff they are
   the change.
   --servers N        cluster size for gen, record, campaign, drive (default 3)
   --max-entries N    protocol option maxEntriesPerAppendEntries (default 1)
@@ -85,6 +99,9 @@ options:
                      record and campaign then also generate transferLeadership events
   --pipelining       protocol option pipelining (PIP-1, PIP-2; default off)
   --flow-control N   protocol option flowControlWindow (FC-1..FC-3; default off)
+  --follower-reads   protocol option followerReads (FR-1..FR-4; default off): reads from any
+                     server, checked against ZooKeeper's guarantees (ZK-1..ZK-4) instead of
+                     LIN-1; with --clients, gen, record and campaign also generate syncs
   --clients          gen, record, campaign: key-value clients (retries, ReadIndex reads) and
                      snapshots instead of opaque commands
   --membership       gen, record, campaign: membership changes (reconfigure events: learners,
@@ -104,9 +121,13 @@ options:
                      which returns an Adapter (conformance/adapter.ts), in-process
   --out DIR          drive: where a shrunk failure or an adapter fault's schedule is written
                      (default raftspec-drive)
+  -o, --out FILE     compile: where one script's JSON trace goes (- : standard output)
+  --rewrite          check: write the model's values into the scripts' expectation lines
   --step-timeout MS  drive --adapter: how long one request may take (default ${DEFAULT_STEP_TIMEOUT_MS})
   --replay-bundled   drive: replay the bundled traces' schedules (those the adapter can: no
                      initial state, only declared events and options) instead of a campaign
+  --html FILE        check, validate, report: also write the run's HTML report (one trace);
+                     diff: the two runs side by side (one trace); at most 5000 steps
   --json             machine-readable output on stdout
   -h, --help         this text
 
@@ -153,6 +174,7 @@ function protocolOptions(values: Record<string, unknown>): ProtocolOptions | und
   if (values['leadership-transfer'] === true) o.leadershipTransfer = true;
   if (values.pipelining === true) o.pipelining = true;
   if (values['flow-control'] !== undefined) o.flowControlWindow = intOption(values, 'flow-control', 1, 1);
+  if (values['follower-reads'] === true) o.followerReads = true;
   return Object.keys(o).length > 0 ? o : undefined;
 }
 
@@ -199,7 +221,8 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
     // A large file is read as a stream, its steps one at a time (conformance/stream.ts), with progress during the work.
     let result: ReturnType<Runner>;
     try {
-      result = runTraceFile(file, runner, (n, bytes, size, phase) => {
+      // A trace script (docs/trace-scripts.md) named explicitly: compiled, then run.
+      result = isScript(file) ? runScriptFile(file, runner) : runTraceFile(file, runner, (n, bytes, size, phase) => {
         const where = `${Math.round((100 * bytes) / size)}% of ${Math.round(size / 1048576)} MB (trace ${k + 1}/${files.length})`;
         if (phase === 'scan') tick(`${file}: reading its fields, ${where}`);
         else if (n % 128 === 0) tick(`${file}: step ${n}, ${where}`);
@@ -232,6 +255,24 @@ function runFiles(paths: readonly string[], runner: Runner, out: Out): { code: n
   return { code: summary.badInput > 0 ? 2 : summary.failed + summary.diverged > 0 ? 1 : summary.undecided > 0 ? 4 : 0, json };
 }
 
+/**
+ * `--html FILE` (check, validate, report): the one trace is read and its length checked before the
+ * run; after it, its HTML report is written, failing or not. No page for bad input: its one line stays
+ * the whole answer. Without --html nothing but the text is written, failing or not.
+ */
+function runWithHtml(command: string, paths: readonly string[], runner: Runner, htmlOut: string | undefined, over: ProtocolOptions | undefined, out: Out): { code: number; json: unknown } {
+  if (htmlOut === undefined) return runFiles(paths, runner, out);
+  const target = HtmlTarget.prepare(htmlOut, paths);
+  return withHtml(runFiles(paths, target.capture(runner), out), target.writeRun(command, over), out);
+}
+
+/** The path of the HTML report written (null: none), added to the text and the JSON. */
+function withHtml(r: { code: number; json: unknown }, written: string | null, out: Out): { code: number; json: unknown } {
+  if (written === null) return r;
+  if (!out.json) out.log(`HTML report: ${written}`);
+  return { code: r.code, json: { ...(r.json as object), html: written } };
+}
+
 function campaign(cfg: { seed: number; count: number; steps: number; servers: readonly NodeId[]; options?: ProtocolOptions; clients?: ClientOptions; membership?: MembershipOptions; randomProfiles?: boolean; regressionsDir: string }, out: Out): { code: number; result: CampaignResult; json: unknown } {
   const tick = progress(out.json);
   const result = runCampaign({ ...cfg, onProgress: (n) => tick(`campaign seed ${cfg.seed}: ${n}/${cfg.count} schedules`) });
@@ -239,8 +280,10 @@ function campaign(cfg: { seed: number; count: number; steps: number; servers: re
   const pct = (n: number) => `${t.traces ? Math.round((100 * n) / t.traces) : 0}%`;
   const label = `campaign seed ${cfg.seed}, ${cfg.servers.length} servers${cfg.options ? `, ${JSON.stringify(cfg.options)}` : ''}${cfg.clients ? ', clients' : ''}${cfg.membership ? ', membership changes' : ''}${cfg.randomProfiles ? ', random profiles' : ''}`;
   const f = result.failure;
+  // The shrunk trace's HTML report beside it (<name>.html), as `check --html` would write it.
+  const html = f?.file ? writeRegressionHtml(f.file, f.trace, f.result, 'campaign') : null;
   // A trace that could be written nowhere is in the JSON itself.
-  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: f ? { report: f.report, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}), path: f.path, steps: f.trace.steps.length, foundSteps: f.found.steps.length } : null };
+  const json = { campaign: { ...cfg, servers: cfg.servers.length, clients: cfg.clients !== undefined, membership: cfg.membership !== undefined }, totals: t, failure: f ? { report: f.report, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}), ...(html ? ('file' in html ? { html: html.file } : { htmlError: html.error }) : {}), path: f.path, steps: f.trace.steps.length, foundSteps: f.found.steps.length } : null };
   if (!out.json) {
     const clientShares = cfg.clients ? `; a snapshot ${pct(t.withSnapshot)}, an InstallSnapshot ${pct(t.withInstall)}; ${t.answered} client operations answered, ${t.reads} of them reads` : '';
     const membershipShares = cfg.membership ? `; a configuration change ${pct(t.withReconfiguration)}, ${t.reconfigurations} configuration entries, ${t.removedLeaders} removed leaders stepped down` : '';
@@ -248,6 +291,7 @@ function campaign(cfg: { seed: number; count: number; steps: number; servers: re
     if (f) {
       if (f.writeError) out.log(`     ${f.writeError}`);
       out.log(`     shrunk to ${f.trace.steps.length} steps${f.file ? `, written to ${f.file}` : ''}; reproduce with: raftspec check ${f.file ?? '<the trace below, saved to a file>'}`);
+      if (html) out.log(`     ${'file' in html ? `its HTML report: ${html.file}` : html.error}`);
       out.log(`     ${f.report.replace(/\n/g, '\n     ')}`);
       if (f.file === null) {
         out.log('     the shrunk trace:');
@@ -272,7 +316,7 @@ function drive(values: Record<string, unknown>, paths: readonly string[], out: O
   if ((command === undefined) === (module === undefined)) throw new UsageError('drive expects one of --adapter "<shell command>" and --adapter-module <file exporting createAdapter()>');
   if (command !== undefined && command.trim() === '') throw new UsageError('--adapter expects a shell command, got an empty one');
   for (const flag of ['max-entries', 'regressions', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients', 'lease-reads', 'pre-vote', 'check-quorum',
-    'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'membership', 'pin', 'keep-going', 'max-frontier'] as const) {
+    'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'follower-reads', 'membership', 'pin', 'keep-going', 'max-frontier'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`drive takes no --${flag}: the events and options come from what the adapter declares (docs/drive.md)`);
   }
   const replay = values['replay-bundled'] === true || paths.length > 0;
@@ -346,12 +390,15 @@ function driveCampaignOutput(r: DriveCampaignResult, cfg: { seed: number; count:
   const t = r.totals;
   const f = r.failure;
   const code = r.fault ? 5 : f ? 1 : t.undecided > 0 ? 4 : 0;
+  // The shrunk trace's HTML report beside it (<name>.html), as `validate --html` would write it.
+  const html = f?.file ? writeRegressionHtml(f.file, f.trace, f.result, 'drive') : null;
   const json = {
     drive: { adapter: r.hello.name, features: r.hello.features, ...cfg },
     totals: t, taken: r.taken, contradicted: r.contradicted, undecided: r.undecided,
     failure: f ? {
       report: f.report, file: f.file, ...(f.writeError ? { writeError: f.writeError } : {}), ...(f.file === null ? { trace: f.trace } : {}),
       steps: f.trace.steps.length, foundSteps: f.foundSteps, options: f.setting.options ?? {}, clients: f.setting.clients !== undefined, membership: f.setting.membership !== undefined, path: f.path,
+      ...(html ? ('file' in html ? { html: html.file } : { htmlError: html.error }) : {}),
     } : null,
     fault: r.fault ? faultJson(r.fault) : null,
     exitCode: code,
@@ -373,6 +420,7 @@ function driveCampaignOutput(r: DriveCampaignResult, cfg: { seed: number; count:
     if (f.writeError) out.log(`     ${f.writeError}`);
     const setting = `${f.setting.options ? `options ${JSON.stringify(f.setting.options)}` : 'no options'}${f.setting.clients ? ', clients' : ''}${f.setting.membership ? ', membership changes' : ''}`;
     out.log(`     shrunk to ${f.trace.steps.length} steps (from ${f.foundSteps}; ${setting})${f.file ? `, written to ${f.file}` : ''}; reproduce with: raftspec validate ${f.file ?? '<the trace below, saved to a file>'}`);
+    if (html) out.log(`     ${'file' in html ? `its HTML report: ${html.file}` : html.error}`);
     out.log(`     ${f.report.replace(/\n/g, '\n     ')}`);
     if (f.file === null) {
       out.log('     the shrunk trace:');
@@ -465,6 +513,8 @@ const START_CAMPAIGNS: ReadonlyArray<{ seed: number; count: number; steps: numbe
   // Issue 11: the choice points (spec/choices.ts), a profile drawn at random per schedule, the same on the model and impl/.
   { seed: 11, count: 60, steps: 300, servers: nodeIds(3), options: { snapshotChunkSize: 48 }, clients: DEFAULT_CLIENTS, randomProfiles: true },
   { seed: 12, count: 30, steps: 400, servers: nodeIds(5), options: ALL_OPTIONS, clients: DEFAULT_CLIENTS, membership: {}, randomProfiles: true },
+  // Issue 15: follower reads (FR-1..FR-4) with syncs, checked against ZooKeeper's guarantees (ZK-1..ZK-4) instead of LIN-1.
+  { seed: 13, count: 100, steps: 400, servers: nodeIds(5), options: { followerReads: true, leaseReads: true, leaderNoop: true, snapshotChunkSize: 48 }, clients: DEFAULT_CLIENTS },
 ];
 
 /** In --json mode a command prints its one JSON object; otherwise its lines are already out. */
@@ -475,13 +525,14 @@ function emit(r: { code: number; json: unknown }, out: Out): number {
 
 const OPTIONS = {
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
+  seed: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string', short: 'o' }, rewrite: { type: 'boolean' },
   servers: { type: 'string' }, 'max-entries': { type: 'string' }, regressions: { type: 'string' },
   'fast-backtracking': { type: 'boolean' }, 'chunk-size': { type: 'string' }, 'leader-noop': { type: 'boolean' }, clients: { type: 'boolean' },
   'lease-reads': { type: 'boolean' }, 'pre-vote': { type: 'boolean' }, 'check-quorum': { type: 'boolean' }, 'disruption-guard': { type: 'boolean' },
-  'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' },
+  'leadership-transfer': { type: 'boolean' }, pipelining: { type: 'boolean' }, 'flow-control': { type: 'string' }, 'follower-reads': { type: 'boolean' },
   membership: { type: 'boolean' }, pin: { type: 'string' }, 'max-frontier': { type: 'string' }, 'keep-going': { type: 'boolean' },
   adapter: { type: 'string' }, 'adapter-module': { type: 'string' }, 'step-timeout': { type: 'string' }, 'replay-bundled': { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 /**
@@ -542,24 +593,33 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
     switch (command) {
       case undefined:
         throw new UsageError('a command is required');
+      case 'report':
       case 'validate': {
-        if (paths.length === 0) throw new UsageError('validate expects at least one file or folder');
+        if (paths.length === 0) throw new UsageError(`${command} expects ${command === 'report' ? 'a trace file' : 'at least one file or folder'}`);
+        if (command === 'report' && values.html === undefined) throw new UsageError('report expects --html FILE: where to write the report');
         const over = protocolOptions(values);
         const pin = pinOption(values);
         const maxFrontier = intOption(values, 'max-frontier', DEFAULT_MAX_FRONTIER, 1);
         const keepGoing = values['keep-going'] === true;
-        return emit(runFiles(paths, (t) => validateBySearch(withOptions(t, over), { maxFrontier, keepGoing, ...(pin ? { pin } : {}) }), out), out);
+        return emit(runWithHtml(command, paths, (t) => validateBySearch(withOptions(t, over), { maxFrontier, keepGoing, ...(pin ? { pin } : {}) }), values.html, over, out), out);
       }
       case 'check': {
         if (paths.length === 0) throw new UsageError('check expects at least one file or folder');
+        if (values.rewrite === true) {
+          const extra = Object.keys(values).filter((k) => k !== 'rewrite' && k !== 'json' && values[k as keyof typeof values] !== undefined);
+          if (extra.length > 0) throw new UsageError(`check --rewrite takes no --${extra[0]}: it runs each script through the model as written`);
+          return emit(rewriteCommand(paths, out), out);
+        }
         const over = protocolOptions(values);
-        return emit(runFiles(paths, (t) => lockstep(withOptions(t, over)), out), out);
+        return emit(runWithHtml(command, paths, (t) => lockstep(withOptions(t, over)), values.html, over, out), out);
       }
       case 'diff': {
         if (paths.length === 0) throw new UsageError('diff expects at least one file or folder');
         const change = protocolOptions(values);
-        if (!change) throw new UsageError('diff expects the change as option flags (--fast-backtracking, --max-entries N, --chunk-size N, --leader-noop, --lease-reads, --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining, --flow-control N)');
-        return emit(diffFiles(paths, change, out), out);
+        if (!change) throw new UsageError('diff expects the change as option flags (--fast-backtracking, --max-entries N, --chunk-size N, --leader-noop, --lease-reads, --pre-vote, --check-quorum, --disruption-guard, --leadership-transfer, --pipelining, --flow-control N, --follower-reads)');
+        const html = values.html === undefined ? null : HtmlTarget.prepare(values.html, paths);
+        const compared = diffFiles(paths, change, out);
+        return emit(html ? withHtml(compared, html.writeDiff(change), out) : compared, out);
       }
       case 'gen': {
         const seed = seedOption(values);
@@ -610,9 +670,15 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       }
       case 'drive':
         return emit(drive(values, paths, out, loaded), out);
+      case 'compile': {
+        if (paths.length === 0) throw new UsageError('compile expects at least one trace script (*.trace) or folder');
+        const extra = Object.keys(values).filter((k) => k !== 'out' && k !== 'json' && values[k as keyof typeof values] !== undefined);
+        if (extra.length > 0) throw new UsageError(`compile takes no --${extra[0]}`);
+        return emit(compileCommand(paths, values.out, out), out);
+      }
       case 'start': {
         for (const flag of ['seed', 'count', 'steps', 'servers', 'max-entries', 'regressions', 'out', 'fast-backtracking', 'chunk-size', 'leader-noop', 'clients',
-          'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'membership'] as const) {
+          'lease-reads', 'pre-vote', 'check-quorum', 'disruption-guard', 'leadership-transfer', 'pipelining', 'flow-control', 'follower-reads', 'membership'] as const) {
           if (values[flag] !== undefined) throw new UsageError(`start takes no --${flag}: it runs fixed campaigns (use campaign for your own)`);
         }
         const coverage = new Map<string, number>();
@@ -650,8 +716,8 @@ export function main(argv: readonly string[], log: (line: string) => void = (l) 
       console.error(`raftspec: ${e.message}\n${USAGE}`);
       return 2;
     }
-    // Bad input to drive (an adapter it cannot drive, a trace it cannot read): one line.
-    if (e instanceof DriveInputError) {
+    // Bad input to drive (an adapter it cannot drive, a trace it cannot read), or a trace the HTML report cannot draw: one line.
+    if (e instanceof DriveInputError || e instanceof HtmlInputError) {
       console.error(`raftspec: ${e.message}`);
       return 2;
     }

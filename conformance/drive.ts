@@ -9,12 +9,13 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
 import type { BootstrapConfiguration, ClientReply, Configuration, Entry, Event, Message, NodeId, Observation, ProtocolOptions, Step, Trace } from '../spec/schema.js';
-import { DEFAULT_OPTIONS, NODE_FIELDS, ProtocolOptions as ProtocolOptionsSchema } from '../spec/schema.js';
+import { DEFAULT_OPTIONS } from '../spec/schema.js';
+import { AdapterFeatures as AdapterFeaturesSchema, INPUT_TYPES } from '../spec/adapter.js';
+import { schemaProblem } from './stdio-adapter.js';
 import { canonicalJson, describeMessage, messageKey } from '../spec/canonical.js';
 import { bootstrapConfiguration } from '../spec/config.js';
-import { CHOICE_BY_ID } from '../spec/choices.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
-import { separated } from '../model/cluster.js';
+import { SimNetwork } from './network.js';
 import { AdapterFault, type Adapter, type AdapterFeatures, type Hello, type InputType, type StepOutcome } from './adapter.js';
 import {
   APPLY_WEIGHT, CLIENT_WEIGHTS, DEFAULT_CLIENTS, DEFAULT_WEIGHTS, RECONFIGURE_WEIGHT, TRANSFER_WEIGHT, choiceSteps, emptyScheduleStats, membershipBootstrap, scheduleArb,
@@ -25,47 +26,26 @@ import { checkTrace } from './load.js';
 import { describeEvent } from './replay.js';
 import { describeResult } from './report.js';
 import { ddmin } from './shrink.js';
-import { validateBySearch, type SearchConfig, type SearchResult } from './search.js';
+import { nearest, validateBySearch, type SearchConfig, type SearchResult } from './search.js';
 import type { LeaseView } from './lease.js';
 
 // ---------------------------------------------------------------------------------------------
 // The adapter as drive uses it
 
-const INPUT_TYPES: readonly InputType[] = ['electionTimeout', 'heartbeatTimeout', 'clientRequest', 'clientRead', 'snapshot', 'transferLeadership', 'reconfigure', 'apply'];
-const OPTION_NAMES = Object.keys(ProtocolOptionsSchema.properties) as (keyof ProtocolOptions)[];
-const OBSERVABLE = new Set<string>([...NODE_FIELDS, 'logSuffix']);
-
 /** What drive cannot work with (a declaration without the two timers): bad input, exit code 2. */
 export class DriveInputError extends Error {}
 
 /**
- * Why a hello is not a declaration drive can read, or null. (The stdio transport checks its
- * schema too; an in-process adapter is checked here.)
+ * Why a hello is not a declaration drive can read, or null: its features are checked against the
+ * published schema (spec/adapter.ts), as the stdio transport checks a hello line; an in-process
+ * adapter is checked here.
  */
 function helloProblem(h: unknown): string | null {
   if (typeof h !== 'object' || h === null) return 'hello returned no object';
   const { name, features } = h as { name?: unknown; features?: unknown };
   if (typeof name !== 'string' || name === '') return 'hello: name must be a non-empty string';
-  if (typeof features !== 'object' || features === null) return 'hello: features must be an object';
-  const f = features as Record<string, unknown>;
-  const list = (key: string, allowed: ReadonlySet<string>): string | null => {
-    const v = f[key];
-    if (!Array.isArray(v)) return `features.${key} must be an array`;
-    const bad = v.find((x) => typeof x !== 'string' || !allowed.has(x));
-    if (bad !== undefined) return `features.${key} names ${JSON.stringify(bad)}, which is none of ${[...allowed].join(', ')}`;
-    return new Set(v).size === v.length ? null : `features.${key} lists a name twice`;
-  };
-  const problem = list('events', new Set(INPUT_TYPES)) ?? list('options', new Set(OPTION_NAMES)) ?? list('observes', OBSERVABLE);
-  if (problem) return `hello: ${problem}`;
-  if (f.sent !== 'all' && f.sent !== 'partial') return 'hello: features.sent must be "all" or "partial"';
-  if (f.profile !== undefined) {
-    if (typeof f.profile !== 'object' || f.profile === null) return 'hello: features.profile must be an object';
-    for (const [k, v] of Object.entries(f.profile)) {
-      if (!CHOICE_BY_ID.has(k) || (v !== 'a' && v !== 'b')) return `hello: features.profile maps ${JSON.stringify(k)} to ${JSON.stringify(v)}; expected a choice point (DEC-3 ...) and "a" or "b"`;
-    }
-  }
-  const extra = Object.keys(f).find((k) => !['events', 'options', 'observes', 'sent', 'profile'].includes(k));
-  return extra === undefined ? null : `hello: features has an unknown field ${JSON.stringify(extra)}`;
+  const problem = schemaProblem(AdapterFeaturesSchema, features, '/features');
+  return problem === null ? null : `hello: features break their schema: ${problem}`;
 }
 
 /** A request in one line, for a fault's report. */
@@ -159,9 +139,8 @@ interface View {
  * is in force) are answered from what the servers were last observed to be.
  */
 export class AdapterWorld implements World {
-  private readonly network = new Map<string, { message: Message; count: number }>();
+  private readonly network = new SimNetwork('drive');
   private readonly crashed = new Set<NodeId>();
-  private partition: Map<NodeId, number> | null = null;
   private readonly views = new Map<NodeId, View>();
   private readonly bootstrap: Configuration;
   last: LastStep = { kind: 'none' };
@@ -182,8 +161,8 @@ export class AdapterWorld implements World {
   isCrashed(id: NodeId) { return this.crashed.has(id); }
   isLeader(id: NodeId) { return !this.crashed.has(id) && this.view(id).role === 'leader'; }
   isFollower(id: NodeId) { return this.view(id).role === 'follower'; }
-  groupOf(id: NodeId) { return this.partition?.get(id) ?? null; }
-  partitioned() { return this.partition !== null; }
+  groupOf(id: NodeId) { return this.network.groupOf(id); }
+  partitioned() { return this.network.partitioned(); }
   /** The lease's clock assumption (conformance/lease.ts) with leaseFloor 0: a server counts as bound at least as long as in the model, never shorter. */
   leaseView(id: NodeId): LeaseView { return { up: !this.crashed.has(id), isLeader: this.isLeader(id), term: this.view(id).currentTerm, leaseFloor: 0 }; }
   snapshotRange(id: NodeId) { const v = this.view(id); return { snapshotIndex: v.snapshotIndex, lastApplied: v.lastApplied }; }
@@ -193,13 +172,9 @@ export class AdapterWorld implements World {
     const entry = v.log?.findLast((e) => e.config !== undefined);
     return entry?.config ?? v.snapshotConfig ?? this.bootstrap;
   }
-  inFlight(): Message[] {
-    const out: Message[] = [];
-    for (const { message, count } of this.network.values()) for (let i = 0; i < count; i++) out.push(message);
-    return out;
-  }
+  inFlight(): Message[] { return this.network.inFlight(); }
   /** Whether a copy of `m` (by content) is in flight. */
-  holds(m: Message): boolean { return this.network.has(messageKey(m)); }
+  holds(m: Message): boolean { return this.network.holds(m); }
 
   apply(event: Event): { sent: readonly Message[]; replies: readonly ClientReply[]; rules: readonly string[] } {
     this.current = event;
@@ -213,13 +188,13 @@ export class AdapterWorld implements World {
     const none = { sent: [], replies: [], rules: [] };
     switch (event.type) {
       case 'deliver':
-        this.take(event.message);
+        this.network.take(event.message);
         return this.input(event.message.to, event.message);
       case 'drop':
-        this.take(event.message);
+        this.network.take(event.message);
         return none;
       case 'duplicate':
-        this.put(event.message);
+        this.network.put(event.message);
         return none;
       case 'crash': {
         this.crashed.add(event.node);
@@ -236,12 +211,9 @@ export class AdapterWorld implements World {
         return this.outcome(event.node, this.adapter.restart(event.node));
       }
       case 'partition':
-        this.partition = new Map();
-        event.groups.forEach((g, i) => g.forEach((id) => this.partition?.set(id, i)));
-        for (const [key, { message }] of [...this.network]) if (this.separated(message)) this.network.delete(key);
-        return none;
+      case 'cut':
       case 'heal':
-        this.partition = null;
+        this.network.apply(event);
         return none;
       case 'error':
         return none;
@@ -267,7 +239,7 @@ export class AdapterWorld implements World {
       this.last = { kind: 'error', node: id, error: o.error };
       return { sent: [], replies: [], rules: [] };
     }
-    for (const m of o.sent) if (this.servers.includes(m.to) && !this.separated(m)) this.put(m);
+    for (const m of o.sent) if (this.servers.includes(m.to)) this.network.send(m);
     const state = restrict(o.state, this.features.observes);
     this.observed(id, state, o.sent);
     this.last = { kind: 'handled', node: id, state, sent: o.sent, replies: o.replies };
@@ -311,24 +283,6 @@ export class AdapterWorld implements World {
     const v = this.views.get(id);
     if (!v) throw new Error(`unknown server ${id}`); // the generator names only the cluster's servers
     return v;
-  }
-
-  private separated(m: Message): boolean {
-    return this.partition !== null && separated(this.partition, m);
-  }
-
-  private put(m: Message): void {
-    const key = messageKey(m);
-    const slot = this.network.get(key);
-    if (slot) slot.count++;
-    else this.network.set(key, { message: m, count: 1 });
-  }
-
-  private take(m: Message): void {
-    const key = messageKey(m);
-    const slot = this.network.get(key);
-    if (!slot) throw new Error(`drive chose a message not in flight: ${key}`); // callers check first
-    if (--slot.count === 0) this.network.delete(key);
   }
 }
 
@@ -551,7 +505,8 @@ function impossible(world: AdapterWorld, e: Event, sentEver: readonly Message[],
     case 'drop':
     case 'duplicate': {
       if (world.holds(e.message)) return null;
-      const near = nearestSent(e.message, [...world.inFlight(), ...[...sentEver].reverse()]);
+      const found = nearest(e.message, [...world.inFlight(), ...[...sentEver].reverse()], 'the implementation sent');
+      const near = found === null ? null : `${describeMessage(found.message)} (${found.diff})`;
       return `the implementation did not send ${describeMessage(e.message)} (it is not in flight)${near ? `; the nearest it sent: ${near}` : `; it sent no ${e.message.type} from ${e.message.from} to ${e.message.to}`}`;
     }
     case 'inject':
@@ -565,20 +520,6 @@ function impossible(world: AdapterWorld, e: Event, sentEver: readonly Message[],
   }
 }
 
-/** The message of the same type, sender and receiver that differs from `m` in the fewest fields, with the fields. */
-function nearestSent(m: Message, candidates: readonly Message[]): string | null {
-  let best: { message: Message; fields: string[] } | null = null;
-  for (const c of candidates) {
-    if (c.type !== m.type || c.from !== m.from || c.to !== m.to) continue;
-    const keys = new Set([...Object.keys(m), ...Object.keys(c)]);
-    const fields = [...keys].filter((k) => canonicalJson((m as Record<string, unknown>)[k] ?? null) !== canonicalJson((c as Record<string, unknown>)[k] ?? null)).sort();
-    if (!best || fields.length < best.fields.length) best = { message: c, fields };
-  }
-  if (!best) return null;
-  const b = best;
-  const show = (v: unknown) => (v === undefined ? 'absent' : canonicalJson(v));
-  return `${describeMessage(b.message)} (${b.fields.map((f) => `${f}: the trace has ${show((m as Record<string, unknown>)[f])}, the implementation sent ${show((b.message as Record<string, unknown>)[f])}`).join('; ')})`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Campaigns

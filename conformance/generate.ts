@@ -9,7 +9,9 @@
 //
 // With `clients`, the commands are key-value operations of a few sequential clients (each has at
 // most one operation outstanding, numbered for CLI-2, and retries it, at the leader a redirect
-// named, until it is answered), mixed with ReadIndex reads and snapshots (issue 4).
+// named, until it is answered), mixed with ReadIndex reads and snapshots (issue 4). With the
+// followerReads option (issue 15) their reads go to any server and carry the highest index the
+// client has been answered with (FR-4), and they sometimes ask the leader for a sync (FR-3).
 import fc from 'fast-check';
 import type { BootstrapConfiguration, ClientReply, Configuration, Event, KvCommand, Message, NodeId, ProtocolOptions, Trace } from '../spec/schema.js';
 import { type ClusterState, applyEvent, envOf, inFlight, initCluster } from '../model/cluster.js';
@@ -52,6 +54,8 @@ export interface Weights {
   readonly reconfigure?: number;
   /** A server applies its committed entries (DEC-17b); only when the profile takes DEC-17b. */
   readonly apply?: number;
+  /** A client asks for a sync (FR-3); only with `clients` and the followerReads option. */
+  readonly clientSync?: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = {
@@ -77,6 +81,9 @@ export const RECONFIGURE_WEIGHT = 25;
 
 /** With DEC-17b: this weight of apply events on top of the others (nothing is applied without them). */
 export const APPLY_WEIGHT = 60;
+
+/** With clients and followerReads: this weight of clientSync events on top of the others (FR-3). */
+export const SYNC_WEIGHT = 10;
 
 /** A profile that pins one alternative at every choice point (spec/choices.ts), drawn at random. */
 export const profileArb: fc.Arbitrary<Profile> = fc.record(
@@ -267,11 +274,12 @@ export function* choiceSteps(
     ...(g.options?.leadershipTransfer && base.transferLeadership === undefined ? { transferLeadership: TRANSFER_WEIGHT } : {}),
     ...(g.membership && base.reconfigure === undefined ? { reconfigure: RECONFIGURE_WEIGHT } : {}),
     ...(g.profile?.['DEC-17']?.[0] === 'b' && base.apply === undefined ? { apply: APPLY_WEIGHT } : {}),
+    ...(g.clients && g.options?.followerReads && base.clientSync === undefined ? { clientSync: SYNC_WEIGHT } : {}),
   };
   const historySize = g.historySize ?? 32;
   const history: Message[] = [];
   let commandNo = 0;
-  const clients = g.clients ? new Clients(g.clients) : null;
+  const clients = g.clients ? new Clients(g.clients, g.options?.followerReads === true) : null;
   // With lease reads, the lease's clock assumption: no election timeout or crash of a bound server.
   const lease = g.options?.leaseReads ? new LeaseClock() : null;
 
@@ -337,9 +345,18 @@ export function* choiceSteps(
       }
       case 'clientRead': {
         if (!clients) break;
+        // FR-1: with followerReads a read goes to any server.
+        if (g.options?.followerReads) return clients.next(ch, 'read', node, up());
         const ls = leaders();
         const target = ls.length > 0 && ch.a % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
         return clients.next(ch, 'read', target, up());
+      }
+      case 'clientSync': {
+        // FR-3: a sync goes to the leader (only a leader answers one).
+        if (!clients) break;
+        const ls = leaders();
+        const target = ls.length > 0 && ch.a % 8 !== 0 ? (ls[ch.b % ls.length] as NodeId) : node;
+        return clients.next(ch, 'sync', target, up());
       }
       case 'transferLeadership': {
         const ls = leaders();
@@ -461,24 +478,34 @@ function reconfigureEvent(ch: Choice, node: NodeId, c: Configuration, servers: r
 /**
  * Sequential key-value clients: each has at most one operation outstanding, numbered for CLI-2,
  * and sends it again (same client and seq) until a reply answers it: to the leader a redirect
- * named if it is up, else where the schedule points.
+ * named if it is up, else where the schedule points. With followerReads (FR-4) each keeps the
+ * highest index it has been answered with and sends it as every read's `after`; its reads go where
+ * the schedule points (any server, FR-1), and a redirected one tries elsewhere next time (FR-2).
  */
 class Clients {
-  private readonly state: Map<string, { seq: number; pending: Event | null; leader: NodeId | null; wrote: Map<string, string> }>;
-  constructor(private readonly o: ClientOptions) {
-    this.state = new Map(o.ids.map((id) => [id, { seq: 0, pending: null, leader: null, wrote: new Map() }]));
+  private readonly state: Map<string, { seq: number; pending: Event | null; leader: NodeId | null; wrote: Map<string, string>; seen: number }>;
+  constructor(private readonly o: ClientOptions, private readonly followerReads = false) {
+    this.state = new Map(o.ids.map((id) => [id, { seq: 0, pending: null, leader: null, wrote: new Map(), seen: 0 }]));
   }
 
   /** The event for a choice: the client's outstanding operation again, or a new one of `kind`. */
-  next(ch: Choice, kind: 'write' | 'read', target: NodeId, up: readonly NodeId[]): Event {
+  next(ch: Choice, kind: 'write' | 'read' | 'sync', target: NodeId, up: readonly NodeId[]): Event {
     const id = this.o.ids[ch.a % this.o.ids.length] as string;
     const c = this.state.get(id) as NonNullable<ReturnType<typeof this.state.get>>;
-    const to = c.leader !== null && up.includes(c.leader) && ch.b % 4 !== 0 ? c.leader : target;
-    if (c.pending) return { ...c.pending, node: to } as Event; // a retry: the same operation
+    // FR-1: a follower read goes where the schedule points, not to the leader.
+    const anyServer = this.followerReads && (c.pending ? c.pending.type === 'clientRead' : kind === 'read');
+    const to = !anyServer && c.leader !== null && up.includes(c.leader) && ch.b % 4 !== 0 ? c.leader : target;
+    // FR-4: a read carries the highest index the client has seen (a retry too: it may have grown).
+    const after = this.followerReads && c.seen > 0 ? { after: c.seen } : {};
+    if (c.pending) return (c.pending.type === 'clientRead' ? { ...c.pending, node: to, ...after } : { ...c.pending, node: to }) as Event; // a retry: the same operation
     const seq = ++c.seq;
+    if (kind === 'sync') {
+      c.pending = { type: 'clientSync', node: to, client: id, seq };
+      return c.pending;
+    }
     const key = this.o.keys[(ch.b >> 3) % this.o.keys.length] as string;
     if (kind === 'read') {
-      c.pending = { type: 'clientRead', node: to, client: id, seq, key };
+      c.pending = { type: 'clientRead', node: to, client: id, seq, key, ...after };
       return c.pending;
     }
     const value = `${id}.${seq}`;
@@ -498,6 +525,8 @@ class Clients {
   heard(r: ClientReply): void {
     if (r.client === null) return;
     const c = this.state.get(r.client);
+    // FR-4: every answer the client gets raises what it has seen.
+    if (c && r.type !== 'redirect' && r.index > c.seen) c.seen = r.index;
     if (!c || r.seq !== c.seq) return;
     if (r.type === 'redirect') c.leader = r.leader;
     else c.pending = null;

@@ -30,7 +30,7 @@ export function implAdapter(profile?: Profile, raftNode: RaftNodeClass = RaftNod
   const disks = new Map<NodeId, MemoryStorage>();
   const configs = new Map<NodeId, RaftConfig>();
   const applies = profile?.['DEC-17']?.[0] === 'b';
-  const events: InputType[] = ['electionTimeout', 'heartbeatTimeout', 'clientRequest', 'clientRead', 'snapshot', 'transferLeadership', 'reconfigure', ...(applies ? ['apply' as const] : [])];
+  const events: InputType[] = ['electionTimeout', 'heartbeatTimeout', 'clientRequest', 'clientRead', 'snapshot', 'transferLeadership', 'reconfigure', ...(applies ? ['apply' as const] : []), 'clientSync'];
   const declared: Partial<Record<ChoiceId, AlternativeLetter>> = {};
   for (const c of CHOICE_POINTS) {
     const letter = profile?.[c.id]?.[0];

@@ -2,7 +2,7 @@
 // (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
 import { jsonSyntaxError, lineColumn, notUtf8, printable, showChar } from './json-syntax.js';
 import { readFileSync, statSync } from 'node:fs';
-import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS, MAX_INT } from '../spec/schema.js';
+import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS, MAX_INT, MAX_SENT_WINDOW, PARTIAL_OBSERVATION_FIELDS } from '../spec/schema.js';
 import { isKvCommand } from '../spec/kv.js';
 import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
 import { CHOICE_BY_ID, CHOICE_POINTS } from '../spec/choices.js';
@@ -120,13 +120,17 @@ function nestingError(text: string): string {
   return `expected nesting no deeper than ${MAX_NESTING} levels of arrays and objects`;
 }
 
-/** Checks parsed JSON as a trace; `text`, the JSON it was parsed from, locates nesting too deep by line and column. */
-export function checkTrace(data: unknown, text?: string): Loaded {
+/**
+ * Checks parsed JSON as a trace; `text`, the JSON it was parsed from, locates nesting too deep by
+ * line and column. `firstStep`: the index of the first of `steps` in the whole trace (a reader of
+ * one step at a time checks each on its own, conformance/stream.ts).
+ */
+export function checkTrace(data: unknown, text?: string, firstStep = 0): Loaded {
   const shape = checkShape(data, text);
   if (shape) return { ok: false, error: shape };
   const v = validateTrace(withoutUserFields(data));
   if (!v.ok) return v;
-  const error = checkNames(v.value) ?? checkProfile(v.value) ?? checkTermRoom(v.value);
+  const error = checkNames(v.value, firstStep) ?? checkProfile(v.value) ?? checkTermRoom(v.value);
   return error ? { ok: false, error } : { ok: true, trace: v.value };
 }
 
@@ -197,7 +201,7 @@ function checkProfile(t: Trace): InputError | null {
 }
 
 /** Node IDs used anywhere must be in `cluster`; a message's sender and receiver must differ. */
-function checkNames(t: Trace): InputError | null {
+function checkNames(t: Trace, firstStep = 0): InputError | null {
   const known = new Set(t.cluster);
   const expected = `a node of the cluster (${t.cluster.join(', ')})`;
   const node = (id: string, path: string) => (known.has(id) ? null : new InputError(path, `unknown node ${JSON.stringify(id)}; expected ${expected}`));
@@ -233,6 +237,7 @@ function checkNames(t: Trace): InputError | null {
     for (const id of Object.keys(o.appliedIndex ?? {})) { const e = node(id, `${path}/appliedIndex/${id}`); if (e) return e; }
     for (const f of ['nextIndex', 'matchIndex'] as const) for (const id of Object.keys(o[f] ?? {})) { const e = node(id, `${path}/${f}/${id}`); if (e) return e; }
     for (const [i, id] of (o.votesGranted ?? []).entries()) { const e = node(id, `${path}/votesGranted/${i}`); if (e) return e; }
+    for (const [f, part] of Object.entries(o.partial ?? {})) for (const id of Object.keys(part)) { const e = node(id, `${path}/partial/${f}/${id}`); if (e) return e; }
     if (o.snapshotConfig) { const e = config(o.snapshotConfig, `${path}/snapshotConfig`); if (e) return e; }
     return entries(o.log ?? [], `${path}/log`);
   };
@@ -240,6 +245,15 @@ function checkNames(t: Trace): InputError | null {
   for (const [id, o] of Object.entries(t.initial ?? {})) {
     const e = node(id, `/initial/${id}`) ?? state(o, `/initial/${id}`);
     if (e) return e;
+    // Partial observations say what a server holds, not what it starts from.
+    const f = PARTIAL_OBSERVATION_FIELDS.find((k) => o[k] !== undefined);
+    if (f) return new InputError(`/initial/${id}/${f}`, `no such field in an initial state (${f} is an observation: write it in expectInitial)`);
+  }
+  if (t.expectInitial) {
+    const x = t.expectInitial;
+    for (const [id, o] of Object.entries(x.nodes ?? {})) { const e = node(id, `/expectInitial/nodes/${id}`) ?? state(o, `/expectInitial/nodes/${id}`); if (e) return e; }
+    for (const f of ['inFlight', 'inFlightContains'] as const) for (const [k, m] of (x[f] ?? []).entries()) { const e = message(m, `/expectInitial/${f}/${k}`); if (e) return e; }
+    for (const [k, id] of (x.crashed ?? []).entries()) { const e = node(id, `/expectInitial/crashed/${k}`); if (e) return e; }
   }
   for (const [i, s] of t.steps.entries()) {
     const at = `/steps/${i}`;
@@ -249,6 +263,7 @@ function checkNames(t: Trace): InputError | null {
     if (!e && ev.type === 'clientRequest') e = kvCommand(ev.command, `${at}/event/command`);
     if (!e && ev.type === 'transferLeadership') e = node(ev.target, `${at}/event/target`);
     if (!e && ev.type === 'reconfigure') e = config(ev, `${at}/event`);
+    if (!e && (ev.type === 'cut' || ev.type === 'heal') && ev.link) ev.link.forEach((id, k) => { e ??= node(id, `${at}/event/link/${k}`); });
     else if ('message' in ev && ev.type !== 'error') e = message(ev.message, `${at}/event/message`);
     else if (ev.type === 'partition') {
       const seen = new Set<string>();
@@ -264,6 +279,13 @@ function checkNames(t: Trace): InputError | null {
       if (e2) return e2;
     }
     for (const [k, m] of (s.expect?.inFlight ?? []).entries()) { const e3 = message(m, `${at}/expect/inFlight/${k}`); if (e3) return e3; }
+    for (const [k, m] of (s.expect?.inFlightContains ?? []).entries()) { const e3 = message(m, `${at}/expect/inFlightContains/${k}`); if (e3) return e3; }
+    for (const [r, during] of (s.expect?.sentDuring ?? []).entries()) {
+      const step = firstStep + i;
+      if (during.from > step) return new InputError(`${at}/expect/sentDuring/${r}/from`, `expected a step at or before this one (${step}), got ${during.from}`);
+      if (during.from < step - (MAX_SENT_WINDOW - 1)) return new InputError(`${at}/expect/sentDuring/${r}/from`, `expected a range of at most ${MAX_SENT_WINDOW} steps (from ${Math.max(0, step - (MAX_SENT_WINDOW - 1))} on), got ${during.from}`);
+      for (const [k, m] of during.contains.entries()) { const e3 = message(m, `${at}/expect/sentDuring/${r}/contains/${k}`); if (e3) return e3; }
+    }
     for (const [k, id] of (s.expect?.crashed ?? []).entries()) { const e4 = node(id, `${at}/expect/crashed/${k}`); if (e4) return e4; }
     for (const [k, r] of (s.expect?.replies ?? []).entries()) {
       const e5 = node(r.node, `${at}/expect/replies/${k}/node`) ?? (r.type === 'redirect' && r.leader !== null ? node(r.leader, `${at}/expect/replies/${k}/leader`) : null);

@@ -2,7 +2,6 @@
 // records its own trace with its observations after every step. The model plays no part here:
 // the file is checked later by `raftspec validate`, exactly as a trace from any implementation.
 import type { BootstrapConfiguration, ClientReply, Configuration, Event, Message, NodeId, Observation, ProtocolOptions, Step, Trace } from '../spec/schema.js';
-import { messageKey } from '../spec/canonical.js';
 import { MemoryStorage, RaftNode, type RaftConfig } from '../impl/index.js';
 import { optionFlags } from './campaign.js';
 import { CLIENT_WEIGHTS, type ClientOptions, type MembershipOptions, choiceSteps, membershipBootstrap, traceProfile, type World } from './generate.js';
@@ -10,16 +9,15 @@ import { lazySchedule } from './produce.js';
 import type { StreamTrace } from './stream.js';
 import type { Profile } from '../spec/choices.js';
 import { nodeInputOf, type NodeInput } from '../spec/input.js';
-import { separated } from '../model/cluster.js';
+import { SimNetwork } from './network.js';
 
 /** A simulated cluster of implementation nodes with an unreliable network, as a World. */
 export class ImplWorld implements World {
   readonly nodes = new Map<NodeId, RaftNode>();
   private readonly disks = new Map<NodeId, MemoryStorage>();
   private readonly configs = new Map<NodeId, RaftConfig>();
-  private readonly network = new Map<string, { message: Message; count: number }>();
+  private readonly network = new SimNetwork('the recorder');
   private readonly crashed = new Set<NodeId>();
-  private partition: Map<NodeId, number> | null = null;
   /** The server the last event reached, if any. */
   lastNode: NodeId | null = null;
 
@@ -35,8 +33,8 @@ export class ImplWorld implements World {
   isCrashed(id: NodeId) { return this.crashed.has(id); }
   isLeader(id: NodeId) { return this.node(id).role === 'leader'; }
   isFollower(id: NodeId) { return this.node(id).role === 'follower'; }
-  groupOf(id: NodeId) { return this.partition?.get(id) ?? null; }
-  partitioned() { return this.partition !== null; }
+  groupOf(id: NodeId) { return this.network.groupOf(id); }
+  partitioned() { return this.network.partitioned(); }
   leaseView(id: NodeId) {
     const n = this.node(id);
     return { up: !this.crashed.has(id), isLeader: n.role === 'leader', term: n.currentTerm, leaseFloor: n.leaseFloor };
@@ -46,11 +44,7 @@ export class ImplWorld implements World {
     const n = this.node(id);
     return { snapshotIndex: n.snapshotIndex, lastApplied: n.lastApplied };
   }
-  inFlight(): Message[] {
-    const out: Message[] = [];
-    for (const { message, count } of this.network.values()) for (let i = 0; i < count; i++) out.push(message);
-    return out;
-  }
+  inFlight(): Message[] { return this.network.inFlight(); }
 
   node(id: NodeId): RaftNode {
     const n = this.nodes.get(id);
@@ -66,6 +60,7 @@ export class ImplWorld implements World {
       case 'heartbeatTimeout':
       case 'clientRequest':
       case 'clientRead':
+      case 'clientSync':
       case 'snapshot':
       case 'transferLeadership':
       case 'reconfigure':
@@ -75,13 +70,13 @@ export class ImplWorld implements World {
         return this.input(to.node, to.input);
       }
       case 'deliver':
-        this.take(event.message);
+        this.network.take(event.message);
         return this.input(event.message.to, event.message);
       case 'drop':
-        this.take(event.message);
+        this.network.take(event.message);
         return none;
       case 'duplicate':
-        this.put(event.message);
+        this.network.put(event.message);
         return none;
       case 'crash': {
         this.crashed.add(event.node);
@@ -99,12 +94,9 @@ export class ImplWorld implements World {
         return { sent: ready.messages, replies: ready.replies, rules: [] };
       }
       case 'partition':
-        this.partition = new Map();
-        event.groups.forEach((g, i) => g.forEach((id) => this.partition?.set(id, i)));
-        for (const [key, { message }] of [...this.network]) if (this.separated(message)) this.network.delete(key);
-        return none;
+      case 'cut':
       case 'heal':
-        this.partition = null;
+        this.network.apply(event);
         return none;
       case 'error':
         return none;
@@ -116,26 +108,8 @@ export class ImplWorld implements World {
     if (this.crashed.has(id)) return { sent: [], replies: [], rules: [] };
     const ready = this.node(id).step(input);
     (this.disks.get(id) as MemoryStorage).save(ready); // PER-1: persist before sending
-    for (const m of ready.messages) if (!this.separated(m)) this.put(m);
+    for (const m of ready.messages) this.network.send(m);
     return { sent: ready.messages, replies: ready.replies, rules: [] };
-  }
-
-  private separated(m: Message): boolean {
-    return this.partition !== null && separated(this.partition, m);
-  }
-
-  private put(m: Message): void {
-    const key = messageKey(m);
-    const slot = this.network.get(key);
-    if (slot) slot.count++;
-    else this.network.set(key, { message: m, count: 1 });
-  }
-
-  private take(m: Message): void {
-    const key = messageKey(m);
-    const slot = this.network.get(key);
-    if (!slot) throw new Error(`recorder chose a message not in flight: ${key}`); // a bug of the recorder
-    if (--slot.count === 0) this.network.delete(key);
   }
 
   /**

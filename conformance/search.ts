@@ -7,16 +7,16 @@
 // sends agree with what the trace observed and that break no invariant, and goes on. Fields a
 // trace does not observe stay open: the states that differ only there all stay in the frontier.
 // A frontier larger than --max-frontier is UNDECIDED, never a silent pass.
-import type { Event, Message, Step, Trace } from '../spec/schema.js';
+import { type Event, type Message, type Step, type Trace, MAX_SENT_WINDOW } from '../spec/schema.js';
 import { CHOICE_BY_ID, CHOICE_POINTS, alternativesBeyondModel, profileOf, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { describeMessage, messageKey } from '../spec/canonical.js';
 import { RULE_BY_ID, type RuleId } from '../spec/rules.js';
-import { type ClusterState, type ClusterStep, anyPrefix, applyEvent, copiesInFlight, envOf, inFlight, initCluster, isShorterForm, separated, withMessages, withoutMessages } from '../model/cluster.js';
+import { type ClusterState, type ClusterStep, anyPrefix, applyEvent, copiesInFlight, envOf, inFlight, initCluster, isLost, isShorterForm, withMessages, withoutMessages } from '../model/cluster.js';
 import { InvariantChecker } from '../model/invariants.js';
 import { type NodeState, configOf, fromJson, toJson } from '../model/state.js';
 import { quorumIndex } from '../model/config.js';
 import { canonicalJson } from '../spec/canonical.js';
-import { type Failure, type ReplayResult, checkClientHistory, checkExpect, describeEvent, describeViolation, initialData, leaseViewOf } from './replay.js';
+import { type Failure, type ReplayResult, checkClientHistory, checkExpect, checkExpectInitial, clientStep, describeEvent, describeViolation, initialData, isClientStep, leaseViewOf, zooKeeperStart } from './replay.js';
 import { LeaseClock } from './lease.js';
 import type { HistoryStep } from './history.js';
 import { indexed, type StreamTrace } from './stream.js';
@@ -80,10 +80,33 @@ interface Branch {
    */
   readonly anchor: object;
   readonly delta: ReadonlyMap<string, Copies>;
+  /** What this branch's steps sent, newest first, at most MAX_SENT_WINDOW steps back (for sentDuring). */
+  readonly sent: SentList;
 }
 
 /** The client steps of one branch, newest first, shared between branches (a persistent list). */
 type HistoryList = { readonly step: HistoryStep; readonly rest: HistoryList } | null;
+
+/** What one branch's steps sent, newest first, shared between branches (a persistent list); steps that sent nothing are left out. */
+type SentList = { readonly step: number; readonly sent: readonly Message[]; readonly rest: SentList } | null;
+
+/** The messages of a sent list from step `from` on. */
+function sentFrom(list: SentList, from: number): Message[] {
+  const out: Message[] = [];
+  for (let x = list; x !== null && x.step >= from; x = x.rest) out.push(...x.sent);
+  return out;
+}
+
+/** A sent list without the steps before `from` (rebuilt: the list is shared). */
+function sentTrimmed(list: SentList, from: number): SentList {
+  const kept: { step: number; sent: readonly Message[] }[] = [];
+  let x = list;
+  for (; x !== null && x.step >= from; x = x.rest) kept.push(x);
+  if (x === null) return list;
+  let out: SentList = null;
+  for (let k = kept.length - 1; k >= 0; k--) out = { ...(kept[k] as { step: number; sent: readonly Message[] }), rest: out };
+  return out;
+}
 
 /** Copies of one message. */
 interface Copies {
@@ -186,10 +209,12 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
   if (initialViolations.length > 0) {
     return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'invariant', problems: initialViolations.map(describeViolation), rules: [] } };
   }
+  const initialProblems = trace.expectInitial ? checkExpectInitial(trace.expectInitial, c0) : [];
+  if (initialProblems.length > 0) return { status: 'fail', steps: 0, failure: { step: -1, event: 'initial state', kind: 'expectation', problems: initialProblems, rules: [] } };
   const taken = new Map<string, number>();
   const deviations = new Map<string, { what: string; rules: readonly RuleId[]; firstStep: number; count: number }>();
   let firstFailure: { failure: Failure; steps: number } | null = null;
-  let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [], anchor: c0.network, delta: new Map() }];
+  let frontier: Branch[] = [{ c: c0, checker: checker0, history: null, open: [], optional: new Map(), groups: [], anchor: c0.network, delta: new Map(), sent: null }];
   // LR-2: the lease's clock assumption is about the events (a server bound by a lease has no election timeout or crash): checked on the first explanation.
   const lease = trace.options?.leaseReads ? new LeaseClock() : null;
   // Steps may be streamed (conformance/stream.ts): nothing here is kept per step but the client history (per client operation).
@@ -201,6 +226,8 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
     if (s.event.type === 'error') {
       return { status: 'fail', steps: i + 1, failure: { step: i, event: describeEvent(s.event), kind: 'expectation', problems: [`the implementation failed${s.event.node ? ` on ${s.event.node}` : ''}: ${s.event.message}`], rules: [] }, taken: Object.fromEntries(taken) };
     }
+    // What was sent more than MAX_SENT_WINDOW steps back is dropped now and then (a sentDuring looks no further).
+    if (i > 0 && i % MAX_SENT_WINDOW === 0) frontier = frontier.map((b) => ({ ...b, sent: sentTrimmed(b.sent, i - MAX_SENT_WINDOW) }));
     if (unsplit && (i === 0 && hasConfigEntries(trace.initial) || mayAppendConfiguration(s.event))) {
       unsplit = false;
       frontier = frontier.flatMap((b) => [b, { ...b, c: onApply(b.c), checker: b.checker.clone() }]);
@@ -214,7 +241,7 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
           dead.push({ run: { decisions, rules: [] }, problems: [r.error], ...(s.event.type === 'deliver' || s.event.type === 'drop' || s.event.type === 'duplicate' ? { notInFlight: s.event.message } : {}) });
           continue;
         }
-        const problems = [...checkExpect(withoutInFlight(s.expect), r), ...(s.expect?.inFlight ? checkInFlight(s.expect.inFlight, r.state, withGroups(b.optional, b.groups)) : []), ...checkSent(s, r)];
+        const problems = [...checkExpect(withoutInFlight(s.expect), r, (from) => [...r.sent, ...sentFrom(b.sent, from)]), ...(s.expect?.inFlight ? checkInFlight(s.expect.inFlight, r.state, withGroups(b.optional, b.groups)) : []), ...checkSent(s, r)];
         if (problems.length > 0) dead.push({ run: { decisions, rules: r.rules }, problems, after: r.state });
         else runs.push({ parent: b, r, decisions });
       }
@@ -275,7 +302,7 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
   const histories = frontier.map((b) => historyArray(b.history));
   let result: ReplayResult | null = null;
   for (const h of histories) {
-    result = checkClientHistory(h, total, initialData(trace));
+    result = checkClientHistory(h, total, initialData(trace), trace.options?.followerReads ? zooKeeperStart(trace) : undefined);
     if (result.status === 'pass') break;
   }
   return { ...(result ?? { status: 'pass', steps: total }), taken: Object.fromEntries(taken) };
@@ -360,13 +387,29 @@ function advance(runs: readonly Run[], e: Event, i: number, dead: Dead[], tried:
       dead.push({ run: { decisions: run.decisions, rules: run.r.rules }, problems: violations.map(describeViolation) });
       continue;
     }
-    const client = e.type === 'clientRequest' || e.type === 'clientRead' || run.r.replies.length > 0;
+    // With followerReads the history keeps the entries applied too (ZK-1 .. ZK-4 need the committed log).
+    const followerReads = run.parent.c.options.followerReads;
+    const client = isClientStep(e, run.r, followerReads);
     survivors.push(...members);
     // Open: the alternatives this branch stands for alone (every run merged into it took them).
     const open = [...run.decisions].filter(([p, l]) => contested.has(p) && members.every((x) => x.decisions.get(p) === l)).map(([p, l]) => `${p}${l}`);
-    next.push({ c: state, checker, history: client ? { step: { index: i, event: e, replies: run.r.replies }, rest: run.parent.history } : run.parent.history, open: open.length === 0 ? run.parent.open : [...run.parent.open, ...open], optional: optional, groups: groups, anchor: run.parent.anchor, delta });
+    // What the step sent: every message any run merged here sent (as optional messages are, each may be the one sent).
+    const sentNow = members.length === 1 ? run.r.sent : unionOfSends(members.map((x) => x.r.sent));
+    const sent: SentList = sentNow.length > 0 ? { step: i, sent: sentNow, rest: run.parent.sent } : run.parent.sent;
+    next.push({ c: state, checker, history: client ? { step: clientStep(i, e, run.r, followerReads), rest: run.parent.history } : run.parent.history, open: open.length === 0 ? run.parent.open : [...run.parent.open, ...open], optional: optional, groups: groups, anchor: run.parent.anchor, delta, sent });
   }
   return next;
+}
+
+/** The multiset union of several runs' sends: each message as many times as the run that sent it most often. */
+function unionOfSends(sends: readonly (readonly Message[])[]): Message[] {
+  const most = new Map<string, { m: Message; n: number }>();
+  for (const list of sends) {
+    const here = new Map<string, { m: Message; n: number }>();
+    for (const m of list) here.set(keyOf(m), { m, n: (here.get(keyOf(m))?.n ?? 0) + 1 });
+    for (const [k, x] of here) if ((most.get(k)?.n ?? 0) < x.n) most.set(k, x);
+  }
+  return [...most.values()].flatMap(({ m, n }) => Array.from({ length: n }, () => m));
 }
 
 /**
@@ -442,7 +485,7 @@ function recover(frontier: readonly Branch[], s: Step, permitted: (p: ChoiceId) 
   c = { ...c, nodes };
   const checker = new InvariantChecker(c);
   checker.permitted = b.checker.permitted;
-  return { c, checker, history: b.history, open: [], optional: new Map(), groups: [], anchor: c.network, delta: new Map() };
+  return { c, checker, history: b.history, open: [], optional: new Map(), groups: [], anchor: c.network, delta: new Map(), sent: b.sent };
 }
 
 /** The alternatives (beyond those permitted) under which some run explains the step: what a pin or profile kept out. */
@@ -499,8 +542,8 @@ function checkSent(s: Step, r: ClusterStep): string[] {
   return problems;
 }
 
-/** The message of the same type, sender and receiver that differs from `m` in the fewest fields, and how. */
-export function nearest(m: Message, candidates: readonly Message[]): { message: Message; diff: string } | null {
+/** The message of the same type, sender and receiver that differs from `m` in the fewest fields, and how (`who` sent the candidates). */
+export function nearest(m: Message, candidates: readonly Message[], who = 'the model'): { message: Message; diff: string } | null {
   let best: { message: Message; fields: string[] } | null = null;
   for (const c of candidates) {
     if (c.type !== m.type || c.from !== m.from || c.to !== m.to) continue;
@@ -511,7 +554,7 @@ export function nearest(m: Message, candidates: readonly Message[]): { message: 
   if (!best) return null;
   const b = best;
   const show = (v: unknown) => (v === undefined ? 'absent' : canonicalJson(v));
-  return { message: b.message, diff: b.fields.map((f) => `${f}: the trace has ${show((m as Record<string, unknown>)[f])}, the model ${show((b.message as Record<string, unknown>)[f])}`).join('; ') };
+  return { message: b.message, diff: b.fields.map((f) => `${f}: the trace has ${show((m as Record<string, unknown>)[f])}, ${who} ${show((b.message as Record<string, unknown>)[f])}`).join('; ') };
 }
 
 /** Why no run explains step i: the model's own reading first, then what each other alternative did. */
@@ -638,13 +681,14 @@ function historyArray(h: HistoryList): HistoryStep[] {
 // ---------------------------------------------------------------------------------------------
 // Equal states (the frontier's deduplication): identity first, then field by field.
 
-/** Everything but the network: the servers, who is down, the partition. */
+/** Everything but the network: the servers, who is down, the partition and the cut links. */
 function sameExceptNetwork(a: ClusterState, b: ClusterState): boolean {
   if (a === b) return true;
   if (a.envs !== b.envs) return false; // DEC-24: the two readings of a run are never one branch
   if (a.crashed.size !== b.crashed.size || [...a.crashed].some((id) => !b.crashed.has(id))) return false;
   if ((a.partition === null) !== (b.partition === null)) return false;
   if (a.partition && b.partition && (a.partition.size !== b.partition.size || [...a.partition].some(([k, v]) => b.partition?.get(k) !== v))) return false;
+  if (a.cuts !== b.cuts && (a.cuts.size !== b.cuts.size || [...a.cuts].some((k) => !b.cuts.has(k)))) return false;
   for (const id of a.servers) if (!sameNode(a.nodes[id] as NodeState, b.nodes[id] as NodeState)) return false;
   return true;
 }
@@ -735,10 +779,9 @@ function childDelta(run: Run, e: Event): Map<string, Copies> {
   const delta = new Map(run.parent.delta);
   if (e.type === 'deliver' || e.type === 'drop') addSigned(delta, [e.message], -1);
   if (e.type === 'duplicate') addSigned(delta, [e.message], 1);
-  if (e.type === 'partition') {
-    // The messages in flight between the new groups are lost now (rare: a scan of the network).
-    const partition = run.r.state.partition;
-    if (partition) addSigned(delta, inFlight(run.parent.c).filter((m) => separated(partition, m)), -1);
+  if (e.type === 'partition' || e.type === 'cut') {
+    // The messages in flight between the new groups, or across the link cut, are lost now (rare: a scan of the network).
+    addSigned(delta, inFlight(run.parent.c).filter((m) => isLost(run.r.state, m)), -1);
   }
   addSigned(delta, through(run), 1);
   return delta;
@@ -759,10 +802,10 @@ function deltaDiff(a: ReadonlyMap<string, Copies>, b: ReadonlyMap<string, Copies
   return { first, second };
 }
 
-/** What a run's step put into the network: what the server sent, less what a partition lost. */
+/** What a run's step put into the network: what the server sent, less what a partition or a cut link lost. */
 function through(run: Run): readonly Message[] {
-  const partition = run.r.state.partition;
-  return partition ? run.r.sent.filter((m) => !separated(partition, m)) : run.r.sent;
+  const c = run.r.state;
+  return c.partition !== null || c.cuts.size > 0 ? run.r.sent.filter((m) => !isLost(c, m)) : run.r.sent;
 }
 
 /** Two runs of one step from one state: their networks differ by what each put into it (as many copies as differ, each way). */
@@ -865,10 +908,10 @@ function trimmed(optional: ReadonlyMap<string, Copies>, c: ClusterState, e: Even
   return out;
 }
 
-/** What an event can take out of the network: nothing (null), copies of one message, or any message (a partition). Sends only add. */
+/** What an event can take out of the network: nothing (null), copies of one message, or any message (a partition, a link cut). Sends only add. */
 function removedBy(e: Event): Message | 'any' | null {
   if (e.type === 'deliver' || e.type === 'drop') return e.message;
-  return e.type === 'partition' ? 'any' : null;
+  return e.type === 'partition' || e.type === 'cut' ? 'any' : null;
 }
 
 /** The step's expectations but the in-flight multiset, which checkInFlight compares with the optional messages in mind. */

@@ -256,6 +256,15 @@ function show(v: unknown): string {
 const compiled = new Map<object, ValidateFunction>();
 /** null when `data` fits `schema`; else ajv's first error, in one line: the JSON path, what was expected there and what was got. */
 function check(schema: object, data: unknown): string | null {
+  return schemaProblem(schema, data);
+}
+
+/**
+ * null when `data` fits `schema` (compiled once); else ajv's first error in one line: the JSON
+ * path (after `at`, where `data` sits in what was read), what was expected there and what was got.
+ * drive's check of an in-process adapter's hello says it in the same words.
+ */
+export function schemaProblem(schema: object, data: unknown, at = ''): string | null {
   let validate = compiled.get(schema);
   if (validate === undefined) {
     validate = ajv.compile(schema);
@@ -263,16 +272,17 @@ function check(schema: object, data: unknown): string | null {
   }
   if (validate(data)) return null;
   const e = validate.errors?.[0];
-  return e === undefined ? '/: not valid' : describeError(e, data);
+  return e === undefined ? `${at || '/'}: not valid` : describeError(e, data, at);
 }
 
-function describeError(e: ErrorObject, data: unknown): string {
+function describeError(e: ErrorObject, data: unknown, at: string): string {
   const p = e.params as Record<string, unknown>;
-  const path = e.instancePath || '/';
+  const path = at + e.instancePath || '/';
   const got = show(valueAt(data, e.instancePath));
   switch (e.keyword) {
     case 'required': return `${path}: missing required field "${String(p.missingProperty)}"`;
-    case 'additionalProperties': return `${e.instancePath}/${String(p.additionalProperty)}: no such field here (unknown field)`;
+    case 'additionalProperties': return `${at}${e.instancePath}/${String(p.additionalProperty)}: no such field here (unknown field)`;
+    case 'uniqueItems': return `${path}: expected no duplicates (items ${String(p.j)} and ${String(p.i)} are equal)`;
     case 'enum': return `${path}: expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
     case 'const': return `${path}: expected ${show(p.allowedValue)}, got ${got}`;
     case 'type': return `${path}: expected ${String(p.type)}, got ${got}`;

@@ -337,7 +337,7 @@ class StepReader implements Iterator<Step>, Iterable<Step> {
       throw new TraceStreamError(parseError(this.fd, at, p, text, e as Error));
     }
     this.p = end;
-    const checked = checkTrace({ format: 'raft-trace', version: 1, cluster: this.cluster, steps: [data] });
+    const checked = checkTrace({ format: 'raft-trace', version: 1, cluster: this.cluster, steps: [data] }, undefined, this.k);
     if (!checked.ok) {
       const path = checked.error.path.startsWith('/steps/0') ? at + checked.error.path.slice('/steps/0'.length) : checked.error.path;
       throw new TraceStreamError(new InputError(path, checked.error.expected));

@@ -165,10 +165,21 @@ export class Cluster {
   /**
    * A linearizable read reaches server `id` (CLI-4, ReadIndex): a leader answers once a majority
    * has confirmed its leadership and it has applied through the read index; another server answers
-   * with a redirect (CLI-1). The answers go to `onReply`.
+   * with a redirect (CLI-1). With the followerReads option any server answers at once from its
+   * applied state if it has applied through `after`, the highest index the client has seen (FR-1,
+   * FR-4), and redirects otherwise (FR-2). The answers go to `onReply`.
    */
-  clientRead(id: NodeId, client: string, seq: number, key: string): void {
-    this.input(id, { type: 'clientRead', client, seq, key });
+  clientRead(id: NodeId, client: string, seq: number, key: string, after?: number): void {
+    this.input(id, { type: 'clientRead', client, seq, key, ...(after === undefined ? {} : { after }) });
+  }
+
+  /**
+   * ZooKeeper's sync reaches server `id` (FR-3, followerReads only): a leader answers with a `sync`
+   * reply, at its read index, once a ReadIndex round (or its lease) confirms it; another server
+   * redirects (CLI-1). The answers go to `onReply`.
+   */
+  clientSync(id: NodeId, client: string, seq: number): void {
+    this.input(id, { type: 'clientSync', client, seq });
   }
 
   /**

@@ -25,6 +25,8 @@ export interface Settings {
   readonly leaderNoop: boolean;
   /** LR-1 .. LR-3: reads under a lease; implies the disruption guard (CFG-6). */
   readonly leaseReads: boolean;
+  /** FR-1 .. FR-3: reads answered by any server from its applied state; clientSync. */
+  readonly followerReads: boolean;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly disruptionGuard: boolean;
@@ -85,6 +87,7 @@ export function settingsOf(config: RaftConfig): Settings {
     fastBacktracking: o.fastBacktracking,
     leaderNoop: o.leaderNoop,
     leaseReads: o.leaseReads,
+    followerReads: o.followerReads,
     preVote: o.preVote,
     checkQuorum: o.checkQuorum,
     disruptionGuard: o.disruptionGuard || o.leaseReads, // CFG-6: leaseReads turns the guard on

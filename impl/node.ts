@@ -18,7 +18,7 @@ import { KvMachine } from './kv.js';
 import { copyEntry } from './log.js';
 import { copyConfig } from './membership.js';
 import { acceptForwarded, proposeCommand, proposeConfChange } from './proposals.js';
-import { acceptRead, settleReads } from './reads.js';
+import { acceptRead, acceptSync, settleReads } from './reads.js';
 import { bcastHeartbeat, onAppendResponse, onSnapshotResponse, settleApplied } from './replication.js';
 import { answerSnapshot, compactLog, copyKvState, receiveSnapshot } from './snapshot.js';
 import { ABSENT } from './tracker.js';
@@ -117,7 +117,10 @@ export class RaftNode {
         proposeCommand(r, input.command); // LEA-2; CLI-1 and DEC-9 on a non-leader
         break;
       case 'clientRead':
-        acceptRead(r, input.client, input.seq, input.key); // CLI-4; CLI-1 and DEC-9 on a non-leader
+        acceptRead(r, input.client, input.seq, input.key, input.after ?? 0); // CLI-4 (FR-1, FR-2); CLI-1 and DEC-9 on a non-leader
+        break;
+      case 'clientSync':
+        acceptSync(r, input.client, input.seq); // FR-3; DEC-9 without followerReads
         break;
       case 'snapshot':
         compactLog(r, input.index ?? r.lastApplied); // SNAP-1 (DEC-13)

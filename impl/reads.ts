@@ -3,6 +3,8 @@
 // index (commitIndex, once the leader has committed an entry of its term), for a round of
 // heartbeats acknowledged by a quorum, and for lastApplied to reach the read index. A lease read
 // skips the round. The queue dies with the leader record: a leader that steps down answers none.
+// With followerReads (FR-1 .. FR-3), reads skip the queue on every role and are served from the
+// applied state; the queue then holds only syncs, reads of no key.
 import type { RaftState } from './core.js';
 import type { LeaderState, PendingRead } from './roles.js';
 import { bcastAppend } from './replication.js';
@@ -12,13 +14,35 @@ import { bcastAppend } from './replication.js';
  * a leader that has committed an entry of its term and holds the lease gives it commitIndex at
  * once and no round (round 0 is always confirmed), so the end of the step answers it.
  */
-export function acceptRead(r: RaftState, client: string, seq: number, key: string): void {
+export function acceptRead(r: RaftState, client: string, seq: number, key: string, after = 0): void {
+  if (r.opts.followerReads) {
+    // FR-1: any role serves the read from what it has applied, if that is not older than what the
+    // client has seen (FR-4: `after`); FR-2: otherwise a redirect, and the client looks elsewhere.
+    if (r.lastApplied >= after) r.ready.replies.push({ type: 'read', node: r.id, client, seq, key, index: r.lastApplied, result: r.kv.get(key) });
+    else r.redirectClient(client, seq);
+    return;
+  }
   if (r.role !== 'leader') {
     // DEC-23b: a follower that knows the leader of its term hands the read to it, which answers.
     if (r.opts.forwardProposals && r.role === 'follower' && r.leaderId !== null && r.leaderId !== r.id) return r.send({ type: 'ForwardedRead', from: r.id, to: r.leaderId, term: r.currentTerm, client, seq, key });
     return r.redirectClient(client, seq);
   }
-  const lead = r.lead();
+  queueRead(r, r.lead(), client, seq, key);
+}
+
+/**
+ * FR-3: ZooKeeper's sync, with followerReads only (DEC-9 without). A leader queues it as a read of
+ * no key (key null): CLI-4's round, or LR-2's read index at once under a lease; answered with its
+ * read index. Any other role redirects (CLI-1): it cannot confirm that the index is current.
+ */
+export function acceptSync(r: RaftState, client: string, seq: number): void {
+  if (!r.opts.followerReads) return;
+  if (r.role !== 'leader') return r.redirectClient(client, seq);
+  queueRead(r, r.lead(), client, seq, null);
+}
+
+/** Queues a read (or a sync, key null) on the leader: with a read index at once under LR-2's lease, else for the next round (CLI-4). */
+function queueRead(r: RaftState, lead: LeaderState, client: string, seq: number, key: string | null): void {
   if (r.opts.leaseReads && r.log.termAt(r.commitIndex) === r.currentTerm && leaseHeld(r, lead)) {
     // Only reads with a read index can be queued here: a read without one waits only while no
     // entry of our term is committed, and then none is, so readsUnstarted is the queue's end.
@@ -117,10 +141,12 @@ function releaseLeaseReads(r: RaftState, lead: LeaderState): void {
   lead.readsUnstarted = kept;
 }
 
-/** CLI-4: answer a read from the state machine as of lastApplied. */
+/** CLI-4: answer a read from the state machine as of lastApplied; FR-3: a sync with its read index. */
 function answerRead(r: RaftState, lead: LeaderState, read: PendingRead): void {
   if (read.round === 0) lead.leaseReadsQueued--; // LR-2
-  r.ready.replies.push({ type: 'read', node: r.id, client: read.client, seq: read.seq, key: read.key, index: read.readIndex as number, result: r.kv.get(read.key) });
+  const index = read.readIndex as number;
+  if (read.key === null) r.ready.replies.push({ type: 'sync', node: r.id, client: read.client, seq: read.seq, index });
+  else r.ready.replies.push({ type: 'read', node: r.id, client: read.client, seq: read.seq, key: read.key, index, result: r.kv.get(read.key) });
 }
 
 /** CLI-4: the leader and the peers that acknowledged `round` or a later one are a quorum of the configuration in force (CFG-2; the leader counts only if a voter, CFG-5). */

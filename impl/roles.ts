@@ -26,7 +26,8 @@ export class CandidateState {
 export interface PendingRead {
   readonly client: string;
   readonly seq: number;
-  readonly key: string;
+  /** null: a sync (FR-3), which reads no key and is answered with its read index. */
+  readonly key: string | null;
   readIndex: number | null;
   /** The ReadIndex round that must be acknowledged by a majority before the read is answered (0: a lease read, LR-2). */
   round: number;

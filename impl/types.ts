@@ -84,13 +84,14 @@ export interface Ready {
   replies: ClientReply[];
 }
 
-/** What reaches a server: a message, one of its two timers, a client command or read, a snapshot request, a leadership transfer, a membership change. */
+/** What reaches a server: a message, one of its two timers, a client command, read or sync (FR-3), a snapshot request, a leadership transfer, a membership change. */
 export type Input =
   | Message
   | { type: 'electionTimeout' }
   | { type: 'heartbeatTimeout' }
   | { type: 'clientRequest'; command: unknown }
-  | { type: 'clientRead'; client: string; seq: number; key: string }
+  | { type: 'clientRead'; client: string; seq: number; key: string; after?: number }
+  | { type: 'clientSync'; client: string; seq: number }
   | { type: 'snapshot'; index?: number }
   | { type: 'transferLeadership'; target: NodeId }
   | { type: 'reconfigure'; change: 'single' | 'joint'; voters: readonly NodeId[]; learners?: readonly NodeId[] }

@@ -15,6 +15,11 @@
  *   against the model alone), {@link lockstep} (`raftspec check`: the model and `impl/` step by
  *   step), {@link replayModel} (the model alone, the trace's own choices), {@link runCampaign}
  *   (`raftspec campaign`: generated schedules in lockstep, a failure shrunk);
+ * - driving an implementation (`raftspec drive`, docs/drive.md): the {@link Adapter} interface and
+ *   its handshake ({@link AdapterFeatures}), {@link stdioAdapter} (a child process speaking the
+ *   JSON lines protocol of `raftspec/schemas/adapter.schema.json`), {@link implAdapter} (`impl/`
+ *   in-process), {@link driveCampaign} and {@link driveReplay}; a broken protocol is an
+ *   {@link AdapterFault};
  * - reports: {@link describeResult}, {@link formatReport};
  * - the specification: the trace format's types and TypeBox schemas (`schema`), the paths of the
  *   published JSON Schemas ({@link SCHEMAS_DIR}, {@link schemaPath}; also importable as
@@ -47,8 +52,20 @@ export {
 } from '../conformance/campaign.js';
 export { DEFAULT_CLIENTS, type ClientOptions, type MembershipOptions } from '../conformance/generate.js';
 
+// Driving an implementation through an adapter (docs/drive.md)
+export { ADAPTER_PROTOCOL_VERSION, AdapterFault, type Adapter, type AdapterFeatures, type Hello, type InputType, type StepOutcome } from '../conformance/adapter.js';
+export { stdioAdapter, StdioAdapter, DEFAULT_STEP_TIMEOUT_MS, type StdioOptions } from '../conformance/stdio-adapter.js';
+export { implAdapter, type RaftNodeClass } from '../conformance/impl-adapter.js';
+export {
+  driveCampaign, driveReplay, DriveInputError,
+  type DriveConfig, type DriveCampaignResult, type DriveTotals, type DriveFailure, type DriveFault, type DriveReplayResult, type TraceReplay, type RunSetting,
+} from '../conformance/drive.js';
+
 // Reports
 export { describeResult, formatReport, describeTaken } from '../conformance/report.js';
+// Trace scripts (docs/trace-scripts.md) and the HTML report (docs/cli.md).
+export { compileScript, rewriteScript, type Compiled, type Rewritten } from '../conformance/script.js';
+export { buildHtmlReport, buildDiffHtml } from '../conformance/report/html.js';
 
 // The specification: the trace format, the rules, the choice points, the published files
 export * as schema from '../spec/schema.js';

@@ -35,6 +35,8 @@ export interface ClusterState {
   readonly network: Network;
   /** While partitioned: each server's group; messages between groups are lost. */
   readonly partition: ReadonlyMap<NodeId, number> | null;
+  /** The links cut (by linkKey), both ways: messages between their two servers are lost, as between groups of a partition. */
+  readonly cuts: ReadonlySet<string>;
 }
 
 /** What one event did. */
@@ -71,7 +73,7 @@ export function initCluster(servers: readonly NodeId[], options?: ProtocolOption
     const onApply = profile?.['DEC-24']?.[0] === 'b' ? { configOnApply: true as const } : {};
     envs[id] = profile === undefined ? env : { ...env, ...onApply, decide: (p) => profile[p]?.[0] ?? 'a' };
   }
-  return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null };
+  return { servers, options: resolved, envs, nodes, crashed: new Set(), network: OrderedMap(), partition: null, cuts: NO_CUTS };
 }
 
 /** A server's Env, deciding its choice points by `choose` when one is given. */
@@ -107,6 +109,7 @@ export function applyEvent(c: ClusterState, e: Event, choose?: Decide, permits?:
     case 'heartbeatTimeout':
     case 'clientRequest':
     case 'clientRead':
+    case 'clientSync':
     case 'snapshot':
     case 'transferLeadership':
     case 'reconfigure':
@@ -155,14 +158,20 @@ export function applyEvent(c: ClusterState, e: Event, choose?: Decide, permits?:
     case 'partition': {
       const partition = new Map<NodeId, number>();
       e.groups.forEach((g, i) => g.forEach((id) => partition.set(id, i)));
-      let network: Network = c.network;
-      for (const [header, bucket] of c.network) {
-        if (separated(partition, (bucket[0] as Bucket[number]).message)) network = network.delete(header);
-      }
-      return none({ ...c, partition, network });
+      return none({ ...c, partition, network: withoutLost(c.network, (m) => separated(partition, m)) });
     }
-    case 'heal':
-      return none({ ...c, partition: null });
+    case 'cut': {
+      // A link cut: what a partition does, for the messages between these two servers only.
+      const [a, b] = e.link as [NodeId, NodeId];
+      const cuts = new Set(c.cuts).add(linkKey(a, b));
+      return none({ ...c, cuts, network: withoutLost(c.network, (m) => cuts.has(linkKey(m.from, m.to))) });
+    }
+    case 'heal': {
+      if (e.link === undefined) return none({ ...c, partition: null, cuts: NO_CUTS });
+      const cuts = new Set(c.cuts);
+      cuts.delete(linkKey(e.link[0] as NodeId, e.link[1] as NodeId));
+      return none({ ...c, cuts: cuts.size === 0 ? NO_CUTS : cuts });
+    }
     case 'error':
       return none(c); // the replay fails here with the implementation's message
     default:
@@ -183,7 +192,7 @@ function deliverInput(c: ClusterState, id: NodeId, input: NodeInput, choose?: De
   if (c.crashed.has(id)) return { state: c, node: id, sent: [], applied: [], replies: [], rules: ['DEC-7'] };
   const r = step(envWith(c, id, choose, permits), nodeState(c, id), input);
   let network = c.network;
-  for (const m of r.sent) if (!c.partition || !separated(c.partition, m)) network = add(network, m);
+  for (const m of r.sent) if (!isLost(c, m)) network = add(network, m);
   return {
     state: { ...c, nodes: { ...c.nodes, [id]: r.state }, network },
     node: id,
@@ -192,6 +201,25 @@ function deliverInput(c: ClusterState, id: NodeId, input: NodeInput, choose?: De
     replies: r.replies,
     rules: r.rules,
   };
+}
+
+const NO_CUTS: ReadonlySet<string> = new Set();
+
+/** A link's name: its two servers, in either order. */
+export function linkKey(a: NodeId, b: NodeId): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+/** Whether the network loses a message sent now: its sender and receiver are in different groups of the partition, or their link is cut. */
+export function isLost(c: Pick<ClusterState, 'partition' | 'cuts'>, m: Message): boolean {
+  return (c.partition !== null && separated(c.partition, m)) || (c.cuts.size > 0 && c.cuts.has(linkKey(m.from, m.to)));
+}
+
+/** The network without the messages `lost` says a partition or a cut loses (the buckets hold messages of one route). */
+function withoutLost(n: Network, lost: (m: Message) => boolean): Network {
+  let network = n;
+  for (const [header, bucket] of n) if (lost((bucket[0] as Bucket[number]).message)) network = network.delete(header);
+  return network;
 }
 
 /** Whether a partition keeps a message from its receiver (the sugar of the partition event). */

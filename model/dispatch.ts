@@ -28,6 +28,7 @@ import { pipelining } from './options/pipelining.js';
 import { flowControl } from './options/flow-control.js';
 import * as Lease from './options/lease-reads.js';
 import { leaderNoop } from './options/leader-noop.js';
+import * as FollowerReads from './options/follower-reads.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. Modules
@@ -59,6 +60,7 @@ export const MODULES = {
   flowControl: { kind: 'option', on: (o) => o.flowControlWindow > 0, decorations: flowControl },
   leaseReads: { kind: 'option', on: (o) => o.leaseReads, decorations: Lease.leaseReads },
   leaderNoop: { kind: 'option', on: (o) => o.leaderNoop, decorations: leaderNoop },
+  followerReads: { kind: 'option', on: (o) => o.followerReads, decorations: FollowerReads.followerReads },
 } as const satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof MODULES;
@@ -94,6 +96,7 @@ export const DECORATIONS: { readonly [K in keyof Hooks]: readonly ModuleName[] }
   backtracked: ['pipelining'],
   progressMade: ['leadershipTransfer'],
   handingOver: ['leaseReads'],
+  syncConfirmed: ['followerReads'],
 };
 
 /** What a hook point does when no module fills it: Figure 2's own behaviour. */
@@ -124,6 +127,7 @@ const FIGURE_2: Hooks = {
   backtracked: (t) => t,
   progressMade: (t) => t,
   handingOver: (t) => t,
+  syncConfirmed: (t) => t, // no sync is queued without followerReads (FR-3)
 };
 
 /** Hook points where a module replaces Figure 2's behaviour rather than adding to it (choices, docs/choices.md). */
@@ -240,6 +244,7 @@ export const GUARDS = {
   forwardsToLeader: (t: Transition, env: Env) => Clients.forwardsToLeader(t, env),
   canTransferTo: (t: Transition, env: Env, input: InputOf<'transferLeadership'>) => Transfer.canTransferTo(env, t.state, input.target),
   canReadUnderLease: (t: Transition, env: Env) => Lease.canReadUnderLease(env, t.state),
+  hasAppliedThrough: (t: Transition, _env: Env, input: InputOf<'clientRead'>) => FollowerReads.hasAppliedThrough(t.state, input),
   // DEC-21: this AppendEntries deposes a leader or candidate, which then handles it (a) or drops it (b).
   // Decisions are deterministic, so a guard may ask; DEC-21 is asked only where it deposes.
   deposesAndDrops: (t: Transition, env: Env, input: AppendEntries) => F.deposes(t.state, input) && decide(env, 'DEC-21') === 'b',
@@ -301,6 +306,11 @@ export const ACTIONS = {
   refuseWhileTransferring: (t: Transition) => Transfer.refuseWhileTransferring(t),
   campaignNow: (t: Transition, env: Env, _input: TimeoutNow) => Transfer.campaignNow(t, env),
   startLeaseRead: (t: Transition, _env: Env, input: InputOf<'clientRead'>) => Lease.startLeaseRead(t, input),
+  answerFromState: (t: Transition, env: Env, input: InputOf<'clientRead'>) => FollowerReads.answerFromState(t, env, input),
+  redirectBehind: (t: Transition, env: Env, input: InputOf<'clientRead'>) => FollowerReads.redirectBehind(t, env, input),
+  redirectSync: (t: Transition, env: Env, input: InputOf<'clientSync'>) => FollowerReads.redirectSync(t, env, input),
+  startSync: (t: Transition, _env: Env, input: InputOf<'clientSync'>) => FollowerReads.startSync(t, input),
+  startLeaseSync: (t: Transition, _env: Env, input: InputOf<'clientSync'>) => FollowerReads.startLeaseSync(t, input),
 } as const;
 
 const G = GUARDS;
@@ -346,6 +356,18 @@ const ANSWER_VOTE: Rows['RequestVote'] = [
   row({ rules: ['RV-2'], actions: [A.handleRequestVote] }),
 ];
 
+/**
+ * FR-1, FR-2: with followerReads, every role answers a read from its applied state, unless it is
+ * behind the client (then a redirect); these rows come before the role's own (CLI-4, CLI-1, DEC-23b).
+ */
+const FOLLOWER_READ: Rows['clientRead'] = [
+  row({ rules: ['FR-1', 'FR-4'], when: 'followerReads', guard: G.hasAppliedThrough, actions: [A.answerFromState] }),
+  row({ rules: ['FR-2', 'CLI-1', 'FR-4'], when: 'followerReads', actions: [A.redirectBehind] }),
+];
+
+/** DEC-9: without followerReads a sync has no effect on any role (FR-3). */
+const NO_SYNC = row({ rules: ['DEC-9'], when: '!followerReads', actions: [A.ignoreForRole] });
+
 /** DEC-9, CLI-1: what a server that does not lead does with a heartbeat timer, a client, a transfer or a reconfiguration. */
 const NOT_LEADING: Rows = {
   heartbeatTimeout: [row({ rules: ['DEC-9'], actions: [A.ignoreForRole] })],
@@ -354,9 +376,12 @@ const NOT_LEADING: Rows = {
     row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectCommand] }),
   ],
   clientRead: [
+    ...FOLLOWER_READ,
     row({ rules: ['DEC-23b'], guard: G.forwardsToLeader, actions: [A.forwardRead] }),
     row({ rules: ['CLI-1', 'DEC-9'], actions: [A.redirectRead] }),
   ],
+  // FR-3: only a leader can confirm a sync.
+  clientSync: [NO_SYNC, row({ rules: ['FR-3', 'CLI-1'], actions: [A.redirectSync] })],
   // DEC-23b: a proposal or read forwarded to a server that does not lead is dropped; the client retries.
   ClientProposal: [row({ rules: ['DEC-23b'], actions: [A.dropForwarded] })],
   ForwardedRead: [row({ rules: ['DEC-23b'], actions: [A.dropForwarded] })],
@@ -435,8 +460,15 @@ export const TABLE: { readonly [R in Role]: Rows } = {
       row({ rules: ['LEA-2', 'LEA-4', 'LEA-3'], actions: [A.appendClientCommand] }),
     ],
     clientRead: [
+      ...FOLLOWER_READ,
       row({ rules: ['LR-2'], when: 'leaseReads', guard: G.canReadUnderLease, actions: [A.startLeaseRead] }),
       row({ rules: ['CLI-4'], actions: [A.startRead] }),
+    ],
+    // FR-3: a sync is a read without a key: LR-2 under a lease, else a CLI-4 round; answered by the eventless CLI-4 row.
+    clientSync: [
+      NO_SYNC,
+      row({ rules: ['FR-3', 'LR-2'], when: 'leaseReads', guard: G.canReadUnderLease, actions: [A.startLeaseSync] }),
+      row({ rules: ['FR-3', 'CLI-4'], actions: [A.startSync] }),
     ],
     transferLeadership: [
       row({ rules: ['LT-1'], when: 'leadershipTransfer', guard: G.canTransferTo, actions: [A.startTransfer] }),

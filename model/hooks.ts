@@ -4,7 +4,7 @@
 // which point and in what order. An option that is off contributes nothing: its decorations are
 // left out when an Env is made (dispatch.ts, makeEnv), so no core function tests an option.
 import type { AppendEntries, AppendEntriesResponse, Configuration, NodeId } from '../spec/schema.js';
-import type { Env, NodeState, Transition } from './state.js';
+import type { Env, NodeState, PendingRead, Transition } from './state.js';
 
 /** How an AppendEntries was answered: AE-1 (stale), AE-2 (inconsistent) or AE-3..AE-5 (success). */
 export type AppendOutcome = 'stale' | 'inconsistent' | 'success';
@@ -73,6 +73,10 @@ export interface Hooks {
   readonly progressMade: (t: Transition, env: Env, peer: NodeId) => Transition;
   /** LT-2: the leader told a follower to campaign at once: another server may be elected in this term's stead. */
   readonly handingOver: (t: Transition) => Transition;
+
+  // --- client reads (CLI-4)
+  /** FR-3: a sync (a read without a key) in the leader's read queue could be answered now, at its read index. */
+  readonly syncConfirmed: (t: Transition, env: Env, read: PendingRead & { readonly readIndex: number }) => Transition;
 }
 
 /** One module's contribution to one hook point. */

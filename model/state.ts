@@ -89,7 +89,8 @@ export interface PartialSnapshot {
 export interface PendingRead {
   readonly client: string;
   readonly seq: number;
-  readonly key: string;
+  /** The key read; null for a sync (FR-3), a read that reads nothing. */
+  readonly key: string | null;
   readonly readIndex: number | null;
   readonly round: number;
 }

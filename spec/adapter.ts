@@ -23,7 +23,7 @@ const membersOf = (union: TSchema): TObject[] => (union as { oneOf?: TObject[] }
 const tagOf = (member: TObject): string => String((member.properties.type as { const?: unknown }).const);
 
 /** The inputs other than messages (spec/input.ts), in the order features list them. */
-export const INPUT_TYPES = ['electionTimeout', 'heartbeatTimeout', 'clientRequest', 'clientRead', 'snapshot', 'transferLeadership', 'reconfigure', 'apply'] as const;
+export const INPUT_TYPES = ['electionTimeout', 'heartbeatTimeout', 'clientRequest', 'clientRead', 'snapshot', 'transferLeadership', 'reconfigure', 'apply', 'clientSync'] as const;
 export type InputType = typeof INPUT_TYPES[number];
 
 /**

@@ -2,13 +2,14 @@
 // vocabulary of the model, the implementation and every runner that drives them.
 import type { Event, Message, NodeId } from './schema.js';
 
-/** A message, one of the server's two timers, a client command or read, or a request to snapshot. */
+/** A message, one of the server's two timers, a client command, read or sync, or a request to snapshot. */
 export type NodeInput =
   | Message
   | { readonly type: 'electionTimeout' }
   | { readonly type: 'heartbeatTimeout' }
   | { readonly type: 'clientRequest'; readonly command: unknown }
-  | { readonly type: 'clientRead'; readonly client: string; readonly seq: number; readonly key: string }
+  | { readonly type: 'clientRead'; readonly client: string; readonly seq: number; readonly key: string; readonly after?: number }
+  | { readonly type: 'clientSync'; readonly client: string; readonly seq: number }
   | { readonly type: 'snapshot'; readonly index?: number }
   | { readonly type: 'transferLeadership'; readonly target: string }
   | { readonly type: 'reconfigure'; readonly change: 'single' | 'joint'; readonly voters: readonly string[]; readonly learners?: readonly string[] }
@@ -27,7 +28,9 @@ export function nodeInputOf(e: Event): { node: NodeId; input: NodeInput } | null
     case 'clientRequest':
       return { node: e.node, input: { type: 'clientRequest', command: e.command } };
     case 'clientRead':
-      return { node: e.node, input: { type: 'clientRead', client: e.client, seq: e.seq, key: e.key } };
+      return { node: e.node, input: { type: 'clientRead', client: e.client, seq: e.seq, key: e.key, ...(e.after === undefined ? {} : { after: e.after }) } };
+    case 'clientSync':
+      return { node: e.node, input: { type: 'clientSync', client: e.client, seq: e.seq } };
     case 'transferLeadership':
       return { node: e.node, input: { type: 'transferLeadership', target: e.target } };
     case 'reconfigure':

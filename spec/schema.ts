@@ -266,8 +266,30 @@ export const LogSuffix = Type.Object({
 }, { additionalProperties: false, description: 'The log from `from` to its end: the server\'s last index is from + entries.length - 1, and its entries there are these. Entries before `from` are not observed.' });
 export type LogSuffix = Static<typeof LogSuffix>;
 
-/** What a trace may assert about one server: any subset of its state, and the end of its log. */
-export const Observation = Type.Composite([Type.Partial(NodeState), Type.Object({ logSuffix: Type.Optional(LogSuffix) })], { additionalProperties: false });
+/**
+ * Part of a per-peer map (issue 14, trace scripts): the keys listed, each with its value; keys not
+ * listed are not observed (a whole `nextIndex` lists every key).
+ */
+export const PartialMaps = Type.Object({
+  nextIndex: Type.Optional(PerPeer),
+  matchIndex: Type.Optional(PerPeer),
+  appliedIndex: Type.Optional(PerPeer),
+}, { additionalProperties: false, description: 'Part of each map named: only the peers listed are compared, each with its value.' });
+export type PartialMaps = Static<typeof PartialMaps>;
+
+/**
+ * Partial observations of a server (issue 14): less than a whole field. Only in expectations
+ * (`expect.nodes`, `expectInitial.nodes`), never in `initial`.
+ */
+const PartialObservation = {
+  logTerms: Type.Optional(Type.Array(Int({ minimum: 1 }), { description: "The terms of the server's log entries after its snapshot (log[0] is index snapshotIndex + 1), in order, and no more: the log without its commands." })),
+  logLength: Type.Optional(Int({ minimum: 0, description: "The server's last log index (snapshotIndex + the entries after it): the log's length in the paper's sense." })),
+  partial: Type.Optional(PartialMaps),
+};
+export const PARTIAL_OBSERVATION_FIELDS = ['logTerms', 'logLength', 'partial'] as const;
+
+/** What a trace may assert about one server: any subset of its state, the end of its log, and the partial observations. */
+export const Observation = Type.Composite([Type.Partial(NodeState), Type.Object({ logSuffix: Type.Optional(LogSuffix), ...PartialObservation })], { additionalProperties: false });
 export type Observation = Static<typeof Observation>;
 
 export const ProtocolOptions = Type.Object({
@@ -286,6 +308,7 @@ export const ProtocolOptions = Type.Object({
     description: 'CLI-3: a new leader appends a no-op entry (command null) of its term before anything else, so that it commits an entry of its term (and can serve reads) without waiting for a client. Default false.',
   })),
   leaseReads: Type.Optional(Type.Boolean({ description: 'Dissertation §6.4.1: a leader acknowledged by a majority since its last election timeout answers reads without a round (LR-1..LR-3); implies the disruption guard (CFG-6). Rests on a clock assumption that traces must respect (docs/compaction-and-clients.md). Default false.' })),
+  followerReads: Type.Optional(Type.Boolean({ description: "ZooKeeper's guarantees (issue 15, docs/follower-reads.md): any server answers a read at once from its applied state unless it is behind the read's `after` (FR-1, FR-2); clientSync gives a client a current index (FR-3). Reads are then not linearizable: a run is checked against ZK-1..ZK-4 instead of LIN-1. Default false." })),
   preVote: Type.Optional(Type.Boolean({ description: 'Dissertation §9.6: elections start with a pre-vote that changes no term (PV-1..PV-3). Default false.' })),
   checkQuorum: Type.Optional(Type.Boolean({ description: 'Dissertation §6.2: a leader that has not heard from a majority since its last election timeout steps down (CQ-1). Default false.' })),
   disruptionGuard: Type.Optional(Type.Boolean({ description: 'Dissertation §4.2.3: a server that heard from its leader since its last election timeout ignores RequestVotes of newer terms (CFG-6). Default false.' })),
@@ -299,10 +322,14 @@ export type ResolvedOptions = Required<ProtocolOptions>;
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   maxEntriesPerAppendEntries: 1, fastBacktracking: false, snapshotChunkSize: 64, leaderNoop: false, leaseReads: false,
   preVote: false, checkQuorum: false, disruptionGuard: false, leadershipTransfer: false, pipelining: false, flowControlWindow: 0,
+  followerReads: false,
 };
 export function resolveOptions(o: ProtocolOptions | undefined): ResolvedOptions {
   return { ...DEFAULT_OPTIONS, ...(o ?? {}) };
 }
+
+/** A link between two servers, both ways: the two server IDs (their order does not matter). */
+const Link = Type.Array(NodeId, { minItems: 2, maxItems: 2, uniqueItems: true, description: 'The two servers at the ends of the link; the link carries messages both ways.' });
 
 const nodeEvent = <T extends string>(type: T, description: string) => Type.Object({ type: Type.Literal(type), node: NodeId }, { additionalProperties: false, description });
 const messageEvent = <T extends string>(type: T, description: string) =>
@@ -312,7 +339,11 @@ export const Event = taggedUnion([
   Type.Object({ type: Type.Literal('electionTimeout'), node: NodeId }, { additionalProperties: false, description: "The node's election timer fires (FOL-2, CAN-4). No effect on a leader or a crashed node." }),
   Type.Object({ type: Type.Literal('heartbeatTimeout'), node: NodeId }, { additionalProperties: false, description: "A leader's heartbeat timer fires (LEA-1). No effect on other roles or a crashed node." }),
   Type.Object({ type: Type.Literal('clientRequest'), node: NodeId, command: Command }, { additionalProperties: false, description: 'A client command reaches a node. A leader appends it (LEA-2) and answers once it has applied it; any other live node answers with a redirect (CLI-1).' }),
-  Type.Object({ type: Type.Literal('clientRead'), node: NodeId, client: ClientId, seq: Seq, key: Key }, { additionalProperties: false, description: 'A linearizable read reaches a node (CLI-4, ReadIndex): a leader answers once a majority has confirmed it is still leader and it has applied through the read index; any other live node answers with a redirect (CLI-1).' }),
+  Type.Object({
+    type: Type.Literal('clientRead'), node: NodeId, client: ClientId, seq: Seq, key: Key,
+    after: Type.Optional(Int({ minimum: 0, description: 'FR-4: the highest log index the client has been answered with (result, read or sync); default 0. Only followerReads reads it (FR-1, FR-2).' })),
+  }, { additionalProperties: false, description: 'A linearizable read reaches a node (CLI-4, ReadIndex): a leader answers once a majority has confirmed it is still leader and it has applied through the read index; any other live node answers with a redirect (CLI-1). With followerReads, any node answers at once from its applied state if it has applied through `after` (FR-1), else redirects (FR-2).' }),
+  Type.Object({ type: Type.Literal('clientSync'), node: NodeId, client: ClientId, seq: Seq }, { additionalProperties: false, description: "ZooKeeper's sync (FR-3, followerReads only): a leader answers with a `sync` reply once a CLI-4 round (or LR-2's lease) confirms it, with the read index; any other live node redirects (CLI-1). Without followerReads no effect (DEC-9)." }),
   Type.Object({ type: Type.Literal('transferLeadership'), node: NodeId, target: NodeId }, { additionalProperties: false, description: 'The leader is asked to hand leadership to `target` (LT-1). No effect without the leadershipTransfer option or on a non-leader (DEC-9).' }),
   Type.Object({
     type: Type.Literal('reconfigure'), node: NodeId,
@@ -331,7 +362,11 @@ export const Event = taggedUnion([
     additionalProperties: false,
     description: 'Sugar for drops: from now on, every message between two different groups is lost as it is sent, and the ones in flight between groups are lost now. A node in no group is in a group of its own.',
   }),
-  Type.Object({ type: Type.Literal('heal') }, { additionalProperties: false, description: 'Ends a partition.' }),
+  Type.Object({ type: Type.Literal('heal'), link: Type.Optional(Link) }, { additionalProperties: false, description: 'Without `link`: ends the partition and restores every cut link (the network is whole again). With `link`: restores that one link (issue 14). Messages lost before stay lost.' }),
+  Type.Object({ type: Type.Literal('cut'), link: Link }, {
+    additionalProperties: false,
+    description: 'Cuts one link, both ways (issue 14): from now on every message between the two servers is lost as it is sent, and the copies in flight between them are lost now, as a partition does; the other links stay. Sugar for drops, like partition.',
+  }),
   nodeEvent('apply', 'DEC-17b: the node applies every committed entry it has not applied yet (an implementation that applies in a step of its own records it so). Under DEC-17a nothing is left to apply.'),
   Type.Object({
     type: Type.Literal('error'),
@@ -348,17 +383,41 @@ const replyTo = { node: NodeId, client: Type.Union([ClientId, Type.Null()]), seq
 export const ClientReply = taggedUnion([
   Type.Object({ type: Type.Literal('redirect'), ...replyTo, leader: Type.Union([NodeId, Type.Null()]) }, { additionalProperties: false, description: 'CLI-1: a non-leader names the leader it last heard from (null: none known). The operation was not started.' }),
   Type.Object({ type: Type.Literal('result'), ...replyTo, index: Int({ minimum: 1 }), result: Type.Unknown(), duplicate: Type.Boolean({ description: 'Answered from the client table without executing again (CLI-2).' }) }, { additionalProperties: false, description: 'LEA-2: the server that appended the command has applied it at `index`; `result` is what the state machine returned.' }),
-  Type.Object({ type: Type.Literal('read'), ...replyTo, key: Key, index: Index, result: Type.Union([Value, Type.Null()]) }, { additionalProperties: false, description: 'CLI-4: a ReadIndex read, answered at read index `index`.' }),
+  Type.Object({ type: Type.Literal('read'), ...replyTo, key: Key, index: Index, result: Type.Union([Value, Type.Null()]) }, { additionalProperties: false, description: 'CLI-4: a ReadIndex read, answered at read index `index`. FR-1 (followerReads): a read answered from the server\'s applied state, `index` its lastApplied.' }),
+  Type.Object({ type: Type.Literal('sync'), ...replyTo, index: Index }, { additionalProperties: false, description: 'FR-3: a sync, answered by a leader once confirmed, with its read index: every write answered before the sync was sent is at or below it.' }),
 ], 'An answer to a client (§8). `client` and `seq` are the operation\'s (null for a command without them).');
 export type ClientReply = Static<typeof ClientReply>;
+
+/**
+ * What the servers that handled steps `from` to this one sent (issue 14): these messages, as many
+ * copies as listed at least, among them. A message a partition or a cut link lost is still sent.
+ */
+export const SentDuring = Type.Object({
+  from: Int({ minimum: 0, description: 'The first step of the range (0-based, as /steps/<i>); at most the step the expectation is on, and at most MAX_SENT_WINDOW - 1 steps before it.' }),
+  contains: Type.Array(Message, { minItems: 1, description: 'Messages sent in the range, as many copies as listed at least, in any order.' }),
+}, { additionalProperties: false, description: 'The messages sent during steps from..this one contain these.' });
+export type SentDuring = Static<typeof SentDuring>;
+/** How many steps a `sentDuring` range spans at most: checkers keep what was sent that far back, and no further. */
+export const MAX_SENT_WINDOW = 1024;
 
 export const Expect = Type.Object({
   nodes: Type.Optional(NodeRecord(Observation)),
   replies: Type.Optional(Type.Array(ClientReply, { description: 'The exact list of client replies the step produced, in order.' })),
   inFlight: Type.Optional(Type.Array(Message, { description: 'The exact multiset of messages in flight after the step (order does not matter).' })),
   crashed: Type.Optional(Type.Array(NodeId, { uniqueItems: true, description: 'The exact set of nodes that are down after the step.' })),
+  inFlightContains: Type.Optional(Type.Array(Message, { description: 'Messages in flight after the step, as many copies as listed at least; others may be in flight too (issue 14).' })),
+  sentDuring: Type.Optional(Type.Array(SentDuring, { minItems: 1, description: 'Ranges of steps ending at this one, each with messages its steps sent (issue 14).' })),
 }, { additionalProperties: false });
 export type Expect = Static<typeof Expect>;
+
+/** Expectations on the state before the first step (issue 14): what `initial` and the defaults make of each server. */
+export const ExpectInitial = Type.Object({
+  nodes: Type.Optional(NodeRecord(Observation)),
+  inFlight: Type.Optional(Type.Array(Message, { description: 'The exact multiset in flight at the start: always empty (a message in flight at the start is an inject step).' })),
+  inFlightContains: Type.Optional(Type.Array(Message)),
+  crashed: Type.Optional(Type.Array(NodeId, { uniqueItems: true, description: 'The servers down at the start: always none.' })),
+}, { additionalProperties: false, description: 'Checked against the initial state, before the first step, after the invariants.' });
+export type ExpectInitial = Static<typeof ExpectInitial>;
 
 export const Step = Type.Object({
   event: Event,
@@ -381,6 +440,7 @@ export const Trace = Type.Object({
   options: Type.Optional(ProtocolOptions),
   configuration: Type.Optional(BootstrapConfiguration),
   initial: Type.Optional(NodeRecord(Observation, { description: 'Per-node initial state; missing fields take their Figure 2 initial values.' })),
+  expectInitial: Type.Optional(ExpectInitial),
   profile: Type.Optional(Type.Record(Type.String({ pattern: '^DEC-[0-9]+$' }), Type.Union([AlternativeId, Type.Array(AlternativeId, { minItems: 1, uniqueItems: true })]), { description: 'The alternatives this implementation may take at each choice point (spec/choices.ts, docs/choices.md); a point not named permits all of its alternatives.' })),
   steps: Type.Array(Step),
 }, { additionalProperties: false });

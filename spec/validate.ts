@@ -101,7 +101,7 @@ function describe(e: ErrorObject, data: unknown, at: string): InputError {
 }
 
 function knownTags(path: string): string {
-  const members = /\/message$|\/messages\/\d+$|\/inFlight\/\d+$/.test(path) || path === '' ? MESSAGE_TYPES : EVENT_TYPES;
+  const members = /\/message$|\/messages\/\d+$|\/inFlight(Contains)?\/\d+$|\/sentDuring\/\d+\/contains\/\d+$/.test(path) || path === '' ? MESSAGE_TYPES : EVENT_TYPES;
   return members.join(', ');
 }
 

@@ -232,7 +232,7 @@ add(
   badFile({ id: 'S04', group: G_SCHEMA, command: 'validate', input: '`cluster` ["s1", "s1"]', data: t3({ cluster: ['s1', 's1'] }), pointer: /^\/cluster(\/1)?$/, says: /duplicate/, answer: 'expected no duplicates' }),
   badFile({ id: 'S05', group: G_SCHEMA, command: 'check', input: 'a server ID with a space ("s 1")', data: t3({ cluster: ['s 1', 's2'], steps: [] }), pointer: '/cluster/0', says: /A-Z|pattern|character/i, answer: 'expected 1 to 64 characters from A-Z a-z 0-9 _ . : -' }),
   badFile({ id: 'S06', group: G_SCHEMA, command: 'validate', input: 'a step that is `null`', data: t3({ steps: [null] }), pointer: '/steps/0', says: /object/, answer: 'expected object, got null' }),
-  badFile({ id: 'S07', group: G_SCHEMA, command: 'validate', input: 'an unknown event type "elect"', data: t3({ steps: [ev('elect')] }), pointer: '/steps/0/event/type', says: /unknown kind "elect".*electionTimeout/, answer: 'unknown kind "elect"; the seventeen event types listed' }),
+  badFile({ id: 'S07', group: G_SCHEMA, command: 'validate', input: 'an unknown event type "elect"', data: t3({ steps: [ev('elect')] }), pointer: '/steps/0/event/type', says: /unknown kind "elect".*electionTimeout/, answer: 'unknown kind "elect"; the eighteen event types listed' }),
   badFile({ id: 'S08', group: G_SCHEMA, command: 'validate', input: 'an event `node` 1 (a number)', data: t3({ steps: [{ event: { type: 'electionTimeout', node: 1 } }] }), pointer: '/steps/0/event/node', says: /string/, answer: 'expected string, got 1' }),
   badFile({ id: 'S09', group: G_SCHEMA, command: 'validate', input: 'an unknown top-level field "foo"', data: t3({ foo: 1 }), pointer: '/foo', says: /unknown field/, answer: 'no such field here (unknown field)' }),
   fileVerdict({ id: 'S10', group: G_SCHEMA, command: 'check', input: 'user metadata `x-recorder` at the top, in a step and in an event', data: t3({ 'x-recorder': { v: 1 }, steps: [{ event: { type: 'electionTimeout', node: 's1', 'x-t': 5 }, 'x-thread': 3 }] }), exit: 0, tag: 'PASS', answer: 'x- fields are ignored: passes' }),
@@ -527,7 +527,7 @@ add(
     setup: () => ({ args: ['campaign', '--seed', '1', '--count', '1', '--steps', '1000000', '--regressions', 'regs'], target: 'campaign' }),
   },
   {
-    id: 'B04', group: G_BIG, command: 'start', input: '`start nope.json` (a missing path; start then runs its twelve campaigns, ~20 s)', bench: BENCH, timeoutMs: 600_000,
+    id: 'B04', group: G_BIG, command: 'start', input: '`start nope.json` (a missing path; start then runs its thirteen campaigns, ~20 s)', bench: BENCH, timeoutMs: 600_000,
     answer: 'exit 2; `BAD  nope.json: /: no such file or folder`, the campaigns, `BAD INPUT: see the lines above`',
     expect: { exit: 2, tag: 'BAD', pointer: '/', says: MISSING },
     setup: () => ({ args: ['start', 'nope.json'], target: 'nope.json' }),

@@ -143,6 +143,8 @@ const PITFALL = {
   configInForce: 'A configuration taking effect only once committed (etcd\'s reading) instead of as soon as it is in the log, committed or not (CFG-1).',
   learner: 'A learner, or a server outside its configuration, starting elections (DEC-14), or its acknowledgement counting toward commitment (CFG-4).',
   snapshotConfig: 'A snapshot that records no configuration (SNAP-1), so that once its configuration entries are compacted, and after a restart or an install, the bootstrap configuration is in force again.',
+  // Not in section 6 either: follower reads (docs/follower-reads.md), worded likewise.
+  followerBehind: "With follower reads, a server answering a read from a state older than the client has already seen (below the read's after, FR-2): the client's reads go back (ZK-3).",
 } as const;
 
 const patch = (file: string, find: string, replace: string): Patch => ({ file, find, replace });
@@ -224,6 +226,8 @@ const FOUR_MEMBERSHIP: CampaignShape = { servers: 4, membership: {} };
 const FOUR_MEMBERSHIP_NOOP: CampaignShape = { servers: 4, options: { leaderNoop: true }, weights: { ...DEFAULT_WEIGHTS, reconfigure: 40 }, membership: {} };
 /** Membership changes with key-value clients and snapshots (CLIENT_WEIGHTS), so that snapshots cover configuration entries (SNAP-1, IS-5). */
 const FOUR_MEMBERSHIP_CLIENTS: CampaignShape = { servers: 4, clients: DEFAULT_CLIENTS, options: { leaderNoop: true }, membership: {} };
+/** Follower reads: clients read from any server and carry the highest index they have seen (FR-4). */
+const THREE_FOLLOWER_READS: CampaignShape = { servers: 3, clients: DEFAULT_CLIENTS, options: { followerReads: true } };
 
 
 /** LEA-3a in impl/replication.ts: how a success moves a follower's progress (the snippet two mutants replace). */
@@ -613,5 +617,11 @@ export const MUTANTS: readonly Mutant[] = [
   `  r.snapshotConfig = r.log.configAtOrBelow(index) ?? r.snapshotConfig;
 `,
   ``),
+  ]),
+  /** FR-2 forgotten: a server serves every read from its applied state, even one below the client's after, so a client that moves to a lagging follower reads backwards. */
+  mutant('ReadBelowAfter', PITFALL.followerBehind, 'FR-2', ['client replies'], THREE_FOLLOWER_READS, [
+    patch('reads.ts',
+  `    if (r.lastApplied >= after) r.ready.replies.push(`,
+  `    if (after >= 0) r.ready.replies.push(`),
   ]),
 ];

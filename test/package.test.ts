@@ -1,6 +1,7 @@
 // The package as people install it: `npm pack` (which builds dist/), `npm install <tarball>` into a
 // fresh folder, then the `raftspec` command and the library on plain Node, with no TypeScript
-// loader installed (tsx is a development dependency, absent from the consumer's node_modules).
+// loader installed (tsx is a development dependency, absent from the consumer's node_modules);
+// `drive` and its API against the Python example the package ships (python3 on the PATH).
 import { describe, expect, it } from 'vitest';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,9 @@ describe('the package, installed from its tarball', () => {
     const packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ files: Array<{ path: string }> }>;
     const paths = (packed[0]?.files ?? []).map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'bin/raftspec.mjs', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/conformance/cli.js', 'spec/schemas/trace.schema.json', 'spec/rules.json', 'traces/paper/election-3-nodes.json']));
+    // drive (docs/drive.md): the protocol's schema, impl/ as an adapter module, the Python example (not its tests).
+    expect(paths).toEqual(expect.arrayContaining(['docs/drive.md', 'spec/schemas/adapter.schema.json', 'dist/conformance/impl-adapter.js', 'dist/conformance/stdio-adapter.js', 'examples/py-raft/adapter.py', 'examples/py-raft/raft.py', 'examples/py-raft/README.md']));
+    expect(paths.filter((p) => p.startsWith('examples/') && !/^examples\/py-raft\/(adapter\.py|raft\.py|README\.md)$/.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((p) => p.includes('.test.'))).toEqual([]);
 
@@ -82,6 +86,45 @@ console.log(JSON.stringify({
   rules: RULES.length, choices: CHOICE_POINTS.map((p) => p.id).slice(0, 2), sent: ready.messages.length,
 }));
 `);
+    // The drive API: the Python example behind the stdio transport (JSON lines over a child's stdio,
+    // from the build's worker thread), impl/ in-process, and a fault of the package's own class.
+    writeFileSync(join(app, 'drive.mjs'), `
+import { stdioAdapter, implAdapter, driveCampaign, driveReplay, AdapterFault, DriveInputError, ADAPTER_PROTOCOL_VERSION, DEFAULT_STEP_TIMEOUT_MS } from 'raftspec';
+const python = 'python3 node_modules/raftspec/examples/py-raft/adapter.py';
+const a = stdioAdapter(python);
+const hello = a.hello();
+a.start(['s1', 's2', 's3'], {});
+const step = a.step('s1', { type: 'electionTimeout' });
+const observed = a.observe('s1');
+a.stop();
+const py = stdioAdapter(python);
+const campaign = driveCampaign(py, { seed: 1, count: 2, steps: 40, servers: ['s1', 's2', 's3'] });
+py.stop();
+const impl = driveCampaign(implAdapter(), { seed: 1, count: 2, steps: 40, servers: ['s1', 's2', 's3'] });
+let fault = null;
+try { stdioAdapter('exit 3').hello(); } catch (e) { fault = [e instanceof AdapterFault, e.request, e.message]; }
+console.log(JSON.stringify({
+  api: [typeof driveReplay, typeof DriveInputError, ADAPTER_PROTOCOL_VERSION, DEFAULT_STEP_TIMEOUT_MS],
+  hello: [hello.name, hello.features.sent], step: [step.sent.map((m) => m.type), step.state.role], observed: observed.currentTerm,
+  campaign: [campaign.totals.traces, campaign.failure, campaign.fault], impl: [impl.hello.name, impl.totals.traces, impl.failure, impl.fault], fault,
+}));
+`);
+    const driven = sh(process.execPath, ['drive.mjs'], app);
+    expect(driven.status, describeRun(driven)).toBe(0);
+    expect(JSON.parse(driven.stdout)).toEqual({
+      api: ['function', 'function', 1, 10_000],
+      hello: ['py-raft', 'all'], step: [['RequestVote', 'RequestVote'], 'candidate'], observed: 1,
+      campaign: [2, null, null], impl: ['impl/ (RaftNode)', 2, null, null],
+      fault: [true, 'hello', 'exited with status 3 before answering'],
+    });
+    // The command: the Python example through --adapter, impl/ through --adapter-module from the build.
+    const py = sh(NPX, ['--no-install', 'raftspec', 'drive', '--adapter', 'python3 node_modules/raftspec/examples/py-raft/adapter.py', '--count', '2', '--steps', '40'], app);
+    expect(py.status, describeRun(py)).toBe(0);
+    expect(py.stdout).toMatch(/^PASS drive seed 1, 3 servers, py-raft: 2 schedules, /);
+    const mod = sh(NPX, ['--no-install', 'raftspec', 'drive', '--adapter-module', 'node_modules/raftspec/dist/conformance/impl-adapter.js', '--count', '2', '--steps', '40'], app);
+    expect(mod.status, describeRun(mod)).toBe(0);
+    expect(mod.stdout).toMatch(/^PASS drive seed 1, 3 servers, impl\/ \(RaftNode\): 2 schedules, /);
+
     const lib = sh(process.execPath, ['use.mjs'], app);
     expect(lib.status, describeRun(lib)).toBe(0);
     const out = JSON.parse(lib.stdout);
@@ -102,13 +145,15 @@ console.log(JSON.stringify({
     // The declarations: a TypeScript consumer (no @types/node) type-checks against them with the
     // repo's tsc, and a wrong use is an error.
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['use.ts'] }));
-    const typed = `import { validateTraceFile, lockstep, RULES, RaftNode, type FileResult, type SearchResult, type Trace, type Ready, type Rule } from 'raftspec';
+    const typed = `import { validateTraceFile, lockstep, RULES, RaftNode, implAdapter, driveCampaign, type FileResult, type SearchResult, type Trace, type Ready, type Rule, type Adapter, type DriveCampaignResult } from 'raftspec';
 const r: FileResult<SearchResult> = validateTraceFile('x.json');
 const ok: boolean = r.ok;
 const format: Trace['format'] = 'raft-trace';
 const ready: Ready = new RaftNode({ id: 'a', servers: ['a'] }).step({ type: 'electionTimeout' });
 const rule: Rule | undefined = RULES[0];
-export const all = [ok, format, ready.messages.length, rule?.id, lockstep];
+const adapter: Adapter = implAdapter();
+const drove: DriveCampaignResult = driveCampaign(adapter, { seed: 1, count: 1, steps: 10, servers: ['s1'] });
+export const all = [ok, format, ready.messages.length, rule?.id, lockstep, drove.failure];
 `;
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     writeFileSync(join(app, 'use.ts'), typed);

@@ -110,10 +110,10 @@ describe('isKvCommand (spec/kv.ts) accepts exactly what the KvCommand schema acc
 });
 
 describe('the rule catalogue and the model cite the same IDs', () => {
-  // The model, and the linearizability checker (LIN-1 is a property of client histories, checked there).
-  const files = [...readdirSync('model', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('test')).map((f) => join('model', f)), join('conformance', 'linearizability.ts')];
+  // The model, and the client history checkers (LIN-1 and ZK-1 .. ZK-4 are properties of client histories, checked there).
+  const files = [...readdirSync('model', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('test')).map((f) => join('model', f)), join('conformance', 'linearizability.ts'), join('conformance', 'sequential.ts')];
   const sources = files.map((f) => readFileSync(f, 'utf8')).join('\n');
-  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV|FB|SNAP|IS|KV|CLI|LIN|PV|CQ|CFG|LT|PIP|FC|LR)-\d+[a-z]?\b/g) ?? []);
+  const cited = new Set(sources.match(/\b(?:ALL|PER|FOL|CAN|LEA|RV|AE|DEC|SAFE|INV|FB|SNAP|IS|KV|CLI|LIN|PV|CQ|CFG|LT|PIP|FC|LR|FR|ZK)-\d+[a-z]?\b/g) ?? []);
 
   it('every ID the model cites is in the catalogue', () => {
     expect([...cited].filter((id) => !RULE_BY_ID.has(id))).toEqual([]);

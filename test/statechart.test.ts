@@ -99,6 +99,12 @@ describe('the xstate statechart agrees with the reducer', () => {
       compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options, trace.configuration);
     }), { numRuns: 200, seed: 15 });
   });
+  it('on 300 generated schedules of 5 servers with follower reads, syncs, lease reads and clients', () => {
+    fc.assert(fc.property(scheduleArb(30, 100), (choices) => {
+      const { trace } = traceFromChoices(choices, generateOptions(['s1', 's2', 's3', 's4', 's5'], { followerReads: true, leaseReads: true, leaderNoop: true, snapshotChunkSize: 16 }, DEFAULT_CLIENTS));
+      compared += agreeOnEveryStep(trace.cluster, trace.steps.map((s) => s.event), trace.options);
+    }), { numRuns: 300, seed: 16 });
+  });
   it('compared tens of thousands of steps', () => {
     expect(compared).toBeGreaterThan(75_000);
   });

@@ -275,6 +275,7 @@ describe('LIN-1 history of a run', () => {
     ));
     expect(h).toEqual({
       operations: [{ client: 'c', seq: 1, key: 'x', input: { op: 'put', value: 'v' }, call: 0, ret: 7, output: null }],
+      syncs: [],
       problems: [],
       violations: [],
     });
@@ -306,7 +307,7 @@ describe('LIN-1 history of a run', () => {
       [request('s1', { op: 'set', key: 'x', value: 1, client: 'c', seq: 1 })],
       [request('s1', { op: 'put', key: 'x', value: 'v', client: 'c' })],
     ));
-    expect(h).toEqual({ operations: [], problems: [], violations: [] });
+    expect(h).toEqual({ operations: [], syncs: [], problems: [], violations: [] });
   });
 
   it('LIN-1: an operation answered twice with different results is a violation; the same result again is not', () => {

@@ -181,13 +181,13 @@ describe('raftspec start with a bug and no writable traces/regressions', () => {
     expect(r.code).toBe(1);
     const lines = r.out.split('\n');
     const fails = lines.filter((l) => l.startsWith('FAIL campaign seed '));
-    // All twelve campaigns ran, and each found the bug.
-    expect(fails.length).toBe(12);
+    // All thirteen campaigns ran, and each found the bug.
+    expect(fails.length).toBe(13);
     const writeErrors = lines.filter((l) => l.startsWith('     could not write traces/regressions/regression-seed'));
-    expect(writeErrors.length).toBe(12);
+    expect(writeErrors.length).toBe(13);
     for (const l of writeErrors) expect(l).toMatch(/: ENOTDIR: not a directory, mkdir 'traces\/regressions'$/);
     const written = lines.filter((l) => l.startsWith('     shrunk to ')).map((l) => /written to (\S+\.json);/.exec(l)?.[1]);
-    expect(written.length).toBe(12);
+    expect(written.length).toBe(13);
     for (const file of written) {
       expect(file?.startsWith(join(tmpDir, 'raftspec-regressions') + '/')).toBe(true);
       const loaded = loadTraceFile(file as string);
@@ -195,7 +195,7 @@ describe('raftspec start with a bug and no writable traces/regressions', () => {
       expect(loaded.ok && lockstep(loaded.trace).status).toBe('pass');
     }
     // The reports themselves, the coverage line and the verdict.
-    expect(lines.filter((l) => l.includes('messages sent: the model has message')).length).toBeGreaterThanOrEqual(12);
+    expect(lines.filter((l) => l.includes('messages sent: the model has message')).length).toBeGreaterThanOrEqual(13);
     expect(lines.some((l) => /^rule coverage: \d+ of \d+ rules and choices fired/.test(l))).toBe(true);
     expect(lines.filter((l) => l !== '').at(-1)).toBe('FAILED: see the reports above');
   }, 120_000);

@@ -243,7 +243,7 @@ describe('adapter faults: one line naming the request, the child killed and reap
     const { adapter, stderr } = fake('bad-features');
     expect(faultOf(() => adapter.hello())).toMatchObject({
       request: 'hello',
-      message: 'features break their schema: /features/events/1: expected one of "electionTimeout", "heartbeatTimeout", "clientRequest", "clientRead", "snapshot", "transferLeadership", "reconfigure", "apply", got "tick"',
+      message: 'features break their schema: /features/events/1: expected one of "electionTimeout", "heartbeatTimeout", "clientRequest", "clientRead", "snapshot", "transferLeadership", "reconfigure", "apply", "clientSync", got "tick"',
     });
     await expectGone(adapter, stderr);
   });

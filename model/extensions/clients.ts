@@ -178,7 +178,7 @@ export function startReadRounds(t: Transition, env: Env): Transition {
   return broadcastAppendEntries(cite(update(t, { leader: { ...l, readRound, pendingReads } }), 'CLI-4'), env);
 }
 
-/** CLI-4, second half: answer, in arrival order, every read that can be answered, from the state machine. */
+/** CLI-4, second half: answer, in arrival order, every read that can be answered, from the state machine (a sync, FR-3, through its hook). */
 export function serveReads(t: Transition, env: Env): Transition {
   const s = t.state;
   const l = leaderOf(s);
@@ -188,6 +188,11 @@ export function serveReads(t: Transition, env: Env): Transition {
   for (const r of l.pendingReads) {
     if (!canServeRead(env, s, r)) {
       waiting.push(r);
+      continue;
+    }
+    // FR-3: a read without a key is a sync; what it answers is the option's.
+    if (r.key === null) {
+      next = env.hooks.syncConfirmed(next, env, r);
       continue;
     }
     const result = Object.hasOwn(s.machine.data, r.key) ? (s.machine.data[r.key] as string) : null;

@@ -92,6 +92,37 @@ describe('partitions', () => {
   });
 });
 
+describe('link cuts', () => {
+  const rvOf = (from: string, to: string, term: number): Message => ({ type: 'RequestVote', from, to, term, candidateId: from, lastLogIndex: 0, lastLogTerm: 0 });
+
+  it('a cut link loses the messages in flight between its two servers, both ways, and those sent while it holds; the other links stay', () => {
+    let c = apply(apply(initCluster(SERVERS), { type: 'electionTimeout', node: 's1' }), { type: 'electionTimeout', node: 's3' });
+    c = apply(c, { type: 'cut', link: ['s3', 's1'] });
+    expect(inFlight(c)).toEqual([rv('s2'), rvOf('s3', 's2', 1)]);
+    c = apply(c, { type: 'electionTimeout', node: 's1' });
+    expect(inFlight(c)).toEqual([rv('s2'), rvOf('s3', 's2', 1), rvOf('s1', 's2', 2)]);
+    // An injected message still reaches its receiver across the cut; its reply is lost.
+    const r = ok(applyEvent(c, { type: 'inject', message: rvOf('s3', 's1', 5) }));
+    expect(r.sent).toEqual([{ type: 'RequestVoteResponse', from: 's1', to: 's3', term: 5, voteGranted: true }]);
+    expect(inFlight(r.state)).toEqual(inFlight(c));
+  });
+
+  it('heal of the link restores it alone: a partition stays; heal without a link ends the partition and every cut', () => {
+    let c = apply(initCluster(SERVERS), { type: 'partition', groups: [['s1', 's2'], ['s3']] });
+    c = apply(c, { type: 'cut', link: ['s1', 's2'] });
+    c = apply(c, { type: 'heal', link: ['s2', 's1'] });
+    c = apply(c, { type: 'electionTimeout', node: 's1' });
+    expect(inFlight(c)).toEqual([rv('s2')]);
+    c = apply(c, { type: 'cut', link: ['s1', 's2'] });
+    expect(inFlight(c)).toEqual([]);
+    c = apply(c, { type: 'heal' });
+    expect(c.partition).toBeNull();
+    expect(c.cuts.size).toBe(0);
+    c = apply(c, { type: 'electionTimeout', node: 's1' });
+    expect(inFlight(c)).toEqual([rvOf('s1', 's2', 2), rvOf('s1', 's3', 2)]);
+  });
+});
+
 describe('events impossible in the state reached', () => {
   it('deliver, drop and duplicate of a message not in flight, a crash of a crashed server and a restart of a running one are errors', () => {
     const c0 = initCluster(SERVERS);

@@ -1,6 +1,6 @@
 // Every rule, choice and option rule of the catalogue is named by at least one unit test in rules*.test.ts,
-// and every property and invariant by one in invariants.test.ts (LIN-1, a property of client
-// histories, by one in conformance/test/linearizability.test.ts): a new ID without a test fails here.
+// and every property and invariant by one in invariants.test.ts (LIN-1 and ZK-1 .. ZK-4, properties of client
+// histories, by one in conformance/test/linearizability.test.ts or sequential.test.ts): a new ID without a test fails here.
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ const ids = (...kinds: RuleKind[]) => RULES.filter((r) => kinds.includes(r.kind)
 
 describe('coverage of the rule catalogue', () => {
   const ruleTitles = titles(/^rules.*\.test\.ts$/);
-  const invariantTitles = [...titles(/^invariants\.test\.ts$/), ...titles(/^linearizability\.test\.ts$/, join(here, '..', '..', 'conformance', 'test'))];
+  const invariantTitles = [...titles(/^invariants\.test\.ts$/), ...titles(/^(?:linearizability|sequential)\.test\.ts$/, join(here, '..', '..', 'conformance', 'test'))];
 
   it('finds the test titles it checks', () => {
     expect(ruleTitles.length).toBeGreaterThan(50);

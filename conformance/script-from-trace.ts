@@ -53,7 +53,8 @@ function eventLine(e: Event, c: ClusterState | null): string {
     case 'heartbeatTimeout': return `heartbeat ${word(e.node)}`;
     case 'crash': case 'restart': case 'apply': return `${e.type} ${word(e.node)}`;
     case 'clientRequest': return `request ${word(e.node)} ${formatClientCommand(e.command)}`;
-    case 'clientRead': return `read ${word(e.node)} ${word(e.client)}#${e.seq} ${word(e.key)}`;
+    case 'clientRead': return `read ${word(e.node)} ${word(e.client)}#${e.seq} ${word(e.key)}${e.after === undefined ? '' : ` after=${e.after}`}`;
+    case 'clientSync': return `sync ${word(e.node)} ${word(e.client)}#${e.seq}`;
     case 'transferLeadership': return `transfer ${word(e.node)} ${word(e.target)}`;
     case 'reconfigure': return `reconfigure ${word(e.node)} ${e.change} ${e.voters.map(word).join(',')}${e.learners ? ` learners=${e.learners.map(word).join(',')}` : ''}`;
     case 'snapshot': return `snapshot ${word(e.node)}${e.index === undefined ? '' : ` ${e.index}`}`;
@@ -68,7 +69,7 @@ function eventLine(e: Event, c: ClusterState | null): string {
 }
 
 /** The event fields the notation writes (an event with another, a later addition to the format, is written as JSON). */
-const KNOWN_FIELDS = new Set(['type', 'node', 'command', 'client', 'seq', 'key', 'target', 'change', 'voters', 'learners', 'index', 'message', 'groups', 'link']);
+const KNOWN_FIELDS = new Set(['type', 'node', 'command', 'client', 'seq', 'key', 'after', 'target', 'change', 'voters', 'learners', 'index', 'message', 'groups', 'link']);
 
 /** `s1->s2 AppendEntries` when the oldest message of that type on that route is this one; else its full name. */
 function selectorOf(m: Message, c: ClusterState | null): string {

@@ -387,8 +387,11 @@ export function readReply(text: string, line: number): ClientReply {
       const result = parseJson(ws[5] as string, line, 'a result');
       return { type: 'read', node: node(), ...session, key: readWord(ws[3] as string, line, 'a key'), index: int(ws[4] as string, line, 'an index'), result: result as string | null };
     }
+    case 'sync':
+      if (ws.length !== 4) break;
+      return { type: 'sync', node: node(), ...session, index: int(ws[3] as string, line, 'an index') } as ClientReply;
   }
-  throw new ScriptError(line, `expected a reply: redirect <node> <client#seq|-> <leader|none>, result <node> <client#seq|-> <index> <JSON> [duplicate], or read <node> <client#seq|-> <key> <index> <JSON>; got ${JSON.stringify(text)}`);
+  throw new ScriptError(line, `expected a reply: redirect <node> <client#seq|-> <leader|none>, result <node> <client#seq|-> <index> <JSON> [duplicate], read <node> <client#seq|-> <key> <index> <JSON>, or sync <node> <client#seq> <index>; got ${JSON.stringify(text)}`);
 }
 
 export function formatReply(r: ClientReply): string {
@@ -400,6 +403,9 @@ export function formatReply(r: ClientReply): string {
       return `result ${word(r.node)} ${op} ${r.index} ${canonicalJson(r.result)}${r.duplicate ? ' duplicate' : ''}`;
     case 'read':
       if (Object.keys(r).length === 7) return `read ${word(r.node)} ${op} ${word(r.key)} ${r.index} ${canonicalJson(r.result)}`;
+      break;
+    case 'sync':
+      if (Object.keys(r).length === 5) return `sync ${word(r.node)} ${op} ${r.index}`;
       break;
   }
   // A reply this notation does not name, or with fields it does not know: its JSON.

@@ -57,7 +57,7 @@ export function rewriteScript(source: string): Rewritten {
 const HEADER = new Set(['name', 'description', 'source', 'cluster', 'options', 'configuration', 'profile', 'initial']);
 const EVENT_WORDS: Readonly<Record<string, string>> = {
   timeout: 'electionTimeout', electionTimeout: 'electionTimeout', heartbeat: 'heartbeatTimeout', heartbeatTimeout: 'heartbeatTimeout',
-  request: 'clientRequest', clientRequest: 'clientRequest', read: 'clientRead', clientRead: 'clientRead',
+  request: 'clientRequest', clientRequest: 'clientRequest', read: 'clientRead', clientRead: 'clientRead', sync: 'clientSync', clientSync: 'clientSync',
   transfer: 'transferLeadership', transferLeadership: 'transferLeadership', reconfigure: 'reconfigure', snapshot: 'snapshot',
   deliver: 'deliver', drop: 'drop', duplicate: 'duplicate', inject: 'inject', crash: 'crash', restart: 'restart', apply: 'apply',
   partition: 'partition', heal: 'heal', cut: 'cut', stabilize: 'stabilize', error: 'error', event: 'event',
@@ -319,13 +319,23 @@ class ScriptRun {
         if (args.length < 2) throw new ScriptError(line, 'expected request <server> [client#seq] <command>');
         return one({ type, node: node(0), command: readClientCommand(args.slice(1), line) });
       case 'clientRead': {
+        // FR-4: `after=N`, the highest index the client has been answered with (followerReads).
+        const last = args[args.length - 1];
+        const after = last !== undefined && /^after=\d+$/.test(last) ? { after: Number(last.slice('after='.length)) } : {};
+        if ('after' in after) args.pop();
         if (args.length === 3 && /#\d+$/.test(args[1] as string)) {
           const m = /^(.+)#(\d+)$/.exec(args[1] as string) as RegExpExecArray;
-          return one({ type, node: node(0), client: readWord(m[1] as string, line, 'a client'), seq: Number(m[2]), key: readWord(args[2] as string, line, 'a key') });
+          return one({ type, node: node(0), client: readWord(m[1] as string, line, 'a client'), seq: Number(m[2]), key: readWord(args[2] as string, line, 'a key'), ...after });
         }
-        arity(4, 'read <server> <client> <seq> <key> (or read <server> <client>#<seq> <key>)');
+        arity(4, 'read <server> <client> <seq> <key> [after=<index>] (or read <server> <client>#<seq> <key> [after=<index>])');
         if (!/^\d+$/.test(args[2] as string)) throw new ScriptError(line, `expected a serial number, got ${JSON.stringify(args[2])}`);
-        return one({ type, node: node(0), client: readWord(args[1] as string, line, 'a client'), seq: Number(args[2]), key: readWord(args[3] as string, line, 'a key') });
+        return one({ type, node: node(0), client: readWord(args[1] as string, line, 'a client'), seq: Number(args[2]), key: readWord(args[3] as string, line, 'a key'), ...after });
+      }
+      case 'clientSync': {
+        // FR-3: sync <server> <client>#<seq>
+        const m = args.length === 2 ? /^(.+)#(\d+)$/.exec(args[1] as string) : null;
+        if (m === null) throw new ScriptError(line, `expected sync <server> <client>#<seq>, got ${JSON.stringify(L.text.replace(/\n/g, ' '))}`);
+        return one({ type, node: node(0), client: readWord(m[1] as string, line, 'a client'), seq: Number(m[2]) });
       }
       case 'transferLeadership':
         arity(2, 'transfer <leader> <target>');

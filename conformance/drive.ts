@@ -187,15 +187,6 @@ export class AdapterWorld implements World {
     this.last = { kind: 'none' };
     const none = { sent: [], replies: [], rules: [] };
     switch (event.type) {
-      case 'deliver':
-        this.network.take(event.message);
-        return this.input(event.message.to, event.message);
-      case 'drop':
-        this.network.take(event.message);
-        return none;
-      case 'duplicate':
-        this.network.put(event.message);
-        return none;
       case 'crash': {
         this.crashed.add(event.node);
         this.adapter.crash(event.node);
@@ -210,11 +201,15 @@ export class AdapterWorld implements World {
         this.crashed.delete(event.node);
         return this.outcome(event.node, this.adapter.restart(event.node));
       }
+      case 'deliver':
+      case 'drop':
+      case 'duplicate':
       case 'partition':
       case 'cut':
-      case 'heal':
-        this.network.apply(event);
-        return none;
+      case 'heal': {
+        const delivered = this.network.apply(event);
+        return delivered === null ? none : this.input(delivered.to, delivered);
+      }
       case 'error':
         return none;
       default: {

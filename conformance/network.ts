@@ -6,7 +6,7 @@ import type { Event, Message, NodeId } from '../spec/schema.js';
 import { messageKey } from '../spec/canonical.js';
 import { isLost, linkKey } from '../model/cluster.js';
 
-type NetworkEvent = Extract<Event, { type: 'partition' | 'cut' | 'heal' }>;
+type NetworkEvent = Extract<Event, { type: 'deliver' | 'drop' | 'duplicate' | 'partition' | 'cut' | 'heal' }>;
 
 export class SimNetwork {
   private readonly slots = new Map<string, { message: Message; count: number }>();
@@ -51,9 +51,22 @@ export class SimNetwork {
     if (--slot.count === 0) this.slots.delete(key);
   }
 
-  /** A partition, a cut or a heal: what it separates now loses what is in flight across it. */
-  apply(e: NetworkEvent): void {
+  /**
+   * An event of the network: a deliver (the message taken out, and returned to be handed to its
+   * receiver), a drop, a duplicate, a partition, a cut or a heal (what it separates now loses what
+   * is in flight across it). Returns null but for a deliver.
+   */
+  apply(e: NetworkEvent): Message | null {
     switch (e.type) {
+      case 'deliver':
+        this.take(e.message);
+        return e.message;
+      case 'drop':
+        this.take(e.message);
+        return null;
+      case 'duplicate':
+        this.put(e.message);
+        return null;
       case 'partition':
         this.partition = new Map();
         e.groups.forEach((g, i) => g.forEach((id) => this.partition?.set(id, i)));
@@ -67,9 +80,10 @@ export class SimNetwork {
           this.partition = null;
           this.cuts.clear();
         }
-        return;
+        return null;
     }
     for (const [key, { message }] of [...this.slots]) if (this.lost(message)) this.slots.delete(key);
+    return null;
   }
 
   private lost(m: Message): boolean {

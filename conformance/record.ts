@@ -69,15 +69,6 @@ export class ImplWorld implements World {
         const to = nodeInputOf(event) as { node: NodeId; input: NodeInput }; // these events always reach a server
         return this.input(to.node, to.input);
       }
-      case 'deliver':
-        this.network.take(event.message);
-        return this.input(event.message.to, event.message);
-      case 'drop':
-        this.network.take(event.message);
-        return none;
-      case 'duplicate':
-        this.network.put(event.message);
-        return none;
       case 'crash': {
         this.crashed.add(event.node);
         // PER-1: the server comes back with what it persisted, and nothing else.
@@ -93,11 +84,15 @@ export class ImplWorld implements World {
         (this.disks.get(event.node) as MemoryStorage).save(ready);
         return { sent: ready.messages, replies: ready.replies, rules: [] };
       }
+      case 'deliver':
+      case 'drop':
+      case 'duplicate':
       case 'partition':
       case 'cut':
-      case 'heal':
-        this.network.apply(event);
-        return none;
+      case 'heal': {
+        const delivered = this.network.apply(event);
+        return delivered === null ? none : this.input(delivered.to, delivered);
+      }
       case 'error':
         return none;
     }

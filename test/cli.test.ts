@@ -1,19 +1,11 @@
 // The command line end to end: gen is reproducible byte for byte, record writes a trace that the
 // model validates on its own, check runs the lockstep runner, and usage errors exit 2.
 import { describe, it, expect, vi, afterEach } from 'vitest';
+import { runCli } from './run-cli.js';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../conformance/cli.js';
 
-function runCli(args: string[]): { code: number; out: string; err: string } {
-  const lines: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => { err.push(a.join(' ')); });
-  const code = main(args, (l) => lines.push(l));
-  spy.mockRestore();
-  return { code, out: lines.join('\n'), err: err.join('\n') };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'raftspec-cli-'));
 

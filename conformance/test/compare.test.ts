@@ -2,20 +2,13 @@
 // without an option, and the first step at which the two runs differ. Expected steps, fields and
 // values are read off the paper fixtures by hand.
 import { describe, it, expect, vi, afterEach } from 'vitest';
+import { runCli } from '../../test/run-cli.js';
 import { readFileSync } from 'node:fs';
 import type { Trace } from '../../spec/schema.js';
 import { compareOptions, describeComparison } from '../compare.js';
-import { main } from '../cli.js';
 
 const fixture = (name: string): Trace => JSON.parse(readFileSync(`traces/paper/${name}.json`, 'utf8')) as Trace;
 
-function runCli(args: string[]): { code: number; out: string; err: string } {
-  const lines: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => { err.push(a.join(' ')); });
-  const code = main(args, (l) => lines.push(l));
-  return { code, out: lines.join('\n'), err: err.join('\n') };
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe('compareOptions', () => {

@@ -9,12 +9,10 @@ import type { NodeInput } from '../spec/input.js';
 import { CHOICE_POINTS, type AlternativeLetter, type ChoiceId, type Profile } from '../spec/choices.js';
 import { MemoryStorage, RaftNode, type RaftConfig, type Ready } from '../impl/index.js';
 import type { Adapter, AdapterFeatures, Hello, InputType, StepOutcome } from './adapter.js';
+import { OPTION_NAMES } from '../spec/adapter.js';
 
-/** Every ProtocolOptions name impl/ implements: all of them. */
-const ALL_OPTIONS: readonly (keyof ProtocolOptions)[] = [
-  'maxEntriesPerAppendEntries', 'fastBacktracking', 'snapshotChunkSize', 'leaderNoop', 'leaseReads', 'preVote',
-  'checkQuorum', 'disruptionGuard', 'leadershipTransfer', 'pipelining', 'flowControlWindow',
-];
+/** Every ProtocolOptions name impl/ implements: all of them (followerReads among them). */
+const ALL_OPTIONS: readonly (keyof ProtocolOptions)[] = OPTION_NAMES;
 
 /** The RaftNode class to drive: impl/'s, or a patched copy of it (test/mutants.ts). */
 export type RaftNodeClass = typeof RaftNode;

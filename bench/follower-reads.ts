@@ -9,7 +9,7 @@
 //              (FR-1), with the client's last-seen index as `after` (FR-4).
 //
 // The workload: `clients` clients each send one read per batch (to the leader, or, with follower
-// reads, client k to server k mod 5), then the cluster runs until no message is in flight, and so
+// reads, read number i to server i mod the cluster's size), then the cluster runs until no message is in flight, and so
 // on for `reads` reads in all. Every read must be answered (the run checks it). Printed per mode:
 // reads per second of wall time (all five servers share this one process, so this is the CPU cost
 // per read, not a cluster's throughput), and the figures that decide a real cluster's read
@@ -22,7 +22,7 @@ import { Cluster } from '../impl/index.js';
 
 const READS = Number(process.argv[2] ?? 200_000);
 const CLIENTS = Number(process.argv[3] ?? 10);
-const SERVERS = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
+const FIVE = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
 const KEYS = 20;
 
 interface Figures {
@@ -32,9 +32,12 @@ interface Figures {
   readonly messagesPerRead: number;
   readonly busiestShare: number;
   readonly answeredByLeader: number;
+  /** Reads the cluster serves per 1,000 inputs handled by its busiest server: its read capacity when every server handles inputs at the same rate. */
+  readonly capacity: number;
 }
 
-function run(mode: string, options: ProtocolOptions, spread: boolean): Figures {
+function run(mode: string, options: ProtocolOptions, spread: boolean, SERVERS: readonly string[] = FIVE, READS_HERE = READS): Figures {
+  const READS = READS_HERE;
   // Inputs handled per server: client reads, and messages delivered (counted when sent: none is lost).
   const inputs = new Map<string, number>(SERVERS.map((id) => [id, 0]));
   let messages = 0;
@@ -74,7 +77,8 @@ function run(mode: string, options: ProtocolOptions, spread: boolean): Figures {
     seq++;
     for (let k = 0; k < CLIENTS && sent < READS; k++, sent++) {
       const client = `c${k}`;
-      const to = spread ? (SERVERS[k % SERVERS.length] as string) : 'n1';
+      // Round robin over the servers by read, not by client: every server gets the same share whatever the cluster size.
+      const to = spread ? (SERVERS[sent % SERVERS.length] as string) : 'n1';
       inputs.set(to, (inputs.get(to) ?? 0) + 1);
       c.clientRead(to, client, seq, `k${(seq + k) % KEYS}`, spread ? seen.get(client) : undefined);
     }
@@ -90,6 +94,7 @@ function run(mode: string, options: ProtocolOptions, spread: boolean): Figures {
     messagesPerRead: messages / READS,
     busiestShare: Math.max(...inputs.values()) / total,
     answeredByLeader: byLeader / READS,
+    capacity: (1000 * READS) / Math.max(...inputs.values()),
   };
 }
 
@@ -105,3 +110,16 @@ for (const f of modes) {
 }
 const [readIndex, , follower] = modes as [Figures, Figures, Figures];
 console.log(`follower reads: ${(follower.readsPerSecond / readIndex.readsPerSecond).toFixed(1)}x the reads per second of ReadIndex in this process; the leader handles ${follower.leaderInputsPerRead.toFixed(2)} inputs per read instead of ${readIndex.leaderInputsPerRead.toFixed(2)}`);
+
+// The shape: how read capacity grows with the cluster. Reads per 1,000 inputs of the busiest server
+// (a cluster whose servers all handle inputs at one rate serves reads in this proportion): with every
+// read at the leader it stays flat (lease) or falls (ReadIndex: more acknowledgements per round);
+// with follower reads it grows with the number of servers.
+const SWEEP_READS = Math.max(1, Math.floor(READS / 10));
+const sizes = [3, 5, 7];
+console.log(`\nread capacity by cluster size (${SWEEP_READS} reads each): reads per 1,000 inputs of the busiest server`);
+console.log(`mode               | ${sizes.map((n) => `${n} servers`.padStart(10)).join(' | ')}`);
+for (const [mode, options, spread] of [['readIndex (CLI-4)', {}, false], ['lease (LR-2)', { leaseReads: true }, false], ['follower (FR-1)', { followerReads: true }, true]] as const) {
+  const row = sizes.map((n) => run(mode, options, spread, Array.from({ length: n }, (_, i) => `n${i + 1}`), SWEEP_READS).capacity);
+  console.log(`${mode.padEnd(18)} | ${row.map((c) => Math.round(c).toString().padStart(10)).join(' | ')}`);
+}

@@ -91,7 +91,10 @@ function lines(stream, onLine, onEnd) {
 function main() {
   let child;
   try {
-    child = spawn('/bin/sh', ['-c', command], { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A watchdog in the adapter's process group: it waits on a pipe from this process (fd 3), which
+    // nothing ever writes to; when this process dies, even killed with no exit hook, the pipe closes
+    // and the watchdog kills the whole group, so no adapter outlives raftspec.
+    child = spawn('/bin/sh', ['-c', '(read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & ' + command], { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   } catch (e) {
     answer({ kind: 'gone', reason: 'spawn', text: String(e && e.message || e) });
     return;

@@ -297,4 +297,26 @@ describe('the parent process exits without stop', () => {
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(await eventually(() => notRunning(pid)), `pid ${pid}`).toBe(true);
   });
+
+  it('killed outright (SIGKILL: no exit hook runs), it still leaves no adapter behind, even one that never reads its stdin', async () => {
+    const code = `
+      import { stdioAdapter } from ${JSON.stringify(pathToFileURL(join(ROOT, 'conformance', 'stdio-adapter.ts')).href)};
+      const adapter = stdioAdapter('sleep 600');
+      console.log('group ' + adapter.pid);
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBe('SIGKILL');
+    const group = Number(/^group (\d+)$/m.exec(r.stdout)?.[1]);
+    expect(group).toBeGreaterThan(0);
+    const groupGone = (): boolean => {
+      try {
+        process.kill(-group, 0);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    };
+    expect(await eventually(groupGone, 5_000), `process group ${group}`).toBe(true);
+  });
 });

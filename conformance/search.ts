@@ -109,7 +109,7 @@ function sentTrimmed(list: SentList, from: number): SentList {
 }
 
 /** Copies of one message. */
-interface Copies {
+export interface Copies {
   readonly message: Message;
   readonly count: number;
 }
@@ -164,8 +164,9 @@ export function permittedLetters(trace: Pick<Trace, 'profile'>, pin?: Profile): 
 /**
  * Every run of an event from one state: a depth-first walk over the choice points the step asks
  * (each decided once per step), re-running the pure step with a longer prefix of decisions.
+ * (Also the HTML report's: its replay takes, at each step, the first run that explains it.)
  */
-function* runsOf(c: ClusterState, e: Event, allowed: (p: ChoiceId) => readonly AlternativeLetter[]): Generator<{ r: ReturnType<typeof applyEvent>; decisions: Map<ChoiceId, AlternativeLetter> }> {
+export function* runsOf(c: ClusterState, e: Event, allowed: (p: ChoiceId) => readonly AlternativeLetter[]): Generator<{ r: ReturnType<typeof applyEvent>; decisions: Map<ChoiceId, AlternativeLetter> }> {
   // A point whose second alternative accepts all the first does (DEC-6b) is not tried both ways.
   const permitted = (p: ChoiceId): readonly AlternativeLetter[] => (CHOICE_BY_ID.get(p)?.subsumes && allowed(p).includes('b') ? ['b'] : allowed(p));
   let prefix: AlternativeLetter[] = [];
@@ -241,7 +242,7 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
           dead.push({ run: { decisions, rules: [] }, problems: [r.error], ...(s.event.type === 'deliver' || s.event.type === 'drop' || s.event.type === 'duplicate' ? { notInFlight: s.event.message } : {}) });
           continue;
         }
-        const problems = [...checkExpect(withoutInFlight(s.expect), r, (from) => [...r.sent, ...sentFrom(b.sent, from)]), ...(s.expect?.inFlight ? checkInFlight(s.expect.inFlight, r.state, withGroups(b.optional, b.groups)) : []), ...checkSent(s, r)];
+        const problems = problemsOfRun(s, r, (from) => [...r.sent, ...sentFrom(b.sent, from)], () => withGroups(b.optional, b.groups));
         if (problems.length > 0) dead.push({ run: { decisions, rules: r.rules }, problems, after: r.state });
         else runs.push({ parent: b, r, decisions });
       }
@@ -306,6 +307,16 @@ export function validateBySearch(trace: StreamTrace, cfg: SearchConfig = {}): Se
     if (result.status === 'pass') break;
   }
   return { ...(result ?? { status: 'pass', steps: total }), taken: Object.fromEntries(taken) };
+}
+
+/**
+ * What keeps one run of step `s` from explaining it (none: it does): the step's expectations but
+ * the in-flight multiset (with `sentSince` for sentDuring), that multiset with the `optional`
+ * copies allowed beyond those expected, and `sent`. The search judges every run by it, and the
+ * HTML report's replay the runs it may take.
+ */
+export function problemsOfRun(s: Step, r: ClusterStep, sentSince: (from: number) => readonly Message[], optional: () => ReadonlyMap<string, number> = () => new Map()): string[] {
+  return [...checkExpect(withoutInFlight(s.expect), r, sentSince), ...(s.expect?.inFlight ? checkInFlight(s.expect.inFlight, r.state, optional()) : []), ...checkSent(s, r)];
 }
 
 /** The successors that survive: deduplicated, each with an invariant history of its own and no violation. */
@@ -682,7 +693,7 @@ function historyArray(h: HistoryList): HistoryStep[] {
 // Equal states (the frontier's deduplication): identity first, then field by field.
 
 /** Everything but the network: the servers, who is down, the partition and the cut links. */
-function sameExceptNetwork(a: ClusterState, b: ClusterState): boolean {
+export function sameExceptNetwork(a: ClusterState, b: ClusterState): boolean {
   if (a === b) return true;
   if (a.envs !== b.envs) return false; // DEC-24: the two readings of a run are never one branch
   if (a.crashed.size !== b.crashed.size || [...a.crashed].some((id) => !b.crashed.has(id))) return false;
@@ -758,7 +769,8 @@ function paired(first: readonly Message[], second: readonly Message[]): [Message
   return pairs;
 }
 
-const countKeys = (ms: readonly Message[]): Map<string, Copies> => {
+/** Copies of each message, by its name in the frontier (keyOf). */
+export const countKeys = (ms: readonly Message[]): Map<string, Copies> => {
   const out = new Map<string, Copies>();
   for (const m of ms) out.set(keyOf(m), { message: m, count: (out.get(keyOf(m))?.count ?? 0) + 1 });
   return out;
@@ -803,13 +815,13 @@ function deltaDiff(a: ReadonlyMap<string, Copies>, b: ReadonlyMap<string, Copies
 }
 
 /** What a run's step put into the network: what the server sent, less what a partition or a cut link lost. */
-function through(run: Run): readonly Message[] {
+export function through(run: { readonly r: ClusterStep }): readonly Message[] {
   const c = run.r.state;
   return c.partition !== null || c.cuts.size > 0 ? run.r.sent.filter((m) => !isLost(c, m)) : run.r.sent;
 }
 
 /** Two runs of one step from one state: their networks differ by what each put into it (as many copies as differ, each way). */
-function listDiff(a: readonly Message[], b: readonly Message[]): { first: Message[]; second: Message[] } {
+export function listDiff(a: readonly Message[], b: readonly Message[]): { first: Message[]; second: Message[] } {
   const left = new Map<string, { m: Message; n: number }>();
   for (const m of a) {
     const slot = left.get(keyOf(m));
@@ -891,12 +903,12 @@ function withGroups(optional: ReadonlyMap<string, Copies>, groups: readonly (rea
   return out;
 }
 
-function addCounts(into: Map<string, Copies>, more: ReadonlyMap<string, Copies>): void {
+export function addCounts(into: Map<string, Copies>, more: ReadonlyMap<string, Copies>): void {
   for (const [k, c] of more) into.set(k, { message: c.message, count: (into.get(k)?.count ?? 0) + c.count });
 }
 
 /** Optional copies that are still in flight: an event that took a message out (deliver, drop, partition) leaves at most as many optional as there are. */
-function trimmed(optional: ReadonlyMap<string, Copies>, c: ClusterState, e: Event): Map<string, Copies> {
+export function trimmed(optional: ReadonlyMap<string, Copies>, c: ClusterState, e: Event): Map<string, Copies> {
   if (optional.size === 0) return new Map();
   const removed = removedBy(e);
   if (removed === null) return new Map(optional);

@@ -3,6 +3,7 @@
 // failing row, one SVG arrow per delivery, no address of any kind), the step limit, and the CLI's
 // --html flags (written failing or not, never for bad input, one line past the limit).
 import { describe, it, expect, vi, afterEach } from 'vitest';
+import fc from 'fast-check';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { toJson } from '../model/state.js';
 import { lockstep, type ImplFactory } from '../conformance/lockstep.js';
 import { validateBySearch } from '../conformance/search.js';
 import { generateFixtures, nodeIds, runCampaign } from '../conformance/campaign.js';
+import { DEFAULT_CLIENTS, profileArb } from '../conformance/generate.js';
+import { recordRun } from '../conformance/record.js';
 import { RaftNode } from '../impl/index.js';
 import { main } from '../conformance/cli.js';
 import { HtmlInputError, MAX_HTML_STEPS, buildDiffHtml, buildHtmlReport, diffData, replayProfile, reportData, writeRegressionHtml } from '../conformance/report/html.js';
@@ -150,6 +153,66 @@ describe('the HTML report of other runs', () => {
     // A point whose both alternatives were taken is left to the trace's profile (here: none).
     expect(replayProfile(trace, { status: 'pass', steps: 1, taken: { 'DEC-17b': 2, 'DEC-17a': 1, 'DEC-18b': 1 } })).toEqual({ 'DEC-18': ['b'] });
     expect(replayProfile({ ...trace, profile: { 'DEC-3': 'DEC-3b' } }, { status: 'pass', steps: 1 })).toEqual({ 'DEC-3': ['b'] });
+  });
+
+  it('validate of a trace that took both alternatives of one choice point: the replay follows each step, and agrees with every one', () => {
+    // DEC-19: s1's RequestVote of term 1 reaches s2 and s3 after each moved to term 2. s2 answers
+    // it (DEC-19a, step 3: its `sent` lists the refusal, which s1 then receives and steps down);
+    // s3 drops it (DEC-19b, step 6: it sends nothing). The profile permits both, dropping first.
+    const rv = (from: string, to: string, term: number) => ({ type: 'RequestVote' as const, from, to, term, candidateId: from, lastLogIndex: 0, lastLogTerm: 0 });
+    const rvr = (from: string, to: string, term: number, voteGranted: boolean) => ({ type: 'RequestVoteResponse' as const, from, to, term, voteGranted });
+    const t: Trace = {
+      format: 'raft-trace', version: 1, cluster: ['s1', 's2', 's3'], profile: { 'DEC-19': ['DEC-19b', 'DEC-19a'] },
+      steps: [
+        { event: { type: 'electionTimeout', node: 's1' }, expect: { nodes: { s1: { role: 'candidate', currentTerm: 1 } } } },
+        { event: { type: 'electionTimeout', node: 's2' } },
+        { event: { type: 'electionTimeout', node: 's2' }, expect: { nodes: { s2: { role: 'candidate', currentTerm: 2 } } } },
+        { event: { type: 'deliver', message: rv('s1', 's2', 1) }, sent: [rvr('s2', 's1', 2, false)] },
+        { event: { type: 'deliver', message: rvr('s2', 's1', 2, false) }, expect: { nodes: { s1: { role: 'follower', currentTerm: 2 } } } },
+        { event: { type: 'deliver', message: rv('s2', 's3', 2) }, sent: [rvr('s3', 's2', 2, true)], expect: { nodes: { s3: { currentTerm: 2, votedFor: 's2' } } } },
+        { event: { type: 'deliver', message: rv('s1', 's3', 1) }, sent: [] },
+        { event: { type: 'deliver', message: rvr('s3', 's2', 2, true) }, expect: { nodes: { s2: { role: 'leader', currentTerm: 2 } } } },
+      ],
+    };
+    const result = validateBySearch(t);
+    expect(result).toMatchObject({ status: 'pass', taken: { 'DEC-19a': 1, 'DEC-19b': 1 } });
+    const run = reportData(t, result, { file: 'dec19.json', command: 'validate' }).runs[0] as RunData;
+    const disagreements = (r: RunData) => r.mismatches.filter((m) => m !== null).length + r.remarks.filter((x) => x !== null).length;
+    // Before the replay followed each step, one alternative for the whole run (DEC-19b, the
+    // profile's first) could not send the refusal at step 3, so step 4 delivered a message the
+    // replay never had in flight: at least one disagreement. That replay is still the fallback:
+    expect(disagreements(runForReport(t, 'the model', t.options, replayProfile(t, result)))).toBeGreaterThanOrEqual(1);
+    // Now: 0 disagreements, each step under the alternative it needs (as the rules fired say).
+    expect(disagreements(run)).toBe(0);
+    expect(run.rules[3]).not.toContain('DEC-19b');
+    expect(run.rules[6]).toContain('DEC-19b');
+    expect(run.label).toMatch(/at 1 step another permitted alternative/);
+    expect(run.arrows.find((a) => a.end === 4)).toMatchObject({ kind: 'deliver', send: 3 });
+    expect(run.arrows.some((a) => a.unsent)).toBe(false);
+    // The page is the same at every build.
+    expect(buildHtmlReport(t, result, { file: 'dec19.json', command: 'validate' })).toBe(buildHtmlReport(t, result, { file: 'dec19.json', command: 'validate' }));
+  });
+
+  it('validate of traces recorded by impl/ under drawn profiles, without `sent`: the replay keeps what another explanation sent, and agrees with every step', () => {
+    // Without `sent`, a step where impl/ forwarded a command or a read to the leader (DEC-23b: a
+    // ClientProposal, a ForwardedRead) is explained as well by a redirect (DEC-23a, the replay's
+    // own), and validate counts neither taken: the later delivery of the forward found nothing in
+    // flight. Before the replay followed each step these pages showed 2, 4 and 4 disagreements.
+    const profiles = fc.sample(profileArb, { seed: 5, numRuns: 19 });
+    for (const k of [1, 4, 18]) {
+      const { profile: _drawn, ...recorded } = recordRun(900 + k, 200, nodeIds(3), k % 2 === 0 ? { fastBacktracking: true } : { snapshotChunkSize: 48 }, DEFAULT_CLIENTS, undefined, profiles[k]);
+      const t: Trace = { ...recorded, steps: recorded.steps.map(({ sent: _sent, ...s }) => s) };
+      const result = validateBySearch(t);
+      expect(result.status).toBe('pass');
+      const before = runForReport(t, 'the model', t.options, replayProfile(t, result));
+      expect(before.remarks.filter((r) => r !== null).length, `trace ${k}`).toBeGreaterThan(0);
+      const run = reportData(t, result, { file: `impl-${k}.json`, command: 'validate' }).runs[0] as RunData;
+      expect(run.mismatches.filter((m) => m !== null), `trace ${k}`).toEqual([]);
+      expect(run.remarks.filter((r) => r !== null), `trace ${k}`).toEqual([]);
+      // What only another explanation sent is drawn only where a step delivers or drops it.
+      expect(run.arrows.filter((a) => a.kind === 'deliver')).toHaveLength(t.steps.filter((s) => s.event.type === 'deliver').length);
+      expect(run.arrows.some((a) => a.unsent)).toBe(false);
+    }
   });
 
   it('check with a planted bug: the divergence, the model against the implementation', () => {

@@ -12,7 +12,9 @@ import { OutputPathError, checkOutputPath } from '../output.js';
 import { writeFileAtomic } from '../campaign.js';
 import { compareOptions } from '../compare.js';
 import type { StreamTrace } from '../stream.js';
+import { permittedLetters } from '../search.js';
 import { runForReport, stepInfo } from './timeline.js';
+import type { FollowLetters } from './follow.js';
 import { comparisonVerdict, verdictOf, type RunResult, type Verdict } from './verdict.js';
 import { page, type ReportData } from './page.js';
 import { compileScript } from '../script.js';
@@ -69,11 +71,30 @@ export function replayProfile(trace: Trace, result: RunResult): Profile | undefi
   return Object.keys(chosen).length > 0 ? chosen : undefined;
 }
 
-/** The page's data for one run: the model's replay of the trace (replayProfile) and the run's verdict. */
+/**
+ * The alternatives the replay of a `validate` run may take at each step where the replay's own
+ * (`profile`) do not explain it: those the trace's profile permits (else all), the replay's first;
+ * and any `validate` was seen to take (under a --pin wider than the profile, which the page is not told).
+ */
+export function followLetters(trace: Trace, profile: Profile | undefined, result: RunResult): FollowLetters {
+  const permitted = permittedLetters(trace);
+  const taken = Object.keys('taken' in result ? (result.taken ?? {}) : {});
+  return (p) => {
+    const seen = taken.filter((id) => choiceOf(id)?.id === p).map((id) => id.slice(-1) as AlternativeLetter);
+    return [...new Set([...(profile?.[p] ?? []), ...permitted(p), ...seen])];
+  };
+}
+
+/**
+ * The page's data for one run: the model's replay of the trace (replayProfile) and the run's
+ * verdict. The replay of a search's run (`validate`, `report`: its result carries `taken`) follows
+ * the trace step by step (runForReport's `follow`); that of `check` is the model's run as `check` ran it.
+ */
 export function reportData(trace: Trace, result: RunResult, meta: { file: string; command: string }): ReportData {
   if (trace.steps.length > MAX_HTML_STEPS) throw tooLong(meta.file, trace.steps.length);
   const profile = replayProfile(trace, result);
-  const runs = [runForReport(trace, profile ? `the model, with ${describeProfile(profile)}` : 'the model', trace.options, profile)];
+  const follow = 'taken' in result ? followLetters(trace, profile, result) : undefined;
+  const runs = [runForReport(trace, profile ? `the model, with ${describeProfile(profile)}` : 'the model', trace.options, profile, follow)];
   const verdict = verdictOf(result);
   return { format: 'raftspec-report', version: 1, command: meta.command, file: meta.file, title: trace.name ?? meta.file, servers: trace.cluster, steps: trace.steps.map(stepInfo), runs, verdict, rules: rulesOf(verdict, runs) };
 }

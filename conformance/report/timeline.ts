@@ -11,6 +11,7 @@ import { type ClusterState, type ClusterStep, applyEvent, initCluster, isShorter
 import { type NodeState, toJson } from '../../model/state.js';
 import { compareLogSuffix, compareObservation } from '../observe.js';
 import { describeEvent } from '../replay.js';
+import { type FollowLetters, Follower } from './follow.js';
 
 /** A server's state as the report shows it: Figure 2's fields (toJson), the log being the entries after the snapshot. */
 export type NodeView = Readonly<Record<Exclude<NodeField, 'log'>, unknown>> & { readonly log: readonly Entry[] };
@@ -145,6 +146,8 @@ interface Pending {
   readonly key: string;
   readonly send: number;
   readonly copy: boolean;
+  /** Sent by another run that explained its step as well as the one taken: drawn only if a later step delivers or drops it. */
+  readonly optional?: true;
 }
 
 /**
@@ -168,8 +171,16 @@ const unchanged = (c: ClusterState): ClusterStep => ({ state: c, node: null, sen
  * written (a `deliver` of a message it never had in flight: the implementation took another
  * alternative), it goes on as `validate --keep-going` does, handing the message over as if
  * injected, and says so in the step's remark: the report still shows every later step.
+ *
+ * With `follow` (the page of a `validate` run), the replay follows the trace step by step
+ * (follow.ts): where the profile's run of a step does not explain what the step observes, it takes
+ * the first run under the alternatives `follow` permits that does (so a trace that took DEC-19a
+ * at one step and DEC-19b at another is followed at both), and only where none does falls back to
+ * the above. One explanation of the trace, chosen greedily at each step, not every one `validate`
+ * kept. The configuration's reading (DEC-24) is decided once, by `profile`, as the search decides
+ * it once per run.
  */
-export function runForReport(trace: Trace, label: string, options: ProtocolOptions | undefined, profile: Profile | undefined): RunData {
+export function runForReport(trace: Trace, label: string, options: ProtocolOptions | undefined, profile: Profile | undefined, follow?: FollowLetters): RunData {
   let c = initCluster(trace.cluster, options, trace.initial, trace.configuration, profile);
   const initial: Record<NodeId, NodeView> = {};
   const last = new Map<NodeId, Seen>();
@@ -208,10 +219,18 @@ export function runForReport(trace: Trace, label: string, options: ProtocolOptio
     name: describeMessage(p.message), from: p.message.from, to: p.message.to, send: p.send, end, kind, ...(p.copy ? { copy: true as const } : {}),
   });
 
+  const follower = follow ? new Follower(follow) : null;
+  // How many steps took another run than the profile's.
+  let others = 0;
   for (const [i, s] of trace.steps.entries()) {
     const e = s.event;
     let remark: string | null = null;
     let r = applyEvent(c, e);
+    const followed = follower?.choose(c, s, r) ?? null;
+    if (followed) {
+      r = followed.r;
+      if (followed.other) others++;
+    }
     if ('error' in r) {
       if (e.type === 'deliver') {
         remark = `the model's run has no copy of this message in flight (${r.error}): handed to ${e.message.to} as if injected`;
@@ -240,7 +259,7 @@ export function runForReport(trace: Trace, label: string, options: ProtocolOptio
     if (e.type === 'partition' && partition) {
       for (const q of [...pending.values()]) for (const p of [...q]) if (separated(partition, p.message)) {
         takeOut(p);
-        arrows.push(arrowOf(p, i, 'partition'));
+        if (!p.optional) arrows.push(arrowOf(p, i, 'partition'));
       }
     }
     for (const m of sendsOf(s, r)) {
@@ -248,15 +267,18 @@ export function runForReport(trace: Trace, label: string, options: ProtocolOptio
       if (partition && separated(partition, m)) arrows.push(arrowOf(p, i, 'lost'));
       else push(p);
     }
+    for (const m of followed?.optional ?? []) push({ message: m, key: messageKey(m), send: i, copy: false, optional: true });
     changes.push(changeOf(c, r.state, last));
     rules.push([...new Set(r.rules)]);
     remarks.push(remark);
     mismatches.push(s.expect ? mismatchesOf(s.expect, r.state) : null);
+    follower?.after(s, r);
     c = r.state;
   }
-  const rest = [...pending.values()].flat().sort((a, b) => a.send - b.send);
+  const rest = [...pending.values()].flat().filter((p) => !p.optional).sort((a, b) => a.send - b.send);
   for (const p of rest) arrows.push(arrowOf(p, null, 'inflight'));
-  return { label, options: options ?? {}, initial, changes, rules, remarks, mismatches, arrows };
+  const note = others > 0 ? `; at ${others} step${others === 1 ? '' : 's'} another permitted alternative, where what the step observes needs it` : '';
+  return { label: label + note, options: options ?? {}, initial, changes, rules, remarks, mismatches, arrows };
 }
 
 function changeOf(prev: ClusterState, next: ClusterState, last: Map<NodeId, Seen>): StepChange {

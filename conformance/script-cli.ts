@@ -2,7 +2,10 @@
 // JSON trace; `raftspec check --rewrite` writes the model's values into a script's expectation
 // lines; `check` and `validate` of a `.trace` file named explicitly compile it first and report
 // failures at the script's lines. conformance/cli.ts dispatches here; exit codes are its.
-import { lstatSync, readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { NOT_REGULAR, describeErrno } from './files.js';
+import { notUtf8 } from './json-syntax.js';
+import { MAX_FILE_BYTES } from './load.js';
 import { basename, dirname, join } from 'node:path';
 import { compileScript, rewriteScript, type Compiled } from './script.js';
 import { formatTraceJson } from './script-json.js';
@@ -37,13 +40,25 @@ function scriptsIn(paths: readonly string[]): { files: string[]; problems: strin
   return { files, problems };
 }
 
+/**
+ * A script's text, with the checks a JSON trace file gets (load.ts): a regular file (a FIFO or a
+ * device is never opened), at most MAX_FILE_BYTES, UTF-8 (a UTF-16 file or one with NUL bytes is
+ * named as such, not shown as garbage), a byte order mark skipped.
+ */
 function read(file: string): string | { error: string } {
   try {
-    const st = lstatSync(file);
-    if (!st.isFile()) return { error: 'expected a script file (*.trace)' };
-    return readFileSync(file, 'utf8');
+    const st = statSync(file);
+    if (st.isDirectory()) return { error: 'expected a script file (*.trace), got a folder' };
+    if (!st.isFile()) return { error: NOT_REGULAR(st) };
+    if (st.size > MAX_FILE_BYTES) return { error: `expected a script of at most ${MAX_FILE_BYTES / (1024 * 1024)} MiB, got ${st.size} bytes` };
+    const bytes = readFileSync(file);
+    const encoding = notUtf8(bytes);
+    if (encoding !== null) return { error: encoding };
+    const text = bytes.toString('utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
-    return { error: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}` };
   }
 }
 

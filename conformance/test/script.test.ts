@@ -565,3 +565,17 @@ describe('follower reads in the notation (FR-1 .. FR-4)', () => {
     expect(traceToScript({ ...reply.trace, steps: [{ event: { type: 'clientSync', node: 's1', client: 'c2', seq: 2 }, expect: { replies: [{ type: 'sync', node: 's1', client: 'c2', seq: 2, index: 1 }] } }] })).toContain('expect replies sync s1 c2#2 1');
   });
 });
+
+describe('a script file that is not one', () => {
+  it('UTF-16 is bad input in one line naming the encoding, as for a JSON trace file; a UTF-8 byte order mark is skipped', () => {
+    const d = mkdtempSync(join(tmpdir(), 'raftspec-script-file-'));
+    writeFileSync(join(d, 'u16.trace'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('cluster s1\n', 'utf16le')]));
+    const u16 = runCli(['compile', join(d, 'u16.trace')]);
+    expect(u16.code).toBe(2);
+    expect(u16.out).toBe(`BAD  ${join(d, 'u16.trace')}: expected UTF-8 text, got a UTF-16 byte order mark (save the file as UTF-8)`);
+    writeFileSync(join(d, 'bom.trace'), '\ufeffcluster s1 s2\ntimeout s1\n');
+    const bom = runCli(['compile', join(d, 'bom.trace'), '-o', join(d, 'bom.json')]);
+    expect(bom.code, bom.out).toBe(0);
+    expect((JSON.parse(readFileSync(join(d, 'bom.json'), 'utf8')) as Trace).cluster).toEqual(['s1', 's2']);
+  });
+});

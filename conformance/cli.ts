@@ -556,6 +556,7 @@ export async function mainAsync(argv: readonly string[], log: (line: string) => 
 /** Imports FILE (relative to the current folder) and calls its createAdapter(). */
 export async function loadAdapterModule(file: string): Promise<LoadedModule> {
   let mod: { createAdapter?: unknown };
+  if (!existsSync(resolve(file))) return { error: `--adapter-module ${file}: no such file` };
   try {
     mod = (await import(pathToFileURL(resolve(file)).href)) as { createAdapter?: unknown };
   } catch (e) {

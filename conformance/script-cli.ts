@@ -6,6 +6,7 @@ import { lstatSync, readFileSync, readdirSync, statSync, writeFileSync, renameSy
 import { NOT_REGULAR, describeErrno } from './files.js';
 import { notUtf8 } from './json-syntax.js';
 import { MAX_FILE_BYTES } from './load.js';
+import { checkOutputPath } from './output.js';
 import { basename, dirname, join } from 'node:path';
 import { compileScript, rewriteScript, type Compiled } from './script.js';
 import { formatTraceJson } from './script-json.js';
@@ -55,7 +56,11 @@ function read(file: string): string | { error: string } {
     const encoding = notUtf8(bytes);
     if (encoding !== null) return { error: encoding };
     const text = bytes.toString('utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // No script line starts with a bracket: this is a JSON trace, which would otherwise be
+    // reported as a script broken at its first line (with the JSON quoted back).
+    if (/^\s*[{[]/.test(body)) return { error: 'expected a trace script (docs/trace-scripts.md), got JSON: a JSON trace is checked as it is (check, validate), never compiled or rewritten' };
+    return body;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { error: code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}` };
@@ -78,6 +83,8 @@ function writeAtomic(file: string, text: string): void {
 export function compileCommand(paths: readonly string[], outFile: string | undefined, out: Out): { code: number; json: unknown } {
   const { files, problems } = scriptsIn(paths);
   if (outFile !== undefined && files.length + problems.length !== 1) return usage(out, `compile -o ${outFile} takes one script, got ${files.length + problems.length}`);
+  // Where -o writes is checked before any script is compiled (conformance/output.ts): one line, exit 2.
+  if (outFile !== undefined && outFile !== '-') checkOutputPath(outFile, 'file', '-o');
   const results: { file: string; status: 'compiled' | 'fail' | 'bad-input'; written?: string; steps?: number; line?: number; problem?: string }[] = problems.map((p) => ({ file: p.split(':')[0] as string, status: 'bad-input', problem: p.slice(p.indexOf(':') + 2) }));
   for (const file of files) {
     const text = read(file);

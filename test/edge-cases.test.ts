@@ -135,6 +135,9 @@ export function problems(c: EdgeCase, target: string, r: Run, after: string | un
   } else if (e.tag === 'wrote' || e.tag === 'recorded') {
     line = r.stdout.split('\n').find((l) => l.startsWith(`${e.tag} `));
     if (!line) p.push(`no \`${e.tag} ...\` line`);
+  } else if (e.tag === 'ADAPTER FAULT') {
+    line = r.stdout.split('\n').find((l) => l.startsWith('ADAPTER FAULT '));
+    if (!line) p.push('no `ADAPTER FAULT ...` line');
   } else if (e.tag === 'campaign-fail') {
     if (!/^FAIL campaign seed/m.test(r.stdout)) p.push('no `FAIL campaign seed ...` line');
     line = all;
@@ -199,8 +202,8 @@ describe('the edge-case table', () => {
     expect(existsSync(DOC_PATH) ? readFileSync(DOC_PATH, 'utf8') : '(missing)').toBe(renderDoc());
   });
 
-  it('has 114 rows with unique IDs; those not run here are each marked bench with the command that runs them', () => {
-    expect(EDGE_CASES).toHaveLength(114);
+  it('has 130 rows with unique IDs; those not run here are each marked bench with the command that runs them', () => {
+    expect(EDGE_CASES).toHaveLength(130);
     expect(new Set(EDGE_CASES.map((c) => c.id)).size).toBe(EDGE_CASES.length);
     for (const c of EDGE_CASES.filter((x) => x.bench)) expect(c.bench, c.id).toMatch(/^npm run bench:large/);
   });

@@ -20,7 +20,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The largest whole number a trace may hold (spec/schema.ts MAX_INT): 2^31-1. */
 export const MAX_INT = 2147483647;
 
-export type Command = 'validate' | 'check' | 'diff' | 'gen' | 'record' | 'campaign' | 'start' | '(none)';
+export type Command = 'validate' | 'check' | 'diff' | 'gen' | 'record' | 'campaign' | 'start' | 'compile' | 'report' | 'drive' | '(none)';
 
 /** What a row's setup hands the runner. */
 export interface Setup {
@@ -42,7 +42,7 @@ export interface Ctx {
 }
 
 /** The tag of the answer line. */
-export type Tag = 'BAD' | 'FAIL' | 'PASS' | 'SAME' | 'DIVERGE' | 'raftspec' | 'wrote' | 'recorded' | 'campaign-fail' | 'none';
+export type Tag = 'BAD' | 'FAIL' | 'PASS' | 'SAME' | 'DIVERGE' | 'raftspec' | 'wrote' | 'recorded' | 'campaign-fail' | 'ADAPTER FAULT' | 'none';
 
 export interface Expect {
   /** The exit code; `'killed'` for a run the row kills on purpose. */
@@ -502,6 +502,107 @@ add(
     expect: { exit: 0, tag: 'none', says: /^PASS campaign seed 1/m },
     setup: (c) => { c.write('f', OLD); return { args: ['campaign', '--seed', '1', '--count', '2', '--steps', '20', '--regressions', 'f/regs'], target: 'campaign' }; },
   },
+);
+
+// --- Trace scripts (compile, check --rewrite, check of a script) ---------------------------------
+const G_SCRIPT = 'trace scripts';
+const SCRIPT = 'cluster s1 s2 s3\n\ntimeout s1\n';
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\ufffd\ufeff]/;
+/** None of these paths under the row's folder exists (nothing was written). */
+const absent = (...names: string[]) => (c: Ctx): string | undefined => {
+  const there = names.filter((n) => existsSync(c.abs(n)));
+  return there.length > 0 ? `written although it should not be: ${there.join(', ')}` : undefined;
+};
+const both = (...checks: Array<(c: Ctx, o: { stdout: string; stderr: string }) => string | undefined>) => (c: Ctx, o: { stdout: string; stderr: string }): string | undefined => checks.map((f) => f(c, o)).find((x) => x !== undefined);
+add(
+  {
+    id: 'T01', group: G_SCRIPT, command: 'compile', input: 'a script with an event on a server not in `cluster` (`timeout s9` at line 3)',
+    answer: 'exit 2; `BAD  t.trace: line 3: unknown server "s9"; expected a server of the cluster (s1, s2, s3)` (one line); no t.json written',
+    expect: { exit: 2, tag: 'BAD', pointer: 'line 3', says: /unknown server "s9".*s1, s2, s3/, saysNot: STACKLESS, after: absent('t.json') },
+    setup: (c) => ({ args: ['compile', c.write('t.trace', 'cluster s1 s2 s3\n\ntimeout s9\n')], target: 't.trace' }),
+  },
+  {
+    id: 'T02', group: G_SCRIPT, command: 'compile', input: 'a script with a line that is no header, event, expect or note (`frobnicate s1` at line 4)',
+    answer: 'exit 2; `BAD  t.trace: line 4: unknown line "frobnicate"; expected a header (...), an event (...), expect or note` (one line)',
+    expect: { exit: 2, tag: 'BAD', pointer: 'line 4', says: /unknown line "frobnicate"; expected a header/, saysNot: STACKLESS, after: absent('t.json') },
+    setup: (c) => ({ args: ['compile', c.write('t.trace', `${SCRIPT}frobnicate s1\n`)], target: 't.trace' }),
+  },
+  {
+    id: 'T03', group: G_SCRIPT, command: 'compile', input: 'a script encoded as UTF-16 LE (with BOM)',
+    answer: 'exit 2; `BAD  t.trace: expected UTF-8 text, got a UTF-16 byte order mark (save the file as UTF-8)`; no control or replacement characters in the line',
+    expect: { exit: 2, tag: 'BAD', says: /UTF-8.*UTF-16/, saysNot: CONTROL, after: absent('t.json') },
+    setup: (c) => ({ args: ['compile', c.write('t.trace', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SCRIPT, 'utf16le')]))], target: 't.trace' }),
+  },
+  {
+    id: 'T04', group: G_SCRIPT, command: 'compile', input: '`compile t.trace -o f.json/out.json` (a path under a regular file)',
+    answer: 'exit 2; `raftspec: f.json/out.json: ...` (a path component is not a folder), checked before compiling; f.json unchanged, nothing written',
+    expect: { exit: 2, tag: 'raftspec', says: /not a folder|ENOTDIR/, saysNot: STACKLESS, after: both(unchanged('f.json', OLD), absent('t.json'), noTmpLeft('.')) },
+    setup: (c) => { c.write('f.json', OLD); return { args: ['compile', c.write('t.trace', SCRIPT), '-o', 'f.json/out.json'], target: 'f.json/out.json' }; },
+  },
+  {
+    id: 'T05', group: G_SCRIPT, command: 'check', input: '`check --rewrite` of a JSON trace (not a script)',
+    answer: 'exit 2; `BAD  t.json: expected a trace script (docs/trace-scripts.md), got JSON: ...` (not the JSON quoted back as a broken script line); the file unchanged',
+    expect: { exit: 2, tag: 'BAD', says: /expected a trace script.*got JSON/, saysNot: /to close|line 1/, after: (c) => unchanged('t.json', `${JSON.stringify(t3(), null, 1)}`)(c) },
+    setup: (c) => ({ args: ['check', '--rewrite', c.write('t.json', t3())], target: 't.json' }),
+  },
+  {
+    id: 'T06', group: G_SCRIPT, command: 'check', input: 'a script whose selector names no message in flight (`deliver s2->s1 AppendEntries` at line 4, after `timeout s1`)',
+    answer: 'exit 1; `FAIL t.trace: step 1 (/steps/1: line 4): deliver s2->s1 AppendEntries: no such message is in flight (in flight: ...)`',
+    expect: { exit: 1, tag: 'FAIL', says: /step 1 \(\/steps\/1: line 4\): deliver s2->s1 AppendEntries: no such message is in flight \(in flight: RV /, saysNot: STACKLESS, summary: '1 trace: 0 passed, 1 failed, 0 bad input' },
+    setup: (c) => ({ args: ['check', c.write('t.trace', `${SCRIPT}deliver s2->s1 AppendEntries\n`)], target: 't.trace' }),
+  },
+);
+
+// --- The HTML report (report, --html) -----------------------------------------------------------
+const G_HTML = 'the HTML report';
+add(
+  {
+    id: 'H01', group: G_HTML, command: 'check', input: '`check a.json b.json --html r.html` (two traces)',
+    answer: 'exit 2; `raftspec: --html writes the report of one trace, got 2 trace files (a.json, b.json)`, before any work; no r.html',
+    expect: { exit: 2, tag: 'raftspec', says: /one trace, got 2 trace files/, saysNot: STACKLESS, after: absent('r.html') },
+    setup: (c) => ({ args: ['check', c.write('a.json', t3()), c.write('b.json', t3()), '--html', 'r.html'], target: '--html' }),
+  },
+  {
+    id: 'H02', group: G_HTML, command: 'validate', input: '`validate a.json --html a.json` (the page would replace the trace)',
+    answer: 'exit 2; `raftspec: a.json: --html would write over the trace it reports on; name another file`; a.json unchanged',
+    expect: { exit: 2, tag: 'raftspec', says: /would write over the trace/, saysNot: STACKLESS, after: (c) => unchanged('a.json', `${JSON.stringify(t3(), null, 1)}`)(c) },
+    setup: (c) => ({ args: ['validate', c.write('a.json', t3()), '--html', 'a.json'], target: 'a.json' }),
+  },
+  {
+    id: 'H03', group: G_HTML, command: 'report', input: '`report t.json --html r.html` of a trace with `version` 2',
+    answer: 'exit 2; `BAD  t.json: /version: expected 1, got 2` (one line) and the summary; no r.html',
+    expect: { exit: 2, tag: 'BAD', pointer: '/version', says: /expected 1/, saysNot: STACKLESS, summary: '1 trace: 0 passed, 0 failed, 1 bad input', after: both(absent('r.html'), noTmpLeft('.')) },
+    setup: (c) => ({ args: ['report', c.write('t.json', t3({ version: 2 })), '--html', 'r.html'], target: 't.json' }),
+  },
+);
+
+// --- drive: adapters that cannot be driven ------------------------------------------------------
+const G_DRIVE = 'drive';
+const FAKE = `node ${JSON.stringify(join(ROOT, 'conformance', 'test', 'adapters', 'fake-adapter.mjs'))} good`;
+add(
+  usage({ id: 'D01', group: G_DRIVE, command: 'drive', input: 'neither `--adapter` nor `--adapter-module`', args: ['drive'], target: '--adapter', says: /drive expects one of --adapter .* and --adapter-module/, answer: 'drive expects one of --adapter "<shell command>" and --adapter-module <file exporting createAdapter()>' }),
+  {
+    id: 'D02', group: G_DRIVE, command: 'drive', input: '`--adapter` a command that does not exist',
+    answer: 'exit 5; `ADAPTER FAULT adapter fault at the hello (request: hello): exited with status 127 before answering; no schedule had started` (the shell\'s "not found" passed on as `[adapter] ...`); nothing written',
+    expect: { exit: 5, tag: 'ADAPTER FAULT', says: /at the hello \(request: hello\): exited with status 127 before answering; no schedule had started/, saysNot: STACKLESS, after: absent('out') },
+    setup: () => ({ args: ['drive', '--adapter', 'no-such-adapter-command-xyz', '--out', 'out'], target: 'hello' }),
+  },
+  {
+    id: 'D03', group: G_DRIVE, command: 'drive', input: 'an adapter that writes a line that is not JSON at the hello (`sleep 1; echo this is not JSON; sleep 30`)',
+    answer: 'exit 5 within the time bound; `ADAPTER FAULT adapter fault at the hello (request: hello): not a JSON line: "this is not JSON"; no schedule had started`; the adapter killed (its `sleep 30` not waited for)',
+    timeoutMs: 10_000,
+    expect: { exit: 5, tag: 'ADAPTER FAULT', says: /at the hello \(request: hello\): not a JSON line: "this is not JSON"/, saysNot: STACKLESS, after: absent('out') },
+    setup: () => ({ args: ['drive', '--adapter', 'sleep 1; echo this is not JSON; sleep 30', '--out', 'out'], target: 'hello' }),
+  },
+  {
+    id: 'D04', group: G_DRIVE, command: 'drive', input: '`--adapter-module nope.mjs` (no such file)',
+    answer: 'exit 2; `raftspec: --adapter-module nope.mjs: no such file` (one line, no usage text)',
+    expect: { exit: 2, tag: 'raftspec', says: /--adapter-module nope\.mjs: no such file$/, saysNot: STACKLESS, after: (_c, o) => (o.stderr.trim().split('\n').length === 1 ? undefined : 'more than one line on stderr') },
+    setup: () => ({ args: ['drive', '--adapter-module', 'nope.mjs'], target: 'nope.mjs' }),
+  },
+  usage({ id: 'D05', group: G_DRIVE, command: 'drive', input: '`--step-timeout 0`', args: ['drive', '--adapter', FAKE, '--step-timeout', '0'], target: '--step-timeout', says: /whole number >= 1, got "0"/, answer: '--step-timeout expects a whole number >= 1, got "0"' }),
+  usage({ id: 'D06', group: G_DRIVE, command: 'drive', input: '`--step-timeout -5`', args: ['drive', '--adapter', FAKE, '--step-timeout', '-5'], target: '--step-timeout', says: /whole number >= 1, got "-5"/, saysNot: /ambiguous/, answer: '--step-timeout expects a whole number >= 1, got "-5" (not "argument is ambiguous")' }),
+  usage({ id: 'D07', group: G_DRIVE, command: 'drive', input: '`--replay-bundled --seed 3`', args: ['drive', '--adapter', FAKE, '--replay-bundled', '--seed', '3'], target: '--seed', says: /--replay-bundled takes no --seed/, answer: 'drive --replay-bundled takes no --seed: it replays the traces\' own schedules' }),
 );
 
 // --- Large runs (bench) --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { scopesOf } from '../spec/index-sources.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { publishedFiles } from '../spec/emit.js';
+import { publishedFiles, withSharedDefs } from '../spec/emit.js';
 import { RULES, RULE_BY_ID } from '../spec/rules.js';
 import { validateKvCommand, validateMessage, validateNodeState, validateReply, validateTrace } from '../spec/validate.js';
 import { isKvCommand } from '../spec/kv.js';
@@ -144,5 +144,33 @@ describe('the rule index reads scopes from source text (spec/index-sources.ts)',
     ].join('\n');
     const names = scopesOf(text).map((s) => s.name);
     expect(names).toEqual(['Log', 'constructor', 'termAt', 'lastIndex', 'helper']);
+  });
+});
+
+describe('published schemas write a large subschema once ($defs), with the same meaning', () => {
+  it('the published trace schema, loaded by a plain ajv, accepts every bundled trace', () => {
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync('spec/schemas/trace.schema.json', 'utf8')));
+    for (const file of collectTraceFiles(['traces']).files) expect(validate(JSON.parse(readFileSync(file, 'utf8'))), file).toBe(true);
+  });
+
+  it('a subschema written out twice moves to $defs; a oneOf member and a properties map stay in place', () => {
+    const big = { type: 'object', description: 'x'.repeat(2000), properties: { a: { type: 'integer', minimum: 0 } }, required: ['a'], additionalProperties: false };
+    const member = { type: 'object', description: 'y'.repeat(2000), properties: { kind: { const: 'm' } }, required: ['kind'] };
+    const doc = {
+      $id: 'https://example.test/x.json',
+      type: 'object',
+      properties: { one: big, two: { type: 'array', items: big }, three: { oneOf: [member, { type: 'string' }] }, four: { oneOf: [member, { type: 'number' }] } },
+    };
+    const shared = withSharedDefs(JSON.parse(JSON.stringify(doc))) as { properties: Record<string, unknown>; $defs: Record<string, unknown> };
+    expect(shared.properties.one).toEqual({ $ref: '#/$defs/one' });
+    expect(shared.properties.two).toEqual({ type: 'array', items: { $ref: '#/$defs/one' } });
+    expect(shared.$defs).toEqual({ one: big });
+    // A member of a oneOf stays where it is (a discriminator reads the tags of its members in place).
+    expect((shared.properties.three as { oneOf: unknown[] }).oneOf[0]).toEqual(member);
+    const before = new Ajv2020({ strict: false }).compile(doc);
+    const after = new Ajv2020({ strict: false }).compile(shared);
+    for (const sample of [{ one: { a: 1 } }, { one: { a: -1 } }, { two: [{ a: 2 }, { b: 1 }] }, { two: [{ a: 2 }] }, { three: 's' }, { three: { kind: 'n' } }]) {
+      expect(after(sample), JSON.stringify(sample)).toBe(before(sample));
+    }
   });
 });

@@ -265,13 +265,23 @@ export class AdapterWorld implements World {
     const from = o.log !== undefined ? v.snapshotIndex + 1 : o.logSuffix?.from;
     const entries = o.log ?? o.logSuffix?.entries;
     if (from === undefined || entries === undefined) return;
+    // The observed suffix replaces the log from its first index on, in place: the cost is the
+    // suffix's, not the log's (logSuffix observations keep a step's cost to what it changed).
+    const log = v.log;
     const at = Math.max(0, from - 1 - v.snapshotIndex);
-    const old = v.log.slice(at);
-    const fresh = entries.slice(Math.max(0, v.snapshotIndex + 1 - from));
-    // AE-3: an entry the log held replaced by another term, or cut off.
-    if (old.some((e, k) => fresh[k] === undefined || fresh[k].term !== e.term)) s.truncations++;
-    if (v.role === 'leader' && fresh.slice(old.length).some((e) => e.config !== undefined)) s.reconfigurations++;
-    v.log = [...v.log.slice(0, at), ...fresh];
+    const skip = Math.max(0, v.snapshotIndex + 1 - from); // observed entries at or below the snapshot
+    const fresh = entries.length - skip;
+    let truncated = false;
+    for (let k = at; k < log.length; k++) {
+      const e = entries[skip + k - at];
+      // AE-3: an entry the log held replaced by another term, or cut off.
+      if (e === undefined || e.term !== (log[k] as Entry).term) { truncated = true; break; }
+    }
+    if (truncated) s.truncations++;
+    const held = Math.max(0, log.length - at);
+    if (v.role === 'leader') for (let k = skip + held; k < entries.length; k++) if ((entries[k] as Entry).config !== undefined) { s.reconfigurations++; break; }
+    log.length = Math.min(log.length, at);
+    for (let k = 0; k < fresh; k++) log.push(entries[skip + k] as Entry);
   }
 
   private view(id: NodeId): View {

@@ -3,7 +3,8 @@
 // searched (a loop) or to nothing (a broken link), a folder that cannot be read, and anything that
 // is not a regular file (a FIFO, a device, a socket: reading one could block forever) are reported
 // for that path, and the search goes on. Nothing here opens a file: only stat, lstat and readdir.
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { notUtf8 } from './json-syntax.js';
 import { join } from 'node:path';
 
 /** A path that names no trace to read, and why: the loader's bad input for that path. */
@@ -111,4 +112,34 @@ export function collectTraceFiles(paths: readonly string[]): { files: string[]; 
     else problems.push({ file: p, expected: NOT_REGULAR(st) });
   }
   return { files, missing, problems };
+}
+
+/** The largest input file read (a trace or a script): 256 MiB. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * An input file's text, or why it is not one, in words for a BAD line (`kind` names it: "a trace
+ * file", "a script"): a regular file (a FIFO or a device is never opened: reading it could block or
+ * never end), at most MAX_FILE_BYTES (checked before and after the read: it may grow), UTF-8 (a
+ * UTF-16 file or one with NUL bytes is named as such, never shown as garbage). A UTF-8 byte order
+ * mark is kept: the readers skip it.
+ */
+export function readInputFile(file: string, kind: string): { ok: true; text: string } | { ok: false; expected: string } {
+  const tooLarge = (size: number | undefined): string =>
+    `expected ${kind} of at most ${MAX_FILE_BYTES / (1024 * 1024)} MiB (${MAX_FILE_BYTES} bytes)${size === undefined ? '' : `, got ${size} bytes`}`;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return { ok: false, expected: `expected ${kind}, got a folder` };
+    if (!st.isFile()) return { ok: false, expected: NOT_REGULAR(st) };
+    if (st.size > MAX_FILE_BYTES) return { ok: false, expected: tooLarge(st.size) };
+    const bytes = readFileSync(file);
+    if (bytes.length > MAX_FILE_BYTES) return { ok: false, expected: tooLarge(bytes.length) };
+    const encoding = notUtf8(bytes);
+    if (encoding !== null) return { ok: false, expected: encoding };
+    return { ok: true, text: bytes.toString('utf8') };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STRING_TOO_LONG' || e instanceof RangeError) return { ok: false, expected: tooLarge(undefined) };
+    return { ok: false, expected: code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}` };
+  }
 }

@@ -1,44 +1,22 @@
 // Loading a trace file: JSON parsing, schema validation and the checks a schema cannot express
 // (every node named is in the cluster). Every problem becomes one InputError naming the JSON path.
-import { jsonSyntaxError, lineColumn, notUtf8, printable, showChar } from './json-syntax.js';
-import { readFileSync, statSync } from 'node:fs';
+import { jsonSyntaxError, lineColumn, printable, showChar } from './json-syntax.js';
 import { type Configuration, type Entry, type Message, type Observation, type Trace, KV_OPS, MAX_INT, MAX_SENT_WINDOW, PARTIAL_OBSERVATION_FIELDS } from '../spec/schema.js';
 import { isKvCommand } from '../spec/kv.js';
 import { InputError, validateKvCommand, validateTrace } from '../spec/validate.js';
 import { CHOICE_BY_ID, CHOICE_POINTS } from '../spec/choices.js';
-import { NOT_REGULAR, describeErrno } from './files.js';
+import { MAX_FILE_BYTES, readInputFile } from './files.js';
 
 export type Loaded = { ok: true; trace: Trace } | { ok: false; error: InputError };
 
 /** The largest trace file read whole: 256 MiB (a JavaScript string holds at most about 512 Mi characters). */
-export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+export { MAX_FILE_BYTES };
 /** How deeply arrays and objects may nest within each other in a trace file (the format itself needs fewer than 20 levels). */
 export const MAX_NESTING = 512;
 
 export function loadTraceFile(file: string): Loaded {
-  let text: string;
-  try {
-    // stat first: a FIFO or a device is never opened (reading one could block forever or never end).
-    const st = statSync(file);
-    if (st.isDirectory()) return { ok: false, error: new InputError('', 'expected a trace file, got a folder') };
-    if (!st.isFile()) return { ok: false, error: new InputError('', NOT_REGULAR(st)) };
-    if (st.size > MAX_FILE_BYTES) return { ok: false, error: new InputError('', tooLarge(st.size)) };
-    const bytes = readFileSync(file);
-    // The file may have grown since stat.
-    if (bytes.length > MAX_FILE_BYTES) return { ok: false, error: new InputError('', tooLarge(bytes.length)) };
-    const encoding = notUtf8(bytes);
-    if (encoding !== null) return { ok: false, error: new InputError('', encoding) };
-    text = bytes.toString('utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_STRING_TOO_LONG' || e instanceof RangeError) return { ok: false, error: new InputError('', tooLarge(undefined)) };
-    return { ok: false, error: new InputError('', code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}`) };
-  }
-  return parseTrace(text);
-}
-
-function tooLarge(size: number | undefined): string {
-  return `expected a trace file of at most ${MAX_FILE_BYTES / (1024 * 1024)} MiB (${MAX_FILE_BYTES} bytes)${size === undefined ? '' : `, got ${size} bytes`}`;
+  const read = readInputFile(file, 'a trace file');
+  return read.ok ? parseTrace(read.text) : { ok: false, error: new InputError('', read.expected) };
 }
 
 export function parseTrace(text: string): Loaded {

@@ -2,10 +2,9 @@
 // JSON trace; `raftspec check --rewrite` writes the model's values into a script's expectation
 // lines; `check` and `validate` of a `.trace` file named explicitly compile it first and report
 // failures at the script's lines. conformance/cli.ts dispatches here; exit codes are its.
-import { lstatSync, readFileSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { NOT_REGULAR, describeErrno } from './files.js';
-import { notUtf8 } from './json-syntax.js';
-import { MAX_FILE_BYTES } from './load.js';
+import { lstatSync, readdirSync } from 'node:fs';
+import { readInputFile } from './files.js';
+import { writeFileAtomic } from './campaign.js';
 import { checkOutputPath } from './output.js';
 import { basename, dirname, join } from 'node:path';
 import { compileScript, rewriteScript, type Compiled } from './script.js';
@@ -41,38 +40,17 @@ function scriptsIn(paths: readonly string[]): { files: string[]; problems: strin
   return { files, problems };
 }
 
-/**
- * A script's text, with the checks a JSON trace file gets (load.ts): a regular file (a FIFO or a
- * device is never opened), at most MAX_FILE_BYTES, UTF-8 (a UTF-16 file or one with NUL bytes is
- * named as such, not shown as garbage), a byte order mark skipped.
- */
+/** A script's text, read as a trace file is (files.ts readInputFile), a byte order mark skipped. */
 function read(file: string): string | { error: string } {
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) return { error: 'expected a script file (*.trace), got a folder' };
-    if (!st.isFile()) return { error: NOT_REGULAR(st) };
-    if (st.size > MAX_FILE_BYTES) return { error: `expected a script of at most ${MAX_FILE_BYTES / (1024 * 1024)} MiB, got ${st.size} bytes` };
-    const bytes = readFileSync(file);
-    const encoding = notUtf8(bytes);
-    if (encoding !== null) return { error: encoding };
-    const text = bytes.toString('utf8');
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    // No script line starts with a bracket: this is a JSON trace, which would otherwise be
-    // reported as a script broken at its first line (with the JSON quoted back).
-    if (/^\s*[{[]/.test(body)) return { error: 'expected a trace script (docs/trace-scripts.md), got JSON: a JSON trace is checked as it is (check, validate), never compiled or rewritten' };
-    return body;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === 'ENOENT' || code === undefined ? `cannot read the file (${code ?? String(e)})` : `cannot read the file: ${describeErrno(e)}` };
-  }
+  const r = readInputFile(file, 'a trace script (*.trace)');
+  if (!r.ok) return { error: r.expected };
+  const body = r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text;
+  // No script line starts with a bracket: this is a JSON trace, which would otherwise be
+  // reported as a script broken at its first line (with the JSON quoted back).
+  if (/^\s*[{[]/.test(body)) return { error: 'expected a trace script (docs/trace-scripts.md), got JSON: a JSON trace is checked as it is (check, validate), never compiled or rewritten' };
+  return body;
 }
 
-/** Writes whole or not at all. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 /**
  * `raftspec compile <scripts|folders> [-o out.json]`: each script's JSON trace, beside it
@@ -94,7 +72,7 @@ export function compileCommand(paths: readonly string[], outFile: string | undef
     const json = formatTraceJson(c.trace);
     const target = outFile ?? jsonOf(file);
     if (target === '-') out.log(json.trimEnd());
-    else writeAtomic(target, json);
+    else writeFileAtomic(target, json);
     results.push({ file, status: 'compiled', written: target === '-' ? '(standard output)' : target, steps: c.trace.steps.length });
   }
   if (!out.json) {
@@ -128,7 +106,7 @@ export function rewriteCommand(paths: readonly string[], out: Out): { code: numb
     if (typeof text !== 'string') { results.push({ file, status: 'bad-input', problem: text.error }); continue; }
     const r = rewriteScript(text);
     if (r.error && r.error.kind === 'bad') { results.push({ file, status: 'bad-input', problem: r.error.message }); continue; }
-    if (r.text !== text) writeAtomic(file, r.text);
+    if (r.text !== text) writeFileAtomic(file, r.text);
     const notes = [...r.notes, ...(r.error ? [`${r.error.message} (the lines after it are as they were)`] : [])];
     results.push({ file, status: notes.length > 0 ? 'incomplete' : r.changed.length > 0 ? 'rewritten' : 'unchanged', lines: r.changed, notes });
   }

@@ -26,9 +26,12 @@ export function execute(machine: KvState, command: unknown): Execution {
   return { machine: data === machine.data && sessions === machine.sessions ? machine : { data, sessions }, result, duplicate: false };
 }
 
+/** KV-1: a key's value in the data, null when it has none (what a get returns, and a read: CLI-4, FR-1). */
+export const valueIn = (data: Readonly<Record<string, string>>, key: string): string | null => (Object.hasOwn(data, key) ? (data[key] as string) : null);
+
 /** KV-1: what each operation does to the data and returns. */
 function run(data: Readonly<Record<string, string>>, c: KvCommand): { data: Readonly<Record<string, string>>; result: unknown } {
-  const current = Object.hasOwn(data, c.key) ? (data[c.key] as string) : null;
+  const current = valueIn(data, c.key);
   switch (c.op) {
     case 'get':
       return { data, result: current };

@@ -6,7 +6,7 @@ import { isKvCommand, sessionOf } from '../../spec/kv.js';
 import type { Decorations } from '../hooks.js';
 import { type Env, type NodeState, type PendingRead, type Transition, configOf, decide, leaderOf, peersOf } from '../state.js';
 import { isQuorum } from '../config.js';
-import { execute } from '../kv.js';
+import { execute, valueIn } from '../kv.js';
 import { broadcastAppendEntries } from '../core/figure2.js';
 import { cite, reply, send, update } from '../core/transition.js';
 
@@ -195,7 +195,7 @@ export function serveReads(t: Transition, env: Env): Transition {
       next = env.hooks.syncConfirmed(next, env, r);
       continue;
     }
-    const result = Object.hasOwn(s.machine.data, r.key) ? (s.machine.data[r.key] as string) : null;
+    const result = valueIn(s.machine.data, r.key);
     next = reply(next, { type: 'read', node: env.self, client: r.client, seq: r.seq, key: r.key, index: r.readIndex, result });
   }
   return update(next, { leader: { ...leaderOf(next.state), pendingReads: waiting } });

@@ -10,6 +10,7 @@ import type { NodeInput } from '../../spec/input.js';
 import { type Env, type NodeState, type PendingRead, type Transition } from '../state.js';
 import { queueRead } from '../extensions/clients.js';
 import { cite, reply } from '../core/transition.js';
+import { valueIn } from '../kv.js';
 
 type ReadInput = Extract<NodeInput, { type: 'clientRead' }>;
 type SyncInput = Extract<NodeInput, { type: 'clientSync' }>;
@@ -26,7 +27,7 @@ export const hasAppliedThrough = (s: NodeState, r: ReadInput): boolean => s.last
 /** FR-1: the read is answered now from the applied state: index = lastApplied, the key's value there. No other server is asked. */
 export function answerFromState(t: Transition, env: Env, r: ReadInput): Transition {
   const s = t.state;
-  const result = Object.hasOwn(s.machine.data, r.key) ? (s.machine.data[r.key] as string) : null;
+  const result = valueIn(s.machine.data, r.key);
   return reply(relyOnClient(cite(t, 'FR-1'), r), { type: 'read', node: env.self, client: r.client, seq: r.seq, key: r.key, index: s.lastApplied, result });
 }
 
